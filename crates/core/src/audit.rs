@@ -1,0 +1,388 @@
+//! The audit trail: browsing the records, and verifying that nobody has touched them.
+//!
+//! Verification needs no secret: each device's first record carries its public key (and the
+//! device id is derived from it). It walks every record in local order and checks, per device,
+//! contiguous `seq` from 1, the `prev_hash` link, the hash over the canonical bytes, and the
+//! signature; then the signed chain-head anchor (so cutting records off the end is seen); then
+//! rebuilds every projection from the records and compares it with the live tables (so a table
+//! edited behind the app's back is seen). The first problem is named.
+
+use crate::events::{Applied, Event, Project};
+use crate::ledger::{Anchor, insert_and_apply, read_record};
+use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
+use crate::{CoreError, Result, store};
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{Connection, Transaction, params_from_iter, types::Value};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub patient_id: Option<String>,
+    /// A kind, or a prefix ending in '.' (e.g. "patient.").
+    pub kind: Option<String>,
+    /// Business dates, inclusive, YYYY-MM-DD.
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditEntry {
+    pub local_index: i64,
+    pub seq: i64,
+    pub device_id: String,
+    pub record_id: String,
+    pub kind: String,
+    pub actor_user_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub business_date: String,
+    pub device_time: String,
+    pub patient_id: Option<String>,
+    pub patient_name: Option<String>,
+    /// The record's canonical JSON payload, password hashes masked.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BadRecord {
+    pub local_index: Option<i64>,
+    pub seq: Option<i64>,
+    pub device_id: Option<String>,
+    pub record_id: Option<String>,
+    pub problem: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct VerifyReport {
+    pub ok: bool,
+    pub records_checked: i64,
+    pub devices: i64,
+    pub first_bad: Option<BadRecord>,
+    /// What the chain-head anchor said.
+    pub anchor: String,
+    pub projections_ok: bool,
+    pub projection_problem: Option<String>,
+}
+
+/// The outcome of a verification run from the app is itself recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditVerified {
+    pub ok: bool,
+    pub records_checked: i64,
+    pub problem: Option<String>,
+}
+
+impl Project for AuditVerified {
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
+    let mut clauses = Vec::new();
+    let mut args: Vec<Value> = Vec::new();
+    if let Some(user) = filter.user_id.as_deref().filter(|s| !s.is_empty()) {
+        args.push(user.to_owned().into());
+        clauses.push(format!("r.actor_user_id = ?{}", args.len()));
+    }
+    if let Some(patient) = filter.patient_id.as_deref().filter(|s| !s.is_empty()) {
+        args.push(patient.to_owned().into());
+        clauses.push(format!("s.patient_id = ?{}", args.len()));
+    }
+    if let Some(kind) = filter.kind.as_deref().filter(|s| !s.is_empty()) {
+        if let Some(prefix) = kind.strip_suffix('.') {
+            args.push(format!("{prefix}.%").into());
+            clauses.push(format!("r.kind LIKE ?{}", args.len()));
+        } else {
+            args.push(kind.to_owned().into());
+            clauses.push(format!("r.kind = ?{}", args.len()));
+        }
+    }
+    if let Some(from) = filter.date_from.as_deref().filter(|s| !s.is_empty()) {
+        args.push(from.to_owned().into());
+        clauses.push(format!("r.business_date >= ?{}", args.len()));
+    }
+    if let Some(to) = filter.date_to.as_deref().filter(|s| !s.is_empty()) {
+        args.push(to.to_owned().into());
+        clauses.push(format!("r.business_date <= ?{}", args.len()));
+    }
+    let filter_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let from_sql = "FROM records r LEFT JOIN record_subjects s ON s.local_index = r.local_index";
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) {from_sql} {filter_sql}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let limit = filter.limit.clamp(1, 500);
+    let sql = format!(
+        "SELECT r.local_index, r.seq, r.device_id, r.id, r.kind, r.actor_user_id, u.display_name,
+                r.actor_role, r.business_date, r.device_time, s.patient_id,
+                coalesce(nullif(p.name_en, ''), p.name_ar), r.payload
+         {from_sql}
+         LEFT JOIN users u ON u.id = r.actor_user_id
+         LEFT JOIN patients p ON p.id = s.patient_id
+         {filter_sql}
+         ORDER BY r.local_index DESC LIMIT {limit} OFFSET {}",
+        filter.offset
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
+        Ok(AuditEntry {
+            local_index: r.get(0)?,
+            seq: r.get(1)?,
+            device_id: r.get(2)?,
+            record_id: r.get(3)?,
+            kind: r.get(4)?,
+            actor_user_id: r.get(5)?,
+            actor_name: r.get(6)?,
+            actor_role: r.get(7)?,
+            business_date: r.get(8)?,
+            device_time: r.get(9)?,
+            patient_id: r.get(10)?,
+            patient_name: r.get(11)?,
+            payload: mask_secrets(&r.get::<_, Vec<u8>>(12)?),
+        })
+    })?;
+    Ok(AuditPage { entries: rows.collect::<rusqlite::Result<_>>()?, total })
+}
+
+fn mask_secrets(payload: &[u8]) -> String {
+    match serde_json::from_slice::<serde_json::Value>(payload) {
+        Ok(mut v) => {
+            if let Some(h) = v.get_mut("password_hash") {
+                *h = serde_json::Value::String("•••".into());
+            }
+            v.to_string()
+        }
+        Err(_) => String::from_utf8_lossy(payload).into_owned(),
+    }
+}
+
+fn bad(record: Option<&Record>, local_index: Option<i64>, problem: impl Into<String>) -> BadRecord {
+    BadRecord {
+        local_index,
+        seq: record.map(|r| r.body.seq as i64),
+        device_id: record.map(|r| r.body.device_id.clone()),
+        record_id: record.map(|r| r.body.id.clone()),
+        problem: problem.into(),
+    }
+}
+
+struct DeviceChain {
+    key: VerifyingKey,
+    seq: u64,
+    hash: [u8; 32],
+}
+
+/// Checks one record against its device's chain so far; registers a device at its genesis.
+fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std::result::Result<(), String> {
+    let b = &record.body;
+    let chain = match chains.get_mut(&b.device_id) {
+        Some(chain) => chain,
+        None => {
+            if b.seq != 1 {
+                return Err(format!("first record of device {} has seq {}, expected 1", b.device_id, b.seq));
+            }
+            let event = Event::decode(&b.kind, b.kind_version, &b.payload)
+                .map_err(|e| format!("undecodable genesis record: {}", e.message))?;
+            let Event::DeviceInitialized(init) = event else {
+                return Err(format!("first record of device {} is {}, expected device.initialized", b.device_id, b.kind));
+            };
+            let key_bytes: [u8; 32] = hex::decode(&init.public_key)
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or("genesis record carries a malformed public key")?;
+            let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| "genesis public key is invalid")?;
+            if device_id_for(&key) != b.device_id {
+                return Err("genesis public key does not match the device id".into());
+            }
+            chains.entry(b.device_id.clone()).or_insert(DeviceChain { key, seq: 0, hash: GENESIS_PREV_HASH })
+        }
+    };
+    if b.seq != chain.seq + 1 {
+        return Err(format!("expected seq {} of device {}, found seq {}", chain.seq + 1, b.device_id, b.seq));
+    }
+    if b.prev_hash != chain.hash {
+        return Err("prev_hash does not match the previous record's hash (chain broken)".into());
+    }
+    record.check(&chain.key).map_err(|fault| match fault {
+        crate::record::RecordFault::HashMismatch => "content does not match its hash (record edited)".to_owned(),
+        crate::record::RecordFault::BadSignature => "signature is not the device's (record forged)".to_owned(),
+    })?;
+    chain.seq = b.seq;
+    chain.hash = record.hash;
+    Ok(())
+}
+
+/// Verifies the chain, the anchor in `data_dir` (if given) and the projections.
+pub fn verify(conn: &Connection, data_dir: Option<&Path>, own_device_id: Option<&str>) -> Result<VerifyReport> {
+    let mut chains: HashMap<String, DeviceChain> = HashMap::new();
+    let mut checked = 0i64;
+    let mut first_bad = None;
+    {
+        let mut stmt = conn.prepare("SELECT * FROM records ORDER BY local_index")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let local_index: i64 = row.get("local_index")?;
+            checked += 1;
+            let record = match read_record(row) {
+                Ok(r) => r,
+                Err(e) => {
+                    first_bad = Some(bad(None, Some(local_index), format!("malformed record: {e}")));
+                    break;
+                }
+            };
+            if let Err(problem) = check_link(&mut chains, &record) {
+                first_bad = Some(bad(Some(&record), Some(local_index), problem));
+                break;
+            }
+        }
+    }
+    let anchor = match (first_bad.is_none(), data_dir, own_device_id) {
+        (true, Some(dir), Some(device)) => check_anchor(dir, device, &chains, &mut first_bad),
+        _ => "not checked".to_owned(),
+    };
+    if let (None, Some(device)) = (&first_bad, own_device_id) {
+        if checked > 0 && !chains.contains_key(device) {
+            first_bad = Some(bad(None, None, format!("no records of this device ({device}) were found")));
+        }
+    }
+    let projection_problem = if first_bad.is_none() { compare_projections(conn)? } else { None };
+    Ok(VerifyReport {
+        ok: first_bad.is_none() && projection_problem.is_none(),
+        records_checked: checked,
+        devices: chains.len() as i64,
+        first_bad,
+        anchor,
+        projections_ok: projection_problem.is_none(),
+        projection_problem,
+    })
+}
+
+fn check_anchor(
+    dir: &Path,
+    device: &str,
+    chains: &HashMap<String, DeviceChain>,
+    first_bad: &mut Option<BadRecord>,
+) -> String {
+    let head = chains.get(device).map(|c| (c.seq, c.hash));
+    let (anchor, problem) = match Anchor::read(dir) {
+        None if head.is_none() => return "no records yet".into(),
+        None => (None, Some("the chain-head anchor file is missing".to_owned())),
+        Some(Err(e)) => (None, Some(format!("the chain-head anchor is unreadable: {e}"))),
+        Some(Ok(a)) => (Some(a), None),
+    };
+    let problem = problem.or_else(|| {
+        let a = anchor.as_ref()?;
+        let chain = chains.get(device)?;
+        if a.device_id != device || !a.verify(&chain.key) {
+            return Some("the chain-head anchor is not signed by this device".into());
+        }
+        let (seq, hash) = head?;
+        if a.seq > seq {
+            return Some(format!(
+                "records {}..={} are missing: the chain ends at seq {seq} but was signed up to seq {}",
+                seq + 1,
+                a.seq,
+                a.seq
+            ));
+        }
+        (a.seq == seq && a.hash != hex::encode(hash)).then(|| "the last record differs from the signed chain head".into())
+    });
+    match problem {
+        Some(p) => {
+            *first_bad = Some(BadRecord {
+                local_index: None,
+                // The first record the anchor vouches for that is not in the database.
+                seq: Some(head.map_or(0, |h| h.0 as i64) + 1),
+                device_id: Some(device.to_owned()),
+                record_id: None,
+                problem: p.clone(),
+            });
+            format!("FAILED: {p}")
+        }
+        None => format!("ok (signed head at seq {})", anchor.map_or(0, |a| a.seq)),
+    }
+}
+
+/// Tables that are projections of the records (everything but `records` and `meta`).
+pub const PROJECTION_TABLES: &[&str] = &["record_subjects", "branch", "settings", "users", "patients", "patients_fts"];
+
+/// Every projection table's rows, in a stable order, as text.
+pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
+    let mut out = Vec::new();
+    for table in PROJECTION_TABLES {
+        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
+        let columns = stmt.column_count();
+        let mut rows: Vec<String> = stmt
+            .query_map([], |r| {
+                let mut cells = Vec::with_capacity(columns);
+                for i in 0..columns {
+                    cells.push(format!("{:?}", r.get::<_, Value>(i)?));
+                }
+                Ok(cells.join("|"))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        rows.sort();
+        out.push(((*table).to_owned(), rows));
+    }
+    Ok(out)
+}
+
+/// Rebuilds every projection from `source`'s records into a fresh in-memory database.
+pub fn rebuild(source: &Connection) -> Result<Connection> {
+    let mut target = store::open_in_memory()?;
+    let tx = target.transaction()?;
+    {
+        let mut stmt = source.prepare("SELECT * FROM records ORDER BY local_index")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let record = read_record(row)?;
+            let b = &record.body;
+            let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
+            insert_and_apply(&tx, &record, &event)?;
+        }
+    }
+    tx.commit()?;
+    Ok(target)
+}
+
+/// `None` when the live projections equal a rebuild from the records; else the first difference.
+pub fn compare_projections(conn: &Connection) -> Result<Option<String>> {
+    let rebuilt = rebuild(conn).map_err(|e| CoreError::internal(format!("rebuild failed: {}", e.message)))?;
+    let live = dump_projections(conn)?;
+    let fresh = dump_projections(&rebuilt)?;
+    for ((table, live_rows), (_, fresh_rows)) in live.iter().zip(&fresh) {
+        if live_rows != fresh_rows {
+            let live_set: std::collections::HashSet<&String> = live_rows.iter().collect();
+            let fresh_set: std::collections::HashSet<&String> = fresh_rows.iter().collect();
+            let extra = live_rows.iter().find(|r| !fresh_set.contains(r));
+            let missing = fresh_rows.iter().find(|r| !live_set.contains(r));
+            return Ok(Some(format!(
+                "table {table} differs from the records: {}",
+                match (extra, missing) {
+                    (Some(row), _) => format!("row not produced by any record: {row}"),
+                    (None, Some(row)) => format!("row missing: {row}"),
+                    _ => "row count differs".into(),
+                }
+            )));
+        }
+    }
+    Ok(None)
+}

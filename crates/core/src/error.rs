@@ -1,0 +1,87 @@
+//! Errors that cross every boundary (IPC, CLI, tests) as a stable `code` plus an English
+//! message. The UI translates by `code` (ui/src/i18n), so each code needs an entry there in both
+//! languages; `details` carries the values a message may show (a field name, a time).
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub type Result<T> = std::result::Result<T, CoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A field failed validation; `details.field` names it.
+    Invalid,
+    NotFound,
+    /// The role's permissions do not include the action; the attempt was audited.
+    Forbidden,
+    NotLoggedIn,
+    /// The session went idle; the user must enter their password again.
+    SessionLocked,
+    BadCredentials,
+    /// Too many failed logins; `details.until` says when it unlocks.
+    AccountLocked,
+    AccountInactive,
+    AlreadySetUp,
+    NotSetUp,
+    /// The database belongs to another device key.
+    DeviceMismatch,
+    KeyStorage,
+    Conflict,
+    Storage,
+    Internal,
+}
+
+#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[error("{message}")]
+pub struct CoreError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: BTreeMap<String, String>,
+}
+
+impl CoreError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), details: BTreeMap::new() }
+    }
+
+    pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.details.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// A validation failure on `field`; `reason` is a stable key the UI translates.
+    pub fn invalid(field: &str, reason: &str) -> Self {
+        Self::new(ErrorCode::Invalid, format!("{field}: {}", reason.replace('_', " ")))
+            .with("field", field)
+            .with("reason", reason)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found")).with("what", what)
+    }
+
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, message)
+    }
+}
+
+impl From<rusqlite::Error> for CoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        CoreError::new(ErrorCode::Storage, format!("database error: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for CoreError {
+    fn from(e: serde_json::Error) -> Self {
+        CoreError::internal(format!("encoding error: {e}"))
+    }
+}
+
+impl From<std::io::Error> for CoreError {
+    fn from(e: std::io::Error) -> Self {
+        CoreError::new(ErrorCode::Storage, format!("file error: {e}"))
+    }
+}

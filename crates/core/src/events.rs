@@ -1,0 +1,131 @@
+//! Every kind of record the workstation writes, in one registry, and how each projects onto the
+//! tables. The payload types live in their business area's module; this file only names them,
+//! so adding a kind is one line here plus its [`Project`] impl there.
+
+use crate::record::{Record, canonical_json};
+use crate::{CoreError, Result};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+
+/// The record being applied: projections take times and actors from it, never from a clock.
+pub struct Applied<'a> {
+    pub local_index: i64,
+    pub record: &'a Record,
+}
+
+impl Applied<'_> {
+    pub fn time(&self) -> &str {
+        &self.record.body.device_time
+    }
+}
+
+/// How a payload changes the projection tables.
+pub trait Project {
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()>;
+
+    /// The patient this record concerns, for the audit trail's patient filter.
+    fn patient_subject(&self) -> Option<&str> {
+        None
+    }
+}
+
+macro_rules! events {
+    ($( $kind:literal => $variant:ident($ty:ty) ),* $(,)?) => {
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Event { $( $variant($ty), )* }
+
+        impl Event {
+            pub const KINDS: &'static [&'static str] = &[$( $kind, )*];
+
+            pub fn kind(&self) -> &'static str {
+                match self { $( Event::$variant(_) => $kind, )* }
+            }
+
+            pub fn kind_version(&self) -> u32 {
+                1
+            }
+
+            pub fn payload(&self) -> Result<Vec<u8>> {
+                match self { $( Event::$variant(p) => canonical_json(p), )* }
+            }
+
+            /// Decodes a stored payload. All kinds are at version 1; when one changes, its old
+            /// versions are upcast here, and stored records are never rewritten.
+            pub fn decode(kind: &str, version: u32, payload: &[u8]) -> Result<Event> {
+                if version != 1 {
+                    return Err(CoreError::internal(format!("unknown version {version} of {kind}")));
+                }
+                match kind {
+                    $( $kind => Ok(Event::$variant(serde_json::from_slice(payload)?)), )*
+                    other => Err(CoreError::internal(format!("unknown record kind {other}"))),
+                }
+            }
+
+            pub(crate) fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+                match self { $( Event::$variant(p) => p.apply(tx, at), )* }
+            }
+
+            pub fn patient_subject(&self) -> Option<&str> {
+                match self { $( Event::$variant(p) => p.patient_subject(), )* }
+            }
+        }
+
+        $( impl From<$ty> for Event { fn from(p: $ty) -> Self { Event::$variant(p) } } )*
+    };
+}
+
+use crate::{accounts, audit, patients, settings};
+
+events! {
+    "device.initialized" => DeviceInitialized(DeviceInitialized),
+    "access.denied" => AccessDenied(AccessDenied),
+    "branch.created" => BranchCreated(accounts::BranchCreated),
+    "user.created" => UserCreated(accounts::UserCreated),
+    "user.password_reset" => PasswordReset(accounts::PasswordReset),
+    "user.deactivated" => UserDeactivated(accounts::UserDeactivated),
+    "user.reactivated" => UserReactivated(accounts::UserReactivated),
+    "user.language_set" => LanguageSet(accounts::LanguageSet),
+    "auth.login_succeeded" => LoginSucceeded(accounts::LoginSucceeded),
+    "auth.login_failed" => LoginFailed(accounts::LoginFailed),
+    "auth.logged_out" => LoggedOut(accounts::LoggedOut),
+    "auth.session_locked" => SessionLocked(accounts::SessionLocked),
+    "auth.session_unlocked" => SessionUnlocked(accounts::SessionUnlocked),
+    "settings.changed" => SettingChanged(settings::SettingChanged),
+    "patient.registered" => PatientRegistered(patients::PatientRegistered),
+    "patient.updated" => PatientUpdated(patients::PatientUpdated),
+    "patient.viewed" => PatientViewed(patients::PatientViewed),
+    "audit.verified" => AuditVerified(audit::AuditVerified),
+}
+
+/// The first record of every device's chain: its public key, so the chain can be verified by
+/// anyone holding the records, without the secret key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInitialized {
+    pub public_key: String,
+    pub key_storage: String,
+    pub app_version: String,
+}
+
+impl Project for DeviceInitialized {
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A refused attempt: who tried what, and why it was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessDenied {
+    pub action: String,
+    pub reason: String,
+    pub patient_id: Option<String>,
+}
+
+impl Project for AccessDenied {
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn patient_subject(&self) -> Option<&str> {
+        self.patient_id.as_deref()
+    }
+}

@@ -1,0 +1,276 @@
+//! The one write path. Every change of state is an [`Event`] appended here as a signed record,
+//! in the same SQLite transaction as the projection updates it causes, then committed durably.
+//! Nothing else in the crate writes projection tables.
+
+use crate::clock::{Clock, format_instant};
+use crate::device::{DeviceIdentity, write_atomically};
+use crate::events::{Applied, Event};
+use crate::permissions::Role;
+use crate::record::{GENESIS_PREV_HASH, Record, RecordBody};
+use crate::{CoreError, Result};
+use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+const ANCHOR_FILE: &str = "chain.head";
+const ANCHOR_TAG: &[u8] = b"dentpro/chain-head/v1\0";
+
+/// Who a record is written for. Built only by the session checks in [`crate::workstation`]
+/// (after the permission matrix allowed the action) or for the few pre-login events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub role: Option<Role>,
+    pub session_id: Option<String>,
+}
+
+impl Actor {
+    /// Events with no signed-in user yet (device start, failed login).
+    pub fn system() -> Self {
+        Self { user_id: None, role: None, session_id: None }
+    }
+}
+
+/// The last record of this device's chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    pub seq: u64,
+    pub hash: [u8; 32],
+}
+
+/// The signed chain head kept beside the database, so that cutting records off the end of the
+/// chain (which leaves a valid shorter chain) is detected. Written after each commit with a
+/// rename; it may lag the database after a crash (allowed), never lead it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Anchor {
+    pub device_id: String,
+    pub seq: u64,
+    pub hash: String,
+    pub signature: String,
+}
+
+impl Anchor {
+    fn signed_bytes(device_id: &str, seq: u64, hash: &str) -> Vec<u8> {
+        let mut m = ANCHOR_TAG.to_vec();
+        m.extend_from_slice(device_id.as_bytes());
+        m.push(0);
+        m.extend_from_slice(&seq.to_be_bytes());
+        m.extend_from_slice(hash.as_bytes());
+        m
+    }
+
+    pub fn verify(&self, key: &VerifyingKey) -> bool {
+        let Ok(sig) = hex::decode(&self.signature) else { return false };
+        let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else { return false };
+        key.verify(
+            &Self::signed_bytes(&self.device_id, self.seq, &self.hash),
+            &Signature::from_bytes(&sig),
+        )
+        .is_ok()
+    }
+
+    pub fn read(data_dir: &Path) -> Option<std::result::Result<Anchor, String>> {
+        let path = data_dir.join(ANCHOR_FILE);
+        if !path.exists() {
+            return None;
+        }
+        Some(
+            std::fs::read(&path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string())),
+        )
+    }
+}
+
+pub struct Ledger {
+    conn: Connection,
+    identity: DeviceIdentity,
+    clock: Arc<dyn Clock>,
+    head: ChainHead,
+    anchor_path: Option<PathBuf>,
+}
+
+impl Ledger {
+    /// `data_dir` is where the chain-head anchor lives; `None` keeps no anchor (in-memory use).
+    pub fn new(
+        conn: Connection,
+        identity: DeviceIdentity,
+        clock: Arc<dyn Clock>,
+        data_dir: Option<&Path>,
+    ) -> Result<Self> {
+        let head = load_head(&conn, &identity.device_id)?;
+        Ok(Self {
+            conn,
+            identity,
+            clock,
+            head,
+            anchor_path: data_dir.map(|d| d.join(ANCHOR_FILE)),
+        })
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    pub fn identity(&self) -> &DeviceIdentity {
+        &self.identity
+    }
+
+    pub fn clock(&self) -> &dyn Clock {
+        self.clock.as_ref()
+    }
+
+    pub fn head(&self) -> ChainHead {
+        self.head
+    }
+
+    /// Appends one event: record + projection in one durable transaction.
+    pub fn append(&mut self, actor: &Actor, event: Event) -> Result<Record> {
+        let mut records = self.append_all(actor, vec![event])?;
+        Ok(records.pop().expect("one event gives one record"))
+    }
+
+    /// Appends several events atomically: all of them or none.
+    pub fn append_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
+        let now = self.clock.now();
+        let device_time = format_instant(now);
+        let business_date = self.clock.business_date().to_string();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut head = self.head;
+        let mut written = Vec::with_capacity(events.len());
+        for event in events {
+            let body = RecordBody {
+                id: uuid::Uuid::now_v7().to_string(),
+                device_id: self.identity.device_id.clone(),
+                seq: head.seq + 1,
+                prev_hash: head.hash,
+                kind: event.kind().to_owned(),
+                kind_version: event.kind_version(),
+                actor_user_id: actor.user_id.clone(),
+                actor_role: actor.role.map(|r| r.as_str().to_owned()),
+                session_id: actor.session_id.clone(),
+                business_date: business_date.clone(),
+                device_time: device_time.clone(),
+                payload: event.payload()?,
+            };
+            let record = body.sign(self.identity.signing_key());
+            insert_and_apply(&tx, &record, &event)?;
+            head = ChainHead { seq: record.body.seq, hash: record.hash };
+            written.push(record);
+        }
+        tx.commit()?;
+        self.head = head;
+        self.write_anchor();
+        Ok(written)
+    }
+
+    fn write_anchor(&self) {
+        let Some(path) = &self.anchor_path else { return };
+        let hash = hex::encode(self.head.hash);
+        let signature = self
+            .identity
+            .signing_key()
+            .sign(&Anchor::signed_bytes(&self.identity.device_id, self.head.seq, &hash));
+        let anchor = Anchor {
+            device_id: self.identity.device_id.clone(),
+            seq: self.head.seq,
+            hash,
+            signature: hex::encode(signature.to_bytes()),
+        };
+        let bytes = serde_json::to_vec(&anchor).expect("anchor serialises");
+        // The record is already durable; a lagging anchor is tolerated, so a failure here is
+        // logged rather than failing the acknowledged action.
+        if let Err(e) = write_atomically(path, &bytes) {
+            tracing::error!(error = %e, "could not write the chain-head anchor");
+        }
+    }
+}
+
+/// Inserts a record row and applies its event to the projections, inside `tx`.
+pub(crate) fn insert_and_apply(tx: &Transaction<'_>, record: &Record, event: &Event) -> Result<()> {
+    let b = &record.body;
+    tx.execute(
+        "INSERT INTO records (id, device_id, seq, prev_hash, kind, kind_version, actor_user_id,
+            actor_role, session_id, business_date, device_time, payload, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            b.id,
+            b.device_id,
+            b.seq as i64,
+            &b.prev_hash[..],
+            b.kind,
+            b.kind_version,
+            b.actor_user_id,
+            b.actor_role,
+            b.session_id,
+            b.business_date,
+            b.device_time,
+            b.payload,
+            &record.hash[..],
+            &record.signature[..],
+        ],
+    )?;
+    let local_index = tx.last_insert_rowid();
+    if let Some(patient_id) = event.patient_subject() {
+        tx.execute(
+            "INSERT INTO record_subjects (local_index, patient_id) VALUES (?1, ?2)",
+            params![local_index, patient_id],
+        )?;
+    }
+    event.apply(tx, &Applied { local_index, record })
+}
+
+fn load_head(conn: &Connection, device_id: &str) -> Result<ChainHead> {
+    let row: Option<(i64, Vec<u8>)> = conn
+        .query_row(
+            "SELECT seq, hash FROM records WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
+            [device_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(ChainHead { seq: 0, hash: GENESIS_PREV_HASH }),
+        Some((seq, hash)) => Ok(ChainHead {
+            seq: seq as u64,
+            hash: hash
+                .try_into()
+                .map_err(|_| CoreError::internal("stored record hash is not 32 bytes"))?,
+        }),
+    }
+}
+
+/// Reads records back in local order (verification, rebuilds, audit trail).
+pub fn read_record(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {
+    // A stored hash or signature of the wrong length is tampering, not something to pad.
+    fn fixed<const N: usize>(row: &rusqlite::Row<'_>, col: &str) -> rusqlite::Result<[u8; N]> {
+        let v: Vec<u8> = row.get(col)?;
+        let len = v.len();
+        v.try_into().map_err(|_| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Blob,
+                format!("{col} has {len} bytes, expected {N}").into(),
+            )
+        })
+    }
+    Ok(Record {
+        body: RecordBody {
+            id: row.get("id")?,
+            device_id: row.get("device_id")?,
+            seq: row.get::<_, i64>("seq")? as u64,
+            prev_hash: fixed(row, "prev_hash")?,
+            kind: row.get("kind")?,
+            kind_version: row.get("kind_version")?,
+            actor_user_id: row.get("actor_user_id")?,
+            actor_role: row.get("actor_role")?,
+            session_id: row.get("session_id")?,
+            business_date: row.get("business_date")?,
+            device_time: row.get("device_time")?,
+            payload: row.get("payload")?,
+        },
+        hash: fixed(row, "hash")?,
+        signature: fixed(row, "signature")?,
+    })
+}

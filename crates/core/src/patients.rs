@@ -1,0 +1,449 @@
+//! Patients: registration, edits (each a record of who changed what), the audited opening of a
+//! file, and type-ahead search (SQLite FTS5).
+//!
+//! File numbers: `<station>-<n>`, where `station` is the first four hex digits of the
+//! registering device's id (upper case) and `n` that device's own count of registrations. Two
+//! desks registering offline at the same moment draw from different stations, so numbers stay
+//! unique in the branch without asking anyone; see ARCHITECTURE.md.
+
+use crate::events::{Applied, Project};
+use crate::ledger::{Actor, Ledger};
+use crate::text::{fold, phone_digits};
+use crate::{CoreError, Result};
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    fn as_str(self) -> &'static str {
+        match self {
+            Sex::Male => "male",
+            Sex::Female => "female",
+        }
+    }
+}
+
+/// What reception types in (and what an edit sends back whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientInput {
+    pub name_en: String,
+    pub name_ar: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    pub sex: Sex,
+    pub phone: String,
+    pub national_id: Option<String>,
+    pub address: String,
+    pub emergency_contact: String,
+    pub allergies: String,
+    pub chronic_diseases: String,
+    pub current_medications: String,
+    pub medical_history: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Patient {
+    pub id: String,
+    pub file_number: String,
+    #[serde(flatten)]
+    pub fields: PatientInput,
+    pub registered_by: String,
+    pub registered_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientSummary {
+    pub id: String,
+    pub file_number: String,
+    pub name_en: String,
+    pub name_ar: String,
+    pub phone: String,
+    pub date_of_birth: String,
+    pub sex: Sex,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct FieldChange {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// One entry of a file's history, from the records: registration, each edit, each opening.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientChange {
+    pub at: String,
+    pub by_user_id: Option<String>,
+    pub by_name: Option<String>,
+    pub kind: String,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientFile {
+    pub patient: Patient,
+    pub history: Vec<PatientChange>,
+}
+
+// ---- records ----
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientRegistered {
+    pub patient_id: String,
+    pub file_number: String,
+    pub fields: PatientInput,
+}
+
+impl Project for PatientRegistered {
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        let f = &self.fields;
+        let by = at.record.body.actor_user_id.clone().unwrap_or_default();
+        tx.execute(
+            "INSERT INTO patients (id, file_number, name_en, name_ar, date_of_birth, sex, phone,
+                national_id, address, emergency_contact, allergies, chronic_diseases,
+                current_medications, medical_history, registered_by, registered_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
+            params![
+                self.patient_id,
+                self.file_number,
+                f.name_en,
+                f.name_ar,
+                f.date_of_birth,
+                f.sex.as_str(),
+                f.phone,
+                f.national_id,
+                f.address,
+                f.emergency_contact,
+                f.allergies,
+                f.chronic_diseases,
+                f.current_medications,
+                f.medical_history,
+                by,
+                at.time(),
+            ],
+        )?;
+        index_for_search(tx, &self.patient_id)
+    }
+
+    fn patient_subject(&self) -> Option<&str> {
+        Some(&self.patient_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientUpdated {
+    pub patient_id: String,
+    /// Only the fields that changed, with their old and new values.
+    pub changes: Vec<FieldChange>,
+}
+
+impl Project for PatientUpdated {
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        for change in &self.changes {
+            let column = FIELDS
+                .iter()
+                .find(|f| **f == change.field)
+                .ok_or_else(|| CoreError::internal(format!("unknown patient field {}", change.field)))?;
+            let value: Option<&str> = match (*column, change.to.as_str()) {
+                ("national_id", "") => None,
+                (_, v) => Some(v),
+            };
+            tx.execute(
+                &format!("UPDATE patients SET {column} = ?2, updated_at = ?3 WHERE id = ?1"),
+                params![self.patient_id, value, at.time()],
+            )?;
+        }
+        index_for_search(tx, &self.patient_id)
+    }
+
+    fn patient_subject(&self) -> Option<&str> {
+        Some(&self.patient_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PatientViewed {
+    pub patient_id: String,
+}
+
+impl Project for PatientViewed {
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+
+    fn patient_subject(&self) -> Option<&str> {
+        Some(&self.patient_id)
+    }
+}
+
+/// Editable fields, in form order; also the whitelist of columns an update may touch.
+const FIELDS: [&str; 12] = [
+    "name_en",
+    "name_ar",
+    "date_of_birth",
+    "sex",
+    "phone",
+    "national_id",
+    "address",
+    "emergency_contact",
+    "allergies",
+    "chronic_diseases",
+    "current_medications",
+    "medical_history",
+];
+
+fn field_values(p: &PatientInput) -> [String; 12] {
+    [
+        p.name_en.clone(),
+        p.name_ar.clone(),
+        p.date_of_birth.clone(),
+        p.sex.as_str().to_owned(),
+        p.phone.clone(),
+        p.national_id.clone().unwrap_or_default(),
+        p.address.clone(),
+        p.emergency_contact.clone(),
+        p.allergies.clone(),
+        p.chronic_diseases.clone(),
+        p.current_medications.clone(),
+        p.medical_history.clone(),
+    ]
+}
+
+fn index_for_search(tx: &Transaction<'_>, patient_id: &str) -> Result<()> {
+    let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx.query_row(
+        "SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1",
+        [patient_id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?;
+    tx.execute("DELETE FROM patients_fts WHERE patient_id = ?1", [patient_id])?;
+    tx.execute(
+        "INSERT INTO patients_fts (patient_id, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            patient_id,
+            fold(&format!("{name_en} {name_ar}")),
+            phone_digits(&phone),
+            file_number.to_lowercase().replace('-', " "),
+        ],
+    )?;
+    Ok(())
+}
+
+// ---- validation ----
+
+const NAME_MAX: usize = 100;
+const LINE_MAX: usize = 300;
+const NOTES_MAX: usize = 4000;
+
+/// Trims and checks every field; the error names the first bad field and a reason key.
+pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> {
+    let text = |field: &str, v: &str, max: usize| -> Result<String> {
+        let v = v.trim();
+        if v.chars().count() > max {
+            return Err(CoreError::invalid(field, "too_long").with("max", max.to_string()));
+        }
+        Ok(v.to_owned())
+    };
+    let name_en = text("name_en", &input.name_en, NAME_MAX)?;
+    let name_ar = text("name_ar", &input.name_ar, NAME_MAX)?;
+    if name_en.is_empty() && name_ar.is_empty() {
+        return Err(CoreError::invalid("name_en", "name_required"));
+    }
+    let dob = NaiveDate::parse_from_str(input.date_of_birth.trim(), "%Y-%m-%d")
+        .map_err(|_| CoreError::invalid("date_of_birth", "invalid_date"))?;
+    if dob > today {
+        return Err(CoreError::invalid("date_of_birth", "date_in_future"));
+    }
+    if dob < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date") {
+        return Err(CoreError::invalid("date_of_birth", "date_too_old"));
+    }
+    let phone = input.phone.trim().to_owned();
+    let digits = phone_digits(&phone);
+    let phone_chars_ok = phone
+        .chars()
+        .enumerate()
+        .all(|(i, c)| (c == '+' && i == 0) || " -()".contains(c) || phone_digits(&c.to_string()).len() == 1);
+    if !phone_chars_ok || !(7..=15).contains(&digits.len()) {
+        return Err(CoreError::invalid("phone", "phone_format"));
+    }
+    let national_id = match input.national_id.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(id) if (5..=20).contains(&id.len()) && id.chars().all(|c| c.is_ascii_alphanumeric()) => {
+            Some(id.to_uppercase())
+        }
+        Some(_) => return Err(CoreError::invalid("national_id", "national_id_format")),
+    };
+    Ok(PatientInput {
+        name_en,
+        name_ar,
+        date_of_birth: dob.format("%Y-%m-%d").to_string(),
+        sex: input.sex,
+        phone,
+        national_id,
+        address: text("address", &input.address, LINE_MAX)?,
+        emergency_contact: text("emergency_contact", &input.emergency_contact, LINE_MAX)?,
+        allergies: text("allergies", &input.allergies, NOTES_MAX)?,
+        chronic_diseases: text("chronic_diseases", &input.chronic_diseases, NOTES_MAX)?,
+        current_medications: text("current_medications", &input.current_medications, NOTES_MAX)?,
+        medical_history: text("medical_history", &input.medical_history, NOTES_MAX)?,
+    })
+}
+
+// ---- commands ----
+
+fn next_file_number(ledger: &Ledger) -> Result<String> {
+    let device_id = &ledger.identity().device_id;
+    let count: i64 = ledger.conn().query_row(
+        "SELECT count(*) FROM records WHERE device_id = ?1 AND kind = 'patient.registered'",
+        [device_id],
+        |r| r.get(0),
+    )?;
+    Ok(format!("{}-{:05}", device_id[..4].to_uppercase(), count + 1))
+}
+
+pub fn register(ledger: &mut Ledger, actor: &Actor, input: &PatientInput) -> Result<Patient> {
+    let fields = validate(input, ledger.clock().business_date())?;
+    let patient_id = uuid::Uuid::now_v7().to_string();
+    let event = PatientRegistered { patient_id: patient_id.clone(), file_number: next_file_number(ledger)?, fields };
+    ledger.append(actor, event.into())?;
+    get(ledger.conn(), &patient_id)
+}
+
+pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &PatientInput) -> Result<Patient> {
+    let current = get(ledger.conn(), patient_id)?;
+    let new = validate(input, ledger.clock().business_date())?;
+    let changes: Vec<FieldChange> = FIELDS
+        .iter()
+        .zip(field_values(&current.fields).into_iter().zip(field_values(&new)))
+        .filter(|(_, (from, to))| from != to)
+        .map(|(field, (from, to))| FieldChange { field: (*field).to_owned(), from, to })
+        .collect();
+    if changes.is_empty() {
+        return Ok(current);
+    }
+    ledger.append(actor, PatientUpdated { patient_id: patient_id.to_owned(), changes }.into())?;
+    get(ledger.conn(), patient_id)
+}
+
+/// Opens a file: the opening itself is recorded before the file is returned.
+pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<PatientFile> {
+    let patient = get(ledger.conn(), patient_id)?;
+    ledger.append(actor, PatientViewed { patient_id: patient_id.to_owned() }.into())?;
+    Ok(PatientFile { patient, history: history(ledger.conn(), patient_id)? })
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
+    conn.query_row(
+        "SELECT id, file_number, name_en, name_ar, date_of_birth, sex, phone, national_id, address,
+            emergency_contact, allergies, chronic_diseases, current_medications, medical_history,
+            registered_by, registered_at, updated_at
+         FROM patients WHERE id = ?1",
+        [id],
+        |r| {
+            Ok(Patient {
+                id: r.get(0)?,
+                file_number: r.get(1)?,
+                fields: PatientInput {
+                    name_en: r.get(2)?,
+                    name_ar: r.get(3)?,
+                    date_of_birth: r.get(4)?,
+                    sex: parse_sex(&r.get::<_, String>(5)?),
+                    phone: r.get(6)?,
+                    national_id: r.get(7)?,
+                    address: r.get(8)?,
+                    emergency_contact: r.get(9)?,
+                    allergies: r.get(10)?,
+                    chronic_diseases: r.get(11)?,
+                    current_medications: r.get(12)?,
+                    medical_history: r.get(13)?,
+                },
+                registered_by: r.get(14)?,
+                registered_at: r.get(15)?,
+                updated_at: r.get(16)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| CoreError::not_found("patient"))
+}
+
+fn parse_sex(s: &str) -> Sex {
+    if s == "male" { Sex::Male } else { Sex::Female }
+}
+
+/// The file's history, oldest first, read from the records themselves.
+pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
+         FROM record_subjects s
+         JOIN records r ON r.local_index = s.local_index
+         LEFT JOIN users u ON u.id = r.actor_user_id
+         WHERE s.patient_id = ?1 AND r.kind LIKE 'patient.%'
+         ORDER BY r.local_index",
+    )?;
+    let rows = stmt.query_map([patient_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Vec<u8>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, at, by_user_id, by_name, payload) = row?;
+        let changes = match kind.as_str() {
+            "patient.updated" => serde_json::from_slice::<PatientUpdated>(&payload)?.changes,
+            _ => Vec::new(),
+        };
+        out.push(PatientChange { at, by_user_id, by_name, kind, changes });
+    }
+    Ok(out)
+}
+
+/// Type-ahead search by name (either script), phone digits or file number. Every word typed
+/// must match the start of a word of the patient's (prefix match, AND).
+pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientSummary>> {
+    let folded = fold(query);
+    let terms: Vec<String> = folded
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '+' || c == '(' || c == ')')
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.file_number, p.name_en, p.name_ar, p.phone, p.date_of_birth, p.sex
+         FROM patients_fts f JOIN patients p ON p.id = f.patient_id
+         WHERE patients_fts MATCH ?1
+         LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![terms.join(" "), limit.clamp(1, 100)], |r| {
+        Ok(PatientSummary {
+            id: r.get(0)?,
+            file_number: r.get(1)?,
+            name_en: r.get(2)?,
+            name_ar: r.get(3)?,
+            phone: r.get(4)?,
+            date_of_birth: r.get(5)?,
+            sex: parse_sex(&r.get::<_, String>(6)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

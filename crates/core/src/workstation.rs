@@ -1,0 +1,414 @@
+//! The workstation facade: what the desktop shell (and the CLI, and the tests) call.
+//!
+//! Every method that acts for a user goes through [`Workstation::authorize`]: the session must
+//! exist, be on this device, not be idle-locked, and its role must hold the action in the
+//! permission matrix. A refusal is written as an `access.denied` record before the error
+//! returns. The business rules themselves live in the area modules.
+
+use crate::accounts::{self, BranchInfo, Language, LoginOutcome, NewUser, SetupInput, UserSummary};
+use crate::audit::{self, AuditFilter, AuditPage, VerifyReport};
+use crate::clock::{Clock, SystemClock};
+use crate::device::{DeviceIdentity, KeyStorage, KeyStorePreference};
+use crate::events::{AccessDenied, DeviceInitialized};
+use crate::ledger::{Actor, Ledger};
+use crate::patients::{self, Patient, PatientFile, PatientInput, PatientSummary};
+use crate::permissions::{self, Action, Role};
+use crate::settings::{self, Settings};
+use crate::{CoreError, ErrorCode, Result, store};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Wrong passwords typed at the lock screen before the session is ended.
+const MAX_UNLOCK_ATTEMPTS: u32 = 5;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct SessionInfo {
+    pub session_id: String,
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub language: Language,
+    /// What the UI may offer; the core still checks every call.
+    pub allowed_actions: Vec<Action>,
+    pub idle_lock_minutes: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AboutInfo {
+    pub app_version: String,
+    pub device_id: String,
+    pub key_storage: KeyStorage,
+    pub key_fallback_reason: Option<String>,
+    pub data_dir: String,
+    pub record_count: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AppStatus {
+    pub setup_done: bool,
+    pub branch: Option<BranchInfo>,
+    pub session: Option<SessionInfo>,
+    pub locked: bool,
+    pub about: AboutInfo,
+}
+
+/// A signed-in user on this workstation. Sessions live in memory only: a restart asks everyone
+/// to log in again, and a session id means nothing on another device.
+#[derive(Debug, Clone)]
+struct Session {
+    user_id: String,
+    role: Role,
+    device_id: String,
+    last_activity: DateTime<Utc>,
+    locked: bool,
+    failed_unlocks: u32,
+}
+
+pub struct OpenOptions {
+    pub data_dir: PathBuf,
+    pub key_store: KeyStorePreference,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl OpenOptions {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self { data_dir: data_dir.into(), key_store: KeyStorePreference::Auto, clock: Arc::new(SystemClock) }
+    }
+}
+
+pub struct Workstation {
+    ledger: Ledger,
+    data_dir: PathBuf,
+    sessions: HashMap<String, Session>,
+}
+
+impl Workstation {
+    /// Opens the workstation in `data_dir`: device identity (created on first start), the
+    /// database bound to it, and the genesis record of a new chain.
+    pub fn open(opts: OpenOptions) -> Result<Self> {
+        let identity = DeviceIdentity::load_or_create(&opts.data_dir, opts.key_store)?;
+        let conn = store::open_bound(&opts.data_dir, &identity.device_id)?;
+        let mut ledger = Ledger::new(conn, identity, opts.clock, Some(&opts.data_dir))?;
+        if ledger.head().seq == 0 {
+            let id = ledger.identity();
+            let init = DeviceInitialized {
+                public_key: hex::encode(id.verifying_key().as_bytes()),
+                key_storage: match id.storage {
+                    KeyStorage::Keyring => "keyring".into(),
+                    KeyStorage::File => "file".into(),
+                },
+                app_version: APP_VERSION.into(),
+            };
+            ledger.append(&Actor::system(), init.into())?;
+        }
+        Ok(Self { ledger, data_dir: opts.data_dir, sessions: HashMap::new() })
+    }
+
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn device_id(&self) -> &str {
+        &self.ledger.identity().device_id
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.ledger.clock().now()
+    }
+
+    // ---- sessions and permission checks ----
+
+    fn actor_of(session_id: &str, s: &Session) -> Actor {
+        Actor { user_id: Some(s.user_id.clone()), role: Some(s.role), session_id: Some(session_id.to_owned()) }
+    }
+
+    /// The gate every user action passes. On refusal, the attempt is recorded.
+    pub fn authorize(&mut self, session_id: &str, action: Action) -> Result<Actor> {
+        self.authorize_for(session_id, action, None)
+    }
+
+    fn authorize_for(&mut self, session_id: &str, action: Action, patient_id: Option<&str>) -> Result<Actor> {
+        let actor = self.active_session(session_id)?;
+        let role = actor.role.expect("sessions always have a role");
+        if !permissions::allows(role, action) {
+            let denied = AccessDenied {
+                action: action.as_str().into(),
+                reason: format!("role {role} lacks {}", action.as_str()),
+                patient_id: patient_id.map(str::to_owned),
+            };
+            self.ledger.append(&actor, denied.into())?;
+            return Err(CoreError::new(
+                ErrorCode::Forbidden,
+                format!("a {role} may not {}", action.as_str().replace('_', " ")),
+            )
+            .with("action", action.as_str())
+            .with("role", role.as_str()));
+        }
+        Ok(actor)
+    }
+
+    /// A live, unlocked session of this device; marks activity. Going idle locks it (recorded).
+    fn active_session(&mut self, session_id: &str) -> Result<Actor> {
+        let now = self.now();
+        let idle_minutes = settings::get(self.ledger.conn())?.idle_lock_minutes;
+        let device_id = self.device_id().to_owned();
+        let session = self
+            .sessions
+            .get_mut(session_id)
+            .ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        if session.device_id != device_id {
+            return Err(CoreError::new(ErrorCode::NotLoggedIn, "this session belongs to another device"));
+        }
+        if !session.locked && now - session.last_activity > chrono::Duration::minutes(idle_minutes.into()) {
+            session.locked = true;
+            let event = accounts::SessionLocked {
+                user_id: session.user_id.clone(),
+                session_id: session_id.to_owned(),
+                idle_minutes,
+            };
+            let actor = Self::actor_of(session_id, session);
+            self.ledger.append(&actor, event.into())?;
+            return Err(session_locked());
+        }
+        if session.locked {
+            return Err(session_locked());
+        }
+        session.last_activity = now;
+        Ok(Self::actor_of(session_id, session))
+    }
+
+    fn session_info(&self, session_id: &str) -> Result<SessionInfo> {
+        let s = self.sessions.get(session_id).ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        let user = accounts::user_by_id(self.ledger.conn(), &s.user_id)?;
+        Ok(SessionInfo {
+            session_id: session_id.to_owned(),
+            user_id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            language: user.language,
+            allowed_actions: permissions::actions_for(user.role),
+            idle_lock_minutes: settings::get(self.ledger.conn())?.idle_lock_minutes,
+        })
+    }
+
+    fn start_session(&mut self, user: &UserSummary) -> Result<SessionInfo> {
+        let session_id = uuid::Uuid::now_v7().to_string();
+        let event = accounts::LoginSucceeded { user_id: user.id.clone(), session_id: session_id.clone() };
+        let actor = Actor { user_id: Some(user.id.clone()), role: Some(user.role), session_id: Some(session_id.clone()) };
+        self.ledger.append(&actor, event.into())?;
+        self.sessions.insert(
+            session_id.clone(),
+            Session {
+                user_id: user.id.clone(),
+                role: user.role,
+                device_id: self.device_id().to_owned(),
+                last_activity: self.now(),
+                locked: false,
+                failed_unlocks: 0,
+            },
+        );
+        self.session_info(&session_id)
+    }
+
+    // ---- status ----
+
+    pub fn about(&self) -> Result<AboutInfo> {
+        let id = self.ledger.identity();
+        let record_count = self.ledger.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        Ok(AboutInfo {
+            app_version: APP_VERSION.into(),
+            device_id: id.device_id.clone(),
+            key_storage: id.storage,
+            key_fallback_reason: id.fallback_reason.clone(),
+            data_dir: self.data_dir.display().to_string(),
+            record_count,
+        })
+    }
+
+    pub fn status(&self, session_id: Option<&str>) -> Result<AppStatus> {
+        let branch = accounts::branch(self.ledger.conn())?;
+        let session = session_id.and_then(|id| self.sessions.get(id).map(|s| (id, s.locked)));
+        Ok(AppStatus {
+            setup_done: branch.is_some(),
+            branch,
+            session: match session {
+                Some((id, _)) => Some(self.session_info(id)?),
+                None => None,
+            },
+            locked: session.is_some_and(|(_, locked)| locked),
+            about: self.about()?,
+        })
+    }
+
+    // ---- accounts ----
+
+    pub fn setup_branch(&mut self, input: &SetupInput) -> Result<SessionInfo> {
+        let admin = accounts::setup_branch(&mut self.ledger, input)?;
+        self.start_session(&admin)
+    }
+
+    pub fn login(&mut self, username: &str, password: &str) -> Result<SessionInfo> {
+        if accounts::branch(self.ledger.conn())?.is_none() {
+            return Err(CoreError::new(ErrorCode::NotSetUp, "this workstation is not set up yet"));
+        }
+        match accounts::check_login(self.ledger.conn(), username, password, self.now())? {
+            LoginOutcome::Success(user) => self.start_session(&user),
+            LoginOutcome::Failure(record, err) => {
+                let actor = Actor { user_id: record.user_id.clone(), role: None, session_id: None };
+                self.ledger.append(&actor, record.into())?;
+                Err(err)
+            }
+        }
+    }
+
+    pub fn logout(&mut self, session_id: &str) -> Result<()> {
+        if let Some(s) = self.sessions.remove(session_id) {
+            let actor = Self::actor_of(session_id, &s);
+            self.ledger.append(&actor, accounts::LoggedOut { user_id: s.user_id, session_id: session_id.into() }.into())?;
+        }
+        Ok(())
+    }
+
+    /// Unlocks an idle-locked session with the user's password. Repeated wrong passwords end
+    /// the session and count toward the account lockout like failed logins.
+    pub fn unlock(&mut self, session_id: &str, password: &str) -> Result<SessionInfo> {
+        let s = self.sessions.get(session_id).cloned().ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        let user = accounts::user_by_id(self.ledger.conn(), &s.user_id)?;
+        match accounts::check_login(self.ledger.conn(), &user.username, password, self.now())? {
+            LoginOutcome::Success(_) => {
+                let actor = Self::actor_of(session_id, &s);
+                self.ledger.append(&actor, accounts::SessionUnlocked { user_id: s.user_id.clone(), session_id: session_id.into() }.into())?;
+                let now = self.now();
+                if let Some(live) = self.sessions.get_mut(session_id) {
+                    live.locked = false;
+                    live.failed_unlocks = 0;
+                    live.last_activity = now;
+                }
+                self.session_info(session_id)
+            }
+            LoginOutcome::Failure(record, err) => {
+                let actor = Self::actor_of(session_id, &s);
+                self.ledger.append(&actor, record.into())?;
+                let live = self.sessions.get_mut(session_id).expect("checked above");
+                live.failed_unlocks += 1;
+                if live.failed_unlocks >= MAX_UNLOCK_ATTEMPTS || err.code == ErrorCode::AccountLocked {
+                    self.sessions.remove(session_id);
+                }
+                Err(err)
+            }
+        }
+    }
+
+    /// User activity seen by the UI; fails with `session_locked` once the session went idle.
+    pub fn heartbeat(&mut self, session_id: &str) -> Result<()> {
+        self.active_session(session_id).map(|_| ())
+    }
+
+    pub fn set_language(&mut self, session_id: &str, language: Language) -> Result<SessionInfo> {
+        let actor = self.active_session(session_id)?;
+        let user_id = actor.user_id.clone().expect("sessions have users");
+        self.ledger.append(&actor, accounts::LanguageSet { user_id, language }.into())?;
+        self.session_info(session_id)
+    }
+
+    pub fn list_users(&mut self, session_id: &str) -> Result<Vec<UserSummary>> {
+        self.authorize(session_id, Action::UserList)?;
+        accounts::list_users(self.ledger.conn())
+    }
+
+    pub fn create_user(&mut self, session_id: &str, new: &NewUser) -> Result<UserSummary> {
+        let actor = self.authorize(session_id, Action::UserCreate)?;
+        accounts::create_user(&mut self.ledger, &actor, new)
+    }
+
+    pub fn reset_password(&mut self, session_id: &str, user_id: &str, password: &str) -> Result<()> {
+        let actor = self.authorize(session_id, Action::UserResetPassword)?;
+        accounts::reset_password(&mut self.ledger, &actor, user_id, password)
+    }
+
+    pub fn set_user_active(&mut self, session_id: &str, user_id: &str, active: bool) -> Result<UserSummary> {
+        let action = if active { Action::UserReactivate } else { Action::UserDeactivate };
+        let actor = self.authorize(session_id, action)?;
+        let result = accounts::set_active(&mut self.ledger, &actor, user_id, active);
+        if active {
+            return result;
+        }
+        // A deactivated user's open sessions end at once.
+        if result.is_ok() {
+            self.sessions.retain(|_, s| s.user_id != user_id);
+        }
+        result
+    }
+
+    // ---- settings ----
+
+    pub fn get_settings(&mut self, session_id: &str) -> Result<Settings> {
+        self.active_session(session_id)?;
+        settings::get(self.ledger.conn())
+    }
+
+    pub fn set_idle_lock_minutes(&mut self, session_id: &str, minutes: u32) -> Result<Settings> {
+        let actor = self.authorize(session_id, Action::SettingsEdit)?;
+        settings::set_idle_lock_minutes(&mut self.ledger, &actor, minutes)
+    }
+
+    // ---- patients ----
+
+    pub fn search_patients(&mut self, session_id: &str, query: &str, limit: u32) -> Result<Vec<PatientSummary>> {
+        self.authorize(session_id, Action::PatientSearch)?;
+        patients::search(self.ledger.conn(), query, limit)
+    }
+
+    pub fn register_patient(&mut self, session_id: &str, input: &PatientInput) -> Result<Patient> {
+        let actor = self.authorize(session_id, Action::PatientRegister)?;
+        patients::register(&mut self.ledger, &actor, input)
+    }
+
+    pub fn update_patient(&mut self, session_id: &str, patient_id: &str, input: &PatientInput) -> Result<Patient> {
+        let actor = self.authorize_for(session_id, Action::PatientEdit, Some(patient_id))?;
+        patients::update(&mut self.ledger, &actor, patient_id, input)
+    }
+
+    pub fn open_patient(&mut self, session_id: &str, patient_id: &str) -> Result<PatientFile> {
+        let actor = self.authorize_for(session_id, Action::PatientView, Some(patient_id))?;
+        patients::open(&mut self.ledger, &actor, patient_id)
+    }
+
+    // ---- audit ----
+
+    pub fn audit_trail(&mut self, session_id: &str, filter: &AuditFilter) -> Result<AuditPage> {
+        self.authorize(session_id, Action::AuditView)?;
+        audit::trail(self.ledger.conn(), filter)
+    }
+
+    /// Verifies the chain, the anchor and the projections; the run is itself recorded.
+    pub fn verify_audit(&mut self, session_id: &str) -> Result<VerifyReport> {
+        let actor = self.authorize(session_id, Action::AuditVerify)?;
+        let report = audit::verify(self.ledger.conn(), Some(&self.data_dir), Some(self.device_id()))?;
+        let problem = report
+            .first_bad
+            .as_ref()
+            .map(|b| b.problem.clone())
+            .or_else(|| report.projection_problem.clone());
+        let event = audit::AuditVerified { ok: report.ok, records_checked: report.records_checked, problem };
+        self.ledger.append(&actor, event.into())?;
+        Ok(report)
+    }
+}
+
+fn session_locked() -> CoreError {
+    CoreError::new(ErrorCode::SessionLocked, "the session is locked after inactivity; enter your password")
+}
