@@ -1,0 +1,343 @@
+//! Every role × every command that acts for a user: allowed or refused exactly as the
+//! permission matrix says, and every refusal is an `access.denied` record that changes nothing.
+
+mod common;
+
+use common::*;
+use dentpro_core::accounts::Language;
+use dentpro_core::audit::AuditFilter;
+use dentpro_core::demo::demo_patient;
+use dentpro_core::permissions::{self, Action, Role};
+use dentpro_core::workstation::SessionInfo;
+use dentpro_core::{ErrorCode, Workstation};
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// The commands of [`Workstation`] that act for a signed-in user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    ListUsers,
+    CreateUser,
+    ResetPassword,
+    Deactivate,
+    Reactivate,
+    SearchPatients,
+    RegisterPatient,
+    UpdatePatient,
+    OpenPatient,
+    AuditTrail,
+    VerifyAudit,
+    SetIdleLockMinutes,
+    GetSettings,
+    SetLanguage,
+    Heartbeat,
+}
+
+const COMMANDS: [Command; 15] = [
+    Command::ListUsers,
+    Command::CreateUser,
+    Command::ResetPassword,
+    Command::Deactivate,
+    Command::Reactivate,
+    Command::SearchPatients,
+    Command::RegisterPatient,
+    Command::UpdatePatient,
+    Command::OpenPatient,
+    Command::AuditTrail,
+    Command::VerifyAudit,
+    Command::SetIdleLockMinutes,
+    Command::GetSettings,
+    Command::SetLanguage,
+    Command::Heartbeat,
+];
+
+impl Command {
+    /// The action the command is checked against; `None`: any signed-in user may.
+    fn action(self) -> Option<Action> {
+        match self {
+            Command::ListUsers => Some(Action::UserList),
+            Command::CreateUser => Some(Action::UserCreate),
+            Command::ResetPassword => Some(Action::UserResetPassword),
+            Command::Deactivate => Some(Action::UserDeactivate),
+            Command::Reactivate => Some(Action::UserReactivate),
+            Command::SearchPatients => Some(Action::PatientSearch),
+            Command::RegisterPatient => Some(Action::PatientRegister),
+            Command::UpdatePatient => Some(Action::PatientEdit),
+            Command::OpenPatient => Some(Action::PatientView),
+            Command::AuditTrail => Some(Action::AuditView),
+            Command::VerifyAudit => Some(Action::AuditVerify),
+            Command::SetIdleLockMinutes => Some(Action::SettingsEdit),
+            Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
+        }
+    }
+
+    /// The record an allowed call leaves behind (`None`: reads only).
+    fn record_kind(self) -> Option<&'static str> {
+        match self {
+            Command::CreateUser => Some("user.created"),
+            Command::ResetPassword => Some("user.password_reset"),
+            Command::Deactivate => Some("user.deactivated"),
+            Command::Reactivate => Some("user.reactivated"),
+            Command::RegisterPatient => Some("patient.registered"),
+            Command::UpdatePatient => Some("patient.updated"),
+            Command::OpenPatient => Some("patient.viewed"),
+            Command::VerifyAudit => Some("audit.verified"),
+            Command::SetIdleLockMinutes => Some("settings.changed"),
+            Command::SetLanguage => Some("user.language_set"),
+            _ => None,
+        }
+    }
+}
+
+fn expected_allowed(role: Role, command: Command) -> bool {
+    command.action().is_none_or(|a| permissions::allows(role, a))
+}
+
+struct Branch {
+    _dir: tempfile::TempDir,
+    ws: Workstation,
+    sessions: HashMap<Role, SessionInfo>,
+    /// A cashier account the administering commands act on.
+    victim_id: String,
+    patient_id: String,
+    /// Makes usernames unique across the tests sharing the branch.
+    counter: usize,
+}
+
+/// A branch with one signed-in user of every role, a victim account and a patient.
+fn branch() -> Branch {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (mut ws, admin) = set_up(dir.path(), &clock);
+    let mut sessions = HashMap::new();
+    for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+        let username = format!("user.{role}");
+        ws.create_user(&admin.session_id, &new_user(&username, role)).unwrap();
+        sessions.insert(role, ws.login(&username, PASSWORD).unwrap());
+    }
+    let victim_id = ws.create_user(&admin.session_id, &new_user("victim", Role::Cashier)).unwrap().id;
+    let patient_id = ws.register_patient(&admin.session_id, &demo_patient(1)).unwrap().id;
+    sessions.insert(Role::Admin, admin);
+    Branch { _dir: dir, ws, sessions, victim_id, patient_id, counter: 0 }
+}
+
+/// One branch shared by the tests of this file (every account costs an argon2id hash, which is
+/// slow in a debug build); each test takes it in turn.
+fn shared() -> MutexGuard<'static, Branch> {
+    static BRANCH: OnceLock<Mutex<Branch>> = OnceLock::new();
+    BRANCH.get_or_init(|| Mutex::new(branch())).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Runs `command` as `session`; Ok(()) or the error.
+fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_core::Result<()> {
+    b.counter += 1;
+    let n = b.counter;
+    let ws = &mut b.ws;
+    match command {
+        Command::ListUsers => ws.list_users(session).map(|u| assert!(u.len() >= 7)),
+        Command::CreateUser => {
+            // A role every creator who may create users may administer.
+            ws.create_user(session, &new_user(&format!("new.{role}.{n}"), Role::Receptionist)).map(drop)
+        }
+        Command::ResetPassword => ws.reset_password(session, &b.victim_id, "another-pass-1"),
+        Command::Deactivate => ws.set_user_active(session, &b.victim_id, false).map(|u| assert!(!u.active)),
+        Command::Reactivate => ws.set_user_active(session, &b.victim_id, true).map(|u| assert!(u.active)),
+        Command::SearchPatients => ws.search_patients(session, "a", 10).map(drop),
+        Command::RegisterPatient => ws.register_patient(session, &demo_patient(100 + n)).map(drop),
+        Command::UpdatePatient => {
+            let mut input = dentpro_core::patients::get(ws.ledger().conn(), &b.patient_id).unwrap().fields;
+            input.address = format!("{role} street {n}");
+            ws.update_patient(session, &b.patient_id, &input).map(|p| assert_eq!(p.fields.address, input.address))
+        }
+        Command::OpenPatient => ws.open_patient(session, &b.patient_id).map(|f| assert_eq!(f.patient.id, b.patient_id)),
+        Command::AuditTrail => ws.audit_trail(session, &AuditFilter { limit: 50, ..Default::default() }).map(drop),
+        Command::VerifyAudit => ws.verify_audit(session).map(|r| assert!(r.ok, "{r:?}")),
+        Command::SetIdleLockMinutes => ws.set_idle_lock_minutes(session, 12).map(|s| assert_eq!(s.idle_lock_minutes, 12)),
+        Command::GetSettings => ws.get_settings(session).map(drop),
+        Command::SetLanguage => ws.set_language(session, Language::Ar).map(|s| assert_eq!(s.language, Language::Ar)),
+        Command::Heartbeat => ws.heartbeat(session),
+    }
+}
+
+/// What must not move when a command is refused.
+fn snapshot(ws: &Workstation) -> Vec<Vec<String>> {
+    let conn = ws.ledger().conn();
+    ["users", "patients", "settings", "branch"]
+        .iter()
+        .map(|t| table_rows(conn, t))
+        .collect()
+}
+
+/// Asserts one call: allowed, or refused with a single `access.denied` record and no change.
+fn check(b: &mut Branch, role: Role, command: Command, allowed: bool) {
+    let session = b.sessions[&role].clone();
+    let before = snapshot(&b.ws);
+    let records_before = record_count(&b.ws);
+    let result = run(b, &session.session_id, role, command);
+    if allowed {
+        if let Err(e) = &result {
+            panic!("{role} should be allowed to {command:?}, got {e:?}");
+        }
+        if let Some(kind) = command.record_kind() {
+            let (last_kind, user, last_role) = last_record(&b.ws);
+            assert_eq!(last_kind, kind, "{role} {command:?}");
+            assert_eq!(user.as_deref(), Some(session.user_id.as_str()));
+            assert_eq!(last_role.as_deref(), Some(role.as_str()));
+        } else {
+            assert_eq!(record_count(&b.ws), records_before, "{role} {command:?} only reads");
+        }
+    } else {
+        let err = assert_code(result, ErrorCode::Forbidden);
+        assert_eq!(err.details.get("role").map(String::as_str), Some(role.as_str()));
+        assert_eq!(snapshot(&b.ws), before, "{role} {command:?} was refused but changed a table");
+        assert_eq!(record_count(&b.ws), records_before + 1, "{role} {command:?}: exactly one new record");
+        let (kind, user, last_role) = last_record(&b.ws);
+        assert_eq!(kind, "access.denied", "{role} {command:?}");
+        assert_eq!(user.as_deref(), Some(session.user_id.as_str()));
+        assert_eq!(last_role.as_deref(), Some(role.as_str()));
+        let action = command.action().unwrap().as_str();
+        let payload: String = b
+            .ws
+            .ledger()
+            .conn()
+            .query_row("SELECT CAST(payload AS TEXT) FROM records ORDER BY local_index DESC LIMIT 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert!(payload.contains(&format!("\"action\":\"{action}\"")), "{payload}");
+    }
+}
+
+#[test]
+fn every_role_times_every_command_follows_the_matrix() {
+    let mut b = shared();
+    for role in Role::ALL {
+        for command in COMMANDS {
+            check(&mut b, role, command, expected_allowed(role, command));
+        }
+    }
+    // The refusals and the allowed calls together leave a chain that verifies.
+    let report = dentpro_core::audit::verify(b.ws.ledger().conn(), Some(b.ws.data_dir()), Some(b.ws.device_id())).unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
+/// Written out by hand, so a wrong matrix fails too, not only a wrong gate.
+const EXPLICIT: &[(Role, Command, bool)] = &[
+    (Role::Cashier, Command::OpenPatient, false),
+    (Role::Cashier, Command::UpdatePatient, false),
+    (Role::Cashier, Command::RegisterPatient, false),
+    (Role::Cashier, Command::SearchPatients, true),
+    (Role::Doctor, Command::CreateUser, false),
+    (Role::Doctor, Command::ListUsers, false),
+    (Role::Doctor, Command::OpenPatient, true),
+    (Role::Doctor, Command::UpdatePatient, true),
+    (Role::Doctor, Command::RegisterPatient, false),
+    (Role::Assistant, Command::UpdatePatient, true),
+    (Role::Assistant, Command::VerifyAudit, false),
+    (Role::Receptionist, Command::AuditTrail, false),
+    (Role::Receptionist, Command::RegisterPatient, true),
+    (Role::Receptionist, Command::ResetPassword, false),
+    (Role::Manager, Command::RegisterPatient, false),
+    (Role::Manager, Command::UpdatePatient, false),
+    (Role::Manager, Command::AuditTrail, true),
+    (Role::Manager, Command::VerifyAudit, true),
+    (Role::Manager, Command::CreateUser, true),
+    (Role::Manager, Command::SetIdleLockMinutes, false),
+    (Role::Admin, Command::SetIdleLockMinutes, true),
+    (Role::Admin, Command::RegisterPatient, true),
+    (Role::Cashier, Command::Heartbeat, true),
+    (Role::Doctor, Command::GetSettings, true),
+    (Role::Receptionist, Command::SetLanguage, true),
+];
+
+#[test]
+fn explicit_expectations_agree_with_the_matrix_and_the_gate() {
+    for (role, command, allowed) in EXPLICIT {
+        assert_eq!(expected_allowed(*role, *command), *allowed, "matrix: {role} {command:?}");
+    }
+    // Only the admin edits settings; only admin and manager administer staff.
+    for role in Role::ALL {
+        let admin_like = matches!(role, Role::Admin | Role::Manager);
+        assert_eq!(permissions::allows(role, Action::SettingsEdit), role == Role::Admin);
+        for a in [Action::UserList, Action::UserCreate, Action::UserResetPassword, Action::UserDeactivate] {
+            assert_eq!(permissions::allows(role, a), admin_like, "{role} {a:?}");
+        }
+        assert_eq!(permissions::allows(role, Action::AuditView), admin_like);
+        assert!(permissions::allows(role, Action::PatientSearch));
+    }
+    let mut b = shared();
+    for (role, command, allowed) in EXPLICIT {
+        check(&mut b, *role, *command, *allowed);
+    }
+}
+
+#[test]
+fn only_an_admin_creates_admins_and_managers() {
+    let mut b = shared();
+    let manager = b.sessions[&Role::Manager].session_id.clone();
+    let admin = b.sessions[&Role::Admin].session_id.clone();
+    for (target, name) in [(Role::Admin, "boss2"), (Role::Manager, "mgr2")] {
+        assert!(!permissions::may_administer(Role::Manager, target));
+        let users_before = table_rows(b.ws.ledger().conn(), "users");
+        let records_before = record_count(&b.ws);
+        let err = assert_code(b.ws.create_user(&manager, &new_user(name, target)), ErrorCode::Forbidden);
+        assert_eq!(err.details.get("target_role").map(String::as_str), Some(target.as_str()));
+        assert_eq!(table_rows(b.ws.ledger().conn(), "users"), users_before);
+        assert_eq!(record_count(&b.ws), records_before);
+    }
+    // A manager cannot reset an admin's password or deactivate a manager either.
+    let admin_id = b.sessions[&Role::Admin].user_id.clone();
+    assert_code(b.ws.reset_password(&manager, &admin_id, "taken-over-1"), ErrorCode::Forbidden);
+    let manager_id = b.sessions[&Role::Manager].user_id.clone();
+    assert_code(b.ws.set_user_active(&manager, &manager_id, false), ErrorCode::Forbidden);
+    // A manager may create the roles below them.
+    for role in [Role::Receptionist, Role::Assistant, Role::Doctor, Role::Cashier] {
+        assert!(permissions::may_administer(Role::Manager, role));
+    }
+    // An admin may create both.
+    let boss = b.ws.create_user(&admin, &new_user("boss2", Role::Admin)).unwrap();
+    assert_eq!(boss.role, Role::Admin);
+    let mgr = b.ws.create_user(&admin, &new_user("mgr2", Role::Manager)).unwrap();
+    assert_eq!(mgr.role, Role::Manager);
+    assert_eq!(last_record(&b.ws).0, "user.created");
+    for creator in [Role::Receptionist, Role::Assistant, Role::Doctor, Role::Cashier] {
+        assert!(Role::ALL.iter().all(|t| !permissions::may_administer(creator, *t)));
+    }
+}
+
+#[test]
+fn no_session_or_an_unknown_session_is_not_logged_in() {
+    let mut b = shared();
+    let records_before = record_count(&b.ws);
+    let patient = b.patient_id.clone();
+    let input = demo_patient(7);
+    for session in ["", "no-such-session", "0190aaaa-0000-7000-8000-000000000000"] {
+        let ws = &mut b.ws;
+        assert_code(ws.list_users(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.create_user(session, &new_user("ghost", Role::Cashier)), ErrorCode::NotLoggedIn);
+        assert_code(ws.reset_password(session, &patient, "whatever-1"), ErrorCode::NotLoggedIn);
+        assert_code(ws.set_user_active(session, &patient, false), ErrorCode::NotLoggedIn);
+        assert_code(ws.set_user_active(session, &patient, true), ErrorCode::NotLoggedIn);
+        assert_code(ws.search_patients(session, "a", 5), ErrorCode::NotLoggedIn);
+        assert_code(ws.register_patient(session, &input), ErrorCode::NotLoggedIn);
+        assert_code(ws.update_patient(session, &patient, &input), ErrorCode::NotLoggedIn);
+        assert_code(ws.open_patient(session, &patient), ErrorCode::NotLoggedIn);
+        assert_code(ws.audit_trail(session, &AuditFilter::default()), ErrorCode::NotLoggedIn);
+        assert_code(ws.verify_audit(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.set_idle_lock_minutes(session, 5), ErrorCode::NotLoggedIn);
+        assert_code(ws.get_settings(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.set_language(session, Language::Ar), ErrorCode::NotLoggedIn);
+        assert_code(ws.heartbeat(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.unlock(session, PASSWORD), ErrorCode::NotLoggedIn);
+    }
+    // Nothing was written for calls without a user.
+    assert_eq!(record_count(&b.ws), records_before);
+    // A logged-out session is gone too (a second session of the cashier; the first stays).
+    let cashier = b.ws.login("user.cashier", PASSWORD).unwrap().session_id;
+    b.ws.search_patients(&cashier, "a", 5).unwrap();
+    b.ws.logout(&cashier).unwrap();
+    assert_eq!(last_record(&b.ws).0, "auth.logged_out");
+    assert_code(b.ws.search_patients(&cashier, "a", 5), ErrorCode::NotLoggedIn);
+    let other = b.sessions[&Role::Cashier].session_id.clone();
+    b.ws.search_patients(&other, "a", 5).unwrap();
+}

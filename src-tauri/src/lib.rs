@@ -1,0 +1,133 @@
+//! The DentPro desktop shell: Tauri setup, the window's state, and thin commands over
+//! `dentpro-core`. The command-line tool (`dentpro audit verify`, `dentpro demo`) shares the
+//! binary; see `cli.rs`.
+
+pub mod cli;
+mod commands;
+
+use dentpro_core::device::KeyStorePreference;
+use dentpro_core::workstation::{OpenOptions, Workstation};
+use dentpro_core::{CoreError, ErrorCode, Result};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use tauri::Manager;
+
+/// The window's state: the workstation (or why it could not open) and the signed-in session.
+pub struct AppState {
+    workstation: Mutex<std::result::Result<Workstation, CoreError>>,
+    session: Mutex<Option<String>>,
+}
+
+impl AppState {
+    fn with_workstation<T>(&self, f: impl FnOnce(&mut Workstation, Option<&str>) -> Result<T>) -> Result<T> {
+        let session = self.session.lock().expect("session lock poisoned").clone();
+        let mut guard = self.workstation.lock().expect("workstation lock poisoned");
+        match guard.as_mut() {
+            Ok(ws) => f(ws, session.as_deref()),
+            Err(e) => Err(e.clone()),
+        }
+    }
+
+    fn with_session<T>(&self, f: impl FnOnce(&mut Workstation, &str) -> Result<T>) -> Result<T> {
+        self.with_workstation(|ws, session| {
+            let sid = session.ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+            f(ws, sid)
+        })
+    }
+
+    fn set_session(&self, session: Option<String>) {
+        *self.session.lock().expect("session lock poisoned") = session;
+    }
+}
+
+/// How the window was asked to start.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    pub data_dir: Option<PathBuf>,
+    pub key_store: KeyStorePreference,
+    /// Fill a new data dir with the demo branch on first start.
+    pub demo: bool,
+}
+
+/// The builder of every command the UI may call, also used to export the TypeScript bindings.
+pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
+    use commands::*;
+    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
+        app_status,
+        about,
+        setup_branch,
+        login,
+        logout,
+        unlock,
+        heartbeat,
+        set_language,
+        list_users,
+        create_user,
+        reset_password,
+        set_user_active,
+        get_settings,
+        set_idle_lock_minutes,
+        search_patients,
+        register_patient,
+        update_patient,
+        open_patient,
+        audit_trail,
+        verify_audit,
+    ])
+}
+
+/// Writes the UI's command bindings (`ui/src/bindings.ts`) from the Rust types.
+pub fn export_bindings(path: &std::path::Path) -> std::result::Result<(), String> {
+    let ts = specta_typescript::Typescript::default()
+        .bigint(specta_typescript::BigIntExportBehavior::Number)
+        .header("// Generated from the Rust types by `dentpro export-bindings`. Do not edit.\n// @ts-nocheck");
+    specta_builder().export(ts, path).map_err(|e| e.to_string())
+}
+
+fn open_workstation(data_dir: PathBuf, opts: &RunOptions) -> std::result::Result<Workstation, CoreError> {
+    let fresh = !data_dir.join(dentpro_core::store::DB_FILE).exists();
+    let mut open = OpenOptions::new(data_dir);
+    open.key_store = opts.key_store;
+    let mut ws = Workstation::open(open)?;
+    if fresh && opts.demo {
+        dentpro_core::demo::populate(&mut ws, 300)?;
+    }
+    Ok(ws)
+}
+
+pub fn run(opts: RunOptions) {
+    let builder = specta_builder();
+    tauri::Builder::default()
+        .invoke_handler(builder.invoke_handler())
+        .setup(move |app| {
+            let data_dir = match &opts.data_dir {
+                Some(dir) => dir.clone(),
+                None => app.path().app_data_dir()?,
+            };
+            tracing::info!(data_dir = %data_dir.display(), "opening workstation");
+            let workstation = open_workstation(data_dir, &opts);
+            if let Err(e) = &workstation {
+                tracing::error!(code = ?e.code, "cannot open the workstation: {}", e.message);
+            }
+            app.manage(AppState { workstation: Mutex::new(workstation), session: Mutex::new(None) });
+            Ok(())
+        })
+        .run(tauri::generate_context!("tauri.conf.json"))
+        .expect("error while running the DentPro window");
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn committed_bindings_match_the_rust_types() {
+        let dir = tempfile::tempdir().unwrap();
+        let fresh = dir.path().join("bindings.ts");
+        super::export_bindings(&fresh).unwrap();
+        let committed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings.ts");
+        assert_eq!(
+            std::fs::read_to_string(committed).unwrap_or_default(),
+            std::fs::read_to_string(fresh).unwrap(),
+            "ui/src/bindings.ts is stale: run `cargo run -- export-bindings`"
+        );
+    }
+}

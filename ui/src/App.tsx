@@ -1,0 +1,131 @@
+import { useCallback, useEffect, useState } from "react";
+import { commands, type AppStatus, type BranchInfo, type CoreError, type Result, type SessionInfo } from "./bindings";
+import { call, setSessionProblemListener } from "./api";
+import { applyLanguage } from "./i18n";
+import { useLang } from "./i18n/useLang";
+import { errorText } from "./errors";
+import { Setup } from "./screens/Setup";
+import { Login } from "./screens/Login";
+import { Lock } from "./screens/Lock";
+import { Shell } from "./screens/Shell";
+
+type Phase =
+  | { kind: "booting" }
+  | { kind: "bootFailed"; error: CoreError }
+  | { kind: "setup" }
+  | { kind: "login"; notice: CoreError | null }
+  | { kind: "app"; session: SessionInfo; locked: boolean };
+
+export function App() {
+  const { t, lang } = useLang();
+  const [phase, setPhase] = useState<Phase>({ kind: "booting" });
+  const [branch, setBranch] = useState<BranchInfo | null>(null);
+  const [loginKey, setLoginKey] = useState(0);
+
+  /** Takes the core's answer to "where are we": not set up, signed out, signed in, or locked. */
+  const applyStatus = useCallback((r: Result<AppStatus, CoreError>) => {
+    if (r.status === "error") {
+      setPhase({ kind: "bootFailed", error: r.error });
+      return;
+    }
+    const s = r.data;
+    setBranch(s.branch);
+    if (!s.setup_done) setPhase({ kind: "setup" });
+    else if (s.session) {
+      applyLanguage(s.session.language);
+      setPhase({ kind: "app", session: s.session, locked: s.locked });
+    } else setPhase({ kind: "login", notice: null });
+  }, []);
+
+  const boot = useCallback(() => {
+    void call(() => commands.appStatus()).then(applyStatus);
+  }, [applyStatus]);
+
+  useEffect(() => {
+    void call(() => commands.appStatus()).then(applyStatus);
+  }, [applyStatus]);
+
+  // Any command may report that the session went idle (lock screen) or is gone (sign in again).
+  useEffect(() => {
+    setSessionProblemListener((error) => {
+      setPhase((p) => {
+        if (p.kind !== "app") return p;
+        if (error.code === "session_locked") return p.locked ? p : { ...p, locked: true };
+        return { kind: "login", notice: error };
+      });
+    });
+    return () => setSessionProblemListener(null);
+  }, []);
+
+  const signedIn = useCallback(async (session: SessionInfo) => {
+    applyLanguage(session.language);
+    const r = await call(() => commands.appStatus());
+    if (r.status === "ok") setBranch(r.data.branch);
+    setPhase({ kind: "app", session, locked: false });
+  }, []);
+
+  const toLogin = useCallback((notice: CoreError | null) => {
+    setLoginKey((k) => k + 1);
+    setPhase({ kind: "login", notice });
+  }, []);
+
+  const signOut = useCallback(async () => {
+    await call(() => commands.logout());
+    toLogin(null);
+  }, [toLogin]);
+
+  const updateSession = useCallback((session: SessionInfo) => {
+    setPhase((p) => (p.kind === "app" ? { ...p, session } : p));
+  }, []);
+
+  switch (phase.kind) {
+    case "booting":
+      return (
+        <div className="center-page" data-testid="booting">
+          {t("app.loading")}
+        </div>
+      );
+    case "bootFailed":
+      return (
+        <div className="center-page">
+          <div className="card auth-card">
+            <h1>{t("app.startFailed")}</h1>
+            <div className="message message-error" role="alert" data-testid="error-banner">
+              {errorText(t, phase.error, lang)}
+            </div>
+            <button type="button" className="btn btn-primary" data-testid="boot-retry" onClick={boot}>
+              {t("app.retry")}
+            </button>
+          </div>
+        </div>
+      );
+    case "setup":
+      return <Setup onDone={(s) => void signedIn(s)} />;
+    case "login":
+      return <Login key={loginKey} branchName={branch?.name ?? null} notice={phase.notice} onDone={(s) => void signedIn(s)} />;
+    case "app":
+      return (
+        <>
+          <Shell
+            key={phase.session.session_id}
+            session={phase.session}
+            branch={branch}
+            locked={phase.locked}
+            updateSession={updateSession}
+            signOut={signOut}
+          />
+          {phase.locked ? (
+            <Lock
+              displayName={phase.session.display_name}
+              onUnlocked={(s) => {
+                applyLanguage(s.language);
+                setPhase({ kind: "app", session: s, locked: false });
+              }}
+              onSignOut={() => void signOut()}
+              onSessionEnded={(why) => toLogin(why)}
+            />
+          ) : null}
+        </>
+      );
+  }
+}

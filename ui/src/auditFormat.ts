@@ -1,0 +1,67 @@
+/** Keys left out of the one-line summary: identifiers (shown elsewhere) and anything secret. */
+function hidden(key: string): boolean {
+  return key === "id" || key.endsWith("_id") || key.includes("password") || key.includes("secret");
+}
+
+function scalar(v: unknown): string {
+  if (v === null || v === undefined) return "—";
+  if (typeof v === "string") return v === "" ? "\u201C\u201D" : v;
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  return JSON.stringify(v);
+}
+
+function isChange(v: unknown): v is { field: string; from: unknown; to: unknown } {
+  return typeof v === "object" && v !== null && "field" in v && "from" in v && "to" in v;
+}
+
+/**
+ * A short human-readable line for a record's payload (JSON text): "key: value; …", with
+ * field changes as "field: from → to". Falls back to the raw text if it is not JSON.
+ */
+export function summarizePayload(payload: string, maxLength = 240): string {
+  let data: unknown;
+  try {
+    data = JSON.parse(payload);
+  } catch {
+    return payload.length > maxLength ? `${payload.slice(0, maxLength - 1)}…` : payload;
+  }
+  const parts: string[] = [];
+  if (data && typeof data === "object" && !Array.isArray(data)) {
+    for (const [k, v] of Object.entries(data as Record<string, unknown>)) {
+      if (hidden(k)) continue;
+      if (Array.isArray(v) && v.every(isChange)) {
+        for (const c of v) parts.push(`${c.field}: ${scalar(c.from)} → ${scalar(c.to)}`);
+      } else {
+        parts.push(`${k}: ${scalar(v)}`);
+      }
+    }
+  } else if (data !== null && data !== undefined) {
+    parts.push(scalar(data));
+  }
+  const text = parts.join("; ");
+  return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
+}
+
+/** Every record kind the core writes today (the audit filter offers these and their prefixes). */
+export const KNOWN_KINDS = [
+  "patient.registered",
+  "patient.updated",
+  "patient.viewed",
+  "user.created",
+  "user.password_reset",
+  "user.deactivated",
+  "user.reactivated",
+  "user.language_set",
+  "auth.login_succeeded",
+  "auth.login_failed",
+  "auth.logged_out",
+  "auth.session_locked",
+  "auth.session_unlocked",
+  "access.denied",
+  "settings.changed",
+  "audit.verified",
+  "branch.created",
+  "device.initialized",
+] as const;
+
+export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device"] as const;

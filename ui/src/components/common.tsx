@@ -1,0 +1,61 @@
+import type { ReactNode } from "react";
+import { useTranslation } from "react-i18next";
+import type { CoreError } from "../bindings";
+import { errorText } from "../errors";
+import { useLang } from "../i18n/useLang";
+
+/** Text that must always read left-to-right (numbers, codes, phones, dates), even in Arabic. */
+export function Ltr({ children }: { children: ReactNode }) {
+  return <bdi dir="ltr">{children}</bdi>;
+}
+
+type FieldProps = {
+  id: string;
+  label: string;
+  error?: string | null;
+  errorTestId?: string;
+  hint?: string;
+  optional?: boolean;
+  wide?: boolean;
+  children: ReactNode;
+};
+
+/** A labelled form row with an optional hint and a red error line under the control. */
+export function Field({ id, label, error, errorTestId, hint, optional, wide, children }: FieldProps) {
+  const { t } = useTranslation();
+  return (
+    <div className={`field${wide ? " field-wide" : ""}${error ? " has-error" : ""}`}>
+      <label htmlFor={id}>
+        {label}
+        {optional ? <span className="optional"> ({t("common.optional")})</span> : null}
+      </label>
+      {children}
+      {hint ? <div className="hint">{hint}</div> : null}
+      {error ? (
+        <div className="field-error" role="alert" data-testid={errorTestId} id={`${id}-error`}>
+          {error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A translated error message block; renders nothing without an error. */
+export function ErrorMessage({ error, testId }: { error: CoreError | null; testId: string }) {
+  const { t, lang } = useLang();
+  if (!error) return null;
+  return (
+    <div className="message message-error" role="alert" data-testid={testId} data-code={error.code}>
+      {errorText(t, error, lang)}
+    </div>
+  );
+}
+
+export function Notice({ text, testId }: { text: string | null; testId: string }) {
+  if (!text) return null;
+  return (
+    <div className="message message-success" role="status" data-testid={testId}>
+      {text}
+    </div>
+  );
+}

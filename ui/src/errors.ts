@@ -1,0 +1,141 @@
+import type { TFunction } from "i18next";
+import type { Action, CoreError, ErrorCode, Language, Role } from "./bindings";
+import { formatDateTime } from "./format";
+
+// Records keyed by the generated union types: tsc fails here if the Rust side adds a variant.
+const ERROR_CODE_SET: Record<ErrorCode, true> = {
+  invalid: true,
+  not_found: true,
+  forbidden: true,
+  not_logged_in: true,
+  session_locked: true,
+  bad_credentials: true,
+  account_locked: true,
+  account_inactive: true,
+  already_set_up: true,
+  not_set_up: true,
+  device_mismatch: true,
+  key_storage: true,
+  conflict: true,
+  storage: true,
+  internal: true,
+};
+export const ERROR_CODES = Object.keys(ERROR_CODE_SET) as ErrorCode[];
+
+const ROLE_SET: Record<Role, true> = {
+  admin: true,
+  manager: true,
+  receptionist: true,
+  assistant: true,
+  doctor: true,
+  cashier: true,
+};
+export const ROLES = Object.keys(ROLE_SET) as Role[];
+
+const ACTION_SET: Record<Action, true> = {
+  user_list: true,
+  user_create: true,
+  user_reset_password: true,
+  user_deactivate: true,
+  user_reactivate: true,
+  patient_search: true,
+  patient_view: true,
+  patient_register: true,
+  patient_edit: true,
+  audit_view: true,
+  audit_verify: true,
+  settings_edit: true,
+};
+export const ACTIONS = Object.keys(ACTION_SET) as Action[];
+
+/** The stable `details.reason` keys the core sends with `invalid` (and some `conflict`) errors. */
+export const REASONS = [
+  "required",
+  "too_long",
+  "username_format",
+  "password_too_short",
+  "username_taken",
+  "code_format",
+  "invalid_date",
+  "date_in_future",
+  "date_too_old",
+  "invalid_sex",
+  "phone_format",
+  "national_id_format",
+  "name_required",
+  "cannot_deactivate_self",
+  "last_admin",
+  "out_of_range",
+] as const;
+export type Reason = (typeof REASONS)[number];
+
+function isReason(s: string | undefined): s is Reason {
+  return s !== undefined && (REASONS as readonly string[]).includes(s);
+}
+
+function isErrorCode(s: string): s is ErrorCode {
+  return (ERROR_CODES as string[]).includes(s);
+}
+
+/** Error details as a plain map (tolerates a missing or partial map). */
+export function detailsOf(error: CoreError): Record<string, string> {
+  const out: Record<string, string> = {};
+  const d = (error.details ?? {}) as Record<string, string | undefined>;
+  for (const [k, v] of Object.entries(d)) if (typeof v === "string") out[k] = v;
+  return out;
+}
+
+/** The input field at fault, if the core named one. */
+export function errorField(error: CoreError): string | undefined {
+  return detailsOf(error).field;
+}
+
+export function fieldLabel(t: TFunction, field: string): string {
+  return t(`fields.${field}`, { defaultValue: field });
+}
+
+function vars(error: CoreError, lang: Language): Record<string, string> {
+  const d = detailsOf(error);
+  return {
+    ...d,
+    until: d.until ? formatDateTime(d.until, lang) : "",
+    message: error.message,
+  };
+}
+
+/** The reason alone (for showing under the field at fault); null when there is no known reason. */
+export function reasonText(t: TFunction, error: CoreError, lang: Language): string | null {
+  const reason = detailsOf(error).reason;
+  if (!isReason(reason)) return null;
+  return t(`reasons.${reason}`, vars(error, lang));
+}
+
+/**
+ * A complete, translated sentence for an error. With a known reason it is "<Field>: <reason>"
+ * (or just the reason when `withField` is false); otherwise the translation of the error code,
+ * and as a last resort the core's own message.
+ */
+export function errorText(t: TFunction, error: CoreError, lang: Language, withField = true): string {
+  const reason = reasonText(t, error, lang);
+  const field = errorField(error);
+  if (reason !== null) {
+    return withField && field ? t("errors.invalid_field", { field: fieldLabel(t, field), reason }) : reason;
+  }
+  if (isErrorCode(error.code)) return t(`errors.${error.code}`, vars(error, lang));
+  return error.message || error.code;
+}
+
+/** A readable label for a record kind, falling back to the raw kind. */
+export function kindLabel(t: TFunction, kind: string): string {
+  return t(`kinds.${kind.replace(/\./g, "_")}`, { defaultValue: kind });
+}
+
+/** A message for one form field: a translation key and its values. */
+export type FieldMessage = { key: string; vars: Record<string, string> };
+
+/** When the core blamed a field with a known reason: which field, and what to show under it. */
+export function fieldMessage(error: CoreError): { field: string; message: FieldMessage } | null {
+  const d = detailsOf(error);
+  if (!d.field || !isReason(d.reason)) return null;
+  return { field: d.field, message: { key: `reasons.${d.reason}`, vars: d } };
+}

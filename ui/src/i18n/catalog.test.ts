@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import en from "./en.json";
+import ar from "./ar.json";
+import { ACTIONS, ERROR_CODES, REASONS, ROLES } from "../errors";
+import { KIND_GROUPS, KNOWN_KINDS } from "../auditFormat";
+
+type Tree = { [k: string]: string | Tree };
+
+function leaves(tree: Tree, prefix = ""): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(tree)) {
+    const key = prefix ? `${prefix}.${k}` : k;
+    if (typeof v === "string") out.set(key, v);
+    else for (const [kk, vv] of leaves(v, key)) out.set(kk, vv);
+  }
+  return out;
+}
+
+const EN = leaves(en as Tree);
+const AR = leaves(ar as Tree);
+const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
+
+describe("translation catalogs", () => {
+  it("en.json and ar.json have exactly the same keys", () => {
+    const onlyEn = [...EN.keys()].filter((k) => !AR.has(k));
+    const onlyAr = [...AR.keys()].filter((k) => !EN.has(k));
+    expect(onlyEn).toEqual([]);
+    expect(onlyAr).toEqual([]);
+  });
+
+  it("no translation is empty", () => {
+    for (const [k, v] of [...EN, ...AR]) expect(v.trim(), k).not.toBe("");
+  });
+
+  it("uses the same {{placeholders}} in both languages", () => {
+    for (const [k, v] of EN) expect(placeholders(AR.get(k) ?? ""), k).toEqual(placeholders(v));
+  });
+
+  it("the Arabic catalog is actually Arabic", () => {
+    const arabic = /[\u0600-\u06FF]/;
+    // Leaving out placeholders and the brand name, any Latin word must come with Arabic text.
+    const notArabic = [...AR].filter(([, v]) => {
+      const rest = v.replace(/\{\{\s*\w+\s*\}\}/g, "").replace(/DentPro/g, "");
+      return /[A-Za-z]/.test(rest) && !arabic.test(rest);
+    });
+    expect(notArabic).toEqual([]);
+  });
+
+  it.each(ERROR_CODES)("error code %s is translated in both languages", (code) => {
+    expect(EN.has(`errors.${code}`)).toBe(true);
+    expect(AR.has(`errors.${code}`)).toBe(true);
+  });
+
+  it.each([...REASONS])("reason %s is translated in both languages", (reason) => {
+    expect(EN.has(`reasons.${reason}`)).toBe(true);
+    expect(AR.has(`reasons.${reason}`)).toBe(true);
+  });
+
+  it("every role, record kind and kind group has a label", () => {
+    for (const role of ROLES) expect(EN.has(`roles.${role}`), role).toBe(true);
+    for (const kind of KNOWN_KINDS) expect(EN.has(`kinds.${kind.replace(/\./g, "_")}`), kind).toBe(true);
+    for (const g of KIND_GROUPS) expect(EN.has(`audit.group.${g}`), g).toBe(true);
+    expect(ACTIONS).toHaveLength(12);
+  });
+
+  it("has a label for every patient and account field the core may name", () => {
+    const fields = [
+      "branch_name", "branch_code", "username", "display_name", "password", "name_en", "name_ar",
+      "date_of_birth", "sex", "phone", "national_id", "address", "emergency_contact", "allergies",
+      "chronic_diseases", "current_medications", "medical_history", "idle_lock_minutes", "user",
+    ];
+    for (const f of fields) expect(EN.has(`fields.${f}`) && AR.has(`fields.${f}`), f).toBe(true);
+  });
+});

@@ -1,0 +1,375 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { commands, type AuditFilter, type AuditPage, type PatientSummary, type UserSummary, type VerifyReport } from "../bindings";
+import { call } from "../api";
+import { KIND_GROUPS, KNOWN_KINDS, summarizePayload } from "../auditFormat";
+import { useApp } from "../context";
+import { kindLabel } from "../errors";
+import { formatDateTime } from "../format";
+import { useLang } from "../i18n/useLang";
+import { Field } from "../components/common";
+
+const PAGE_SIZE = 50;
+
+type Draft = { userId: string; patient: { id: string; label: string } | null; patientText: string; kind: string; dateFrom: string; dateTo: string };
+const EMPTY_DRAFT: Draft = { userId: "", patient: null, patientText: "", kind: "", dateFrom: "", dateTo: "" };
+
+const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
+
+/** `patientTextIsId`: without patient search the patient field takes a raw patient ID. */
+function toFilter(d: Draft, offset: number, patientTextIsId = false): AuditFilter {
+  return {
+    user_id: orNull(d.userId),
+    patient_id: d.patient ? d.patient.id : patientTextIsId ? orNull(d.patientText) : null,
+    kind: orNull(d.kind),
+    date_from: orNull(d.dateFrom),
+    date_to: orNull(d.dateTo),
+    limit: PAGE_SIZE,
+    offset,
+  };
+}
+
+export function AuditScreen() {
+  const { t, lang } = useLang();
+  const { can, showError } = useApp();
+  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
+  const [filter, setFilter] = useState<AuditFilter>(() => toFilter(EMPTY_DRAFT, 0));
+  const [page, setPage] = useState<AuditPage | null>(null);
+  const [users, setUsers] = useState<UserSummary[] | null>(null);
+  const [report, setReport] = useState<VerifyReport | null>(null);
+  const [verifying, setVerifying] = useState(false);
+  const canListUsers = can("user_list");
+  const canSearchPatients = can("patient_search");
+
+  useEffect(() => {
+    let cancelled = false;
+    void call(() => commands.auditTrail(filter)).then((r) => {
+      if (cancelled) return;
+      if (r.status === "ok") setPage(r.data);
+      else showError(r.error);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [filter, showError]);
+
+  useEffect(() => {
+    if (!canListUsers) return;
+    let cancelled = false;
+    void call(() => commands.listUsers()).then((r) => {
+      if (!cancelled && r.status === "ok") setUsers(r.data);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [canListUsers]);
+
+  const apply = (e: FormEvent) => {
+    e.preventDefault();
+    showError(null);
+    setFilter(toFilter(draft, 0, !canSearchPatients));
+  };
+  const reset = () => {
+    setDraft(EMPTY_DRAFT);
+    setFilter(toFilter(EMPTY_DRAFT, 0));
+  };
+  const goToOffset = (offset: number) => setFilter((f) => ({ ...f, offset }));
+
+  async function verify() {
+    setVerifying(true);
+    setReport(null);
+    const r = await call(() => commands.verifyAudit());
+    setVerifying(false);
+    if (r.status === "ok") setReport(r.data);
+    else showError(r.error);
+  }
+
+  const total = page?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const pageNo = Math.floor(filter.offset / PAGE_SIZE) + 1;
+
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>{t("audit.title")}</h1>
+        {can("audit_verify") ? (
+          <button type="button" className="btn btn-primary" data-testid="audit-verify" onClick={() => void verify()} disabled={verifying}>
+            {verifying ? t("audit.verifying") : t("audit.verify")}
+          </button>
+        ) : null}
+      </div>
+      {report ? <VerifyResult report={report} /> : null}
+
+      <form className="card filters" onSubmit={apply} data-testid="audit-filters">
+        <h2 className="visually-hidden">{t("audit.filters")}</h2>
+        <div className="form-grid form-grid-filters">
+          <Field id="audit-filter-user" label={t("audit.user")}>
+            {users ? (
+              <select
+                id="audit-filter-user"
+                data-testid="audit-filter-user"
+                value={draft.userId}
+                onChange={(e) => setDraft({ ...draft, userId: e.target.value })}
+              >
+                <option value="">{t("audit.anyUser")}</option>
+                {users.map((u) => (
+                  <option key={u.id} value={u.id} data-username={u.username}>
+                    {u.display_name} ({u.username})
+                  </option>
+                ))}
+              </select>
+            ) : (
+              <input
+                id="audit-filter-user"
+                data-testid="audit-filter-user"
+                dir="ltr"
+                placeholder={t("audit.userIdPlaceholder")}
+                value={draft.userId}
+                onChange={(e) => setDraft({ ...draft, userId: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field id="audit-filter-patient" label={t("audit.patient")}>
+            <PatientPicker
+              canSearch={canSearchPatients}
+              draft={draft}
+              onChange={(patch) => setDraft((d) => ({ ...d, ...patch }))}
+            />
+          </Field>
+          <Field id="audit-filter-kind" label={t("audit.kind")}>
+            <input
+              id="audit-filter-kind"
+              data-testid="audit-filter-kind"
+              dir="ltr"
+              list="audit-kind-options"
+              autoComplete="off"
+              placeholder={t("audit.kindPlaceholder")}
+              value={draft.kind}
+              onChange={(e) => setDraft({ ...draft, kind: e.target.value })}
+            />
+            <datalist id="audit-kind-options">
+              {KIND_GROUPS.map((g) => (
+                <option key={g} value={`${g}.`} label={t(`audit.group.${g}`)} />
+              ))}
+              {KNOWN_KINDS.map((k) => (
+                <option key={k} value={k} label={kindLabel(t, k)} />
+              ))}
+            </datalist>
+          </Field>
+          <Field id="audit-filter-from" label={t("audit.dateFrom")}>
+            <input
+              id="audit-filter-from"
+              data-testid="audit-filter-from"
+              type="date"
+              value={draft.dateFrom}
+              onChange={(e) => setDraft({ ...draft, dateFrom: e.target.value })}
+            />
+          </Field>
+          <Field id="audit-filter-to" label={t("audit.dateTo")}>
+            <input
+              id="audit-filter-to"
+              data-testid="audit-filter-to"
+              type="date"
+              value={draft.dateTo}
+              onChange={(e) => setDraft({ ...draft, dateTo: e.target.value })}
+            />
+          </Field>
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="btn btn-primary" data-testid="audit-apply">
+            {t("audit.apply")}
+          </button>
+          <button type="button" className="btn" data-testid="audit-reset" onClick={reset}>
+            {t("audit.reset")}
+          </button>
+        </div>
+      </form>
+
+      <div className="card table-card">
+        <table className="table table-dense" data-testid="audit-table" data-total={total}>
+          <thead>
+            <tr>
+              <th>{t("audit.time")}</th>
+              <th>{t("audit.user")}</th>
+              <th>{t("audit.role")}</th>
+              <th>{t("audit.event")}</th>
+              <th>{t("audit.patient")}</th>
+              <th>{t("audit.details")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {page && page.entries.length === 0 ? (
+              <tr>
+                <td colSpan={6} className="muted" data-testid="audit-empty">
+                  {t("audit.empty")}
+                </td>
+              </tr>
+            ) : null}
+            {(page?.entries ?? []).map((e) => (
+              <tr
+                key={e.record_id}
+                data-testid="audit-row"
+                data-kind={e.kind}
+                data-seq={e.seq}
+                data-device-id={e.device_id}
+                className={e.kind === "access.denied" || e.kind === "auth.login_failed" ? "row-warn" : undefined}
+              >
+                <td className="nowrap" title={`${t("audit.businessDate")}: ${e.business_date}`}>
+                  {formatDateTime(e.device_time, lang)}
+                </td>
+                <td>
+                  <bdi>{e.actor_name ?? t("common.none")}</bdi>
+                </td>
+                <td>{e.actor_role ? t(`roles.${e.actor_role}`, { defaultValue: e.actor_role }) : t("common.none")}</td>
+                <td>
+                  <span title={e.kind}>{kindLabel(t, e.kind)}</span>
+                </td>
+                <td>
+                  <bdi>{e.patient_name ?? ""}</bdi>
+                </td>
+                <td className="details-cell" title={e.payload}>
+                  <bdi>{summarizePayload(e.payload)}</bdi>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        <div className="pager">
+          <span className="muted" data-testid="audit-total">
+            {t("common.totalRecords", { n: total })}
+          </span>
+          <span className="pager-controls">
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="audit-prev"
+              disabled={filter.offset === 0}
+              onClick={() => goToOffset(Math.max(0, filter.offset - PAGE_SIZE))}
+            >
+              {t("common.previous")}
+            </button>
+            <span data-testid="audit-page">{t("common.pageOf", { page: pageNo, pages })}</span>
+            <button
+              type="button"
+              className="btn btn-small"
+              data-testid="audit-next"
+              disabled={filter.offset + PAGE_SIZE >= total}
+              onClick={() => goToOffset(filter.offset + PAGE_SIZE)}
+            >
+              {t("common.next")}
+            </button>
+          </span>
+        </div>
+      </div>
+    </section>
+  );
+}
+
+/** Wraps text from the core (English, ids) in a first-strong isolate, so it keeps its order in Arabic. */
+const isolate = (s: string) => `\u2068${s}\u2069`;
+
+function VerifyResult({ report }: { report: VerifyReport }) {
+  const { t } = useLang();
+  const bad = report.first_bad;
+  const ok = report.ok && report.projections_ok;
+  return (
+    <div
+      className={ok ? "message message-success verify-result" : "message message-error verify-result"}
+      role={ok ? "status" : "alert"}
+      data-testid="audit-verify-result"
+      data-ok={ok ? "true" : "false"}
+    >
+      {report.ok ? (
+        <div className="verify-line">✔ {t("audit.chainOk", { n: report.records_checked })}</div>
+      ) : bad && bad.seq !== null ? (
+        <div className="verify-line">
+          ✖ {t("audit.chainBad", { seq: bad.seq, device: isolate(bad.device_id ?? "?"), problem: isolate(bad.problem) })}
+        </div>
+      ) : (
+        <div className="verify-line">✖ {t("audit.chainBadNoSeq", { problem: isolate(bad?.problem ?? "") })}</div>
+      )}
+      {!report.projections_ok ? (
+        <div className="verify-line">✖ {t("audit.projectionsBad", { problem: isolate(report.projection_problem ?? "") })}</div>
+      ) : null}
+      <div className="small">{t("audit.chainOkDevices", { n: report.devices, anchor: isolate(report.anchor) })}</div>
+    </div>
+  );
+}
+
+const PICKER_DEBOUNCE_MS = 150;
+
+/** Patient filter: search-as-you-type when allowed, else a plain patient-ID field. */
+function PatientPicker({
+  canSearch,
+  draft,
+  onChange,
+}: {
+  canSearch: boolean;
+  draft: Draft;
+  onChange: (patch: Partial<Draft>) => void;
+}) {
+  const { t } = useLang();
+  const [options, setOptions] = useState<{ q: string; rows: PatientSummary[] } | null>(null);
+  const q = draft.patientText.trim();
+
+  useEffect(() => {
+    if (!canSearch || !q || draft.patient) return;
+    let cancelled = false;
+    const timer = window.setTimeout(() => {
+      void call(() => commands.searchPatients(q, 8)).then((r) => {
+        if (!cancelled && r.status === "ok") setOptions({ q, rows: r.data });
+      });
+    }, PICKER_DEBOUNCE_MS);
+    return () => {
+      cancelled = true;
+      window.clearTimeout(timer);
+    };
+  }, [canSearch, q, draft.patient]);
+
+  if (draft.patient) {
+    return (
+      <div className="chip" data-testid="audit-patient-selected" data-patient-id={draft.patient.id}>
+        <bdi>{draft.patient.label}</bdi>
+        <button
+          type="button"
+          className="chip-clear"
+          data-testid="audit-patient-clear"
+          aria-label={t("audit.clearPatient")}
+          onClick={() => onChange({ patient: null, patientText: "" })}
+        >
+          ×
+        </button>
+      </div>
+    );
+  }
+
+  const shown = canSearch && q && options && options.q === q ? options.rows : [];
+  return (
+    <div className="picker">
+      <input
+        id="audit-filter-patient"
+        data-testid="audit-filter-patient"
+        autoComplete="off"
+        dir={canSearch ? undefined : "ltr"}
+        placeholder={canSearch ? t("audit.patientSearchPlaceholder") : t("audit.patientIdPlaceholder")}
+        value={draft.patientText}
+        onChange={(e) => onChange({ patientText: e.target.value })}
+      />
+      {shown.length > 0 ? (
+        <ul className="picker-options" role="listbox">
+          {shown.map((p) => (
+            <li key={p.id}>
+              <button
+                type="button"
+                data-testid="audit-patient-option"
+                data-file-number={p.file_number}
+                onClick={() => onChange({ patient: { id: p.id, label: `${p.name_en || p.name_ar} · ${p.file_number}` }, patientText: "" })}
+              >
+                <bdi>{p.name_en || p.name_ar}</bdi> <span className="muted">{p.file_number}</span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,218 @@
+import { useEffect, useState } from "react";
+import { commands, type PatientChange, type PatientFile as PatientFileData, type PatientInput } from "../bindings";
+import { call } from "../api";
+import { useApp } from "../context";
+import { fieldLabel } from "../errors";
+import { ageInYears, formatDateTime } from "../format";
+import { useLang } from "../i18n/useLang";
+import { Ltr, Notice } from "../components/common";
+
+type Shown = { name: keyof PatientInput; ltr?: boolean; multiline?: boolean };
+
+const PERSONAL: Shown[] = [
+  { name: "name_en" },
+  { name: "name_ar" },
+  { name: "date_of_birth", ltr: true },
+  { name: "sex" },
+  { name: "national_id", ltr: true },
+  { name: "phone", ltr: true },
+  { name: "emergency_contact" },
+  { name: "address" },
+];
+const MEDICAL: Shown[] = [
+  { name: "allergies", multiline: true },
+  { name: "chronic_diseases", multiline: true },
+  { name: "current_medications", multiline: true },
+  { name: "medical_history", multiline: true },
+];
+
+/** One patient's file: all fields, an Edit button, and who did what to it. */
+export function PatientFileView({
+  patientId,
+  notice,
+  onBack,
+  onEdit,
+}: {
+  patientId: string;
+  notice: string | null;
+  onBack: () => void;
+  onEdit: (file: PatientFileData) => void;
+}) {
+  const { t, lang } = useLang();
+  const { can, showError } = useApp();
+  const [file, setFile] = useState<PatientFileData | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    void call(() => commands.openPatient(patientId)).then((r) => {
+      if (cancelled) return;
+      if (r.status === "ok") setFile(r.data);
+      else showError(r.error);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [patientId, showError]);
+
+  const back = (
+    <button type="button" className="btn btn-ghost" data-testid="patient-back" onClick={onBack}>
+      {lang === "ar" ? "→" : "←"} {t("patientFile.backToSearch")}
+    </button>
+  );
+
+  if (!file) {
+    return (
+      <section className="page">
+        <div className="page-head">{back}</div>
+        <p className="muted">{t("app.loading")}</p>
+      </section>
+    );
+  }
+
+  const p = file.patient;
+  // The name in the reader's script first, the other one beside it.
+  const [primaryName, altName] = lang === "ar" && p.name_ar ? [p.name_ar, p.name_en] : [p.name_en || p.name_ar, p.name_en ? p.name_ar : ""];
+  const age = ageInYears(p.date_of_birth);
+  const value = (f: Shown) => {
+    const raw = p[f.name];
+    if (raw === null || raw === "") return <span className="muted">{t("common.none")}</span>;
+    if (f.name === "sex") return t(`sex.${raw}`);
+    if (f.ltr) return <Ltr>{raw}</Ltr>;
+    return <bdi>{raw}</bdi>;
+  };
+  const list = (fields: Shown[]) => (
+    <dl className="details">
+      {fields.map((f) => (
+        <div key={f.name} className={f.multiline ? "detail detail-wide" : "detail"}>
+          <dt>{fieldLabel(t, f.name)}</dt>
+          <dd data-testid={`patient-field-${f.name}`} className={f.multiline ? "multiline" : undefined}>
+            {value(f)}
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+
+  return (
+    <section className="page" data-testid="patient-file" data-patient-id={p.id}>
+      <div className="page-head">{back}</div>
+      <Notice text={notice} testId="patient-notice" />
+      <div className="card patient-header">
+        <div>
+          <h1 className="patient-name">
+            <bdi>{primaryName}</bdi>
+            {altName ? (
+              <span className="patient-name-alt">
+                {" "}
+                <bdi>{altName}</bdi>
+              </span>
+            ) : null}
+          </h1>
+          <div className="patient-meta">
+            <span>
+              {t("patientFile.fileNumber")}:{" "}
+              <strong data-testid="patient-file-number">
+                <Ltr>{p.file_number}</Ltr>
+              </strong>
+            </span>
+            {age !== null ? <span>{t("patientFile.age", { years: age })}</span> : null}
+            <span>{t(`sex.${p.sex}`)}</span>
+          </div>
+        </div>
+        {can("patient_edit") ? (
+          <button type="button" className="btn btn-primary" data-testid="patient-edit" onClick={() => onEdit(file)}>
+            {t("patientFile.edit")}
+          </button>
+        ) : null}
+      </div>
+      <div className="card">
+        <h2>{t("patientFile.personal")}</h2>
+        {list(PERSONAL)}
+      </div>
+      <div className="card">
+        <h2>{t("patientFile.medical")}</h2>
+        {list(MEDICAL)}
+      </div>
+      <div className="card">
+        <h2>{t("patientFile.history")}</h2>
+        <div className="muted small">
+          {t("patientFile.registeredAt")}: {formatDateTime(p.registered_at, lang)} · {t("patientFile.updatedAt")}:{" "}
+          {formatDateTime(p.updated_at, lang)}
+        </div>
+        <History history={file.history} />
+      </div>
+    </section>
+  );
+}
+
+function History({ history }: { history: PatientChange[] }) {
+  const { t, lang } = useLang();
+  if (history.length === 0) {
+    return (
+      <p className="muted" data-testid="patient-history">
+        {t("patientFile.historyEmpty")}
+      </p>
+    );
+  }
+  const what = (h: PatientChange) => {
+    switch (h.kind) {
+      case "patient.registered":
+        return t("patientFile.registeredEvent");
+      case "patient.updated":
+        return t("patientFile.updatedEvent");
+      case "patient.viewed":
+        return t("patientFile.viewedEvent");
+      default:
+        return t(`kinds.${h.kind.replace(/\./g, "_")}`, { defaultValue: h.kind });
+    }
+  };
+  const shownValue = (field: string, v: string) => {
+    if (v === "") return t("patientFile.emptyValue");
+    if (field === "sex" && (v === "male" || v === "female")) return t(`sex.${v}`);
+    // First-strong isolate: a phone number or Latin text keeps its own order inside Arabic.
+    return `\u2068${v}\u2069`;
+  };
+  // Newest first: the latest activity is what the reader looks for.
+  const rows = [...history].reverse();
+  return (
+    <table className="table" data-testid="patient-history">
+      <thead>
+        <tr>
+          <th>{t("patientFile.when")}</th>
+          <th>{t("patientFile.who")}</th>
+          <th>{t("patientFile.what")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((h, i) => (
+          <tr key={`${h.at}-${i}`} data-testid="history-row" data-kind={h.kind}>
+            <td className="nowrap">{formatDateTime(h.at, lang)}</td>
+            <td>
+              <bdi>{h.by_name ?? t("patientFile.unknownUser")}</bdi>
+            </td>
+            <td>
+              <div className={`kind-label kind-${h.kind.split(".")[1] ?? "other"}`}>{what(h)}</div>
+              {h.kind === "patient.updated" ? (
+                h.changes.length === 0 ? (
+                  <div className="muted small">{t("patientFile.noChanges")}</div>
+                ) : (
+                  <ul className="changes">
+                    {h.changes.map((c) => (
+                      <li key={c.field} data-testid="history-change" data-field={c.field}>
+                        {t("patientFile.changeLine", {
+                          field: fieldLabel(t, c.field),
+                          from: shownValue(c.field, c.from),
+                          to: shownValue(c.field, c.to),
+                        })}
+                      </li>
+                    ))}
+                  </ul>
+                )
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,315 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { commands, type CoreError, type Language, type NewUser, type Role, type UserSummary } from "../bindings";
+import { call } from "../api";
+import { useApp } from "../context";
+import { ROLES, fieldMessage, type FieldMessage } from "../errors";
+import { formatDateTime } from "../format";
+import { useLang } from "../i18n/useLang";
+import { ErrorMessage, Field, Ltr, Notice } from "../components/common";
+
+type CreateField = "username" | "display_name" | "role" | "password" | "language";
+const CREATE_FIELDS: readonly string[] = ["username", "display_name", "role", "password", "language"];
+
+export function UsersScreen() {
+  const { t, lang } = useLang();
+  const { can, showError, session } = useApp();
+  const [users, setUsers] = useState<UserSummary[] | null>(null);
+  const [loadedAt, setLoadedAt] = useState(0);
+  const [reload, setReload] = useState(0);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [resetFor, setResetFor] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    void call(() => commands.listUsers()).then((r) => {
+      if (cancelled) return;
+      if (r.status === "ok") {
+        setUsers(r.data);
+        setLoadedAt(Date.now());
+      } else showError(r.error);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [reload, showError]);
+
+  const done = (text: string) => {
+    setNotice(text);
+    showError(null);
+    setReload((n) => n + 1);
+  };
+
+  async function setActive(u: UserSummary, active: boolean) {
+    setNotice(null);
+    const r = await call(() => commands.setUserActive(u.id, active));
+    if (r.status === "ok") done(t(active ? "users.reactivated" : "users.deactivated", { username: u.username }));
+    else showError(r.error);
+  }
+
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>{t("users.title")}</h1>
+      </div>
+      <Notice text={notice} testId="users-message" />
+      <div className="card table-card">
+        <table className="table" data-testid="users-table">
+          <thead>
+            <tr>
+              <th>{t("users.username")}</th>
+              <th>{t("users.name")}</th>
+              <th>{t("users.role")}</th>
+              <th>{t("users.language")}</th>
+              <th>{t("users.status")}</th>
+              <th>{t("users.lockedUntil")}</th>
+              <th>{t("users.created")}</th>
+              <th>{t("common.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {users && users.length === 0 ? (
+              <tr>
+                <td colSpan={8} className="muted">
+                  {t("users.empty")}
+                </td>
+              </tr>
+            ) : null}
+            {(users ?? []).map((u) => (
+              <UserRow
+                key={u.id}
+                user={u}
+                isSelf={u.id === session.user_id}
+                now={loadedAt}
+                resetOpen={resetFor === u.id}
+                onOpenReset={() => setResetFor(resetFor === u.id ? null : u.id)}
+                onResetDone={() => {
+                  setResetFor(null);
+                  done(t("users.passwordReset", { username: u.username }));
+                }}
+                onSetActive={(a) => void setActive(u, a)}
+                lang={lang}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {can("user_create") ? <CreateUser onCreated={(u) => done(t("users.createdOk", { username: u.username }))} /> : null}
+    </section>
+  );
+}
+
+function UserRow({
+  user: u,
+  isSelf,
+  now,
+  resetOpen,
+  onOpenReset,
+  onResetDone,
+  onSetActive,
+  lang,
+}: {
+  user: UserSummary;
+  isSelf: boolean;
+  /** When the list was loaded: a lock that ended before then is shown as past. */
+  now: number;
+  resetOpen: boolean;
+  onOpenReset: () => void;
+  onResetDone: () => void;
+  onSetActive: (active: boolean) => void;
+  lang: Language;
+}) {
+  const { t } = useLang();
+  const { can } = useApp();
+  const lockedNow = u.locked_until !== null && new Date(u.locked_until).getTime() > now;
+  return (
+    <>
+      <tr data-testid="user-row" data-username={u.username} data-active={u.active ? "true" : "false"}>
+        <td>
+          <Ltr>{u.username}</Ltr> {isSelf ? <span className="muted small">{t("users.you")}</span> : null}
+        </td>
+        <td>
+          <bdi>{u.display_name}</bdi>
+        </td>
+        <td>{t(`roles.${u.role}`)}</td>
+        <td>{t(`languages.${u.language}`)}</td>
+        <td>
+          <span className={u.active ? "pill pill-ok" : "pill pill-off"} data-testid="user-status">
+            {u.active ? t("users.active") : t("users.inactive")}
+          </span>
+        </td>
+        <td data-testid="user-locked-until" className={lockedNow ? "nowrap text-danger" : "nowrap"}>
+          {u.locked_until ? formatDateTime(u.locked_until, lang) : t("users.notLocked")}
+        </td>
+        <td className="nowrap">{formatDateTime(u.created_at, lang)}</td>
+        <td>
+          <div className="row-actions">
+            {can("user_reset_password") ? (
+              <button type="button" className="btn btn-small" data-testid="user-reset" onClick={onOpenReset} aria-expanded={resetOpen}>
+                {t("users.resetPassword")}
+              </button>
+            ) : null}
+            {u.active && can("user_deactivate") ? (
+              <button type="button" className="btn btn-small btn-danger" data-testid="user-deactivate" onClick={() => onSetActive(false)}>
+                {t("users.deactivate")}
+              </button>
+            ) : null}
+            {!u.active && can("user_reactivate") ? (
+              <button type="button" className="btn btn-small" data-testid="user-reactivate" onClick={() => onSetActive(true)}>
+                {t("users.reactivate")}
+              </button>
+            ) : null}
+          </div>
+        </td>
+      </tr>
+      {resetOpen ? (
+        <tr className="inline-form-row" data-testid="user-reset-row" data-username={u.username}>
+          <td colSpan={8}>
+            <ResetPassword user={u} onDone={onResetDone} onCancel={onOpenReset} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
+
+function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
+  const { t } = useLang();
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<CoreError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const r = await call(() => commands.resetPassword(user.id, password));
+    setBusy(false);
+    if (r.status === "ok") onDone();
+    else setError(r.error);
+  }
+
+  const fm = error ? fieldMessage(error) : null;
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate>
+      <Field
+        id={`reset-${user.id}`}
+        label={t("users.newPassword", { username: user.username })}
+        error={fm ? t(fm.message.key, fm.message.vars) : null}
+        errorTestId="user-reset-error"
+      >
+        <input
+          id={`reset-${user.id}`}
+          data-testid="user-reset-password"
+          type="password"
+          autoComplete="new-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      {error && !fm ? <ErrorMessage error={error} testId="user-reset-error" /> : null}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary btn-small" data-testid="user-reset-submit" disabled={busy}>
+          {t("users.setPassword")}
+        </button>
+        <button type="button" className="btn btn-small" data-testid="user-reset-cancel" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
+  const { t, lang } = useLang();
+  const empty: NewUser = { username: "", display_name: "", role: "receptionist", password: "", language: lang };
+  const [values, setValues] = useState<NewUser>(empty);
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<CreateField, FieldMessage>>>({});
+  const [error, setError] = useState<CoreError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const set = <K extends keyof NewUser>(k: K, v: NewUser[K]) => setValues((old) => ({ ...old, [k]: v }));
+  const msg = (f: CreateField) => {
+    const m = fieldErrors[f];
+    return m ? t(m.key, m.vars) : null;
+  };
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setFieldErrors({});
+    const r = await call(() => commands.createUser(values));
+    setBusy(false);
+    if (r.status === "ok") {
+      setValues(empty);
+      onCreated(r.data);
+      return;
+    }
+    const fm = fieldMessage(r.error);
+    if (fm && CREATE_FIELDS.includes(fm.field)) setFieldErrors({ [fm.field as CreateField]: fm.message });
+    else setError(r.error);
+  }
+
+  return (
+    <form className="card" onSubmit={submit} noValidate data-testid="user-create-form">
+      <h2>{t("users.createTitle")}</h2>
+      <ErrorMessage error={error} testId="user-create-error" />
+      <div className="form-grid">
+        <Field id="user-create-username" label={t("users.username")} error={msg("username")} errorTestId="user-create-error-username">
+          <input
+            id="user-create-username"
+            data-testid="user-create-username"
+            dir="ltr"
+            autoComplete="off"
+            value={values.username}
+            onChange={(e) => set("username", e.target.value)}
+          />
+        </Field>
+        <Field id="user-create-name" label={t("users.name")} error={msg("display_name")} errorTestId="user-create-error-display_name">
+          <input id="user-create-name" data-testid="user-create-name" value={values.display_name} onChange={(e) => set("display_name", e.target.value)} />
+        </Field>
+        <Field id="user-create-role" label={t("users.role")} error={msg("role")} errorTestId="user-create-error-role">
+          <select
+            id="user-create-role"
+            data-testid="user-create-role"
+            value={values.role}
+            onChange={(e) => set("role", (ROLES.find((r) => r === e.target.value) ?? "receptionist") as Role)}
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {t(`roles.${r}`)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="user-create-password" label={t("users.password")} error={msg("password")} errorTestId="user-create-error-password">
+          <input
+            id="user-create-password"
+            data-testid="user-create-password"
+            type="password"
+            autoComplete="new-password"
+            value={values.password}
+            onChange={(e) => set("password", e.target.value)}
+          />
+        </Field>
+        <Field id="user-create-language" label={t("users.language")} error={msg("language")} errorTestId="user-create-error-language">
+          <select
+            id="user-create-language"
+            data-testid="user-create-language"
+            value={values.language}
+            onChange={(e) => set("language", e.target.value === "ar" ? "ar" : "en")}
+          >
+            <option value="en">{t("languages.en")}</option>
+            <option value="ar">{t("languages.ar")}</option>
+          </select>
+        </Field>
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" data-testid="user-create-submit" disabled={busy}>
+          {busy ? t("common.working") : t("users.create")}
+        </button>
+      </div>
+    </form>
+  );
+}
