@@ -63,14 +63,14 @@ pub fn demo_patient(i: usize) -> PatientInput {
         name_en: format!("{} {}", FIRST_EN[f], LAST_EN[l]),
         name_ar: format!("{} {}", FIRST_AR[f], LAST_AR[l]),
         date_of_birth: format!("{}-{:02}-{:02}", 1950 + i % 60, 1 + i % 12, 1 + i % 28),
-        sex: if f % 2 == 0 { Sex::Male } else { Sex::Female },
+        sex: if f.is_multiple_of(2) { Sex::Male } else { Sex::Female },
         phone: format!("+9627{:08}", (i * 7919) % 100_000_000),
-        national_id: (i % 3 == 0).then(|| format!("N{:08}", i)),
+        national_id: i.is_multiple_of(3).then(|| format!("N{:08}", i)),
         address: format!("{} Rainbow St, Amman", 1 + i % 200),
         emergency_contact: format!("{} {} +9627{:08}", FIRST_EN[(f + 3) % FIRST_EN.len()], LAST_EN[l], (i * 104_729) % 100_000_000),
         allergies: ALLERGIES[i % ALLERGIES.len()].into(),
         chronic_diseases: CHRONIC[i % CHRONIC.len()].into(),
-        current_medications: if i % 5 == 0 { "Metformin 500 mg".into() } else { String::new() },
+        current_medications: if i.is_multiple_of(5) { "Metformin 500 mg".into() } else { String::new() },
         medical_history: String::new(),
     }
 }

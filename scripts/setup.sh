@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs everything DentPro needs on a fresh Debian/Ubuntu machine (as root or with sudo):
+# system packages, tauri-driver (WebDriver for the real window), and the UI's npm packages.
+# Safe to run again: it skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver
+  dbus dbus-x11 gnome-keyring libsecret-tools libsecret-1-dev x11-utils imagemagick
+  poppler-utils qpdf sqlite3 fonts-noto-core
+)
+# Node may come from elsewhere (nodesource, nvm): Debian's is only installed when none is found.
+command -v npm >/dev/null || PACKAGES+=(nodejs npm)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing system packages: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: Rust (cargo) is required: install it with rustup first" >&2
+  exit 1
+fi
+
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "setup: installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2.0'
+fi
+
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  echo "setup: installing the UI's npm packages"
+  (cd ui && npm ci --no-audit --no-fund)
+fi

@@ -1,0 +1,182 @@
+//! The `dentpro` command line on real data dirs: demo, verification, tampering with the
+//! `sqlite3` tool, the device binding, and the OS keyring.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dentpro");
+
+fn dentpro(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("dentpro runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn demo(dir: &Path, key_store: &str) -> Output {
+    let d = dir.to_str().unwrap();
+    dentpro(&["demo", "--data-dir", d, "--key-store", key_store, "--patients", "30"])
+}
+
+fn verify(dir: &Path) -> Output {
+    dentpro(&["audit", "verify", "--data-dir", dir.to_str().unwrap()])
+}
+
+fn sqlite(dir: &Path, sql: &str) {
+    let status = Command::new("sqlite3")
+        .arg(dir.join("dentpro.sqlite3"))
+        .arg(sql)
+        .status()
+        .expect("the sqlite3 tool is installed");
+    assert!(status.success(), "sqlite3 failed on: {sql}");
+}
+
+#[test]
+fn demo_then_verify_is_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path(), "file");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("OK: the chain and the tables are intact"), "{}", text(&out));
+}
+
+#[test]
+fn editing_a_record_with_sqlite3_is_detected_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(demo(dir.path(), "file").status.success());
+    // Triggers refuse the edit...
+    let refused = Command::new("sqlite3")
+        .arg(dir.path().join("dentpro.sqlite3"))
+        .arg("UPDATE records SET payload = CAST('{}' AS BLOB) WHERE seq = 20;")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("append-only"));
+    // ...so a tamperer drops them first.
+    sqlite(
+        dir.path(),
+        "DROP TRIGGER records_no_update; \
+         UPDATE records SET payload = CAST(replace(CAST(payload AS TEXT), 'Ahmad', 'Ahmed') AS BLOB) \
+         WHERE seq = (SELECT min(seq) FROM records WHERE kind = 'patient.registered' \
+                      AND CAST(payload AS TEXT) LIKE '%Ahmad%');",
+    );
+    let first_ahmad = edited_seq(dir.path());
+    let out = verify(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let report = text(&out);
+    assert!(report.contains(&format!("first bad record: seq {first_ahmad} ")), "{report}");
+    assert!(report.contains("record edited"), "{report}");
+}
+
+/// The seq of the edited record, read back with the sqlite3 tool (no app code involved).
+fn edited_seq(dir: &Path) -> i64 {
+    let out = Command::new("sqlite3")
+        .arg(dir.join("dentpro.sqlite3"))
+        .arg(
+            "SELECT min(seq) FROM records WHERE kind = 'patient.registered' \
+             AND CAST(payload AS TEXT) LIKE '%Ahmed%';",
+        )
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a seq")
+}
+
+#[test]
+fn cutting_records_off_the_end_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(demo(dir.path(), "file").status.success());
+    sqlite(
+        dir.path(),
+        "DROP TRIGGER records_no_delete; \
+         DELETE FROM record_subjects WHERE local_index > (SELECT max(local_index) - 3 FROM records); \
+         DELETE FROM records WHERE local_index > (SELECT max(local_index) - 3 FROM records);",
+    );
+    let out = verify(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("are missing"), "{}", text(&out));
+}
+
+#[test]
+fn editing_a_table_behind_the_apps_back_is_detected() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(demo(dir.path(), "file").status.success());
+    sqlite(dir.path(), "UPDATE users SET role = 'admin' WHERE username = 'cashier';");
+    let out = verify(dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("table users differs from the records"), "{}", text(&out));
+}
+
+#[test]
+fn a_database_opened_with_another_devices_key_is_refused() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    assert!(demo(a.path(), "file").status.success());
+    assert!(demo(b.path(), "file").status.success());
+    // Put device A's database beside device B's key.
+    std::fs::copy(a.path().join("dentpro.sqlite3"), b.path().join("dentpro.sqlite3")).unwrap();
+    for ext in ["sqlite3-wal", "sqlite3-shm"] {
+        let _ = std::fs::remove_file(b.path().join(format!("dentpro.{ext}")));
+    }
+    let out = demo(b.path(), "file");
+    assert!(!out.status.success());
+    assert!(text(&out).contains("belongs to device"), "{}", text(&out));
+}
+
+#[test]
+fn unknown_key_store_and_missing_data_dir_are_clear_errors() {
+    let out = dentpro(&["demo", "--data-dir", "/tmp/x", "--key-store", "vault"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("key_store"), "{}", text(&out));
+    let out = dentpro(&["audit", "verify"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).contains("--data-dir is required"), "{}", text(&out));
+}
+
+/// Needs a D-Bus session with an unlocked Secret Service (gnome-keyring), which the test
+/// script provides; `DENTPRO_TEST_KEYRING=1` says it is there.
+#[test]
+fn the_device_key_lives_in_the_os_keyring_when_there_is_one() {
+    if std::env::var("DENTPRO_TEST_KEYRING").as_deref() != Ok("1") {
+        eprintln!("SKIPPED: run inside scripts/test.sh (D-Bus + unlocked gnome-keyring)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = demo(dir.path(), "auto");
+    assert!(out.status.success(), "{}", text(&out));
+    let device: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("device.json")).unwrap()).unwrap();
+    assert_eq!(device["storage"], "keyring");
+    assert!(!dir.path().join("device.key").exists(), "no key file when the keyring is used");
+    assert!(verify(dir.path()).status.success());
+}
+
+#[test]
+fn without_a_keyring_service_auto_falls_back_to_a_logged_key_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--data-dir", dir.path().to_str().unwrap(), "--patients", "1"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("falling back to a 0600 key file"), "{}", text(&out));
+    let device: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("device.json")).unwrap()).unwrap();
+    assert_eq!(device["storage"], "file");
+    assert!(device["fallback_reason"].as_str().unwrap().contains("no usable OS keyring"));
+    // Asking for the keyring explicitly where there is none is an error, not a silent file.
+    let other = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["demo", "--data-dir", other.path().to_str().unwrap(), "--key-store", "keyring"])
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(!other.path().join("device.key").exists());
+}
