@@ -12,7 +12,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools libsecret-1-dev x11-utils imagemagick
-  poppler-utils qpdf sqlite3 fonts-noto-core
+  poppler-utils qpdf sqlite3 fonts-noto-core faketime
 )
 # Node may come from elsewhere (nodesource, nvm): Debian's is only installed when none is found.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

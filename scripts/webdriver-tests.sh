@@ -5,9 +5,11 @@
 #
 #   bash scripts/webdriver-tests.sh                 # all WebDriver tests
 #   bash scripts/webdriver-tests.sh english         # only tests whose name contains "english"
+#   bash scripts/webdriver-tests.sh idle --nocapture
 #
 # Needs: tauri-driver (cargo install tauri-driver --locked), WebKitWebDriver (webkit2gtk-driver),
-# xvfb-run (xvfb, xauth), dbus-run-session (dbus). Screenshots: test-artifacts/webdriver/.
+# xvfb-run (xvfb, xauth), dbus-run-session (dbus), libfaketime (faketime).
+# Screenshots: test-artifacts/webdriver/<test>/<nn>-<step>.png (and failure.png / failure.html).
 # SKIP_UI_BUILD=1 reuses ui/dist as it is.
 set -euo pipefail
 
@@ -21,9 +23,15 @@ done
 if ! command -v tauri-driver >/dev/null 2>&1 && [ ! -x "${CARGO_HOME:-$HOME/.cargo}/bin/tauri-driver" ] && [ -z "${TAURI_DRIVER:-}" ]; then
   missing+=("tauri-driver")
 fi
+# The idle-lock test runs the app under libfaketime (a fast wall clock) instead of waiting minutes.
+faketime_found=0
+for f in "${DENTPRO_LIBFAKETIME:-}" /usr/lib/*-linux-gnu/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1; do
+  [ -n "$f" ] && [ -e "$f" ] && faketime_found=1
+done
+[ "$faketime_found" = 1 ] || missing+=("libfaketime")
 if [ ${#missing[@]} -gt 0 ]; then
   echo "webdriver-tests: missing: ${missing[*]}" >&2
-  echo "  apt-get install -y xvfb xauth dbus webkit2gtk-driver; cargo install tauri-driver --locked" >&2
+  echo "  apt-get install -y xvfb xauth dbus webkit2gtk-driver faketime; cargo install tauri-driver --locked" >&2
   exit 2
 fi
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
