@@ -31,6 +31,10 @@ export function summarizePayload(payload: string, maxLength = 240): string {
       if (hidden(k)) continue;
       if (Array.isArray(v) && v.every(isChange)) {
         for (const c of v) parts.push(`${c.field}: ${scalar(c.from)} → ${scalar(c.to)}`);
+      } else if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+        // A whole nested form (a registration's fields, with medical details) stays in the
+        // patient's file: the trail says that it happened, not what the file says.
+        continue;
       } else {
         parts.push(`${k}: ${scalar(v)}`);
       }

@@ -78,6 +78,10 @@ describe("formatting", () => {
   it("summarises record payloads without ids or secrets", () => {
     expect(summarizePayload('{"patient_id":"p1","changes":[{"field":"phone","from":"1","to":"2"}]}')).toBe("phone: 1 → 2");
     expect(summarizePayload('{"user_id":"u","username":"sara","password_hash":"x"}')).toBe("username: sara");
+    // A registration's nested form (medical details) is not copied into the trail.
+    expect(
+      summarizePayload('{"patient_id":"p","file_number":"AB12-00001","fields":{"allergies":"Penicillin"}}'),
+    ).toBe("file_number: AB12-00001");
     expect(summarizePayload("not json")).toBe("not json");
   });
 

@@ -160,6 +160,7 @@ export function AuditScreen() {
               id="audit-filter-from"
               data-testid="audit-filter-from"
               type="date"
+              dir="ltr"
               value={draft.dateFrom}
               onChange={(e) => setDraft({ ...draft, dateFrom: e.target.value })}
             />
@@ -169,6 +170,7 @@ export function AuditScreen() {
               id="audit-filter-to"
               data-testid="audit-filter-to"
               type="date"
+              dir="ltr"
               value={draft.dateTo}
               onChange={(e) => setDraft({ ...draft, dateTo: e.target.value })}
             />

@@ -151,7 +151,7 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
           </select>
         );
       case "date":
-        return <input {...common} type="date" max={todayIso()} min="1900-01-01" onChange={(e) => set(f.name, e.target.value)} />;
+        return <input {...common} type="date" dir="ltr" max={todayIso()} min="1900-01-01" onChange={(e) => set(f.name, e.target.value)} />;
       default:
         return (
           <input
