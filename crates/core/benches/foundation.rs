@@ -1,1 +1,462 @@
-fn main() {}
+//! Foundation benchmarks, on real SQLite files in a temp dir:
+//!
+//! - `append/full_write_path` (a patient registered through the facade by a signed-in
+//!   receptionist: permission check, validation, signature, chain, projection incl. FTS, durable
+//!   commit, anchor) against `append/bare_durable_insert` (one similar-size row in its own
+//!   transaction, same pragmas). Target: full ≥ 0.5 × bare.
+//! - `verify/chain_100k` (verifying a 100k-record chain) against `verify/bare_ed25519_100k`
+//!   (100k plain Ed25519 verifications of 32-byte messages). Target: ≥ 0.5 × bare. The
+//!   projection check of a full `audit::verify` is timed once and printed.
+//! - `search/type_ahead_100k`: patient search over 100k patients with a mix of realistic
+//!   queries; p50/p99 over 5,000 queries are printed. Target: p99 ≤ 5 ms.
+
+use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
+use dentpro_core::accounts::{Language, NewUser, SetupInput};
+use dentpro_core::audit;
+use dentpro_core::clock::SystemClock;
+use dentpro_core::demo::demo_patient;
+use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
+use dentpro_core::events::{DeviceInitialized, Event};
+use dentpro_core::ledger::{Actor, Ledger};
+use dentpro_core::patients::{self, PatientRegistered, PatientViewed};
+use dentpro_core::permissions::Role;
+use dentpro_core::store;
+use dentpro_core::workstation::{OpenOptions, Workstation};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use rusqlite::{Connection, params};
+use std::hint::black_box;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "bench-password-1";
+const BIG: usize = 100_000;
+const BATCH: usize = 1_000;
+
+// ---- append ----
+
+fn append(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let ws_dir = dir.path().join("workstation");
+    let mut ws = Workstation::open(OpenOptions {
+        data_dir: ws_dir,
+        key_store: KeyStorePreference::File,
+        clock: Arc::new(SystemClock),
+    })
+    .unwrap();
+    let admin = ws
+        .setup_branch(&SetupInput {
+            branch_name: "Bench Clinic".into(),
+            branch_code: "BENCH".into(),
+            admin_username: "admin".into(),
+            admin_display_name: "Admin".into(),
+            admin_password: PASSWORD.into(),
+            language: Language::En,
+        })
+        .unwrap();
+    ws.create_user(
+        &admin.session_id,
+        &NewUser {
+            username: "desk".into(),
+            display_name: "Desk".into(),
+            role: Role::Receptionist,
+            password: PASSWORD.into(),
+            language: Language::En,
+        },
+    )
+    .unwrap();
+    let desk = ws.login("desk", PASSWORD).unwrap().session_id;
+    // The size of a patient.registered row in `records`, all columns together.
+    ws.register_patient(&desk, &demo_patient(0)).unwrap();
+    let record_bytes: i64 = ws
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT length(id) + length(device_id) + 8 + length(prev_hash) + length(kind) + 4
+                + coalesce(length(actor_user_id), 0) + coalesce(length(actor_role), 0)
+                + coalesce(length(session_id), 0) + length(business_date) + length(device_time)
+                + length(payload) + length(hash) + length(signature)
+             FROM records WHERE kind = 'patient.registered' ORDER BY local_index DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+
+    // The bare baseline: the same pragmas, a plain table, a row of the same size.
+    let bare = Connection::open(dir.path().join("bare.sqlite3")).unwrap();
+    bare.pragma_update(None, "journal_mode", "WAL").unwrap();
+    bare.pragma_update(None, "synchronous", "FULL").unwrap();
+    bare.execute_batch("CREATE TABLE rows (id INTEGER PRIMARY KEY, key TEXT NOT NULL, body BLOB NOT NULL)")
+        .unwrap();
+    let body = vec![0x5au8; record_bytes as usize - 16];
+
+    let mut group = c.benchmark_group("append");
+    group.throughput(Throughput::Elements(1));
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    let mut i = 0usize;
+    group.bench_function("full_write_path", |b| {
+        b.iter(|| {
+            i += 1;
+            black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
+        })
+    });
+    let mut n = 0u64;
+    let mut bare = bare;
+    group.bench_function("bare_durable_insert", |b| {
+        b.iter(|| {
+            n += 1;
+            let tx = bare.transaction().unwrap();
+            tx.execute(
+                "INSERT INTO rows (key, body) VALUES (?1, ?2)",
+                params![format!("row-{n:012}"), body],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        })
+    });
+    group.finish();
+    eprintln!("append: a patient.registered row in records is {record_bytes} bytes, so is the bare row");
+
+    // The disk's fsync latency drifts; criterion measures the two one after the other. Also
+    // measure them interleaved (blocks of 100, alternating) so both see the same disk.
+    let (mut full, mut plain) = (Duration::ZERO, Duration::ZERO);
+    let rounds = 10;
+    let block = 100;
+    for _ in 0..rounds {
+        let t = Instant::now();
+        for _ in 0..block {
+            i += 1;
+            black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
+        }
+        full += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..block {
+            n += 1;
+            let tx = bare.transaction().unwrap();
+            tx.execute(
+                "INSERT INTO rows (key, body) VALUES (?1, ?2)",
+                params![format!("row-{n:012}"), body],
+            )
+            .unwrap();
+            tx.commit().unwrap();
+        }
+        plain += t.elapsed();
+    }
+    let ops = f64::from(rounds * block);
+    let (full_rate, bare_rate) = (ops / full.as_secs_f64(), ops / plain.as_secs_f64());
+    eprintln!(
+        "append (interleaved, {} each): full write path {full_rate:.0}/s ({:.0?} each), bare durable insert {bare_rate:.0}/s ({:.0?} each): ratio {:.2}",
+        rounds * block,
+        full / (rounds * block),
+        plain / (rounds * block),
+        full_rate / bare_rate
+    );
+}
+
+// ---- a 100k-record ledger, built once ----
+
+fn ledger_in(dir: &Path) -> Ledger {
+    let identity = DeviceIdentity::load_or_create(dir, KeyStorePreference::File).unwrap();
+    let conn = store::open_bound(dir, &identity.device_id).unwrap();
+    let public_key = hex::encode(identity.verifying_key().as_bytes());
+    let mut ledger = Ledger::new(conn, identity, Arc::new(SystemClock), Some(dir)).unwrap();
+    let init = DeviceInitialized {
+        public_key,
+        key_storage: "file".into(),
+        app_version: "bench".into(),
+    };
+    ledger.append(&Actor::system(), init.into()).unwrap();
+    ledger
+}
+
+fn desk_actor() -> Actor {
+    Actor {
+        user_id: Some("019a0000-0000-7000-8000-0000000000aa".into()),
+        role: Some(Role::Receptionist),
+        session_id: Some("019a0000-0000-7000-8000-0000000000bb".into()),
+    }
+}
+
+/// Appends `n` events made by `make`, in atomic batches of [`BATCH`].
+fn fill(ledger: &mut Ledger, n: usize, make: impl Fn(usize) -> Event) {
+    let actor = desk_actor();
+    let mut i = 0;
+    while i < n {
+        let events: Vec<Event> = (i..(i + BATCH).min(n)).map(&make).collect();
+        i += events.len();
+        ledger.append_all(&actor, events).unwrap();
+    }
+}
+
+// ---- verify ----
+
+struct Chain {
+    dir: tempfile::TempDir,
+    conn: Connection,
+    device_id: String,
+}
+
+/// A 100k-record chain (file openings, a cheap kind), built once in atomic batches.
+fn chain_100k() -> Chain {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut ledger = ledger_in(dir.path());
+    fill(&mut ledger, BIG - 1, |i| {
+        PatientViewed {
+            patient_id: format!("019a0000-0000-7000-8000-{:012}", i % 5000),
+        }
+        .into()
+    });
+    let device_id = ledger.identity().device_id.clone();
+    drop(ledger);
+    eprintln!("verify: built a {BIG}-record chain in {:.1?}", started.elapsed());
+    let conn = Connection::open(dir.path().join(store::DB_FILE)).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n as usize, BIG);
+
+    // One full verification (chain + projection rebuild and compare), timed once.
+    let t = Instant::now();
+    let report = audit::verify(&conn, Some(dir.path()), Some(&device_id)).unwrap();
+    let full = t.elapsed();
+    assert!(report.ok, "{report:?}");
+    let t = Instant::now();
+    assert_eq!(audit::compare_projections(&conn).unwrap(), None);
+    eprintln!(
+        "verify: one full audit::verify of {BIG} records took {full:.2?} (its projection check alone {:.2?})",
+        t.elapsed()
+    );
+    Chain { dir, conn, device_id }
+}
+
+fn verify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("verify");
+    group.throughput(Throughput::Elements(BIG as u64));
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(1))
+        .measurement_time(Duration::from_secs(10));
+    let mut chain = None;
+    group.bench_function("chain_100k", |b| {
+        let Chain { dir, conn, device_id } = chain.get_or_insert_with(chain_100k);
+        b.iter(|| {
+            let report = audit::verify_chain(conn, Some(dir.path()), Some(device_id)).unwrap();
+            assert!(report.first_bad.is_none(), "{report:?}");
+            assert_eq!(report.records_checked, BIG as i64);
+        })
+    });
+    drop(chain);
+    // The bare baseline: 100k signatures over 32-byte messages, one by one.
+    let mut signed = None;
+    group.bench_function("bare_ed25519_100k", |b| {
+        let (public, signed) = signed.get_or_insert_with(|| {
+            let key = SigningKey::from_bytes(&[7u8; 32]);
+            let signed: Vec<([u8; 32], Signature)> = (0..BIG)
+                .map(|i| {
+                    let mut m = [0u8; 32];
+                    m[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                    (m, key.sign(&m))
+                })
+                .collect();
+            (key.verifying_key(), signed)
+        });
+        b.iter(|| {
+            for (m, sig) in signed.iter() {
+                public.verify(black_box(m), sig).unwrap();
+            }
+        })
+    });
+    group.finish();
+}
+
+// ---- search ----
+
+/// A mix of what reception types: 1–3 letter prefixes in English and Arabic, phone digits
+/// (also in Arabic-Indic digits), file numbers, two-word queries.
+fn queries(station: &str) -> Vec<String> {
+    let fixed = [
+        "a",
+        "ah",
+        "ahm",
+        "s",
+        "sa",
+        "sar",
+        "o",
+        "om",
+        "oma",
+        "k",
+        "kh",
+        "kha",
+        "h",
+        "ha",
+        "had",
+        "l",
+        "li",
+        "lin",
+        "y",
+        "yo",
+        "you",
+        "n",
+        "na",
+        "nas",
+        "d",
+        "da",
+        "dar",
+        "m",
+        "ma",
+        "man",
+        "q",
+        "qa",
+        "أ",
+        "اح",
+        "احم",
+        "أحم",
+        "س",
+        "سا",
+        "سار",
+        "ع",
+        "عم",
+        "عمر",
+        "خ",
+        "خل",
+        "خلي",
+        "ح",
+        "حد",
+        "حدا",
+        "م",
+        "من",
+        "منص",
+        "ن",
+        "نا",
+        "ناص",
+        "ي",
+        "يو",
+        "يوس",
+        "9",
+        "96",
+        "962",
+        "9627",
+        "96271",
+        "962712",
+        "9627123",
+        "96279",
+        "962790",
+        "٩٦٢٧",
+        "٩٦٢٧١٢",
+        "ahmad h",
+        "sara kh",
+        "omar n",
+        "lina sa",
+        "yousef m",
+        "huda d",
+        "ali b",
+        "noor j",
+        "أحمد ح",
+        "سارة خ",
+        "عمر ن",
+        "لينا ص",
+        "يوسف م",
+    ];
+    let mut out: Vec<String> = fixed.iter().map(|s| (*s).to_owned()).collect();
+    for n in [1, 17, 523, 4_999, 12_345, 77_777, 99_999] {
+        out.push(format!("{station}-{n:05}"));
+        out.push(format!("{}-{:04}", station.to_lowercase(), n / 10));
+    }
+    out.push(station.to_owned());
+    out
+}
+
+struct Registry {
+    _dir: tempfile::TempDir,
+    ledger: Ledger,
+    queries: Vec<String>,
+}
+
+const LIMIT: u32 = 20;
+
+/// 100k patients registered in atomic batches, then the latency distribution of the query mix.
+fn registry_100k() -> Registry {
+    let dir = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let mut ledger = ledger_in(dir.path());
+    let station = ledger.identity().device_id[..4].to_uppercase();
+    fill(&mut ledger, BIG, |i| {
+        PatientRegistered {
+            patient_id: uuid::Uuid::now_v7().to_string(),
+            file_number: format!("{station}-{:05}", i + 1),
+            fields: demo_patient(i),
+        }
+        .into()
+    });
+    eprintln!("search: registered {BIG} patients in {:.1?}", started.elapsed());
+    let conn = ledger.conn();
+    let queries = queries(&station);
+    let mut per_query: Vec<(Duration, &String, usize)> = queries
+        .iter()
+        .map(|q| {
+            let t = Instant::now();
+            let hits = patients::search(conn, q, LIMIT).unwrap().len();
+            (t.elapsed(), q, hits)
+        })
+        .collect();
+    let mut times: Vec<Duration> = (0..5_000)
+        .map(|i| {
+            let q = &queries[(i * 7) % queries.len()];
+            let t = Instant::now();
+            black_box(patients::search(conn, q, LIMIT).unwrap());
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    let pct = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    eprintln!(
+        "search: type-ahead over {BIG} patients, {} queries (limit {LIMIT}): p50 {:.3?}  p90 {:.3?}  p99 {:.3?}  max {:.3?}",
+        times.len(),
+        pct(0.50),
+        pct(0.90),
+        pct(0.99),
+        times[times.len() - 1]
+    );
+    per_query.sort_by_key(|q| std::cmp::Reverse(q.0));
+    eprintln!(
+        "search: slowest queries (first run): {}",
+        per_query
+            .iter()
+            .take(8)
+            .map(|(t, q, n)| format!("{q:?} {t:.2?} ({n} hits)"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Registry {
+        _dir: dir,
+        ledger,
+        queries,
+    }
+}
+
+fn search(c: &mut Criterion) {
+    let mut group = c.benchmark_group("search");
+    group.throughput(Throughput::Elements(1));
+    group
+        .sample_size(50)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
+    let mut registry = None;
+    let mut i = 0;
+    group.bench_function("type_ahead_100k", |b| {
+        let r = registry.get_or_insert_with(registry_100k);
+        b.iter(|| {
+            i += 1;
+            black_box(patients::search(r.ledger.conn(), &r.queries[i % r.queries.len()], LIMIT).unwrap())
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, append, verify, search);
+criterion_main!(benches);

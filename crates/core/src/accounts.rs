@@ -9,9 +9,9 @@ use crate::events::{Applied, Project};
 use crate::ledger::{Actor, Ledger};
 use crate::permissions::Role;
 use crate::{CoreError, ErrorCode, Result};
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use chrono::{DateTime, Duration, Utc};
 use rusqlite::{OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -199,7 +199,13 @@ pub struct LoginSucceeded {
 
 impl Project for LoginSucceeded {
     fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
-        update_user(tx, "failed_attempts = ?2, locked_until = NULL", &self.user_id, &0, at)
+        update_user(
+            tx,
+            "failed_attempts = ?2, locked_until = NULL",
+            &self.user_id,
+            &0,
+            at,
+        )
     }
 }
 
@@ -296,8 +302,7 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 
 fn validate_password(field: &str, password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(CoreError::invalid(field, "password_too_short")
-            .with("min", MIN_PASSWORD_LEN.to_string()));
+        return Err(CoreError::invalid(field, "password_too_short").with("min", MIN_PASSWORD_LEN.to_string()));
     }
     Ok(())
 }
@@ -305,7 +310,8 @@ fn validate_password(field: &str, password: &str) -> Result<()> {
 fn validate_username(username: &str) -> Result<String> {
     let u = username.trim().to_lowercase();
     let ok = (3..=32).contains(&u.len())
-        && u.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if !ok {
         return Err(CoreError::invalid("username", "username_format"));
     }
@@ -326,7 +332,11 @@ fn required(field: &str, value: &str, max: usize) -> Result<String> {
 pub fn branch(conn: &rusqlite::Connection) -> Result<Option<BranchInfo>> {
     Ok(conn
         .query_row("SELECT id, code, name FROM branch LIMIT 1", [], |r| {
-            Ok(BranchInfo { id: r.get(0)?, code: r.get(1)?, name: r.get(2)? })
+            Ok(BranchInfo {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                name: r.get(2)?,
+            })
         })
         .optional()?)
 }
@@ -334,7 +344,10 @@ pub fn branch(conn: &rusqlite::Connection) -> Result<Option<BranchInfo>> {
 /// First-run setup: the branch and its first admin, as one atomic pair of records.
 pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSummary> {
     if branch(ledger.conn())?.is_some() {
-        return Err(CoreError::new(ErrorCode::AlreadySetUp, "this workstation is already set up"));
+        return Err(CoreError::new(
+            ErrorCode::AlreadySetUp,
+            "this workstation is already set up",
+        ));
     }
     let name = required("branch_name", &input.branch_name, 100)?;
     let code = required("branch_code", &input.branch_code, 12)?.to_uppercase();
@@ -354,7 +367,11 @@ pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSumma
         role: Some(Role::Admin),
         session_id: None,
     };
-    let branch = BranchCreated { branch_id: uuid::Uuid::now_v7().to_string(), code, name };
+    let branch = BranchCreated {
+        branch_id: uuid::Uuid::now_v7().to_string(),
+        code,
+        name,
+    };
     ledger.append_all(&actor, vec![branch.into(), created.clone().into()])?;
     user_by_id(ledger.conn(), &created.user_id)
 }
@@ -390,7 +407,10 @@ pub fn reset_password(ledger: &mut Ledger, actor: &Actor, user_id: &str, passwor
     let target = user_by_id(ledger.conn(), user_id)?;
     require_may_administer(actor, target.role)?;
     validate_password("password", password)?;
-    let event = PasswordReset { user_id: target.id, password_hash: hash_password(password)? };
+    let event = PasswordReset {
+        user_id: target.id,
+        password_hash: hash_password(password)?,
+    };
     ledger.append(actor, event.into())?;
     Ok(())
 }
@@ -420,7 +440,9 @@ pub fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: boo
 }
 
 fn require_may_administer(actor: &Actor, target: Role) -> Result<()> {
-    let creator = actor.role.ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "not logged in"))?;
+    let creator = actor
+        .role
+        .ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "not logged in"))?;
     if !crate::permissions::may_administer(creator, target) {
         return Err(CoreError::new(
             ErrorCode::Forbidden,
@@ -433,9 +455,11 @@ fn require_may_administer(actor: &Actor, target: Role) -> Result<()> {
 }
 
 fn active_admins(conn: &rusqlite::Connection) -> Result<i64> {
-    Ok(conn.query_row("SELECT count(*) FROM users WHERE role = 'admin' AND active = 1", [], |r| {
-        r.get(0)
-    })?)
+    Ok(conn.query_row(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND active = 1",
+        [],
+        |r| r.get(0),
+    )?)
 }
 
 /// A user row with its password hash and lockout state, for login.
@@ -478,7 +502,13 @@ pub fn check_login(
         let err = CoreError::new(ErrorCode::AccountLocked, "too many failed logins; account locked")
             .with("until", crate::clock::format_instant(until));
         return Ok(LoginOutcome::Failure(
-            failed(&username, Some(&user.id), "locked", creds.failed_attempts, user.locked_until.clone()),
+            failed(
+                &username,
+                Some(&user.id),
+                "locked",
+                creds.failed_attempts,
+                user.locked_until.clone(),
+            ),
             err,
         ));
     }
@@ -492,7 +522,11 @@ pub fn check_login(
         return Ok(LoginOutcome::Success(user.clone()));
     }
     // An expired lockout starts a fresh count.
-    let previous = if user.locked_until.is_some() { 0 } else { creds.failed_attempts };
+    let previous = if user.locked_until.is_some() {
+        0
+    } else {
+        creds.failed_attempts
+    };
     let attempts = previous + 1;
     let locked_until = (attempts >= MAX_FAILED_LOGINS)
         .then(|| crate::clock::format_instant(now + Duration::minutes(LOCKOUT_MINUTES)));
@@ -527,8 +561,7 @@ fn bad_credentials() -> CoreError {
     CoreError::new(ErrorCode::BadCredentials, "wrong username or password")
 }
 
-const USER_COLUMNS: &str =
-    "id, username, display_name, role, language, active, locked_until, created_at, password_hash, failed_attempts";
+const USER_COLUMNS: &str = "id, username, display_name, role, language, active, locked_until, created_at, password_hash, failed_attempts";
 
 fn read_credentials(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credentials> {
     let role: String = r.get(3)?;
@@ -567,7 +600,11 @@ pub fn user_by_id(conn: &rusqlite::Connection, id: &str) -> Result<UserSummary> 
 }
 
 pub fn password_hash_of(conn: &rusqlite::Connection, id: &str) -> Result<String> {
-    Ok(conn.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| r.get(0))?)
+    Ok(
+        conn.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 pub fn list_users(conn: &rusqlite::Connection) -> Result<Vec<UserSummary>> {

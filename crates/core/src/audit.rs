@@ -122,7 +122,11 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
         args.push(to.to_owned().into());
         clauses.push(format!("r.business_date <= ?{}", args.len()));
     }
-    let filter_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let filter_sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
     let from_sql = "FROM records r LEFT JOIN record_subjects s ON s.local_index = r.local_index";
     let total: i64 = conn.query_row(
         &format!("SELECT count(*) {from_sql} {filter_sql}"),
@@ -159,7 +163,10 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
             payload: mask_secrets(&r.get::<_, Vec<u8>>(12)?),
         })
     })?;
-    Ok(AuditPage { entries: rows.collect::<rusqlite::Result<_>>()?, total })
+    Ok(AuditPage {
+        entries: rows.collect::<rusqlite::Result<_>>()?,
+        total,
+    })
 }
 
 fn mask_secrets(payload: &[u8]) -> String {
@@ -197,12 +204,18 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
         Some(chain) => chain,
         None => {
             if b.seq != 1 {
-                return Err(format!("first record of device {} has seq {}, expected 1", b.device_id, b.seq));
+                return Err(format!(
+                    "first record of device {} has seq {}, expected 1",
+                    b.device_id, b.seq
+                ));
             }
             let event = Event::decode(&b.kind, b.kind_version, &b.payload)
                 .map_err(|e| format!("undecodable genesis record: {}", e.message))?;
             let Event::DeviceInitialized(init) = event else {
-                return Err(format!("first record of device {} is {}, expected device.initialized", b.device_id, b.kind));
+                return Err(format!(
+                    "first record of device {} is {}, expected device.initialized",
+                    b.device_id, b.kind
+                ));
             };
             let key_bytes: [u8; 32] = hex::decode(&init.public_key)
                 .ok()
@@ -212,26 +225,78 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
             if device_id_for(&key) != b.device_id {
                 return Err("genesis public key does not match the device id".into());
             }
-            chains.entry(b.device_id.clone()).or_insert(DeviceChain { key, seq: 0, hash: GENESIS_PREV_HASH })
+            chains.entry(b.device_id.clone()).or_insert(DeviceChain {
+                key,
+                seq: 0,
+                hash: GENESIS_PREV_HASH,
+            })
         }
     };
     if b.seq != chain.seq + 1 {
-        return Err(format!("expected seq {} of device {}, found seq {}", chain.seq + 1, b.device_id, b.seq));
+        return Err(format!(
+            "expected seq {} of device {}, found seq {}",
+            chain.seq + 1,
+            b.device_id,
+            b.seq
+        ));
     }
     if b.prev_hash != chain.hash {
         return Err("prev_hash does not match the previous record's hash (chain broken)".into());
     }
     record.check(&chain.key).map_err(|fault| match fault {
-        crate::record::RecordFault::HashMismatch => "content does not match its hash (record edited)".to_owned(),
-        crate::record::RecordFault::BadSignature => "signature is not the device's (record forged)".to_owned(),
+        crate::record::RecordFault::HashMismatch => {
+            "content does not match its hash (record edited)".to_owned()
+        }
+        crate::record::RecordFault::BadSignature => {
+            "signature is not the device's (record forged)".to_owned()
+        }
     })?;
     chain.seq = b.seq;
     chain.hash = record.hash;
     Ok(())
 }
 
+/// What the chain part of a verification found (no projection check).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainReport {
+    pub records_checked: i64,
+    pub devices: i64,
+    pub first_bad: Option<BadRecord>,
+    /// What the chain-head anchor said.
+    pub anchor: String,
+}
+
 /// Verifies the chain, the anchor in `data_dir` (if given) and the projections.
-pub fn verify(conn: &Connection, data_dir: Option<&Path>, own_device_id: Option<&str>) -> Result<VerifyReport> {
+pub fn verify(
+    conn: &Connection,
+    data_dir: Option<&Path>,
+    own_device_id: Option<&str>,
+) -> Result<VerifyReport> {
+    let chain = verify_chain(conn, data_dir, own_device_id)?;
+    let projection_problem = if chain.first_bad.is_none() {
+        compare_projections(conn)?
+    } else {
+        None
+    };
+    Ok(VerifyReport {
+        ok: chain.first_bad.is_none() && projection_problem.is_none(),
+        records_checked: chain.records_checked,
+        devices: chain.devices,
+        first_bad: chain.first_bad,
+        anchor: chain.anchor,
+        projections_ok: projection_problem.is_none(),
+        projection_problem,
+    })
+}
+
+/// Verifies the records alone: per device, contiguous `seq`, `prev_hash` links, hashes and
+/// signatures; then the anchor in `data_dir` (if given). The projections are not looked at
+/// (see [`compare_projections`]).
+pub fn verify_chain(
+    conn: &Connection,
+    data_dir: Option<&Path>,
+    own_device_id: Option<&str>,
+) -> Result<ChainReport> {
     let mut chains: HashMap<String, DeviceChain> = HashMap::new();
     let mut checked = 0i64;
     let mut first_bad = None;
@@ -258,20 +323,21 @@ pub fn verify(conn: &Connection, data_dir: Option<&Path>, own_device_id: Option<
         (true, Some(dir), Some(device)) => check_anchor(dir, device, &chains, &mut first_bad),
         _ => "not checked".to_owned(),
     };
-    if let (None, Some(device)) = (&first_bad, own_device_id) {
-        if checked > 0 && !chains.contains_key(device) {
-            first_bad = Some(bad(None, None, format!("no records of this device ({device}) were found")));
-        }
+    if let (None, Some(device)) = (&first_bad, own_device_id)
+        && checked > 0
+        && !chains.contains_key(device)
+    {
+        first_bad = Some(bad(
+            None,
+            None,
+            format!("no records of this device ({device}) were found"),
+        ));
     }
-    let projection_problem = if first_bad.is_none() { compare_projections(conn)? } else { None };
-    Ok(VerifyReport {
-        ok: first_bad.is_none() && projection_problem.is_none(),
+    Ok(ChainReport {
         records_checked: checked,
         devices: chains.len() as i64,
         first_bad,
         anchor,
-        projections_ok: projection_problem.is_none(),
-        projection_problem,
     })
 }
 
@@ -282,18 +348,25 @@ fn check_anchor(
     first_bad: &mut Option<BadRecord>,
 ) -> String {
     let head = chains.get(device).map(|c| (c.seq, c.hash));
-    let (anchor, problem) = match Anchor::read(dir) {
+    let (anchors, problem) = match Anchor::read(dir) {
         None if head.is_none() => return "no records yet".into(),
-        None => (None, Some("the chain-head anchor file is missing".to_owned())),
-        Some(Err(e)) => (None, Some(format!("the chain-head anchor is unreadable: {e}"))),
-        Some(Ok(a)) => (Some(a), None),
+        None => (
+            Vec::new(),
+            Some("the chain-head anchor file is missing".to_owned()),
+        ),
+        Some(Err(e)) => (
+            Vec::new(),
+            Some(format!("the chain-head anchor is unreadable: {e}")),
+        ),
+        Some(Ok(a)) => (a, None),
     };
+    let mut anchor_seq = 0;
     let problem = problem.or_else(|| {
-        let a = anchor.as_ref()?;
         let chain = chains.get(device)?;
-        if a.device_id != device || !a.verify(&chain.key) {
+        let Some(a) = Anchor::newest_valid(&anchors, device, &chain.key) else {
             return Some("the chain-head anchor is not signed by this device".into());
-        }
+        };
+        anchor_seq = a.seq;
         let (seq, hash) = head?;
         if a.seq > seq {
             return Some(format!(
@@ -303,7 +376,8 @@ fn check_anchor(
                 a.seq
             ));
         }
-        (a.seq == seq && a.hash != hex::encode(hash)).then(|| "the last record differs from the signed chain head".into())
+        (a.seq == seq && a.hash != hex::encode(hash))
+            .then(|| "the last record differs from the signed chain head".into())
     });
     match problem {
         Some(p) => {
@@ -317,12 +391,19 @@ fn check_anchor(
             });
             format!("FAILED: {p}")
         }
-        None => format!("ok (signed head at seq {})", anchor.map_or(0, |a| a.seq)),
+        None => format!("ok (signed head at seq {anchor_seq})"),
     }
 }
 
 /// Tables that are projections of the records (everything but `records` and `meta`).
-pub const PROJECTION_TABLES: &[&str] = &["record_subjects", "branch", "settings", "users", "patients", "patients_fts"];
+pub const PROJECTION_TABLES: &[&str] = &[
+    "record_subjects",
+    "branch",
+    "settings",
+    "users",
+    "patients",
+    "patients_fts",
+];
 
 /// Every projection table's rows, in a stable order, as text.
 pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {

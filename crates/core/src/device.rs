@@ -87,7 +87,12 @@ impl DeviceIdentity {
     /// An identity from a known key, not persisted anywhere (tests, benchmarks).
     pub fn ephemeral(key: SigningKey) -> Self {
         let device_id = device_id_for(&key.verifying_key());
-        Self { key, device_id, storage: KeyStorage::File, fallback_reason: None }
+        Self {
+            key,
+            device_id,
+            storage: KeyStorage::File,
+            fallback_reason: None,
+        }
     }
 
     /// Loads this data dir's device key, creating it on first start.
@@ -104,9 +109,10 @@ impl DeviceIdentity {
     fn load(data_dir: &Path, file: DeviceFile) -> Result<Self> {
         let seed = match file.storage {
             KeyStorage::Keyring => {
-                let user = file.keyring_user.as_deref().ok_or_else(|| {
-                    key_error("device.json names the keyring but no keyring entry")
-                })?;
+                let user = file
+                    .keyring_user
+                    .as_deref()
+                    .ok_or_else(|| key_error("device.json names the keyring but no keyring entry"))?;
                 keyring_get(user)?
             }
             KeyStorage::File => read_key_file(&data_dir.join(KEY_FILE))?,
@@ -128,7 +134,12 @@ impl DeviceIdentity {
                 "device key is kept in a key file (0600), not the OS keyring"
             );
         }
-        Ok(Self { key, device_id, storage: file.storage, fallback_reason: file.fallback_reason })
+        Ok(Self {
+            key,
+            device_id,
+            storage: file.storage,
+            fallback_reason: file.fallback_reason,
+        })
     }
 
     fn create(data_dir: &Path, pref: KeyStorePreference) -> Result<Self> {
@@ -163,7 +174,12 @@ impl DeviceIdentity {
         };
         write_atomically(&data_dir.join(DEVICE_FILE), &serde_json::to_vec_pretty(&file)?)?;
         tracing::info!(%device_id, ?storage, "created device identity");
-        Ok(Self { key, device_id, storage, fallback_reason })
+        Ok(Self {
+            key,
+            device_id,
+            storage,
+            fallback_reason,
+        })
     }
 }
 
@@ -177,9 +193,13 @@ fn keyring_entry(user: &str) -> Result<keyring::Entry> {
 
 fn keyring_set(user: &str, seed: &[u8; 32]) -> Result<()> {
     let entry = keyring_entry(user)?;
-    entry.set_secret(seed).map_err(|e| key_error(format!("keyring: {e}")))?;
+    entry
+        .set_secret(seed)
+        .map_err(|e| key_error(format!("keyring: {e}")))?;
     // Read it back: some stores accept a write they cannot serve later (locked collections).
-    let back = entry.get_secret().map_err(|e| key_error(format!("keyring: {e}")))?;
+    let back = entry
+        .get_secret()
+        .map_err(|e| key_error(format!("keyring: {e}")))?;
     if back.as_slice() != seed {
         return Err(key_error("keyring returned a different secret than was stored"));
     }
@@ -190,14 +210,18 @@ fn keyring_get(user: &str) -> Result<[u8; 32]> {
     let secret = keyring_entry(user)?
         .get_secret()
         .map_err(|e| key_error(format!("cannot read the device key from the OS keyring: {e}")))?;
-    secret.try_into().map_err(|_| key_error("the keyring holds a malformed device key"))
+    secret
+        .try_into()
+        .map_err(|_| key_error("the keyring holds a malformed device key"))
 }
 
 fn read_key_file(path: &Path) -> Result<[u8; 32]> {
     let text = fs::read_to_string(path)
         .map_err(|e| key_error(format!("cannot read device key file {}: {e}", path.display())))?;
     let bytes = hex::decode(text.trim()).map_err(|_| key_error("malformed device key file"))?;
-    bytes.try_into().map_err(|_| key_error("malformed device key file"))
+    bytes
+        .try_into()
+        .map_err(|_| key_error("malformed device key file"))
 }
 
 fn write_key_file(path: &Path, seed: &[u8; 32]) -> Result<()> {
@@ -236,7 +260,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(KEY_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let b = DeviceIdentity::load_or_create(dir.path(), KeyStorePreference::Auto).unwrap();

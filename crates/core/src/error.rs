@@ -44,7 +44,11 @@ pub struct CoreError {
 
 impl CoreError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), details: BTreeMap::new() }
+        Self {
+            code,
+            message: message.into(),
+            details: BTreeMap::new(),
+        }
     }
 
     pub fn with(mut self, key: &str, value: impl Into<String>) -> Self {
@@ -54,9 +58,12 @@ impl CoreError {
 
     /// A validation failure on `field`; `reason` is a stable key the UI translates.
     pub fn invalid(field: &str, reason: &str) -> Self {
-        Self::new(ErrorCode::Invalid, format!("{field}: {}", reason.replace('_', " ")))
-            .with("field", field)
-            .with("reason", reason)
+        Self::new(
+            ErrorCode::Invalid,
+            format!("{field}: {}", reason.replace('_', " ")),
+        )
+        .with("field", field)
+        .with("reason", reason)
     }
 
     pub fn not_found(what: &str) -> Self {

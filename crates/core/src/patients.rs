@@ -113,31 +113,32 @@ impl Project for PatientRegistered {
     fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
         let f = &self.fields;
         let by = at.record.body.actor_user_id.clone().unwrap_or_default();
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO patients (id, file_number, name_en, name_ar, date_of_birth, sex, phone,
                 national_id, address, emergency_contact, allergies, chronic_diseases,
                 current_medications, medical_history, registered_by, registered_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)",
-            params![
-                self.patient_id,
-                self.file_number,
-                f.name_en,
-                f.name_ar,
-                f.date_of_birth,
-                f.sex.as_str(),
-                f.phone,
-                f.national_id,
-                f.address,
-                f.emergency_contact,
-                f.allergies,
-                f.chronic_diseases,
-                f.current_medications,
-                f.medical_history,
-                by,
-                at.time(),
-            ],
-        )?;
-        index_for_search(tx, &self.patient_id)
+        )?
+        .execute(params![
+            self.patient_id,
+            self.file_number,
+            f.name_en,
+            f.name_ar,
+            f.date_of_birth,
+            f.sex.as_str(),
+            f.phone,
+            f.national_id,
+            f.address,
+            f.emergency_contact,
+            f.allergies,
+            f.chronic_diseases,
+            f.current_medications,
+            f.medical_history,
+            by,
+            at.time(),
+        ])?;
+        // A new patient has no search row yet.
+        index_for_search(tx, &self.patient_id, false)
     }
 
     fn patient_subject(&self) -> Option<&str> {
@@ -168,7 +169,7 @@ impl Project for PatientUpdated {
                 params![self.patient_id, value, at.time()],
             )?;
         }
-        index_for_search(tx, &self.patient_id)
+        index_for_search(tx, &self.patient_id, true)
     }
 
     fn patient_subject(&self) -> Option<&str> {
@@ -224,22 +225,35 @@ fn field_values(p: &PatientInput) -> [String; 12] {
     ]
 }
 
-fn index_for_search(tx: &Transaction<'_>, patient_id: &str) -> Result<()> {
-    let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx.query_row(
-        "SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1",
-        [patient_id],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-    )?;
-    tx.execute("DELETE FROM patients_fts WHERE patient_id = ?1", [patient_id])?;
-    tx.execute(
+/// (Re)writes a patient's search row. `replace`: an edit, so the old row goes first.
+fn index_for_search(tx: &Transaction<'_>, patient_id: &str, replace: bool) -> Result<()> {
+    let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx
+        .prepare_cached("SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1")?
+        .query_row([patient_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    let file_key = file_number.to_lowercase().replace('-', " ");
+    if replace {
+        // `patient_id` is UNINDEXED, so filtering on it alone scans the whole FTS table (one
+        // scan per edit: O(n)). Find the row through its file number, which is indexed, unique
+        // and never changes, then check the id.
+        let phrase = format!("file_number : \"{}\"", file_key.replace('"', "\"\""));
+        let rowids: Vec<i64> = tx
+            .prepare_cached("SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 AND patient_id = ?2")?
+            .query_map(params![phrase, patient_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for rowid in rowids {
+            tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
+                .execute([rowid])?;
+        }
+    }
+    tx.prepare_cached(
         "INSERT INTO patients_fts (patient_id, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
-        params![
-            patient_id,
-            fold(&format!("{name_en} {name_ar}")),
-            phone_digits(&phone),
-            file_number.to_lowercase().replace('-', " "),
-        ],
-    )?;
+    )?
+    .execute(params![
+        patient_id,
+        fold(&format!("{name_en} {name_ar}")),
+        phone_digits(&phone),
+        file_key
+    ])?;
     Ok(())
 }
 
@@ -307,18 +321,39 @@ pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> 
 
 fn next_file_number(ledger: &Ledger) -> Result<String> {
     let device_id = &ledger.identity().device_id;
-    let count: i64 = ledger.conn().query_row(
-        "SELECT count(*) FROM records WHERE device_id = ?1 AND kind = 'patient.registered'",
-        [device_id],
-        |r| r.get(0),
-    )?;
+    // Numbers are dealt out in order, so this device's last registration carries its count so
+    // far. Reading it walks the kind index back from the end (O(1) on a single device) instead
+    // of counting every registration, which made each registration O(n).
+    let last: Option<Vec<u8>> = ledger
+        .conn()
+        .prepare_cached(
+            "SELECT payload FROM records INDEXED BY records_kind
+             WHERE kind = 'patient.registered' AND device_id = ?1
+             ORDER BY local_index DESC LIMIT 1",
+        )?
+        .query_row([device_id], |r| r.get(0))
+        .optional()?;
+    let count = match last {
+        None => 0,
+        Some(payload) => {
+            let last: PatientRegistered = serde_json::from_slice(&payload)?;
+            last.file_number
+                .rsplit_once('-')
+                .and_then(|(_, n)| n.parse::<u64>().ok())
+                .ok_or_else(|| CoreError::internal(format!("unexpected file number {}", last.file_number)))?
+        }
+    };
     Ok(format!("{}-{:05}", device_id[..4].to_uppercase(), count + 1))
 }
 
 pub fn register(ledger: &mut Ledger, actor: &Actor, input: &PatientInput) -> Result<Patient> {
     let fields = validate(input, ledger.clock().business_date())?;
     let patient_id = uuid::Uuid::now_v7().to_string();
-    let event = PatientRegistered { patient_id: patient_id.clone(), file_number: next_file_number(ledger)?, fields };
+    let event = PatientRegistered {
+        patient_id: patient_id.clone(),
+        file_number: next_file_number(ledger)?,
+        fields,
+    };
     ledger.append(actor, event.into())?;
     get(ledger.conn(), &patient_id)
 }
@@ -330,53 +365,72 @@ pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &Pati
         .iter()
         .zip(field_values(&current.fields).into_iter().zip(field_values(&new)))
         .filter(|(_, (from, to))| from != to)
-        .map(|(field, (from, to))| FieldChange { field: (*field).to_owned(), from, to })
+        .map(|(field, (from, to))| FieldChange {
+            field: (*field).to_owned(),
+            from,
+            to,
+        })
         .collect();
     if changes.is_empty() {
         return Ok(current);
     }
-    ledger.append(actor, PatientUpdated { patient_id: patient_id.to_owned(), changes }.into())?;
+    ledger.append(
+        actor,
+        PatientUpdated {
+            patient_id: patient_id.to_owned(),
+            changes,
+        }
+        .into(),
+    )?;
     get(ledger.conn(), patient_id)
 }
 
 /// Opens a file: the opening itself is recorded before the file is returned.
 pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<PatientFile> {
     let patient = get(ledger.conn(), patient_id)?;
-    ledger.append(actor, PatientViewed { patient_id: patient_id.to_owned() }.into())?;
-    Ok(PatientFile { patient, history: history(ledger.conn(), patient_id)? })
+    ledger.append(
+        actor,
+        PatientViewed {
+            patient_id: patient_id.to_owned(),
+        }
+        .into(),
+    )?;
+    Ok(PatientFile {
+        patient,
+        history: history(ledger.conn(), patient_id)?,
+    })
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
-    conn.query_row(
+    conn.prepare_cached(
         "SELECT id, file_number, name_en, name_ar, date_of_birth, sex, phone, national_id, address,
             emergency_contact, allergies, chronic_diseases, current_medications, medical_history,
             registered_by, registered_at, updated_at
          FROM patients WHERE id = ?1",
-        [id],
-        |r| {
-            Ok(Patient {
-                id: r.get(0)?,
-                file_number: r.get(1)?,
-                fields: PatientInput {
-                    name_en: r.get(2)?,
-                    name_ar: r.get(3)?,
-                    date_of_birth: r.get(4)?,
-                    sex: parse_sex(&r.get::<_, String>(5)?),
-                    phone: r.get(6)?,
-                    national_id: r.get(7)?,
-                    address: r.get(8)?,
-                    emergency_contact: r.get(9)?,
-                    allergies: r.get(10)?,
-                    chronic_diseases: r.get(11)?,
-                    current_medications: r.get(12)?,
-                    medical_history: r.get(13)?,
-                },
-                registered_by: r.get(14)?,
-                registered_at: r.get(15)?,
-                updated_at: r.get(16)?,
-            })
-        },
-    )
+    )?
+    .query_row([id], |r| {
+        Ok(Patient {
+            id: r.get(0)?,
+            file_number: r.get(1)?,
+            fields: PatientInput {
+                name_en: r.get(2)?,
+                name_ar: r.get(3)?,
+                date_of_birth: r.get(4)?,
+                sex: parse_sex(&r.get::<_, String>(5)?),
+                phone: r.get(6)?,
+                national_id: r.get(7)?,
+                address: r.get(8)?,
+                emergency_contact: r.get(9)?,
+                allergies: r.get(10)?,
+                chronic_diseases: r.get(11)?,
+                current_medications: r.get(12)?,
+                medical_history: r.get(13)?,
+            },
+            registered_by: r.get(14)?,
+            registered_at: r.get(15)?,
+            updated_at: r.get(16)?,
+        })
+    })
     .optional()?
     .ok_or_else(|| CoreError::not_found("patient"))
 }
@@ -411,7 +465,13 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
             "patient.updated" => serde_json::from_slice::<PatientUpdated>(&payload)?.changes,
             _ => Vec::new(),
         };
-        out.push(PatientChange { at, by_user_id, by_name, kind, changes });
+        out.push(PatientChange {
+            at,
+            by_user_id,
+            by_name,
+            kind,
+            changes,
+        });
     }
     Ok(out)
 }

@@ -121,8 +121,14 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::UserResetPassword, &[Admin, Manager]),
     (Action::UserDeactivate, &[Admin, Manager]),
     (Action::UserReactivate, &[Admin, Manager]),
-    (Action::PatientSearch, &[Admin, Manager, Receptionist, Assistant, Doctor, Cashier]),
-    (Action::PatientView, &[Admin, Manager, Receptionist, Assistant, Doctor]),
+    (
+        Action::PatientSearch,
+        &[Admin, Manager, Receptionist, Assistant, Doctor, Cashier],
+    ),
+    (
+        Action::PatientView,
+        &[Admin, Manager, Receptionist, Assistant, Doctor],
+    ),
     (Action::PatientRegister, &[Admin, Receptionist]),
     (Action::PatientEdit, &[Admin, Receptionist, Assistant, Doctor]),
     (Action::AuditView, &[Admin, Manager]),
@@ -131,7 +137,9 @@ pub const MATRIX: &[(Action, &[Role])] = &[
 ];
 
 pub fn allows(role: Role, action: Action) -> bool {
-    MATRIX.iter().any(|(a, roles)| *a == action && roles.contains(&role))
+    MATRIX
+        .iter()
+        .any(|(a, roles)| *a == action && roles.contains(&role))
 }
 
 /// Roles a user of `creator` role may create or administer: only an admin manages admins and
@@ -156,7 +164,11 @@ mod tests {
     #[test]
     fn every_action_has_exactly_one_row() {
         for action in Action::ALL {
-            assert_eq!(MATRIX.iter().filter(|(a, _)| *a == action).count(), 1, "{action:?}");
+            assert_eq!(
+                MATRIX.iter().filter(|(a, _)| *a == action).count(),
+                1,
+                "{action:?}"
+            );
         }
     }
 

@@ -35,10 +35,13 @@ impl Project for SettingChanged {
 
 pub fn get(conn: &rusqlite::Connection) -> Result<Settings> {
     let idle: Option<String> = conn
-        .query_row("SELECT value FROM settings WHERE key = ?1", [IDLE_LOCK_MINUTES], |r| r.get(0))
+        .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
+        .query_row([IDLE_LOCK_MINUTES], |r| r.get(0))
         .optional()?;
     Ok(Settings {
-        idle_lock_minutes: idle.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_IDLE_LOCK_MINUTES),
+        idle_lock_minutes: idle
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(DEFAULT_IDLE_LOCK_MINUTES),
     })
 }
 
@@ -48,7 +51,10 @@ pub fn set_idle_lock_minutes(ledger: &mut Ledger, actor: &Actor, minutes: u32) -
             .with("min", "1")
             .with("max", "240"));
     }
-    let event = SettingChanged { key: IDLE_LOCK_MINUTES.into(), value: minutes.to_string() };
+    let event = SettingChanged {
+        key: IDLE_LOCK_MINUTES.into(),
+        value: minutes.to_string(),
+    };
     ledger.append(actor, event.into())?;
     get(ledger.conn())
 }

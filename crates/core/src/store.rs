@@ -18,6 +18,8 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // Room for every statement of the write path and the common reads (see ledger.rs).
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(())
 }
 

@@ -32,7 +32,9 @@ fn ascii_digit(c: char) -> Option<char> {
 
 /// The digits of a phone number (Arabic-Indic digits included), nothing else.
 pub fn phone_digits(s: &str) -> String {
-    s.chars().filter_map(|c| ascii_digit(c).or(c.is_ascii_digit().then_some(c))).collect()
+    s.chars()
+        .filter_map(|c| ascii_digit(c).or(c.is_ascii_digit().then_some(c)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -80,7 +80,11 @@ pub struct OpenOptions {
 
 impl OpenOptions {
     pub fn new(data_dir: impl Into<PathBuf>) -> Self {
-        Self { data_dir: data_dir.into(), key_store: KeyStorePreference::Auto, clock: Arc::new(SystemClock) }
+        Self {
+            data_dir: data_dir.into(),
+            key_store: KeyStorePreference::Auto,
+            clock: Arc::new(SystemClock),
+        }
     }
 }
 
@@ -109,7 +113,11 @@ impl Workstation {
             };
             ledger.append(&Actor::system(), init.into())?;
         }
-        Ok(Self { ledger, data_dir: opts.data_dir, sessions: HashMap::new() })
+        Ok(Self {
+            ledger,
+            data_dir: opts.data_dir,
+            sessions: HashMap::new(),
+        })
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -131,7 +139,11 @@ impl Workstation {
     // ---- sessions and permission checks ----
 
     fn actor_of(session_id: &str, s: &Session) -> Actor {
-        Actor { user_id: Some(s.user_id.clone()), role: Some(s.role), session_id: Some(session_id.to_owned()) }
+        Actor {
+            user_id: Some(s.user_id.clone()),
+            role: Some(s.role),
+            session_id: Some(session_id.to_owned()),
+        }
     }
 
     /// The gate every user action passes. On refusal, the attempt is recorded.
@@ -169,7 +181,10 @@ impl Workstation {
             .get_mut(session_id)
             .ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
         if session.device_id != device_id {
-            return Err(CoreError::new(ErrorCode::NotLoggedIn, "this session belongs to another device"));
+            return Err(CoreError::new(
+                ErrorCode::NotLoggedIn,
+                "this session belongs to another device",
+            ));
         }
         if !session.locked && now - session.last_activity > chrono::Duration::minutes(idle_minutes.into()) {
             session.locked = true;
@@ -190,7 +205,10 @@ impl Workstation {
     }
 
     fn session_info(&self, session_id: &str) -> Result<SessionInfo> {
-        let s = self.sessions.get(session_id).ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        let s = self
+            .sessions
+            .get(session_id)
+            .ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
         let user = accounts::user_by_id(self.ledger.conn(), &s.user_id)?;
         Ok(SessionInfo {
             session_id: session_id.to_owned(),
@@ -206,8 +224,15 @@ impl Workstation {
 
     fn start_session(&mut self, user: &UserSummary) -> Result<SessionInfo> {
         let session_id = uuid::Uuid::now_v7().to_string();
-        let event = accounts::LoginSucceeded { user_id: user.id.clone(), session_id: session_id.clone() };
-        let actor = Actor { user_id: Some(user.id.clone()), role: Some(user.role), session_id: Some(session_id.clone()) };
+        let event = accounts::LoginSucceeded {
+            user_id: user.id.clone(),
+            session_id: session_id.clone(),
+        };
+        let actor = Actor {
+            user_id: Some(user.id.clone()),
+            role: Some(user.role),
+            session_id: Some(session_id.clone()),
+        };
         self.ledger.append(&actor, event.into())?;
         self.sessions.insert(
             session_id.clone(),
@@ -227,7 +252,10 @@ impl Workstation {
 
     pub fn about(&self) -> Result<AboutInfo> {
         let id = self.ledger.identity();
-        let record_count = self.ledger.conn().query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
+        let record_count = self
+            .ledger
+            .conn()
+            .query_row("SELECT count(*) FROM records", [], |r| r.get(0))?;
         Ok(AboutInfo {
             app_version: APP_VERSION.into(),
             device_id: id.device_id.clone(),
@@ -262,12 +290,19 @@ impl Workstation {
 
     pub fn login(&mut self, username: &str, password: &str) -> Result<SessionInfo> {
         if accounts::branch(self.ledger.conn())?.is_none() {
-            return Err(CoreError::new(ErrorCode::NotSetUp, "this workstation is not set up yet"));
+            return Err(CoreError::new(
+                ErrorCode::NotSetUp,
+                "this workstation is not set up yet",
+            ));
         }
         match accounts::check_login(self.ledger.conn(), username, password, self.now())? {
             LoginOutcome::Success(user) => self.start_session(&user),
             LoginOutcome::Failure(record, err) => {
-                let actor = Actor { user_id: record.user_id.clone(), role: None, session_id: None };
+                let actor = Actor {
+                    user_id: record.user_id.clone(),
+                    role: None,
+                    session_id: None,
+                };
                 self.ledger.append(&actor, record.into())?;
                 Err(err)
             }
@@ -277,7 +312,14 @@ impl Workstation {
     pub fn logout(&mut self, session_id: &str) -> Result<()> {
         if let Some(s) = self.sessions.remove(session_id) {
             let actor = Self::actor_of(session_id, &s);
-            self.ledger.append(&actor, accounts::LoggedOut { user_id: s.user_id, session_id: session_id.into() }.into())?;
+            self.ledger.append(
+                &actor,
+                accounts::LoggedOut {
+                    user_id: s.user_id,
+                    session_id: session_id.into(),
+                }
+                .into(),
+            )?;
         }
         Ok(())
     }
@@ -285,12 +327,23 @@ impl Workstation {
     /// Unlocks an idle-locked session with the user's password. Repeated wrong passwords end
     /// the session and count toward the account lockout like failed logins.
     pub fn unlock(&mut self, session_id: &str, password: &str) -> Result<SessionInfo> {
-        let s = self.sessions.get(session_id).cloned().ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        let s = self
+            .sessions
+            .get(session_id)
+            .cloned()
+            .ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
         let user = accounts::user_by_id(self.ledger.conn(), &s.user_id)?;
         match accounts::check_login(self.ledger.conn(), &user.username, password, self.now())? {
             LoginOutcome::Success(_) => {
                 let actor = Self::actor_of(session_id, &s);
-                self.ledger.append(&actor, accounts::SessionUnlocked { user_id: s.user_id.clone(), session_id: session_id.into() }.into())?;
+                self.ledger.append(
+                    &actor,
+                    accounts::SessionUnlocked {
+                        user_id: s.user_id.clone(),
+                        session_id: session_id.into(),
+                    }
+                    .into(),
+                )?;
                 let now = self.now();
                 if let Some(live) = self.sessions.get_mut(session_id) {
                     live.locked = false;
@@ -320,7 +373,8 @@ impl Workstation {
     pub fn set_language(&mut self, session_id: &str, language: Language) -> Result<SessionInfo> {
         let actor = self.active_session(session_id)?;
         let user_id = actor.user_id.clone().expect("sessions have users");
-        self.ledger.append(&actor, accounts::LanguageSet { user_id, language }.into())?;
+        self.ledger
+            .append(&actor, accounts::LanguageSet { user_id, language }.into())?;
         self.session_info(session_id)
     }
 
@@ -340,7 +394,11 @@ impl Workstation {
     }
 
     pub fn set_user_active(&mut self, session_id: &str, user_id: &str, active: bool) -> Result<UserSummary> {
-        let action = if active { Action::UserReactivate } else { Action::UserDeactivate };
+        let action = if active {
+            Action::UserReactivate
+        } else {
+            Action::UserDeactivate
+        };
         let actor = self.authorize(session_id, action)?;
         let result = accounts::set_active(&mut self.ledger, &actor, user_id, active);
         if active {
@@ -367,7 +425,12 @@ impl Workstation {
 
     // ---- patients ----
 
-    pub fn search_patients(&mut self, session_id: &str, query: &str, limit: u32) -> Result<Vec<PatientSummary>> {
+    pub fn search_patients(
+        &mut self,
+        session_id: &str,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<PatientSummary>> {
         self.authorize(session_id, Action::PatientSearch)?;
         patients::search(self.ledger.conn(), query, limit)
     }
@@ -377,7 +440,12 @@ impl Workstation {
         patients::register(&mut self.ledger, &actor, input)
     }
 
-    pub fn update_patient(&mut self, session_id: &str, patient_id: &str, input: &PatientInput) -> Result<Patient> {
+    pub fn update_patient(
+        &mut self,
+        session_id: &str,
+        patient_id: &str,
+        input: &PatientInput,
+    ) -> Result<Patient> {
         let actor = self.authorize_for(session_id, Action::PatientEdit, Some(patient_id))?;
         patients::update(&mut self.ledger, &actor, patient_id, input)
     }
@@ -403,12 +471,19 @@ impl Workstation {
             .as_ref()
             .map(|b| b.problem.clone())
             .or_else(|| report.projection_problem.clone());
-        let event = audit::AuditVerified { ok: report.ok, records_checked: report.records_checked, problem };
+        let event = audit::AuditVerified {
+            ok: report.ok,
+            records_checked: report.records_checked,
+            problem,
+        };
         self.ledger.append(&actor, event.into())?;
         Ok(report)
     }
 }
 
 fn session_locked() -> CoreError {
-    CoreError::new(ErrorCode::SessionLocked, "the session is locked after inactivity; enter your password")
+    CoreError::new(
+        ErrorCode::SessionLocked,
+        "the session is locked after inactivity; enter your password",
+    )
 }

@@ -112,20 +112,37 @@ fn branch() -> Branch {
     let mut sessions = HashMap::new();
     for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
         let username = format!("user.{role}");
-        ws.create_user(&admin.session_id, &new_user(&username, role)).unwrap();
+        ws.create_user(&admin.session_id, &new_user(&username, role))
+            .unwrap();
         sessions.insert(role, ws.login(&username, PASSWORD).unwrap());
     }
-    let victim_id = ws.create_user(&admin.session_id, &new_user("victim", Role::Cashier)).unwrap().id;
-    let patient_id = ws.register_patient(&admin.session_id, &demo_patient(1)).unwrap().id;
+    let victim_id = ws
+        .create_user(&admin.session_id, &new_user("victim", Role::Cashier))
+        .unwrap()
+        .id;
+    let patient_id = ws
+        .register_patient(&admin.session_id, &demo_patient(1))
+        .unwrap()
+        .id;
     sessions.insert(Role::Admin, admin);
-    Branch { _dir: dir, ws, sessions, victim_id, patient_id, counter: 0 }
+    Branch {
+        _dir: dir,
+        ws,
+        sessions,
+        victim_id,
+        patient_id,
+        counter: 0,
+    }
 }
 
 /// One branch shared by the tests of this file (every account costs an argon2id hash, which is
 /// slow in a debug build); each test takes it in turn.
 fn shared() -> MutexGuard<'static, Branch> {
     static BRANCH: OnceLock<Mutex<Branch>> = OnceLock::new();
-    BRANCH.get_or_init(|| Mutex::new(branch())).lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    BRANCH
+        .get_or_init(|| Mutex::new(branch()))
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Runs `command` as `session`; Ok(()) or the error.
@@ -137,24 +154,46 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
         Command::ListUsers => ws.list_users(session).map(|u| assert!(u.len() >= 7)),
         Command::CreateUser => {
             // A role every creator who may create users may administer.
-            ws.create_user(session, &new_user(&format!("new.{role}.{n}"), Role::Receptionist)).map(drop)
+            ws.create_user(session, &new_user(&format!("new.{role}.{n}"), Role::Receptionist))
+                .map(drop)
         }
         Command::ResetPassword => ws.reset_password(session, &b.victim_id, "another-pass-1"),
-        Command::Deactivate => ws.set_user_active(session, &b.victim_id, false).map(|u| assert!(!u.active)),
-        Command::Reactivate => ws.set_user_active(session, &b.victim_id, true).map(|u| assert!(u.active)),
+        Command::Deactivate => ws
+            .set_user_active(session, &b.victim_id, false)
+            .map(|u| assert!(!u.active)),
+        Command::Reactivate => ws
+            .set_user_active(session, &b.victim_id, true)
+            .map(|u| assert!(u.active)),
         Command::SearchPatients => ws.search_patients(session, "a", 10).map(drop),
         Command::RegisterPatient => ws.register_patient(session, &demo_patient(100 + n)).map(drop),
         Command::UpdatePatient => {
-            let mut input = dentpro_core::patients::get(ws.ledger().conn(), &b.patient_id).unwrap().fields;
+            let mut input = dentpro_core::patients::get(ws.ledger().conn(), &b.patient_id)
+                .unwrap()
+                .fields;
             input.address = format!("{role} street {n}");
-            ws.update_patient(session, &b.patient_id, &input).map(|p| assert_eq!(p.fields.address, input.address))
+            ws.update_patient(session, &b.patient_id, &input)
+                .map(|p| assert_eq!(p.fields.address, input.address))
         }
-        Command::OpenPatient => ws.open_patient(session, &b.patient_id).map(|f| assert_eq!(f.patient.id, b.patient_id)),
-        Command::AuditTrail => ws.audit_trail(session, &AuditFilter { limit: 50, ..Default::default() }).map(drop),
+        Command::OpenPatient => ws
+            .open_patient(session, &b.patient_id)
+            .map(|f| assert_eq!(f.patient.id, b.patient_id)),
+        Command::AuditTrail => ws
+            .audit_trail(
+                session,
+                &AuditFilter {
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .map(drop),
         Command::VerifyAudit => ws.verify_audit(session).map(|r| assert!(r.ok, "{r:?}")),
-        Command::SetIdleLockMinutes => ws.set_idle_lock_minutes(session, 12).map(|s| assert_eq!(s.idle_lock_minutes, 12)),
+        Command::SetIdleLockMinutes => ws
+            .set_idle_lock_minutes(session, 12)
+            .map(|s| assert_eq!(s.idle_lock_minutes, 12)),
         Command::GetSettings => ws.get_settings(session).map(drop),
-        Command::SetLanguage => ws.set_language(session, Language::Ar).map(|s| assert_eq!(s.language, Language::Ar)),
+        Command::SetLanguage => ws
+            .set_language(session, Language::Ar)
+            .map(|s| assert_eq!(s.language, Language::Ar)),
         Command::Heartbeat => ws.heartbeat(session),
     }
 }
@@ -184,26 +223,39 @@ fn check(b: &mut Branch, role: Role, command: Command, allowed: bool) {
             assert_eq!(user.as_deref(), Some(session.user_id.as_str()));
             assert_eq!(last_role.as_deref(), Some(role.as_str()));
         } else {
-            assert_eq!(record_count(&b.ws), records_before, "{role} {command:?} only reads");
+            assert_eq!(
+                record_count(&b.ws),
+                records_before,
+                "{role} {command:?} only reads"
+            );
         }
     } else {
         let err = assert_code(result, ErrorCode::Forbidden);
         assert_eq!(err.details.get("role").map(String::as_str), Some(role.as_str()));
-        assert_eq!(snapshot(&b.ws), before, "{role} {command:?} was refused but changed a table");
-        assert_eq!(record_count(&b.ws), records_before + 1, "{role} {command:?}: exactly one new record");
+        assert_eq!(
+            snapshot(&b.ws),
+            before,
+            "{role} {command:?} was refused but changed a table"
+        );
+        assert_eq!(
+            record_count(&b.ws),
+            records_before + 1,
+            "{role} {command:?}: exactly one new record"
+        );
         let (kind, user, last_role) = last_record(&b.ws);
         assert_eq!(kind, "access.denied", "{role} {command:?}");
         assert_eq!(user.as_deref(), Some(session.user_id.as_str()));
         assert_eq!(last_role.as_deref(), Some(role.as_str()));
         let action = command.action().unwrap().as_str();
-        let payload: String = b
-            .ws
-            .ledger()
-            .conn()
-            .query_row("SELECT CAST(payload AS TEXT) FROM records ORDER BY local_index DESC LIMIT 1", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
+        let payload: String =
+            b.ws.ledger()
+                .conn()
+                .query_row(
+                    "SELECT CAST(payload AS TEXT) FROM records ORDER BY local_index DESC LIMIT 1",
+                    [],
+                    |r| r.get(0),
+                )
+                .unwrap();
         assert!(payload.contains(&format!("\"action\":\"{action}\"")), "{payload}");
     }
 }
@@ -217,7 +269,12 @@ fn every_role_times_every_command_follows_the_matrix() {
         }
     }
     // The refusals and the allowed calls together leave a chain that verifies.
-    let report = dentpro_core::audit::verify(b.ws.ledger().conn(), Some(b.ws.data_dir()), Some(b.ws.device_id())).unwrap();
+    let report = dentpro_core::audit::verify(
+        b.ws.ledger().conn(),
+        Some(b.ws.data_dir()),
+        Some(b.ws.device_id()),
+    )
+    .unwrap();
     assert!(report.ok, "{report:?}");
 }
 
@@ -253,13 +310,25 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
 #[test]
 fn explicit_expectations_agree_with_the_matrix_and_the_gate() {
     for (role, command, allowed) in EXPLICIT {
-        assert_eq!(expected_allowed(*role, *command), *allowed, "matrix: {role} {command:?}");
+        assert_eq!(
+            expected_allowed(*role, *command),
+            *allowed,
+            "matrix: {role} {command:?}"
+        );
     }
     // Only the admin edits settings; only admin and manager administer staff.
     for role in Role::ALL {
         let admin_like = matches!(role, Role::Admin | Role::Manager);
-        assert_eq!(permissions::allows(role, Action::SettingsEdit), role == Role::Admin);
-        for a in [Action::UserList, Action::UserCreate, Action::UserResetPassword, Action::UserDeactivate] {
+        assert_eq!(
+            permissions::allows(role, Action::SettingsEdit),
+            role == Role::Admin
+        );
+        for a in [
+            Action::UserList,
+            Action::UserCreate,
+            Action::UserResetPassword,
+            Action::UserDeactivate,
+        ] {
             assert_eq!(permissions::allows(role, a), admin_like, "{role} {a:?}");
         }
         assert_eq!(permissions::allows(role, Action::AuditView), admin_like);
@@ -280,16 +349,28 @@ fn only_an_admin_creates_admins_and_managers() {
         assert!(!permissions::may_administer(Role::Manager, target));
         let users_before = table_rows(b.ws.ledger().conn(), "users");
         let records_before = record_count(&b.ws);
-        let err = assert_code(b.ws.create_user(&manager, &new_user(name, target)), ErrorCode::Forbidden);
-        assert_eq!(err.details.get("target_role").map(String::as_str), Some(target.as_str()));
+        let err = assert_code(
+            b.ws.create_user(&manager, &new_user(name, target)),
+            ErrorCode::Forbidden,
+        );
+        assert_eq!(
+            err.details.get("target_role").map(String::as_str),
+            Some(target.as_str())
+        );
         assert_eq!(table_rows(b.ws.ledger().conn(), "users"), users_before);
         assert_eq!(record_count(&b.ws), records_before);
     }
     // A manager cannot reset an admin's password or deactivate a manager either.
     let admin_id = b.sessions[&Role::Admin].user_id.clone();
-    assert_code(b.ws.reset_password(&manager, &admin_id, "taken-over-1"), ErrorCode::Forbidden);
+    assert_code(
+        b.ws.reset_password(&manager, &admin_id, "taken-over-1"),
+        ErrorCode::Forbidden,
+    );
     let manager_id = b.sessions[&Role::Manager].user_id.clone();
-    assert_code(b.ws.set_user_active(&manager, &manager_id, false), ErrorCode::Forbidden);
+    assert_code(
+        b.ws.set_user_active(&manager, &manager_id, false),
+        ErrorCode::Forbidden,
+    );
     // A manager may create the roles below them.
     for role in [Role::Receptionist, Role::Assistant, Role::Doctor, Role::Cashier] {
         assert!(permissions::may_administer(Role::Manager, role));
@@ -297,11 +378,17 @@ fn only_an_admin_creates_admins_and_managers() {
     // An admin may create both.
     let boss = b.ws.create_user(&admin, &new_user("boss2", Role::Admin)).unwrap();
     assert_eq!(boss.role, Role::Admin);
-    let mgr = b.ws.create_user(&admin, &new_user("mgr2", Role::Manager)).unwrap();
+    let mgr =
+        b.ws.create_user(&admin, &new_user("mgr2", Role::Manager))
+            .unwrap();
     assert_eq!(mgr.role, Role::Manager);
     assert_eq!(last_record(&b.ws).0, "user.created");
     for creator in [Role::Receptionist, Role::Assistant, Role::Doctor, Role::Cashier] {
-        assert!(Role::ALL.iter().all(|t| !permissions::may_administer(creator, *t)));
+        assert!(
+            Role::ALL
+                .iter()
+                .all(|t| !permissions::may_administer(creator, *t))
+        );
     }
 }
 
@@ -314,15 +401,33 @@ fn no_session_or_an_unknown_session_is_not_logged_in() {
     for session in ["", "no-such-session", "0190aaaa-0000-7000-8000-000000000000"] {
         let ws = &mut b.ws;
         assert_code(ws.list_users(session), ErrorCode::NotLoggedIn);
-        assert_code(ws.create_user(session, &new_user("ghost", Role::Cashier)), ErrorCode::NotLoggedIn);
-        assert_code(ws.reset_password(session, &patient, "whatever-1"), ErrorCode::NotLoggedIn);
-        assert_code(ws.set_user_active(session, &patient, false), ErrorCode::NotLoggedIn);
-        assert_code(ws.set_user_active(session, &patient, true), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.create_user(session, &new_user("ghost", Role::Cashier)),
+            ErrorCode::NotLoggedIn,
+        );
+        assert_code(
+            ws.reset_password(session, &patient, "whatever-1"),
+            ErrorCode::NotLoggedIn,
+        );
+        assert_code(
+            ws.set_user_active(session, &patient, false),
+            ErrorCode::NotLoggedIn,
+        );
+        assert_code(
+            ws.set_user_active(session, &patient, true),
+            ErrorCode::NotLoggedIn,
+        );
         assert_code(ws.search_patients(session, "a", 5), ErrorCode::NotLoggedIn);
         assert_code(ws.register_patient(session, &input), ErrorCode::NotLoggedIn);
-        assert_code(ws.update_patient(session, &patient, &input), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.update_patient(session, &patient, &input),
+            ErrorCode::NotLoggedIn,
+        );
         assert_code(ws.open_patient(session, &patient), ErrorCode::NotLoggedIn);
-        assert_code(ws.audit_trail(session, &AuditFilter::default()), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.audit_trail(session, &AuditFilter::default()),
+            ErrorCode::NotLoggedIn,
+        );
         assert_code(ws.verify_audit(session), ErrorCode::NotLoggedIn);
         assert_code(ws.set_idle_lock_minutes(session, 5), ErrorCode::NotLoggedIn);
         assert_code(ws.get_settings(session), ErrorCode::NotLoggedIn);

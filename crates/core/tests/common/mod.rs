@@ -113,6 +113,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 pub fn device_id_of(dir: &Path) -> String {
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("device.json")).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("device.json")).unwrap()).unwrap();
     v["device_id"].as_str().unwrap().to_owned()
 }

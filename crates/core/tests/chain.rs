@@ -1,0 +1,592 @@
+//! Tamper evidence: records edited, deleted, forged, reordered or cut off with the real
+//! `sqlite3` tool (after dropping the append-only triggers) are named by verification, and a
+//! projection edited behind the app's back is seen too.
+
+mod common;
+
+use common::*;
+use dentpro_core::ErrorCode;
+use dentpro_core::audit::{self, VerifyReport};
+use dentpro_core::demo::demo_patient;
+use dentpro_core::ledger::read_record;
+use dentpro_core::permissions::Role;
+use dentpro_core::record::{Record, RecordBody};
+use ed25519_dalek::SigningKey;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const SQLITE3: &str = "/usr/bin/sqlite3";
+
+/// A closed data dir with a branch, staff, 20 patients, edits and views; built once, copied
+/// by every test.
+fn template() -> &'static Path {
+    static TEMPLATE: OnceLock<tempfile::TempDir> = OnceLock::new();
+    TEMPLATE
+        .get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let clock = clock();
+            let (mut ws, admin) = set_up(dir.path(), &clock);
+            ws.create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
+                .unwrap();
+            ws.create_user(&admin.session_id, &new_user("doc", Role::Doctor))
+                .unwrap();
+            let desk = ws.login("desk", PASSWORD).unwrap();
+            let doc = ws.login("doc", PASSWORD).unwrap();
+            let mut ids = Vec::new();
+            for i in 0..20 {
+                ids.push(
+                    ws.register_patient(&desk.session_id, &demo_patient(i))
+                        .unwrap()
+                        .id,
+                );
+            }
+            for (i, id) in ids.iter().enumerate().step_by(3) {
+                let mut input = demo_patient(i);
+                input.allergies = "Penicillin".into();
+                input.phone = format!("+96279{:07}", i);
+                ws.update_patient(&doc.session_id, id, &input).unwrap();
+                ws.open_patient(&doc.session_id, id).unwrap();
+            }
+            ws.logout(&desk.session_id).unwrap();
+            ws.logout(&doc.session_id).unwrap();
+            ws.logout(&admin.session_id).unwrap();
+            drop(ws);
+            dir
+        })
+        .path()
+}
+
+/// A fresh copy of the template.
+fn fresh() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(template(), dir.path());
+    dir
+}
+
+fn db(dir: &Path) -> PathBuf {
+    dir.join(DB_FILE)
+}
+
+/// Runs SQL with the real sqlite3 tool, as someone with file access would.
+fn sqlite3(dir: &Path, sql: &str) -> String {
+    let out = Command::new(SQLITE3)
+        .arg(db(dir))
+        .arg(sql)
+        .output()
+        .expect("run sqlite3");
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "sqlite3 failed on {sql}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Tampering starts by removing the append-only triggers.
+fn tamper(dir: &Path, sql: &str) {
+    sqlite3(
+        dir,
+        &format!("DROP TRIGGER IF EXISTS records_no_update; DROP TRIGGER IF EXISTS records_no_delete; {sql}"),
+    );
+}
+
+fn verify(dir: &Path) -> VerifyReport {
+    let conn = Connection::open(db(dir)).unwrap();
+    audit::verify(&conn, Some(dir), Some(&device_id_of(dir))).unwrap()
+}
+
+fn head_seq(dir: &Path) -> i64 {
+    sqlite3(dir, "SELECT max(seq) FROM records")
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The seq of the `n`th (0-based) record of `kind`.
+fn seq_of(dir: &Path, kind: &str, n: usize) -> i64 {
+    sqlite3(
+        dir,
+        &format!("SELECT seq FROM records WHERE kind = '{kind}' ORDER BY seq LIMIT 1 OFFSET {n}"),
+    )
+    .trim()
+    .parse()
+    .unwrap()
+}
+
+fn record_at(dir: &Path, seq: i64) -> Record {
+    let conn = Connection::open(db(dir)).unwrap();
+    conn.query_row("SELECT * FROM records WHERE seq = ?1", [seq], read_record)
+        .unwrap()
+}
+
+fn sql_blob(bytes: &[u8]) -> String {
+    format!("X'{}'", hex::encode(bytes))
+}
+
+fn sql_text(s: &Option<String>) -> String {
+    s.as_ref()
+        .map_or("NULL".into(), |s| format!("'{}'", s.replace('\'', "''")))
+}
+
+fn assert_bad(report: &VerifyReport, seq: i64, problem: &str) {
+    assert!(!report.ok, "tampering not detected: {report:?}");
+    let bad = report.first_bad.as_ref().expect("a bad record is named");
+    assert_eq!(bad.seq, Some(seq), "{report:?}");
+    assert!(
+        bad.problem.contains(problem),
+        "problem {:?} should mention {problem:?}",
+        bad.problem
+    );
+}
+
+/// The admin's view through the app: verify_audit, itself recorded.
+fn verify_in_app(dir: &Path) -> VerifyReport {
+    let clock = clock();
+    let mut ws = open(dir, &clock).unwrap();
+    let admin = ws.login("admin", PASSWORD).unwrap();
+    let report = ws.verify_audit(&admin.session_id).unwrap();
+    let (kind, user, role) = last_record(&ws);
+    assert_eq!(
+        (kind.as_str(), user.as_deref(), role.as_deref()),
+        ("audit.verified", Some(admin.user_id.as_str()), Some("admin"))
+    );
+    let payload: String = ws
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT CAST(payload AS TEXT) FROM records ORDER BY local_index DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(payload.contains(&format!("\"ok\":{}", report.ok)), "{payload}");
+    report
+}
+
+#[test]
+fn an_untouched_chain_verifies() {
+    let dir = fresh();
+    let report = verify(dir.path());
+    assert!(report.ok, "{report:?}");
+    assert!(report.projections_ok);
+    assert_eq!(report.records_checked, head_seq(dir.path()));
+    assert_eq!(report.devices, 1);
+    assert!(report.anchor.starts_with("ok"), "{}", report.anchor);
+    let report = verify_in_app(dir.path());
+    assert!(report.ok, "{report:?}");
+    // Seq is contiguous from 1 and local order is seq order on a single device.
+    let conn = Connection::open(db(dir.path())).unwrap();
+    let n = count(&conn, "SELECT count(*) FROM records");
+    assert_eq!(count(&conn, "SELECT max(seq) FROM records"), n);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM records WHERE seq != local_index"),
+        0
+    );
+}
+
+#[test]
+fn triggers_refuse_update_and_delete_of_records() {
+    let dir = fresh();
+    let conn = Connection::open(db(dir.path())).unwrap();
+    let before = count(&conn, "SELECT count(*) FROM records");
+    let err = conn
+        .execute("UPDATE records SET kind = 'patient.viewed' WHERE seq = 5", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute("DELETE FROM records WHERE seq = 5", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    let err = conn.execute("DELETE FROM records", []).unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert_eq!(count(&conn, "SELECT count(*) FROM records"), before);
+    // The sqlite3 tool meets the same triggers while they stand.
+    let out = Command::new(SQLITE3)
+        .arg(db(dir.path()))
+        .arg("DELETE FROM records WHERE seq = 5")
+        .output()
+        .unwrap();
+    assert!(!out.status.success() || !out.stderr.is_empty());
+    assert_eq!(count(&conn, "SELECT count(*) FROM records"), before);
+    drop(conn);
+    assert!(verify(dir.path()).ok);
+}
+
+#[test]
+fn an_edited_payload_is_named() {
+    let dir = fresh();
+    let seq = seq_of(dir.path(), "patient.registered", 7);
+    let original = record_at(dir.path(), seq);
+    tamper(
+        dir.path(),
+        &format!(
+            "UPDATE records SET payload = CAST(replace(CAST(payload AS TEXT), '\"name_en\":\"', '\"name_en\":\"Mallory ') AS BLOB) WHERE seq = {seq}"
+        ),
+    );
+    let edited = record_at(dir.path(), seq);
+    assert_ne!(edited.body.payload, original.body.payload, "the edit happened");
+    assert_eq!(edited.hash, original.hash);
+    let report = verify(dir.path());
+    assert_bad(&report, seq, "edited");
+    let bad = report.first_bad.as_ref().unwrap();
+    assert_eq!(bad.record_id.as_deref(), Some(original.body.id.as_str()));
+    assert_eq!(bad.local_index, Some(seq));
+    assert!(!report.ok);
+    // The app's verification names the same record (and records that it failed).
+    let in_app = verify_in_app(dir.path());
+    assert_eq!(in_app.first_bad, report.first_bad);
+}
+
+#[test]
+fn an_edited_actor_or_time_is_named() {
+    let dir = fresh();
+    let seq = seq_of(dir.path(), "patient.updated", 1);
+    tamper(
+        dir.path(),
+        &format!("UPDATE records SET device_time = '2020-01-01T00:00:00.000Z' WHERE seq = {seq}"),
+    );
+    assert_bad(&verify(dir.path()), seq, "edited");
+    let dir = fresh();
+    tamper(
+        dir.path(),
+        &format!("UPDATE records SET actor_role = 'admin' WHERE seq = {seq}"),
+    );
+    assert_bad(&verify(dir.path()), seq, "edited");
+}
+
+#[test]
+fn a_deleted_middle_record_is_named() {
+    let dir = fresh();
+    let seq = seq_of(dir.path(), "patient.updated", 2);
+    tamper(
+        dir.path(),
+        &format!(
+            "DELETE FROM record_subjects WHERE local_index = {seq}; DELETE FROM records WHERE seq = {seq}"
+        ),
+    );
+    let report = verify(dir.path());
+    // The gap is seen at the record after it: seq `seq` is missing.
+    assert_bad(&report, seq + 1, &format!("expected seq {seq}"));
+    let in_app = verify_in_app(dir.path());
+    assert_eq!(in_app.first_bad, report.first_bad);
+}
+
+#[test]
+fn a_forged_record_is_named() {
+    let dir = fresh();
+    let head = head_seq(dir.path());
+    let last = record_at(dir.path(), head);
+    let victim = record_at(dir.path(), seq_of(dir.path(), "patient.registered", 3));
+    let patient_id = serde_json::from_slice::<serde_json::Value>(&victim.body.payload).unwrap()["patient_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // A well-formed next record with a correct hash and link, signed by a key that is not the
+    // device's.
+    let body = RecordBody {
+        id: uuid::Uuid::now_v7().to_string(),
+        device_id: last.body.device_id.clone(),
+        seq: head as u64 + 1,
+        prev_hash: last.hash,
+        kind: "patient.updated".into(),
+        kind_version: 1,
+        actor_user_id: victim.body.actor_user_id.clone(),
+        actor_role: victim.body.actor_role.clone(),
+        session_id: None,
+        business_date: last.body.business_date.clone(),
+        device_time: last.body.device_time.clone(),
+        payload: format!(
+            r#"{{"changes":[{{"field":"allergies","from":"","to":"None"}}],"patient_id":"{patient_id}"}}"#
+        )
+        .into_bytes(),
+    };
+    let forged = body.sign(&SigningKey::from_bytes(&[42u8; 32]));
+    let b = &forged.body;
+    tamper(
+        dir.path(),
+        &format!(
+            "INSERT INTO records (id, device_id, seq, prev_hash, kind, kind_version, actor_user_id, actor_role,
+                session_id, business_date, device_time, payload, hash, signature)
+             VALUES ('{}', '{}', {}, {}, '{}', 1, {}, {}, NULL, '{}', '{}', {}, {}, {})",
+            b.id,
+            b.device_id,
+            b.seq,
+            sql_blob(&b.prev_hash),
+            b.kind,
+            sql_text(&b.actor_user_id),
+            sql_text(&b.actor_role),
+            b.business_date,
+            b.device_time,
+            sql_blob(&b.payload),
+            sql_blob(&forged.hash),
+            sql_blob(&forged.signature),
+        ),
+    );
+    assert_eq!(head_seq(dir.path()), head + 1);
+    assert_bad(&verify(dir.path()), head + 1, "forged");
+}
+
+#[test]
+fn reordered_records_are_named() {
+    let dir = fresh();
+    let i = seq_of(dir.path(), "patient.registered", 4);
+    let j = seq_of(dir.path(), "patient.registered", 9);
+    let cols = "id, device_id, seq, prev_hash, kind, kind_version, actor_user_id, actor_role, session_id, \
+                business_date, device_time, payload, hash, signature";
+    tamper(
+        dir.path(),
+        &format!(
+            "CREATE TEMP TABLE swap AS SELECT local_index, {cols} FROM records WHERE local_index IN ({i}, {j});
+             UPDATE records SET id = id || '-moving', seq = -seq WHERE local_index IN ({i}, {j});
+             UPDATE records SET ({cols}) = (SELECT {cols} FROM swap WHERE swap.local_index = {j}) WHERE local_index = {i};
+             UPDATE records SET ({cols}) = (SELECT {cols} FROM swap WHERE swap.local_index = {i}) WHERE local_index = {j};"
+        ),
+    );
+    assert_eq!(record_at(dir.path(), j).body.seq, j as u64);
+    let report = verify(dir.path());
+    // At position i sits record j.
+    assert_bad(&report, j, &format!("expected seq {i}"));
+    assert_eq!(report.first_bad.as_ref().unwrap().local_index, Some(i));
+}
+
+#[test]
+fn truncation_is_seen_through_the_signed_chain_head() {
+    let dir = fresh();
+    let head = head_seq(dir.path());
+    let n = 5;
+    tamper(
+        dir.path(),
+        &format!(
+            "DELETE FROM record_subjects WHERE local_index > {cut}; DELETE FROM records WHERE seq > {cut}",
+            cut = head - n
+        ),
+    );
+    assert_eq!(head_seq(dir.path()), head - n);
+    let report = verify(dir.path());
+    assert_bad(&report, head - n + 1, "missing");
+    assert!(report.anchor.starts_with("FAILED"), "{}", report.anchor);
+    // The app refuses to go on writing over the evidence: a new record would re-sign the head.
+    let clock = clock();
+    let err = open(dir.path(), &clock).map(drop).unwrap_err();
+    assert_eq!(err.code, ErrorCode::Storage, "{err:?}");
+    assert_eq!(
+        err.details.get("reason").map(String::as_str),
+        Some("chain_behind_anchor")
+    );
+    assert_eq!(head_seq(dir.path()), head - n, "nothing was written");
+    assert_bad(&verify(dir.path()), head - n + 1, "missing");
+}
+
+#[test]
+fn cutting_off_only_the_last_record_is_seen() {
+    let dir = fresh();
+    let head = head_seq(dir.path());
+    tamper(
+        dir.path(),
+        &format!(
+            "DELETE FROM record_subjects WHERE local_index = {head}; DELETE FROM records WHERE seq = {head}"
+        ),
+    );
+    assert_bad(&verify(dir.path()), head, "missing");
+    assert_code(open(dir.path(), &clock()).map(drop), ErrorCode::Storage);
+}
+
+#[test]
+fn a_deleted_database_is_not_silently_replaced_by_a_new_chain() {
+    let dir = fresh();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(format!("{DB_FILE}{suffix}")));
+    }
+    let err = assert_code(open(dir.path(), &clock()).map(drop), ErrorCode::Storage);
+    assert_eq!(
+        err.details.get("reason").map(String::as_str),
+        Some("chain_behind_anchor")
+    );
+}
+
+/// The anchor file: two signed slots written alternately in place.
+fn anchor_slots(dir: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(dir.join("chain.head")).unwrap();
+    assert_eq!(bytes.len(), 1024);
+    bytes.chunks(512).map(<[u8]>::to_vec).collect()
+}
+
+fn slot_seq(slot: &[u8]) -> u64 {
+    serde_json::from_slice::<serde_json::Value>(slot.trim_ascii()).unwrap()["seq"]
+        .as_u64()
+        .unwrap()
+}
+
+#[test]
+fn a_torn_anchor_slot_leaves_the_previous_head() {
+    let dir = fresh();
+    let head = head_seq(dir.path()) as u64;
+    let slots = anchor_slots(dir.path());
+    let seqs: Vec<u64> = slots.iter().map(|s| slot_seq(s)).collect();
+    assert_eq!(
+        seqs.iter().max(),
+        Some(&head),
+        "one slot holds the head: {seqs:?}"
+    );
+    assert_eq!(
+        seqs.iter().min(),
+        Some(&(head - 1)),
+        "the other the previous head: {seqs:?}"
+    );
+    // A power cut tears the newest slot: the other one still vouches for head - 1 (a lag).
+    let newest = seqs.iter().position(|s| *s == head).unwrap();
+    let mut torn = slots.clone();
+    torn[newest][100..300].fill(b'#');
+    std::fs::write(dir.path().join("chain.head"), torn.concat()).unwrap();
+    let report = verify(dir.path());
+    assert!(report.ok, "{report:?}");
+    assert!(
+        report.anchor.contains(&format!("seq {}", head - 1)),
+        "{}",
+        report.anchor
+    );
+    // The app opens and writes on: the anchor catches up.
+    let clock = clock();
+    let mut ws = open(dir.path(), &clock).unwrap();
+    ws.login("admin", PASSWORD).unwrap();
+    drop(ws);
+    let report = verify(dir.path());
+    assert!(report.ok, "{report:?}");
+    assert!(
+        report.anchor.contains(&format!("seq {}", head + 1)),
+        "{}",
+        report.anchor
+    );
+    // Both slots unreadable: reported.
+    std::fs::write(dir.path().join("chain.head"), vec![b'#'; 1024]).unwrap();
+    let report = verify(dir.path());
+    assert!(!report.ok);
+    assert!(report.first_bad.unwrap().problem.contains("unreadable"));
+}
+
+#[test]
+fn a_single_anchor_file_from_before_slots_is_read_and_upgraded() {
+    let dir = fresh();
+    let head = head_seq(dir.path()) as u64;
+    let newest = anchor_slots(dir.path())
+        .into_iter()
+        .find(|s| slot_seq(s) == head)
+        .unwrap();
+    std::fs::write(dir.path().join("chain.head"), newest.trim_ascii()).unwrap();
+    assert!(verify(dir.path()).ok);
+    let clock = clock();
+    let mut ws = open(dir.path(), &clock).unwrap();
+    ws.login("admin", PASSWORD).unwrap();
+    drop(ws);
+    let seqs: Vec<u64> = anchor_slots(dir.path()).iter().map(|s| slot_seq(s)).collect();
+    assert!(seqs.contains(&(head + 1)), "{seqs:?}");
+    assert!(verify(dir.path()).ok);
+}
+
+#[test]
+fn an_edit_with_a_recomputed_hash_fails_the_signature() {
+    let dir = fresh();
+    let seq = seq_of(dir.path(), "patient.registered", 11);
+    let mut record = record_at(dir.path(), seq);
+    let text = String::from_utf8(record.body.payload.clone()).unwrap();
+    record.body.payload = text
+        .replacen("\"name_en\":\"", "\"name_en\":\"Mallory ", 1)
+        .into_bytes();
+    let new_hash = record.body.hash();
+    tamper(
+        dir.path(),
+        &format!(
+            "UPDATE records SET payload = {}, hash = {} WHERE seq = {seq}",
+            sql_blob(&record.body.payload),
+            sql_blob(&new_hash)
+        ),
+    );
+    let report = verify(dir.path());
+    assert_bad(&report, seq, "signature");
+    assert_bad(&report, seq, "forged");
+    // Re-linking the next record to the new hash changes nothing: the signature still fails.
+    tamper(
+        dir.path(),
+        &format!(
+            "UPDATE records SET prev_hash = {} WHERE seq = {}",
+            sql_blob(&new_hash),
+            seq + 1
+        ),
+    );
+    assert_bad(&verify(dir.path()), seq, "signature");
+}
+
+#[test]
+fn an_edited_projection_is_seen() {
+    let dir = fresh();
+    let before = verify(dir.path());
+    assert!(before.ok);
+    sqlite3(
+        dir.path(),
+        "UPDATE patients SET name_en = 'Mallory Evil' WHERE rowid = (SELECT min(rowid) FROM patients)",
+    );
+    let report = verify(dir.path());
+    assert!(!report.ok, "{report:?}");
+    assert!(
+        report.first_bad.is_none(),
+        "the chain itself is intact: {report:?}"
+    );
+    assert!(!report.projections_ok);
+    let problem = report.projection_problem.as_deref().unwrap();
+    assert!(problem.contains("patients"), "{problem}");
+    let in_app = verify_in_app(dir.path());
+    assert!(!in_app.ok && !in_app.projections_ok);
+
+    // A user row changed behind the app's back (role raised) is seen as well.
+    let dir = fresh();
+    sqlite3(
+        dir.path(),
+        "UPDATE users SET role = 'admin' WHERE username = 'desk'",
+    );
+    let report = verify(dir.path());
+    assert!(!report.projections_ok);
+    assert!(report.projection_problem.as_deref().unwrap().contains("users"));
+
+    // So is a deleted patient row.
+    let dir = fresh();
+    sqlite3(
+        dir.path(),
+        "DELETE FROM patients WHERE rowid = (SELECT max(rowid) FROM patients)",
+    );
+    assert!(!verify(dir.path()).projections_ok);
+}
+
+#[test]
+fn another_devices_key_is_refused() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let ws_a = open(a.path(), &clock).unwrap();
+    let ws_b = open(b.path(), &clock).unwrap();
+    assert_ne!(ws_a.device_id(), ws_b.device_id());
+    drop((ws_a, ws_b));
+    for file in ["device.json", "device.key"] {
+        std::fs::copy(b.path().join(file), a.path().join(file)).unwrap();
+    }
+    let err = open(a.path(), &clock).map(drop).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeviceMismatch, "{err:?}");
+    // Only the key file swapped: the key no longer matches device.json.
+    let c = tempfile::tempdir().unwrap();
+    drop(open(c.path(), &clock).unwrap());
+    std::fs::copy(b.path().join("device.key"), c.path().join("device.key")).unwrap();
+    let err = open(c.path(), &clock).map(drop).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeviceMismatch, "{err:?}");
+}
+
+#[test]
+fn a_copied_database_verifies_only_as_its_own_device() {
+    // The template's database checked against another device id: its records are not that
+    // device's.
+    let dir = fresh();
+    let conn = Connection::open(db(dir.path())).unwrap();
+    let report = audit::verify(&conn, None, Some("00000000000000000000000000000000")).unwrap();
+    assert!(!report.ok);
+    // Without a device (e.g. a server checking records) the chain itself is fine.
+    let report = audit::verify(&conn, None, None).unwrap();
+    assert!(report.ok, "{report:?}");
+}
