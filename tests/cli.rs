@@ -15,12 +15,24 @@ fn dentpro(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn demo(dir: &Path, key_store: &str) -> Output {
     let d = dir.to_str().unwrap();
-    dentpro(&["demo", "--data-dir", d, "--key-store", key_store, "--patients", "30"])
+    dentpro(&[
+        "demo",
+        "--data-dir",
+        d,
+        "--key-store",
+        key_store,
+        "--patients",
+        "30",
+    ])
 }
 
 fn verify(dir: &Path) -> Output {
@@ -43,7 +55,11 @@ fn demo_then_verify_is_clean() {
     assert!(out.status.success(), "{}", text(&out));
     let out = verify(dir.path());
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("OK: the chain and the tables are intact"), "{}", text(&out));
+    assert!(
+        text(&out).contains("OK: the chain and the tables are intact"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -69,7 +85,10 @@ fn editing_a_record_with_sqlite3_is_detected_and_named() {
     let out = verify(dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let report = text(&out);
-    assert!(report.contains(&format!("first bad record: seq {first_ahmad} ")), "{report}");
+    assert!(
+        report.contains(&format!("first bad record: seq {first_ahmad} ")),
+        "{report}"
+    );
     assert!(report.contains("record edited"), "{report}");
 }
 
@@ -83,7 +102,10 @@ fn edited_seq(dir: &Path) -> i64 {
         )
         .output()
         .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().parse().expect("a seq")
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a seq")
 }
 
 #[test]
@@ -105,10 +127,17 @@ fn cutting_records_off_the_end_is_detected() {
 fn editing_a_table_behind_the_apps_back_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     assert!(demo(dir.path(), "file").status.success());
-    sqlite(dir.path(), "UPDATE users SET role = 'admin' WHERE username = 'cashier';");
+    sqlite(
+        dir.path(),
+        "UPDATE users SET role = 'admin' WHERE username = 'cashier';",
+    );
     let out = verify(dir.path());
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(text(&out).contains("table users differs from the records"), "{}", text(&out));
+    assert!(
+        text(&out).contains("table users differs from the records"),
+        "{}",
+        text(&out)
+    );
 }
 
 #[test]
@@ -151,7 +180,10 @@ fn the_device_key_lives_in_the_os_keyring_when_there_is_one() {
     let device: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("device.json")).unwrap()).unwrap();
     assert_eq!(device["storage"], "keyring");
-    assert!(!dir.path().join("device.key").exists(), "no key file when the keyring is used");
+    assert!(
+        !dir.path().join("device.key").exists(),
+        "no key file when the keyring is used"
+    );
     assert!(verify(dir.path()).status.success());
 }
 
@@ -159,21 +191,42 @@ fn the_device_key_lives_in_the_os_keyring_when_there_is_one() {
 fn without_a_keyring_service_auto_falls_back_to_a_logged_key_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["demo", "--data-dir", dir.path().to_str().unwrap(), "--patients", "1"])
+        .args([
+            "demo",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--patients",
+            "1",
+        ])
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .env("RUST_LOG", "warn")
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("falling back to a 0600 key file"), "{}", text(&out));
+    assert!(
+        text(&out).contains("falling back to a 0600 key file"),
+        "{}",
+        text(&out)
+    );
     let device: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("device.json")).unwrap()).unwrap();
     assert_eq!(device["storage"], "file");
-    assert!(device["fallback_reason"].as_str().unwrap().contains("no usable OS keyring"));
+    assert!(
+        device["fallback_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no usable OS keyring")
+    );
     // Asking for the keyring explicitly where there is none is an error, not a silent file.
     let other = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
-        .args(["demo", "--data-dir", other.path().to_str().unwrap(), "--key-store", "keyring"])
+        .args([
+            "demo",
+            "--data-dir",
+            other.path().to_str().unwrap(),
+            "--key-store",
+            "keyring",
+        ])
         .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/bus")
         .output()
         .unwrap();

@@ -123,10 +123,7 @@ fn english_reception_flow() {
             .await?;
         t.open_audit().await?;
         let rows = t.audit_rows().await?;
-        let registered: Vec<_> = rows
-            .iter()
-            .filter(|(k, _)| k == "patient.registered")
-            .collect();
+        let registered: Vec<_> = rows.iter().filter(|(k, _)| k == "patient.registered").collect();
         let viewed: Vec<_> = rows.iter().filter(|(k, _)| k == "patient.viewed").collect();
         assert_eq!(registered.len(), 1, "{rows:#?}");
         assert!(!viewed.is_empty(), "{rows:#?}");
@@ -139,9 +136,7 @@ fn english_reception_flow() {
             "the registration row names the patient: {registered:?}"
         );
         assert!(
-            viewed
-                .iter()
-                .any(|(_, text)| text.contains(RECEPTIONIST.name)),
+            viewed.iter().any(|(_, text)| text.contains(RECEPTIONIST.name)),
             "{viewed:?}"
         );
         t.shot("audit-trail").await?;
@@ -302,9 +297,7 @@ fn arabic_reception_flow() {
         assert!(rows[0].text.contains(AHMAD.name_ar), "{rows:?}");
         let rows = t.search_patients("الخطيب").await?;
         assert_eq!(
-            rows.iter()
-                .map(|r| r.file_number.as_str())
-                .collect::<Vec<_>>(),
+            rows.iter().map(|r| r.file_number.as_str()).collect::<Vec<_>>(),
             [file_number.as_str()]
         );
 
@@ -325,27 +318,16 @@ fn arabic_reception_flow() {
         t.open_audit().await?;
         assert_table_rtl(&t, &tid("audit-table")).await?;
         let rows = t.audit_rows().await?;
-        let registered: Vec<_> = rows
-            .iter()
-            .filter(|(k, _)| k == "patient.registered")
-            .collect();
+        let registered: Vec<_> = rows.iter().filter(|(k, _)| k == "patient.registered").collect();
         assert_eq!(registered.len(), 1, "{rows:#?}");
+        assert!(registered[0].1.contains(RECEPTIONIST_AR.name), "{registered:?}");
         assert!(
-            registered[0].1.contains(RECEPTIONIST_AR.name),
-            "{registered:?}"
-        );
-        assert!(
-            registered[0]
-                .1
-                .contains(&catalog("ar", "roles.receptionist")),
+            registered[0].1.contains(&catalog("ar", "roles.receptionist")),
             "{registered:?}"
         );
         let viewed: Vec<_> = rows.iter().filter(|(k, _)| k == "patient.viewed").collect();
         assert!(
-            !viewed.is_empty()
-                && viewed
-                    .iter()
-                    .all(|(_, text)| text.contains(RECEPTIONIST_AR.name)),
+            !viewed.is_empty() && viewed.iter().all(|(_, text)| text.contains(RECEPTIONIST_AR.name)),
             "{viewed:?}"
         );
         t.shot("audit-trail-ar").await?;
@@ -379,7 +361,10 @@ async fn submit_expecting(t: &Ctx, field: &str) -> Result<String> {
     let id = format!("pf-error-{field}");
     t.wait_tid(&id).await?;
     let others = t
-        .js("return [...document.querySelectorAll('[data-testid^=pf-error-]')].map(e => e.dataset.testid);", vec![])
+        .js(
+            "return [...document.querySelectorAll('[data-testid^=pf-error-]')].map(e => e.dataset.testid);",
+            vec![],
+        )
         .await?;
     assert_eq!(others, json!([id]), "exactly one field error is shown");
     assert!(t.exists("patient-form").await?, "the form stays open");
@@ -416,12 +401,8 @@ fn validation_errors_change_nothing() {
 
         // The same mistake in Arabic: the message is Arabic.
         t.click("lang-ar").await?;
-        t.wait_js(
-            "Arabic layout",
-            "document.documentElement.dir === 'rtl'",
-            vec![],
-        )
-        .await?;
+        t.wait_js("Arabic layout", "document.documentElement.dir === 'rtl'", vec![])
+            .await?;
         t.wait_js(
             "the form to keep its input",
             "document.querySelector('[data-testid=pf-name_en]').value === arguments[0]",
@@ -433,12 +414,8 @@ fn validation_errors_change_nothing() {
         assert!(has_arabic(&msg));
         t.shot("future-dob-ar").await?;
         t.click("lang-en").await?;
-        t.wait_js(
-            "English layout",
-            "document.documentElement.dir === 'ltr'",
-            vec![],
-        )
-        .await?;
+        t.wait_js("English layout", "document.documentElement.dir === 'ltr'", vec![])
+            .await?;
         t.set_value("pf-date_of_birth", ZAID.date_of_birth).await?;
 
         // No name at all.
@@ -470,10 +447,7 @@ fn validation_errors_change_nothing() {
             .await?;
         t.open_audit().await?;
         let rows = t.audit_rows().await?;
-        assert!(
-            rows.iter().all(|(k, _)| !k.starts_with("patient.")),
-            "{rows:#?}"
-        );
+        assert!(rows.iter().all(|(k, _)| !k.starts_with("patient.")), "{rows:#?}");
         let filtered = t.filter_audit_kind("patient.").await?;
         assert!(filtered.is_empty(), "{filtered:#?}");
         t.wait_tid("audit-empty").await?;
@@ -495,9 +469,7 @@ fn raw_ipc_is_refused_by_role() {
         t.sign_out().await?;
 
         // Nobody signed in.
-        let e = t
-            .invoke_refused("list_users", json!({}), "not_logged_in")
-            .await?;
+        let e = t.invoke_refused("list_users", json!({}), "not_logged_in").await?;
         t.shot("signed-out").await?;
         assert!(t.exists("login-form").await?, "{e}");
 
@@ -519,11 +491,7 @@ fn raw_ipc_is_refused_by_role() {
         let refused = [
             ("create_user", new_user, "user_create"),
             ("audit_trail", no_filter(None), "audit_view"),
-            (
-                "set_idle_lock_minutes",
-                json!({"minutes": 5}),
-                "settings_edit",
-            ),
+            ("set_idle_lock_minutes", json!({"minutes": 5}), "settings_edit"),
         ];
         for (cmd, args, action) in refused {
             let e = t.invoke_refused(cmd, args, "forbidden").await?;
@@ -531,8 +499,7 @@ fn raw_ipc_is_refused_by_role() {
             assert_eq!(e["details"]["action"], json!(action), "{cmd}: {e}");
         }
         // The window itself is undisturbed: still signed in, no error shown.
-        t.wait_signed_in_as(RECEPTIONIST.name, "receptionist")
-            .await?;
+        t.wait_signed_in_as(RECEPTIONIST.name, "receptionist").await?;
         assert!(!t.exists("error-banner").await?);
         t.shot("receptionist-after-refusals").await?;
         t.sign_out().await?;
@@ -540,11 +507,7 @@ fn raw_ipc_is_refused_by_role() {
         t.sign_in(MANAGER.username, MANAGER.password, MANAGER.name, "manager")
             .await?;
         let e = t
-            .invoke_refused(
-                "register_patient",
-                json!({"input": ZAID.as_input()}),
-                "forbidden",
-            )
+            .invoke_refused("register_patient", json!({"input": ZAID.as_input()}), "forbidden")
             .await?;
         assert_eq!(e["details"]["role"], json!("manager"), "{e}");
         assert_eq!(e["details"]["action"], json!("patient_register"), "{e}");
@@ -613,12 +576,7 @@ fn raw_ipc_is_refused_by_role() {
             .filter(|(_, text)| text.contains(MANAGER.name) && text.contains("Manager"))
             .count();
         assert_eq!((by_receptionist, by_manager), (3, 1), "{rows:#?}");
-        for action in [
-            "user_create",
-            "audit_view",
-            "settings_edit",
-            "patient_register",
-        ] {
+        for action in ["user_create", "audit_view", "settings_edit", "patient_register"] {
             assert!(
                 rows.iter().any(|(_, text)| text.contains(action)),
                 "no row mentions {action}: {rows:#?}"
@@ -652,10 +610,7 @@ fn about_shows_device_and_key_storage() {
             t.attr("about-key-storage", "data-value").await?.as_deref(),
             Some("file")
         );
-        assert_eq!(
-            t.text("about-key-storage").await?,
-            catalog("en", "about.file")
-        );
+        assert_eq!(t.text("about-key-storage").await?, catalog("en", "about.file"));
         let fallback = t.text("about-key-fallback").await?;
         assert!(
             fallback.contains("file storage was requested"),
@@ -672,8 +627,12 @@ fn about_shows_device_and_key_storage() {
         t.click("lang-ar").await?;
         t.wait_js("Arabic", "document.documentElement.dir === 'rtl'", vec![])
             .await?;
-        t.wait_js("the About screen in Arabic", "document.querySelector('[data-testid=about-key-storage]').textContent === arguments[0]", vec![json!(catalog("ar", "about.file"))])
-            .await?;
+        t.wait_js(
+            "the About screen in Arabic",
+            "document.querySelector('[data-testid=about-key-storage]').textContent === arguments[0]",
+            vec![json!(catalog("ar", "about.file"))],
+        )
+        .await?;
         assert_eq!(t.text("about-device-id").await?.trim(), device_id);
         assert_eq!(
             t.attr("about-key-storage", "data-value").await?.as_deref(),

@@ -48,14 +48,18 @@ pub enum AuditCommand {
 }
 
 fn required_dir(cli: &Cli) -> Result<PathBuf, String> {
-    cli.data_dir.clone().ok_or_else(|| "--data-dir is required".to_owned())
+    cli.data_dir
+        .clone()
+        .ok_or_else(|| "--data-dir is required".to_owned())
 }
 
 /// Runs a subcommand; `None` means "no subcommand: open the window".
 pub fn run(cli: &Cli) -> Option<ExitCode> {
     let command = cli.command.as_ref()?;
     let result = match command {
-        Command::Audit { command: AuditCommand::Verify } => verify(cli),
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => verify(cli),
         Command::Demo { patients } => demo(cli, *patients),
         Command::ExportBindings { path } => crate::export_bindings(path).map(|()| ExitCode::SUCCESS),
     };
@@ -69,8 +73,12 @@ fn verify(cli: &Cli) -> Result<ExitCode, String> {
     let dir = required_dir(cli)?;
     let conn = dentpro_core::store::open_read_only(&dir).map_err(|e| e.message)?;
     let own_device = dentpro_core::store::meta_get(&conn, "device_id").map_err(|e| e.message)?;
-    let report = dentpro_core::audit::verify(&conn, Some(&dir), own_device.as_deref()).map_err(|e| e.message)?;
-    println!("records checked: {} (devices: {})", report.records_checked, report.devices);
+    let report =
+        dentpro_core::audit::verify(&conn, Some(&dir), own_device.as_deref()).map_err(|e| e.message)?;
+    println!(
+        "records checked: {} (devices: {})",
+        report.records_checked, report.devices
+    );
     println!("chain head anchor: {}", report.anchor);
     if let Some(bad) = &report.first_bad {
         let at = |v: &Option<i64>| v.map_or("?".to_owned(), |n| n.to_string());
@@ -110,5 +118,7 @@ fn demo(cli: &Cli, patients: usize) -> Result<ExitCode, String> {
 }
 
 pub fn key_store(cli: &Cli) -> Result<KeyStorePreference, String> {
-    cli.key_store.parse().map_err(|e: dentpro_core::CoreError| e.message)
+    cli.key_store
+        .parse()
+        .map_err(|e: dentpro_core::CoreError| e.message)
 }

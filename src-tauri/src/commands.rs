@@ -50,7 +50,11 @@ pub fn logout(state: State<'_, AppState>) -> Result<()> {
 #[specta::specta]
 pub fn unlock(state: State<'_, AppState>, password: String) -> Result<SessionInfo> {
     let result = state.with_session(|ws, sid| ws.unlock(sid, &password));
-    if let Err(CoreError { code: dentpro_core::ErrorCode::NotLoggedIn, .. }) = &result {
+    if let Err(CoreError {
+        code: dentpro_core::ErrorCode::NotLoggedIn,
+        ..
+    }) = &result
+    {
         state.set_session(None);
     }
     result
@@ -118,7 +122,11 @@ pub fn register_patient(state: State<'_, AppState>, input: PatientInput) -> Resu
 
 #[tauri::command]
 #[specta::specta]
-pub fn update_patient(state: State<'_, AppState>, patient_id: String, input: PatientInput) -> Result<Patient> {
+pub fn update_patient(
+    state: State<'_, AppState>,
+    patient_id: String,
+    input: PatientInput,
+) -> Result<Patient> {
     state.with_session(|ws, sid| ws.update_patient(sid, &patient_id, &input))
 }
 

@@ -80,7 +80,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
 pub fn export_bindings(path: &std::path::Path) -> std::result::Result<(), String> {
     let ts = specta_typescript::Typescript::default()
         .bigint(specta_typescript::BigIntExportBehavior::Number)
-        .header("// Generated from the Rust types by `dentpro export-bindings`. Do not edit.\n// @ts-nocheck");
+        .header(
+            "// Generated from the Rust types by `dentpro export-bindings`. Do not edit.\n// @ts-nocheck",
+        );
     specta_builder().export(ts, path).map_err(|e| e.to_string())
 }
 
@@ -109,7 +111,10 @@ pub fn run(opts: RunOptions) {
             if let Err(e) = &workstation {
                 tracing::error!(code = ?e.code, "cannot open the workstation: {}", e.message);
             }
-            app.manage(AppState { workstation: Mutex::new(workstation), session: Mutex::new(None) });
+            app.manage(AppState {
+                workstation: Mutex::new(workstation),
+                session: Mutex::new(None),
+            });
             Ok(())
         })
         .run(tauri::generate_context!("tauri.conf.json"))

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,refinery_core=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,refinery_core=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -23,6 +24,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    dentpro_app::run(dentpro_app::RunOptions { data_dir: args.data_dir, key_store, demo: args.demo });
+    dentpro_app::run(dentpro_app::RunOptions {
+        data_dir: args.data_dir,
+        key_store,
+        demo: args.demo,
+    });
     ExitCode::SUCCESS
 }

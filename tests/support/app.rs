@@ -86,8 +86,7 @@ impl Ctx {
         self.type_into("setup-admin-username", ADMIN).await?;
         self.type_into("setup-admin-name", admin_name).await?;
         self.type_into("setup-password", ADMIN_PASSWORD).await?;
-        self.type_into("setup-password-confirm", ADMIN_PASSWORD)
-            .await?;
+        self.type_into("setup-password-confirm", ADMIN_PASSWORD).await?;
         self.shot("setup-filled").await?;
         self.click("setup-submit").await?;
         self.wait_signed_in_as(admin_name, "admin").await
@@ -169,12 +168,10 @@ impl Ctx {
             .await?;
         self.type_into("pf-address", p.address).await?;
         self.type_into("pf-allergies", p.allergies).await?;
-        self.type_into("pf-chronic_diseases", p.chronic_diseases)
-            .await?;
+        self.type_into("pf-chronic_diseases", p.chronic_diseases).await?;
         self.type_into("pf-current_medications", p.current_medications)
             .await?;
-        self.type_into("pf-medical_history", p.medical_history)
-            .await?;
+        self.type_into("pf-medical_history", p.medical_history).await?;
         // Typing went through real key events; make sure the form holds exactly what we meant.
         for (field, want) in [
             ("pf-name_en", p.name_en),
@@ -277,10 +274,7 @@ impl Ctx {
     pub async fn verify_chain(&self) -> Result<(String, String)> {
         self.click("audit-verify").await?;
         let el = self.wait_tid("audit-verify-result").await?;
-        Ok((
-            el.attr("data-ok").await?.unwrap_or_default(),
-            el.text().await?,
-        ))
+        Ok((el.attr("data-ok").await?.unwrap_or_default(), el.text().await?))
     }
 
     /// Left edge, right edge and width of the first element matching `css`, and the window width.

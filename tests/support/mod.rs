@@ -39,8 +39,7 @@ pub fn repo_root() -> PathBuf {
 /// A UI catalog entry, e.g. `catalog("ar", "reasons.date_in_future")`.
 pub fn catalog(lang: &str, key: &str) -> String {
     let path = repo_root().join(format!("ui/src/i18n/{lang}.json"));
-    let text =
-        fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let json: Value = serde_json::from_str(&text).expect("catalog is JSON");
     let mut v = &json;
     for part in key.split('.') {
@@ -78,23 +77,15 @@ fn find_tauri_driver() -> PathBuf {
     if let Some(h) = std::env::var_os("HOME") {
         candidates.push(PathBuf::from(h).join(".cargo/bin/tauri-driver"));
     }
-    candidates
-        .into_iter()
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "tauri-driver not found: `cargo install tauri-driver --locked`, or set TAURI_DRIVER"
-            )
-        })
+    candidates.into_iter().find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("tauri-driver not found: `cargo install tauri-driver --locked`, or set TAURI_DRIVER")
+    })
 }
 
 fn free_ports() -> (u16, u16) {
     let a = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     let b = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
-    (
-        a.local_addr().unwrap().port(),
-        b.local_addr().unwrap().port(),
-    )
+    (a.local_addr().unwrap().port(), b.local_addr().unwrap().port())
 }
 
 /// `kill -<signal> <pid>` without unsafe code (the workspace forbids it).
@@ -164,11 +155,7 @@ impl Driver {
         let child = cmd
             .spawn()
             .map_err(|e| err(format!("cannot start tauri-driver: {e}")))?;
-        let mut driver = Driver {
-            child,
-            port,
-            marker,
-        };
+        let mut driver = Driver { child, port, marker };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -443,9 +430,7 @@ impl Ctx {
                 return Ok(v);
             }
             if Instant::now() > deadline {
-                return Err(err(format!(
-                    "timed out waiting for: {what} (last value {v})"
-                )));
+                return Err(err(format!("timed out waiting for: {what} (last value {v})")));
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -517,9 +502,7 @@ impl Ctx {
         "#;
         let v = self.js(script, vec![json!(tid(id)), json!(value)]).await?;
         if v != json!(value) {
-            return Err(err(format!(
-                "{id} did not take the value {value:?} (has {v})"
-            )));
+            return Err(err(format!("{id} did not take the value {value:?} (has {v})")));
         }
         Ok(())
     }
@@ -550,11 +533,7 @@ impl Ctx {
 
     /// Calls a Tauri command straight from the page, bypassing the UI. `Ok` is the command's
     /// value, `Err` the rejection (the core's error object).
-    pub async fn invoke(
-        &self,
-        cmd: &str,
-        args: Value,
-    ) -> Result<std::result::Result<Value, Value>> {
+    pub async fn invoke(&self, cmd: &str, args: Value) -> Result<std::result::Result<Value, Value>> {
         let script = r#"
             const [cmd, args, done] = arguments;
             window.__TAURI_INTERNALS__.invoke(cmd, args).then(
@@ -576,9 +555,7 @@ impl Ctx {
                 "{cmd} should have been refused with {code}, but returned {v}"
             ))),
             Err(e) if e.get("code") == Some(&json!(code)) => Ok(e),
-            Err(e) => Err(err(format!(
-                "{cmd} was refused with {e}, expected code {code}"
-            ))),
+            Err(e) => Err(err(format!("{cmd} was refused with {e}, expected code {code}"))),
         }
     }
 
