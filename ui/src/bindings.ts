@@ -184,7 +184,15 @@ export type AboutInfo = { app_version: string; device_id: string; key_storage: K
  */
 export type Action = "user_list" | "user_create" | "user_reset_password" | "user_deactivate" | "user_reactivate" | "patient_search" | "patient_view" | "patient_register" | "patient_edit" | "audit_view" | "audit_verify" | "settings_edit"
 export type AppStatus = { setup_done: boolean; branch: BranchInfo | null; session: SessionInfo | null; locked: boolean; about: AboutInfo }
-export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; patient_name: string | null; 
+export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; 
+/**
+ * The patient's English name, or their Arabic name when they have no English one.
+ */
+patient_name: string | null; 
+/**
+ * The patient's Arabic name, or their English name when they have no Arabic one.
+ */
+patient_name_ar: string | null; 
 /**
  * The record's canonical JSON payload, password hashes masked.
  */

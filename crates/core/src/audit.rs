@@ -45,7 +45,10 @@ pub struct AuditEntry {
     pub business_date: String,
     pub device_time: String,
     pub patient_id: Option<String>,
+    /// The patient's English name, or their Arabic name when they have no English one.
     pub patient_name: Option<String>,
+    /// The patient's Arabic name, or their English name when they have no Arabic one.
+    pub patient_name_ar: Option<String>,
     /// The record's canonical JSON payload, password hashes masked.
     pub payload: String,
 }
@@ -137,7 +140,8 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
     let sql = format!(
         "SELECT r.local_index, r.seq, r.device_id, r.id, r.kind, r.actor_user_id, u.display_name,
                 r.actor_role, r.business_date, r.device_time, s.patient_id,
-                coalesce(nullif(p.name_en, ''), p.name_ar), r.payload
+                coalesce(nullif(p.name_en, ''), p.name_ar), r.payload,
+                coalesce(nullif(p.name_ar, ''), p.name_en)
          {from_sql}
          LEFT JOIN users u ON u.id = r.actor_user_id
          LEFT JOIN patients p ON p.id = s.patient_id
@@ -160,6 +164,7 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
             device_time: r.get(9)?,
             patient_id: r.get(10)?,
             patient_name: r.get(11)?,
+            patient_name_ar: r.get(13)?,
             payload: mask_secrets(&r.get::<_, Vec<u8>>(12)?),
         })
     })?;

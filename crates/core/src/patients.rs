@@ -251,10 +251,22 @@ fn index_for_search(tx: &Transaction<'_>, patient_id: &str, replace: bool) -> Re
     .execute(params![
         patient_id,
         fold(&format!("{name_en} {name_ar}")),
-        phone_digits(&phone),
+        phone_search_terms(&phone),
         file_key
     ])?;
     Ok(())
+}
+
+/// The phone number as staff may type it: in full (with the country code), and as the local
+/// number — the last nine digits, with and without the trunk 0 — so "0791234567",
+/// "791234567" and "+962791234567" all find "+962 79 123 4567".
+fn phone_search_terms(phone: &str) -> String {
+    let digits = phone_digits(phone);
+    if digits.len() <= 9 {
+        return digits;
+    }
+    let local = &digits[digits.len() - 9..];
+    format!("{digits} {local} 0{local}")
 }
 
 // ---- validation ----
@@ -506,4 +518,22 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientS
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::phone_search_terms;
+
+    #[test]
+    fn phones_are_searchable_in_full_and_local_form() {
+        assert_eq!(
+            phone_search_terms("+962 79 123 4567"),
+            "962791234567 791234567 0791234567"
+        );
+        assert_eq!(
+            phone_search_terms("0791234567"),
+            "0791234567 791234567 0791234567"
+        );
+        assert_eq!(phone_search_terms("1234567"), "1234567");
+    }
 }

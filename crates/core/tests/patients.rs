@@ -471,6 +471,9 @@ fn type_ahead_search_in_both_scripts_by_phone_and_by_file_number() {
     assert!(has(&mut c, "٩٦٢٧٩١٢٣", &ahmad.id));
     assert!(has(&mut c, "0795550001", &iman.id));
     assert!(has(&mut c, "07955", &iman.id));
+    // A number stored with its country code is found by its local form too.
+    assert!(has(&mut c, "0791234567", &ahmad.id), "local form with trunk 0");
+    assert!(has(&mut c, "79123", &ahmad.id), "local form without trunk 0");
     // File numbers, either case, whole or by prefix.
     assert_eq!(ids(&mut c, &ahmad.file_number), HashSet::from([ahmad.id.clone()]));
     assert!(has(&mut c, &fatima.file_number.to_lowercase(), &fatima.id));

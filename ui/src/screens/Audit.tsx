@@ -226,7 +226,7 @@ export function AuditScreen() {
                   <span title={e.kind}>{kindLabel(t, e.kind)}</span>
                 </td>
                 <td>
-                  <bdi>{e.patient_name ?? ""}</bdi>
+                  <bdi>{(lang === "ar" ? e.patient_name_ar : e.patient_name) ?? ""}</bdi>
                 </td>
                 <td className="details-cell" title={e.payload}>
                   <bdi>{summarizePayload(e.payload)}</bdi>
