@@ -2,8 +2,10 @@
 //!
 //! - `append/full_write_path` (a patient registered through the facade by a signed-in
 //!   receptionist: permission check, validation, signature, chain, projection incl. FTS, durable
-//!   commit, anchor) against `append/bare_durable_insert` (one similar-size row in its own
-//!   transaction, same pragmas). Target: full ≥ 0.5 × bare.
+//!   commit, anchor — the heaviest record) and `append/full_write_path_file_opened` (a patient's
+//!   file opened: permission check, the `patient.viewed` record through the same path, the file
+//!   and its history read back — the most frequent record) against `append/bare_durable_insert`
+//!   (one similar-size row in its own transaction, same pragmas). Target: full ≥ 0.5 × bare.
 //! - `verify/chain_100k` (verifying a 100k-record chain) against `verify/bare_ed25519_100k`
 //!   (100k plain Ed25519 verifications of 32-byte messages). Target: ≥ 0.5 × bare. The
 //!   projection check of a full `audit::verify` is timed once and printed.
@@ -90,69 +92,77 @@ fn append(c: &mut Criterion) {
         .unwrap();
     let body = vec![0x5au8; record_bytes as usize - 16];
 
+    // Files to open: round-robin, so each file's history (read back on opening) stays short.
+    let files: Vec<String> = (0..1000)
+        .map(|k| ws.register_patient(&desk, &demo_patient(100_000 + k)).unwrap().id)
+        .collect();
+
+    let bare_insert = |bare: &mut Connection, n: &mut u64| {
+        *n += 1;
+        let tx = bare.transaction().unwrap();
+        tx.execute("INSERT INTO rows (key, body) VALUES (?1, ?2)", params![format!("row-{n:012}"), body])
+            .unwrap();
+        tx.commit().unwrap();
+    };
+    let mut bare = bare;
+    let (mut i, mut v, mut n) = (0usize, 0usize, 0u64);
+
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(1));
-    group
-        .sample_size(30)
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(5));
-    let mut i = 0usize;
+    group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
     group.bench_function("full_write_path", |b| {
         b.iter(|| {
             i += 1;
             black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
         })
     });
-    let mut n = 0u64;
-    let mut bare = bare;
-    group.bench_function("bare_durable_insert", |b| {
+    group.bench_function("full_write_path_file_opened", |b| {
         b.iter(|| {
-            n += 1;
-            let tx = bare.transaction().unwrap();
-            tx.execute(
-                "INSERT INTO rows (key, body) VALUES (?1, ?2)",
-                params![format!("row-{n:012}"), body],
-            )
-            .unwrap();
-            tx.commit().unwrap();
+            v += 1;
+            black_box(ws.open_patient(&desk, &files[v % files.len()]).unwrap());
         })
     });
+    group.bench_function("bare_durable_insert", |b| b.iter(|| bare_insert(&mut bare, &mut n)));
     group.finish();
     eprintln!("append: a patient.registered row in records is {record_bytes} bytes, so is the bare row");
 
-    // The disk's fsync latency drifts; criterion measures the two one after the other. Also
-    // measure them interleaved (blocks of 100, alternating) so both see the same disk.
-    let (mut full, mut plain) = (Duration::ZERO, Duration::ZERO);
-    let rounds = 10;
-    let block = 100;
+    // The disk's fsync latency drifts; criterion measures one after the other. Also measure
+    // them interleaved (blocks of 100, rotating) so all three see the same disk.
+    let (mut register, mut open, mut plain) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (rounds, block) = (10u32, 100u32);
     for _ in 0..rounds {
         let t = Instant::now();
         for _ in 0..block {
             i += 1;
             black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
         }
-        full += t.elapsed();
+        register += t.elapsed();
         let t = Instant::now();
         for _ in 0..block {
-            n += 1;
-            let tx = bare.transaction().unwrap();
-            tx.execute(
-                "INSERT INTO rows (key, body) VALUES (?1, ?2)",
-                params![format!("row-{n:012}"), body],
-            )
-            .unwrap();
-            tx.commit().unwrap();
+            v += 1;
+            black_box(ws.open_patient(&desk, &files[v % files.len()]).unwrap());
+        }
+        open += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..block {
+            bare_insert(&mut bare, &mut n);
         }
         plain += t.elapsed();
     }
     let ops = f64::from(rounds * block);
-    let (full_rate, bare_rate) = (ops / full.as_secs_f64(), ops / plain.as_secs_f64());
+    let rate = |d: Duration| ops / d.as_secs_f64();
     eprintln!(
-        "append (interleaved, {} each): full write path {full_rate:.0}/s ({:.0?} each), bare durable insert {bare_rate:.0}/s ({:.0?} each): ratio {:.2}",
+        "append (interleaved, {} each): bare durable insert {:.0}/s ({:.0?} each); \
+         patient registered {:.0}/s ({:.0?}) ratio {:.2}; file opened {:.0}/s ({:.0?}) ratio {:.2}",
         rounds * block,
-        full / (rounds * block),
+        rate(plain),
         plain / (rounds * block),
-        full_rate / bare_rate
+        rate(register),
+        register / (rounds * block),
+        rate(register) / rate(plain),
+        rate(open),
+        open / (rounds * block),
+        rate(open) / rate(plain),
     );
 }
 
