@@ -100,8 +100,11 @@ fn append(c: &mut Criterion) {
     let bare_insert = |bare: &mut Connection, n: &mut u64| {
         *n += 1;
         let tx = bare.transaction().unwrap();
-        tx.execute("INSERT INTO rows (key, body) VALUES (?1, ?2)", params![format!("row-{n:012}"), body])
-            .unwrap();
+        tx.execute(
+            "INSERT INTO rows (key, body) VALUES (?1, ?2)",
+            params![format!("row-{n:012}"), body],
+        )
+        .unwrap();
         tx.commit().unwrap();
     };
     let mut bare = bare;
@@ -109,7 +112,10 @@ fn append(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("append");
     group.throughput(Throughput::Elements(1));
-    group.sample_size(30).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(5));
+    group
+        .sample_size(30)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(5));
     group.bench_function("full_write_path", |b| {
         b.iter(|| {
             i += 1;
@@ -122,7 +128,9 @@ fn append(c: &mut Criterion) {
             black_box(ws.open_patient(&desk, &files[v % files.len()]).unwrap());
         })
     });
-    group.bench_function("bare_durable_insert", |b| b.iter(|| bare_insert(&mut bare, &mut n)));
+    group.bench_function("bare_durable_insert", |b| {
+        b.iter(|| bare_insert(&mut bare, &mut n))
+    });
     group.finish();
     eprintln!("append: a patient.registered row in records is {record_bytes} bytes, so is the bare row");
 

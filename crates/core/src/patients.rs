@@ -488,14 +488,21 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
     Ok(out)
 }
 
+/// Combining marks (Latin accents; Arabic marks are already folded away) belong to their word.
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}')
+}
+
 /// Type-ahead search by name (either script), phone digits or file number. Every word typed
 /// must match the start of a word of the patient's (prefix match, AND).
 pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientSummary>> {
     let folded = fold(query);
+    // Split where the FTS tokenizer splits (anything but letters, digits and marks), so each
+    // term is one token and a query never turns into a phrase.
     let terms: Vec<String> = folded
-        .split(|c: char| c.is_whitespace() || c == '-' || c == '+' || c == '(' || c == ')')
+        .split(|c: char| !(c.is_alphanumeric() || is_mark(c)))
         .filter(|t| !t.is_empty())
-        .map(|t| format!("\"{}\"*", t.replace('"', "\"\"")))
+        .map(|t| format!("\"{t}\"*"))
         .collect();
     if terms.is_empty() {
         return Ok(Vec::new());
