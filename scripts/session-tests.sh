@@ -12,7 +12,6 @@ export XDG_DATA_HOME="$scratch/data" XDG_CACHE_HOME="$scratch/cache" \
 printf 'dentpro-test-keyring' | gnome-keyring-daemon --unlock --components=secrets >/dev/null
 export DENTPRO_TEST_KEYRING=1
 
-cargo test --workspace --exclude dentpro
-cargo test -p dentpro --lib --test cli
-# One window at a time: two cores, and each test drives its own app instance.
-cargo test -p dentpro --test webdriver -- --test-threads=1
+# One build for everything (same features as `cargo test --workspace --no-run` in test.sh),
+# one test at a time: two cores, and each WebDriver test drives its own app instance.
+cargo test --workspace -- --test-threads=1

@@ -26,6 +26,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is required for the UI build (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "       Debian 12's own nodejs is 18; install a newer one (e.g. from nodesource) first." >&2
+  exit 1
+fi
+
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust (cargo) is required: install it with rustup first" >&2
   exit 1
