@@ -115,7 +115,6 @@ fn cutting_records_off_the_end_is_detected() {
     sqlite(
         dir.path(),
         "DROP TRIGGER records_no_delete; \
-         DELETE FROM record_subjects WHERE local_index > (SELECT max(local_index) - 3 FROM records); \
          DELETE FROM records WHERE local_index > (SELECT max(local_index) - 3 FROM records);",
     );
     let out = verify(dir.path());

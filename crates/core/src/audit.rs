@@ -7,7 +7,7 @@
 //! rebuilds every projection from the records and compares it with the live tables (so a table
 //! edited behind the app's back is seen). The first problem is named.
 
-use crate::events::{Applied, Event, Project};
+use crate::events::{Applied, Event, PATIENT_OF_RECORD, Project};
 use crate::ledger::{Anchor, insert_and_apply, read_record};
 use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
 use crate::{CoreError, Result, store};
@@ -106,7 +106,7 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
     }
     if let Some(patient) = filter.patient_id.as_deref().filter(|s| !s.is_empty()) {
         args.push(patient.to_owned().into());
-        clauses.push(format!("s.patient_id = ?{}", args.len()));
+        clauses.push(format!("{PATIENT_OF_RECORD} = ?{}", args.len()));
     }
     if let Some(kind) = filter.kind.as_deref().filter(|s| !s.is_empty()) {
         if let Some(prefix) = kind.strip_suffix('.') {
@@ -130,7 +130,7 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
     } else {
         format!("WHERE {}", clauses.join(" AND "))
     };
-    let from_sql = "FROM records r LEFT JOIN record_subjects s ON s.local_index = r.local_index";
+    let from_sql = "FROM records r";
     let total: i64 = conn.query_row(
         &format!("SELECT count(*) {from_sql} {filter_sql}"),
         params_from_iter(args.iter()),
@@ -139,12 +139,12 @@ pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
     let limit = filter.limit.clamp(1, 500);
     let sql = format!(
         "SELECT r.local_index, r.seq, r.device_id, r.id, r.kind, r.actor_user_id, u.display_name,
-                r.actor_role, r.business_date, r.device_time, s.patient_id,
+                r.actor_role, r.business_date, r.device_time, {PATIENT_OF_RECORD},
                 coalesce(nullif(p.name_en, ''), p.name_ar), r.payload,
                 coalesce(nullif(p.name_ar, ''), p.name_en)
          {from_sql}
          LEFT JOIN users u ON u.id = r.actor_user_id
-         LEFT JOIN patients p ON p.id = s.patient_id
+         LEFT JOIN patients p ON p.id = {PATIENT_OF_RECORD}
          {filter_sql}
          ORDER BY r.local_index DESC LIMIT {limit} OFFSET {}",
         filter.offset
@@ -401,14 +401,7 @@ fn check_anchor(
 }
 
 /// Tables that are projections of the records (everything but `records` and `meta`).
-pub const PROJECTION_TABLES: &[&str] = &[
-    "record_subjects",
-    "branch",
-    "settings",
-    "users",
-    "patients",
-    "patients_fts",
-];
+pub const PROJECTION_TABLES: &[&str] = &["branch", "settings", "users", "patients", "patients_fts"];
 
 /// Every projection table's rows, in a stable order, as text.
 pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {

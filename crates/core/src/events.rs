@@ -19,14 +19,14 @@ impl Applied<'_> {
     }
 }
 
+/// SQL for the patient a record (of table alias `r`) concerns: its payload's `patient_id` field,
+/// which every payload about a patient carries. Written exactly as in the `records_patient`
+/// index (migration V4), so queries by patient use it.
+pub const PATIENT_OF_RECORD: &str = "json_extract(CAST(r.payload AS TEXT), '$.patient_id')";
+
 /// How a payload changes the projection tables.
 pub trait Project {
     fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()>;
-
-    /// The patient this record concerns, for the audit trail's patient filter.
-    fn patient_subject(&self) -> Option<&str> {
-        None
-    }
 }
 
 macro_rules! events {
@@ -66,10 +66,6 @@ macro_rules! events {
 
             pub(crate) fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
                 match self { $( Event::$variant(p) => p.apply(tx, at), )* }
-            }
-
-            pub fn patient_subject(&self) -> Option<&str> {
-                match self { $( Event::$variant(p) => p.patient_subject(), )* }
             }
         }
 
@@ -126,9 +122,5 @@ pub struct AccessDenied {
 impl Project for AccessDenied {
     fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
         Ok(())
-    }
-
-    fn patient_subject(&self) -> Option<&str> {
-        self.patient_id.as_deref()
     }
 }

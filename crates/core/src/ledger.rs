@@ -288,10 +288,6 @@ pub(crate) fn insert_and_apply(tx: &Transaction<'_>, record: &Record, event: &Ev
         &record.signature[..],
     ])?;
     let local_index = tx.last_insert_rowid();
-    if let Some(patient_id) = event.patient_subject() {
-        tx.prepare_cached("INSERT INTO record_subjects (local_index, patient_id) VALUES (?1, ?2)")?
-            .execute(params![local_index, patient_id])?;
-    }
     event.apply(tx, &Applied { local_index, record })
 }
 

@@ -6,7 +6,7 @@
 //! desks registering offline at the same moment draw from different stations, so numbers stay
 //! unique in the branch without asking anyone; see ARCHITECTURE.md.
 
-use crate::events::{Applied, Project};
+use crate::events::{Applied, PATIENT_OF_RECORD, Project};
 use crate::ledger::{Actor, Ledger};
 use crate::text::{fold, phone_digits};
 use crate::{CoreError, Result};
@@ -140,10 +140,6 @@ impl Project for PatientRegistered {
         // A new patient has no search row yet.
         index_for_search(tx, &self.patient_id, false)
     }
-
-    fn patient_subject(&self) -> Option<&str> {
-        Some(&self.patient_id)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,10 +167,6 @@ impl Project for PatientUpdated {
         }
         index_for_search(tx, &self.patient_id, true)
     }
-
-    fn patient_subject(&self) -> Option<&str> {
-        Some(&self.patient_id)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,10 +177,6 @@ pub struct PatientViewed {
 impl Project for PatientViewed {
     fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
         Ok(())
-    }
-
-    fn patient_subject(&self) -> Option<&str> {
-        Some(&self.patient_id)
     }
 }
 
@@ -453,14 +441,13 @@ fn parse_sex(s: &str) -> Sex {
 
 /// The file's history, oldest first, read from the records themselves.
 pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
-         FROM record_subjects s
-         JOIN records r ON r.local_index = s.local_index
+         FROM records r
          LEFT JOIN users u ON u.id = r.actor_user_id
-         WHERE s.patient_id = ?1 AND r.kind LIKE 'patient.%'
-         ORDER BY r.local_index",
-    )?;
+         WHERE {PATIENT_OF_RECORD} = ?1 AND r.kind LIKE 'patient.%'
+         ORDER BY r.local_index"
+    ))?;
     let rows = stmt.query_map([patient_id], |r| {
         Ok((
             r.get::<_, String>(0)?,
