@@ -69,3 +69,19 @@ export const KNOWN_KINDS = [
 ] as const;
 
 export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device"] as const;
+
+/** Every reason key the core's verification gives (BadRecord.reason). */
+export const VERIFY_REASONS = [
+  "malformed",
+  "seq_gap",
+  "bad_genesis",
+  "chain_broken",
+  "record_edited",
+  "record_forged",
+  "device_absent",
+  "anchor_missing",
+  "anchor_unreadable",
+  "anchor_not_signed",
+  "records_missing",
+  "head_differs",
+] as const;

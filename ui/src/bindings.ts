@@ -207,7 +207,17 @@ kind: string | null;
  */
 date_from: string | null; date_to: string | null; limit: number; offset: number }
 export type AuditPage = { entries: AuditEntry[]; total: number }
-export type BadRecord = { local_index: number | null; seq: number | null; device_id: string | null; record_id: string | null; problem: string }
+export type BadRecord = { local_index: number | null; seq: number | null; device_id: string | null; record_id: string | null; 
+/**
+ * A stable key for the kind of problem (the UI translates it): malformed, seq_gap,
+ * bad_genesis, chain_broken, record_edited, record_forged, device_absent, anchor_missing,
+ * anchor_unreadable, anchor_not_signed, records_missing, head_differs.
+ */
+reason: string; 
+/**
+ * The same in English, with the particulars.
+ */
+problem: string }
 export type BranchInfo = { id: string; code: string; name: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
 export type ErrorCode = 

@@ -67,6 +67,11 @@ pub struct BadRecord {
     pub seq: Option<i64>,
     pub device_id: Option<String>,
     pub record_id: Option<String>,
+    /// A stable key for the kind of problem (the UI translates it): malformed, seq_gap,
+    /// bad_genesis, chain_broken, record_edited, record_forged, device_absent, anchor_missing,
+    /// anchor_unreadable, anchor_not_signed, records_missing, head_differs.
+    pub reason: String,
+    /// The same in English, with the particulars.
     pub problem: String,
 }
 
@@ -186,13 +191,41 @@ fn mask_secrets(payload: &[u8]) -> String {
     }
 }
 
-fn bad(record: Option<&Record>, local_index: Option<i64>, problem: impl Into<String>) -> BadRecord {
+/// Every [`BadRecord::reason`] verification gives; the UI has a translation for each.
+pub const VERIFY_REASONS: &[&str] = &[
+    "malformed",
+    "seq_gap",
+    "bad_genesis",
+    "chain_broken",
+    "record_edited",
+    "record_forged",
+    "device_absent",
+    "anchor_missing",
+    "anchor_unreadable",
+    "anchor_not_signed",
+    "records_missing",
+    "head_differs",
+];
+
+/// What is wrong: a reason key (see [`BadRecord::reason`]) and the English particulars.
+struct Fault(&'static str, String);
+
+fn fault(reason: &'static str, detail: impl Into<String>) -> Fault {
+    debug_assert!(
+        VERIFY_REASONS.contains(&reason),
+        "unlisted verification reason {reason}"
+    );
+    Fault(reason, detail.into())
+}
+
+fn bad(record: Option<&Record>, local_index: Option<i64>, Fault(reason, problem): Fault) -> BadRecord {
     BadRecord {
         local_index,
         seq: record.map(|r| r.body.seq as i64),
         device_id: record.map(|r| r.body.device_id.clone()),
         record_id: record.map(|r| r.body.id.clone()),
-        problem: problem.into(),
+        reason: reason.to_owned(),
+        problem,
     }
 }
 
@@ -203,32 +236,46 @@ struct DeviceChain {
 }
 
 /// Checks one record against its device's chain so far; registers a device at its genesis.
-fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std::result::Result<(), String> {
+fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std::result::Result<(), Fault> {
     let b = &record.body;
     let chain = match chains.get_mut(&b.device_id) {
         Some(chain) => chain,
         None => {
             if b.seq != 1 {
-                return Err(format!(
-                    "first record of device {} has seq {}, expected 1",
-                    b.device_id, b.seq
+                return Err(fault(
+                    "seq_gap",
+                    format!(
+                        "first record of device {} has seq {}, expected 1",
+                        b.device_id, b.seq
+                    ),
                 ));
             }
-            let event = Event::decode(&b.kind, b.kind_version, &b.payload)
-                .map_err(|e| format!("undecodable genesis record: {}", e.message))?;
+            let event = Event::decode(&b.kind, b.kind_version, &b.payload).map_err(|e| {
+                fault(
+                    "bad_genesis",
+                    format!("undecodable genesis record: {}", e.message),
+                )
+            })?;
             let Event::DeviceInitialized(init) = event else {
-                return Err(format!(
-                    "first record of device {} is {}, expected device.initialized",
-                    b.device_id, b.kind
+                return Err(fault(
+                    "bad_genesis",
+                    format!(
+                        "first record of device {} is {}, expected device.initialized",
+                        b.device_id, b.kind
+                    ),
                 ));
             };
             let key_bytes: [u8; 32] = hex::decode(&init.public_key)
                 .ok()
                 .and_then(|v| v.try_into().ok())
-                .ok_or("genesis record carries a malformed public key")?;
-            let key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| "genesis public key is invalid")?;
+                .ok_or_else(|| fault("bad_genesis", "genesis record carries a malformed public key"))?;
+            let key = VerifyingKey::from_bytes(&key_bytes)
+                .map_err(|_| fault("bad_genesis", "genesis public key is invalid"))?;
             if device_id_for(&key) != b.device_id {
-                return Err("genesis public key does not match the device id".into());
+                return Err(fault(
+                    "bad_genesis",
+                    "genesis public key does not match the device id",
+                ));
             }
             chains.entry(b.device_id.clone()).or_insert(DeviceChain {
                 key,
@@ -238,22 +285,28 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
         }
     };
     if b.seq != chain.seq + 1 {
-        return Err(format!(
-            "expected seq {} of device {}, found seq {}",
-            chain.seq + 1,
-            b.device_id,
-            b.seq
+        return Err(fault(
+            "seq_gap",
+            format!(
+                "expected seq {} of device {}, found seq {}",
+                chain.seq + 1,
+                b.device_id,
+                b.seq
+            ),
         ));
     }
     if b.prev_hash != chain.hash {
-        return Err("prev_hash does not match the previous record's hash (chain broken)".into());
+        return Err(fault(
+            "chain_broken",
+            "prev_hash does not match the previous record's hash (chain broken)",
+        ));
     }
-    record.check(&chain.key).map_err(|fault| match fault {
+    record.check(&chain.key).map_err(|f| match f {
         crate::record::RecordFault::HashMismatch => {
-            "content does not match its hash (record edited)".to_owned()
+            fault("record_edited", "content does not match its hash (record edited)")
         }
         crate::record::RecordFault::BadSignature => {
-            "signature is not the device's (record forged)".to_owned()
+            fault("record_forged", "signature is not the device's (record forged)")
         }
     })?;
     chain.seq = b.seq;
@@ -314,7 +367,11 @@ pub fn verify_chain(
             let record = match read_record(row) {
                 Ok(r) => r,
                 Err(e) => {
-                    first_bad = Some(bad(None, Some(local_index), format!("malformed record: {e}")));
+                    first_bad = Some(bad(
+                        None,
+                        Some(local_index),
+                        fault("malformed", format!("malformed record: {e}")),
+                    ));
                     break;
                 }
             };
@@ -335,7 +392,10 @@ pub fn verify_chain(
         first_bad = Some(bad(
             None,
             None,
-            format!("no records of this device ({device}) were found"),
+            fault(
+                "device_absent",
+                format!("no records of this device ({device}) were found"),
+            ),
         ));
     }
     Ok(ChainReport {
@@ -357,11 +417,14 @@ fn check_anchor(
         None if head.is_none() => return "no records yet".into(),
         None => (
             Vec::new(),
-            Some("the chain-head anchor file is missing".to_owned()),
+            Some(fault("anchor_missing", "the chain-head anchor file is missing")),
         ),
         Some(Err(e)) => (
             Vec::new(),
-            Some(format!("the chain-head anchor is unreadable: {e}")),
+            Some(fault(
+                "anchor_unreadable",
+                format!("the chain-head anchor is unreadable: {e}"),
+            )),
         ),
         Some(Ok(a)) => (a, None),
     };
@@ -369,32 +432,44 @@ fn check_anchor(
     let problem = problem.or_else(|| {
         let chain = chains.get(device)?;
         let Some(a) = Anchor::newest_valid(&anchors, device, &chain.key) else {
-            return Some("the chain-head anchor is not signed by this device".into());
+            return Some(fault(
+                "anchor_not_signed",
+                "the chain-head anchor is not signed by this device",
+            ));
         };
         anchor_seq = a.seq;
         let (seq, hash) = head?;
         if a.seq > seq {
-            return Some(format!(
-                "records {}..={} are missing: the chain ends at seq {seq} but was signed up to seq {}",
-                seq + 1,
-                a.seq,
-                a.seq
+            return Some(fault(
+                "records_missing",
+                format!(
+                    "records {}..={} are missing: the chain ends at seq {seq} but was signed up to seq {}",
+                    seq + 1,
+                    a.seq,
+                    a.seq
+                ),
             ));
         }
-        (a.seq == seq && a.hash != hex::encode(hash))
-            .then(|| "the last record differs from the signed chain head".into())
+        (a.seq == seq && a.hash != hex::encode(hash)).then(|| {
+            fault(
+                "head_differs",
+                "the last record differs from the signed chain head",
+            )
+        })
     });
     match problem {
-        Some(p) => {
+        Some(Fault(reason, p)) => {
+            let summary = format!("FAILED: {p}");
             *first_bad = Some(BadRecord {
                 local_index: None,
                 // The first record the anchor vouches for that is not in the database.
                 seq: Some(head.map_or(0, |h| h.0 as i64) + 1),
                 device_id: Some(device.to_owned()),
                 record_id: None,
-                problem: p.clone(),
+                reason: reason.to_owned(),
+                problem: p,
             });
-            format!("FAILED: {p}")
+            summary
         }
         None => format!("ok (signed head at seq {anchor_seq})"),
     }

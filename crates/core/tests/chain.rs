@@ -139,6 +139,15 @@ fn assert_bad(report: &VerifyReport, seq: i64, problem: &str) {
         "problem {:?} should mention {problem:?}",
         bad.problem
     );
+    // The stable key the UI translates goes with the English particulars.
+    let reason = match problem {
+        "edited" => "record_edited",
+        "forged" | "signature" => "record_forged",
+        "missing" => "records_missing",
+        p if p.starts_with("expected seq") => "seq_gap",
+        other => panic!("no reason key expected for {other:?}"),
+    };
+    assert_eq!(bad.reason, reason, "{report:?}");
 }
 
 /// The admin's view through the app: verify_audit, itself recorded.

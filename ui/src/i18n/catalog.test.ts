@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import en from "./en.json";
 import ar from "./ar.json";
 import { ACTIONS, ERROR_CODES, REASONS, ROLES } from "../errors";
-import { KIND_GROUPS, KNOWN_KINDS } from "../auditFormat";
+import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS } from "../auditFormat";
 
 type Tree = { [k: string]: string | Tree };
 
@@ -49,6 +49,11 @@ describe("translation catalogs", () => {
   it.each(ERROR_CODES)("error code %s is translated in both languages", (code) => {
     expect(EN.has(`errors.${code}`)).toBe(true);
     expect(AR.has(`errors.${code}`)).toBe(true);
+  });
+
+  it.each([...VERIFY_REASONS])("verification problem %s is translated in both languages", (reason) => {
+    expect(EN.has(`audit.problems.${reason}`)).toBe(true);
+    expect(AR.has(`audit.problems.${reason}`)).toBe(true);
   });
 
   it.each([...REASONS])("reason %s is translated in both languages", (reason) => {

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type AuditFilter, type AuditPage, type PatientSummary, type UserSummary, type VerifyReport } from "../bindings";
+import { commands, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../bindings";
 import { call } from "../api";
-import { KIND_GROUPS, KNOWN_KINDS, summarizePayload } from "../auditFormat";
+import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../auditFormat";
 import { useApp } from "../context";
 import { kindLabel } from "../errors";
 import { formatDateTime } from "../format";
@@ -269,6 +269,12 @@ export function AuditScreen() {
 /** Wraps text from the core (English, ids) in a first-strong isolate, so it keeps its order in Arabic. */
 const isolate = (s: string) => `\u2068${s}\u2069`;
 
+/** The problem in the reader's language, the core's English particulars kept beside it. */
+function problemText(t: (key: string) => string, bad: BadRecord): string {
+  const known = (VERIFY_REASONS as readonly string[]).includes(bad.reason);
+  return known ? `${t(`audit.problems.${bad.reason}`)} (${isolate(bad.problem)})` : isolate(bad.problem);
+}
+
 function VerifyResult({ report }: { report: VerifyReport }) {
   const { t } = useLang();
   const bad = report.first_bad;
@@ -284,10 +290,10 @@ function VerifyResult({ report }: { report: VerifyReport }) {
         <div className="verify-line">✔ {t("audit.chainOk", { n: report.records_checked })}</div>
       ) : bad && bad.seq !== null ? (
         <div className="verify-line">
-          ✖ {t("audit.chainBad", { seq: bad.seq, device: isolate(bad.device_id ?? "?"), problem: isolate(bad.problem) })}
+          ✖ {t("audit.chainBad", { seq: bad.seq, device: isolate(bad.device_id ?? "?"), problem: problemText(t, bad) })}
         </div>
       ) : (
-        <div className="verify-line">✖ {t("audit.chainBadNoSeq", { problem: isolate(bad?.problem ?? "") })}</div>
+        <div className="verify-line">✖ {t("audit.chainBadNoSeq", { problem: bad ? problemText(t, bad) : "" })}</div>
       )}
       {!report.projections_ok ? (
         <div className="verify-line">✖ {t("audit.projectionsBad", { problem: isolate(report.projection_problem ?? "") })}</div>
