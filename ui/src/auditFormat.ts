@@ -1,3 +1,5 @@
+import type { VerifyReason } from "./bindings";
+
 /** Keys left out of the one-line summary: identifiers (shown elsewhere) and anything secret. */
 function hidden(key: string): boolean {
   return key === "id" || key.endsWith("_id") || key.includes("password") || key.includes("secret");
@@ -70,18 +72,23 @@ export const KNOWN_KINDS = [
 
 export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device"] as const;
 
-/** Every reason key the core's verification gives (BadRecord.reason). */
-export const VERIFY_REASONS = [
-  "malformed",
-  "seq_gap",
-  "bad_genesis",
-  "chain_broken",
-  "record_edited",
-  "record_forged",
-  "device_absent",
-  "anchor_missing",
-  "anchor_unreadable",
-  "anchor_not_signed",
-  "records_missing",
-  "head_differs",
-] as const;
+/**
+ * Every reason the core's verification gives (BadRecord.reason). A Record over the generated
+ * `VerifyReason` type, so the compiler refuses a reason missing here or one the core dropped.
+ */
+const VERIFY_REASON_SET: Record<VerifyReason, true> = {
+  malformed: true,
+  seq_gap: true,
+  bad_genesis: true,
+  chain_broken: true,
+  record_edited: true,
+  record_forged: true,
+  device_absent: true,
+  anchor_missing: true,
+  anchor_unreadable: true,
+  anchor_not_signed: true,
+  records_missing: true,
+  head_differs: true,
+};
+
+export const VERIFY_REASONS = Object.keys(VERIFY_REASON_SET) as VerifyReason[];

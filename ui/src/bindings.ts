@@ -209,11 +209,9 @@ date_from: string | null; date_to: string | null; limit: number; offset: number 
 export type AuditPage = { entries: AuditEntry[]; total: number }
 export type BadRecord = { local_index: number | null; seq: number | null; device_id: string | null; record_id: string | null; 
 /**
- * A stable key for the kind of problem (the UI translates it): malformed, seq_gap,
- * bad_genesis, chain_broken, record_edited, record_forged, device_absent, anchor_missing,
- * anchor_unreadable, anchor_not_signed, records_missing, head_differs.
+ * The kind of problem, which the UI translates.
  */
-reason: string; 
+reason: VerifyReason; 
 /**
  * The same in English, with the particulars.
  */
@@ -282,6 +280,12 @@ export type UserSummary = { id: string; username: string; display_name: string; 
  * Set while the account is locked after failed logins.
  */
 locked_until: string | null; created_at: string }
+/**
+ * Why verification failed, as a stable key the UI translates (the English particulars go in
+ * [`BadRecord::problem`]). Exported to the UI's bindings, so its translations are checked
+ * against this list by the TypeScript compiler.
+ */
+export type VerifyReason = "malformed" | "seq_gap" | "bad_genesis" | "chain_broken" | "record_edited" | "record_forged" | "device_absent" | "anchor_missing" | "anchor_unreadable" | "anchor_not_signed" | "records_missing" | "head_differs"
 export type VerifyReport = { ok: boolean; records_checked: number; devices: number; first_bad: BadRecord | null; 
 /**
  * What the chain-head anchor said.

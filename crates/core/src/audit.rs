@@ -67,10 +67,8 @@ pub struct BadRecord {
     pub seq: Option<i64>,
     pub device_id: Option<String>,
     pub record_id: Option<String>,
-    /// A stable key for the kind of problem (the UI translates it): malformed, seq_gap,
-    /// bad_genesis, chain_broken, record_edited, record_forged, device_absent, anchor_missing,
-    /// anchor_unreadable, anchor_not_signed, records_missing, head_differs.
-    pub reason: String,
+    /// The kind of problem, which the UI translates.
+    pub reason: VerifyReason,
     /// The same in English, with the particulars.
     pub problem: String,
 }
@@ -191,30 +189,31 @@ fn mask_secrets(payload: &[u8]) -> String {
     }
 }
 
-/// Every [`BadRecord::reason`] verification gives; the UI has a translation for each.
-pub const VERIFY_REASONS: &[&str] = &[
-    "malformed",
-    "seq_gap",
-    "bad_genesis",
-    "chain_broken",
-    "record_edited",
-    "record_forged",
-    "device_absent",
-    "anchor_missing",
-    "anchor_unreadable",
-    "anchor_not_signed",
-    "records_missing",
-    "head_differs",
-];
+/// Why verification failed, as a stable key the UI translates (the English particulars go in
+/// [`BadRecord::problem`]). Exported to the UI's bindings, so its translations are checked
+/// against this list by the TypeScript compiler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum VerifyReason {
+    Malformed,
+    SeqGap,
+    BadGenesis,
+    ChainBroken,
+    RecordEdited,
+    RecordForged,
+    DeviceAbsent,
+    AnchorMissing,
+    AnchorUnreadable,
+    AnchorNotSigned,
+    RecordsMissing,
+    HeadDiffers,
+}
 
-/// What is wrong: a reason key (see [`BadRecord::reason`]) and the English particulars.
-struct Fault(&'static str, String);
+/// What is wrong: the reason and the English particulars.
+struct Fault(VerifyReason, String);
 
-fn fault(reason: &'static str, detail: impl Into<String>) -> Fault {
-    debug_assert!(
-        VERIFY_REASONS.contains(&reason),
-        "unlisted verification reason {reason}"
-    );
+fn fault(reason: VerifyReason, detail: impl Into<String>) -> Fault {
     Fault(reason, detail.into())
 }
 
@@ -224,7 +223,7 @@ fn bad(record: Option<&Record>, local_index: Option<i64>, Fault(reason, problem)
         seq: record.map(|r| r.body.seq as i64),
         device_id: record.map(|r| r.body.device_id.clone()),
         record_id: record.map(|r| r.body.id.clone()),
-        reason: reason.to_owned(),
+        reason,
         problem,
     }
 }
@@ -243,7 +242,7 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
         None => {
             if b.seq != 1 {
                 return Err(fault(
-                    "seq_gap",
+                    VerifyReason::SeqGap,
                     format!(
                         "first record of device {} has seq {}, expected 1",
                         b.device_id, b.seq
@@ -252,13 +251,13 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
             }
             let event = Event::decode(&b.kind, b.kind_version, &b.payload).map_err(|e| {
                 fault(
-                    "bad_genesis",
+                    VerifyReason::BadGenesis,
                     format!("undecodable genesis record: {}", e.message),
                 )
             })?;
             let Event::DeviceInitialized(init) = event else {
                 return Err(fault(
-                    "bad_genesis",
+                    VerifyReason::BadGenesis,
                     format!(
                         "first record of device {} is {}, expected device.initialized",
                         b.device_id, b.kind
@@ -268,12 +267,17 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
             let key_bytes: [u8; 32] = hex::decode(&init.public_key)
                 .ok()
                 .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| fault("bad_genesis", "genesis record carries a malformed public key"))?;
+                .ok_or_else(|| {
+                    fault(
+                        VerifyReason::BadGenesis,
+                        "genesis record carries a malformed public key",
+                    )
+                })?;
             let key = VerifyingKey::from_bytes(&key_bytes)
-                .map_err(|_| fault("bad_genesis", "genesis public key is invalid"))?;
+                .map_err(|_| fault(VerifyReason::BadGenesis, "genesis public key is invalid"))?;
             if device_id_for(&key) != b.device_id {
                 return Err(fault(
-                    "bad_genesis",
+                    VerifyReason::BadGenesis,
                     "genesis public key does not match the device id",
                 ));
             }
@@ -286,7 +290,7 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
     };
     if b.seq != chain.seq + 1 {
         return Err(fault(
-            "seq_gap",
+            VerifyReason::SeqGap,
             format!(
                 "expected seq {} of device {}, found seq {}",
                 chain.seq + 1,
@@ -297,17 +301,19 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
     }
     if b.prev_hash != chain.hash {
         return Err(fault(
-            "chain_broken",
+            VerifyReason::ChainBroken,
             "prev_hash does not match the previous record's hash (chain broken)",
         ));
     }
     record.check(&chain.key).map_err(|f| match f {
-        crate::record::RecordFault::HashMismatch => {
-            fault("record_edited", "content does not match its hash (record edited)")
-        }
-        crate::record::RecordFault::BadSignature => {
-            fault("record_forged", "signature is not the device's (record forged)")
-        }
+        crate::record::RecordFault::HashMismatch => fault(
+            VerifyReason::RecordEdited,
+            "content does not match its hash (record edited)",
+        ),
+        crate::record::RecordFault::BadSignature => fault(
+            VerifyReason::RecordForged,
+            "signature is not the device's (record forged)",
+        ),
     })?;
     chain.seq = b.seq;
     chain.hash = record.hash;
@@ -370,7 +376,7 @@ pub fn verify_chain(
                     first_bad = Some(bad(
                         None,
                         Some(local_index),
-                        fault("malformed", format!("malformed record: {e}")),
+                        fault(VerifyReason::Malformed, format!("malformed record: {e}")),
                     ));
                     break;
                 }
@@ -393,7 +399,7 @@ pub fn verify_chain(
             None,
             None,
             fault(
-                "device_absent",
+                VerifyReason::DeviceAbsent,
                 format!("no records of this device ({device}) were found"),
             ),
         ));
@@ -417,12 +423,15 @@ fn check_anchor(
         None if head.is_none() => return "no records yet".into(),
         None => (
             Vec::new(),
-            Some(fault("anchor_missing", "the chain-head anchor file is missing")),
+            Some(fault(
+                VerifyReason::AnchorMissing,
+                "the chain-head anchor file is missing",
+            )),
         ),
         Some(Err(e)) => (
             Vec::new(),
             Some(fault(
-                "anchor_unreadable",
+                VerifyReason::AnchorUnreadable,
                 format!("the chain-head anchor is unreadable: {e}"),
             )),
         ),
@@ -433,7 +442,7 @@ fn check_anchor(
         let chain = chains.get(device)?;
         let Some(a) = Anchor::newest_valid(&anchors, device, &chain.key) else {
             return Some(fault(
-                "anchor_not_signed",
+                VerifyReason::AnchorNotSigned,
                 "the chain-head anchor is not signed by this device",
             ));
         };
@@ -441,7 +450,7 @@ fn check_anchor(
         let (seq, hash) = head?;
         if a.seq > seq {
             return Some(fault(
-                "records_missing",
+                VerifyReason::RecordsMissing,
                 format!(
                     "records {}..={} are missing: the chain ends at seq {seq} but was signed up to seq {}",
                     seq + 1,
@@ -452,7 +461,7 @@ fn check_anchor(
         }
         (a.seq == seq && a.hash != hex::encode(hash)).then(|| {
             fault(
-                "head_differs",
+                VerifyReason::HeadDiffers,
                 "the last record differs from the signed chain head",
             )
         })
@@ -466,7 +475,7 @@ fn check_anchor(
                 seq: Some(head.map_or(0, |h| h.0 as i64) + 1),
                 device_id: Some(device.to_owned()),
                 record_id: None,
-                reason: reason.to_owned(),
+                reason,
                 problem: p,
             });
             summary

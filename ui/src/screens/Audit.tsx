@@ -271,7 +271,7 @@ const isolate = (s: string) => `\u2068${s}\u2069`;
 
 /** The problem in the reader's language, the core's English particulars kept beside it. */
 function problemText(t: (key: string) => string, bad: BadRecord): string {
-  const known = (VERIFY_REASONS as readonly string[]).includes(bad.reason);
+  const known = VERIFY_REASONS.includes(bad.reason);
   return known ? `${t(`audit.problems.${bad.reason}`)} (${isolate(bad.problem)})` : isolate(bad.problem);
 }
 
