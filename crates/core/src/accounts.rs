@@ -191,6 +191,61 @@ impl Project for LanguageSet {
     }
 }
 
+/// The cashier terminals (device ids) a cashier account may work at; replaces the earlier list.
+/// Once a workstation is enrolled in a branch, a cashier logs in only at a bound terminal, and
+/// the branch server refuses a cashier's records from any other device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashierTerminalsSet {
+    pub user_id: String,
+    pub device_ids: Vec<String>,
+}
+
+impl Project for CashierTerminalsSet {
+    fn apply(&self, tx: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        tx.execute("DELETE FROM cashier_terminals WHERE user_id = ?1", [&self.user_id])?;
+        for device in &self.device_ids {
+            tx.execute(
+                "INSERT INTO cashier_terminals (user_id, device_id) VALUES (?1, ?2)",
+                params![self.user_id, device],
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The terminals `user_id` may work at as a cashier.
+pub fn cashier_terminals(conn: &rusqlite::Connection, user_id: &str) -> Result<Vec<String>> {
+    Ok(conn
+        .prepare_cached("SELECT device_id FROM cashier_terminals WHERE user_id = ?1 ORDER BY device_id")?
+        .query_map([user_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Binds a cashier account to cashier terminals (replacing its earlier list).
+pub fn set_cashier_terminals(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    user_id: &str,
+    device_ids: &[String],
+) -> Result<Vec<String>> {
+    let user = user_by_id(ledger.conn(), user_id)?;
+    if user.role != Role::Cashier {
+        return Err(CoreError::invalid("user_id", "not_a_cashier"));
+    }
+    let mut devices: Vec<String> = device_ids.iter().map(|d| d.trim().to_lowercase()).collect();
+    if devices.iter().any(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit())) {
+        return Err(CoreError::invalid("device_ids", "device_id_format"));
+    }
+    devices.sort();
+    devices.dedup();
+    let event = CashierTerminalsSet {
+        user_id: user.id,
+        device_ids: devices,
+    };
+    ledger.append(actor, event.into())?;
+    cashier_terminals(ledger.conn(), user_id)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginSucceeded {
     pub user_id: String,

@@ -8,7 +8,7 @@
 //! edited behind the app's back is seen). The first problem is named.
 
 use crate::events::{Applied, Event, PATIENT_OF_RECORD, Project};
-use crate::ledger::{Anchor, insert_and_apply, read_record};
+use crate::ledger::{Anchor, read_record};
 use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
 use crate::{CoreError, Result, store};
 use ed25519_dalek::VerifyingKey;
@@ -485,7 +485,15 @@ fn check_anchor(
 }
 
 /// Tables that are projections of the records (everything but `records` and `meta`).
-pub const PROJECTION_TABLES: &[&str] = &["branch", "settings", "users", "patients", "patients_fts"];
+pub const PROJECTION_TABLES: &[&str] = &[
+    "branch",
+    "settings",
+    "users",
+    "patients",
+    "patients_fts",
+    "patient_conflicts",
+    "cashier_terminals",
+];
 
 /// Every projection table's rows, in a stable order, as text.
 pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
@@ -508,20 +516,12 @@ pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>>
     Ok(out)
 }
 
-/// Rebuilds every projection from `source`'s records into a fresh in-memory database.
+/// Rebuilds every projection from `source`'s records into a fresh in-memory database, in the
+/// same order the live projections follow ([`crate::sync::CANONICAL_ORDER`]).
 pub fn rebuild(source: &Connection) -> Result<Connection> {
     let mut target = store::open_in_memory()?;
     let tx = target.transaction()?;
-    {
-        let mut stmt = source.prepare("SELECT * FROM records ORDER BY local_index")?;
-        let mut rows = stmt.query([])?;
-        while let Some(row) = rows.next()? {
-            let record = read_record(row)?;
-            let b = &record.body;
-            let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
-            insert_and_apply(&tx, &record, &event)?;
-        }
-    }
+    crate::sync::replay_canonical(source, &tx)?;
     tx.commit()?;
     Ok(target)
 }

@@ -29,6 +29,10 @@ pub enum ErrorCode {
     DeviceMismatch,
     KeyStorage,
     Conflict,
+    /// The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.
+    SyncRejected,
+    /// The branch server could not be reached or answered with an error.
+    SyncUnavailable,
     Storage,
     Internal,
 }

@@ -2,6 +2,7 @@
 //! tables. The payload types live in their business area's module; this file only names them,
 //! so adding a kind is one line here plus its [`Project`] impl there.
 
+use crate::permissions::Action;
 use crate::record::{Record, canonical_json};
 use crate::{CoreError, Result};
 use rusqlite::Transaction;
@@ -73,7 +74,7 @@ macro_rules! events {
     };
 }
 
-use crate::{accounts, audit, patients, settings};
+use crate::{accounts, audit, patients, settings, sync};
 
 events! {
     "device.initialized" => DeviceInitialized(DeviceInitialized),
@@ -94,6 +95,56 @@ events! {
     "patient.updated" => PatientUpdated(patients::PatientUpdated),
     "patient.viewed" => PatientViewed(patients::PatientViewed),
     "audit.verified" => AuditVerified(audit::AuditVerified),
+    "cashier.terminals_set" => CashierTerminalsSet(accounts::CashierTerminalsSet),
+    "device.enrolled" => DeviceEnrolled(sync::DeviceEnrolled),
+}
+
+impl Event {
+    /// The permission the record's actor must hold, checked again by the branch server (under
+    /// the same [`crate::permissions::MATRIX`]) when the record arrives. `None`: records any
+    /// session or the device itself writes (device start, logins, refusals, own language).
+    pub fn required_action(&self) -> Option<Action> {
+        use Event::*;
+        match self {
+            UserCreated(_) => Some(Action::UserCreate),
+            PasswordReset(_) => Some(Action::UserResetPassword),
+            UserDeactivated(_) => Some(Action::UserDeactivate),
+            UserReactivated(_) => Some(Action::UserReactivate),
+            SettingChanged(_) => Some(Action::SettingsEdit),
+            PatientRegistered(_) => Some(Action::PatientRegister),
+            PatientUpdated(_) => Some(Action::PatientEdit),
+            PatientViewed(_) => Some(Action::PatientView),
+            AuditVerified(_) => Some(Action::AuditVerify),
+            CashierTerminalsSet(_) => Some(Action::CashierBind),
+            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_) | LanguageSet(_)
+            | LoginSucceeded(_) | LoginFailed(_) | LoggedOut(_) | SessionLocked(_)
+            | SessionUnlocked(_) => None,
+        }
+    }
+
+    /// The shared things a record changes ("patient:<id>", "user:<id>", "username:<name>",
+    /// "setting:<key>", "branch"). Two records with a subject in common must be applied in the
+    /// server's log order; records with none in common commute.
+    pub fn subjects(&self) -> Vec<String> {
+        use Event::*;
+        match self {
+            BranchCreated(_) => vec!["branch".into()],
+            UserCreated(u) => vec![format!("user:{}", u.user_id), format!("username:{}", u.username.to_lowercase())],
+            PasswordReset(accounts::PasswordReset { user_id, .. })
+            | UserDeactivated(accounts::UserDeactivated { user_id, .. })
+            | UserReactivated(accounts::UserReactivated { user_id, .. })
+            | LanguageSet(accounts::LanguageSet { user_id, .. })
+            | LoginSucceeded(accounts::LoginSucceeded { user_id, .. })
+            | CashierTerminalsSet(accounts::CashierTerminalsSet { user_id, .. }) => vec![format!("user:{user_id}")],
+            LoginFailed(f) => f.user_id.iter().map(|u| format!("user:{u}")).collect(),
+            SettingChanged(s) => vec![format!("setting:{}", s.key)],
+            PatientRegistered(p) => vec![format!("patient:{}", p.patient_id)],
+            PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
+            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
+            | SessionUnlocked(_)
+            | PatientViewed(_) | AuditVerified(_) => Vec::new(),
+        }
+    }
 }
 
 /// The first record of every device's chain: its public key, so the chain can be verified by

@@ -155,6 +155,12 @@ impl Ledger {
         &self.conn
     }
 
+    /// For sync, which writes other devices' records and log positions (never this device's
+    /// chain: that only grows through [`Ledger::append_all`]).
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     pub fn identity(&self) -> &DeviceIdentity {
         &self.identity
     }
@@ -263,6 +269,13 @@ impl Ledger {
 
 /// Inserts a record row and applies its event to the projections, inside `tx`.
 pub(crate) fn insert_and_apply(tx: &Transaction<'_>, record: &Record, event: &Event) -> Result<()> {
+    let local_index = insert_record(tx, record)?;
+    event.apply(tx, &Applied { local_index, record })
+}
+
+/// Inserts a record row only (records pulled or received that are not applied, such as refused
+/// ones, and replays that apply separately); returns its local index.
+pub(crate) fn insert_record(tx: &Transaction<'_>, record: &Record) -> Result<i64> {
     let b = &record.body;
     // Statements on the write path are cached: parsing SQL anew for every record cost more
     // CPU than the rest of the append.
@@ -287,8 +300,7 @@ pub(crate) fn insert_and_apply(tx: &Transaction<'_>, record: &Record, event: &Ev
         &record.hash[..],
         &record.signature[..],
     ])?;
-    let local_index = tx.last_insert_rowid();
-    event.apply(tx, &Applied { local_index, record })
+    Ok(tx.last_insert_rowid())
 }
 
 /// The anchor is written after each commit, so it never legitimately leads the database. If a
@@ -320,7 +332,8 @@ fn refuse_if_behind_anchor(dir: &Path, identity: &DeviceIdentity, head: ChainHea
     .with("anchor_seq", anchor.seq.to_string()))
 }
 
-fn load_head(conn: &Connection, device_id: &str) -> Result<ChainHead> {
+/// The last record of `device_id`'s chain held in this database.
+pub(crate) fn load_head(conn: &Connection, device_id: &str) -> Result<ChainHead> {
     let row: Option<(i64, Vec<u8>)> = conn
         .query_row(
             "SELECT seq, hash FROM records WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",

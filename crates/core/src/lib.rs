@@ -24,6 +24,7 @@ pub mod permissions;
 pub mod record;
 pub mod settings;
 pub mod store;
+pub mod sync;
 pub mod text;
 pub mod workstation;
 

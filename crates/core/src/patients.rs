@@ -150,12 +150,43 @@ pub struct PatientUpdated {
 }
 
 impl Project for PatientUpdated {
+    /// Each changed field is applied only if it still holds the value the editor saw (`from`).
+    /// Otherwise another desk changed it first (earlier in the branch server's log): the later
+    /// edit is kept as a conflict on the file for staff to review, never applied over it.
     fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        let mut changed = false;
         for change in &self.changes {
             let column = FIELDS
                 .iter()
                 .find(|f| **f == change.field)
                 .ok_or_else(|| CoreError::internal(format!("unknown patient field {}", change.field)))?;
+            let current: Option<String> = tx
+                .prepare_cached(&format!("SELECT coalesce({column}, '') FROM patients WHERE id = ?1"))?
+                .query_row([&self.patient_id], |r| r.get(0))
+                .optional()?;
+            let Some(current) = current else {
+                // Its registration was refused by the branch server: nothing to edit.
+                return Ok(());
+            };
+            if current != change.from {
+                let b = &at.record.body;
+                tx.prepare_cached(
+                    "INSERT INTO patient_conflicts (record_id, field, patient_id, expected, proposed,
+                        kept, device_id, by_user_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?
+                .execute(params![
+                    b.id,
+                    change.field,
+                    self.patient_id,
+                    change.from,
+                    change.to,
+                    current,
+                    b.device_id,
+                    b.actor_user_id,
+                    at.time()
+                ])?;
+                continue;
+            }
             let value: Option<&str> = match (*column, change.to.as_str()) {
                 ("national_id", "") => None,
                 (_, v) => Some(v),
@@ -164,8 +195,12 @@ impl Project for PatientUpdated {
                 &format!("UPDATE patients SET {column} = ?2, updated_at = ?3 WHERE id = ?1"),
                 params![self.patient_id, value, at.time()],
             )?;
+            changed = true;
         }
-        index_for_search(tx, &self.patient_id, true)
+        if changed {
+            index_for_search(tx, &self.patient_id, true)?;
+        }
+        Ok(())
     }
 }
 

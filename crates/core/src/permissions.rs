@@ -72,10 +72,12 @@ pub enum Action {
     AuditView,
     AuditVerify,
     SettingsEdit,
+    /// Bind a cashier account to the cashier terminals it may work at.
+    CashierBind,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::UserList,
         Action::UserCreate,
         Action::UserResetPassword,
@@ -88,6 +90,7 @@ impl Action {
         Action::AuditView,
         Action::AuditVerify,
         Action::SettingsEdit,
+        Action::CashierBind,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -104,6 +107,7 @@ impl Action {
             Action::AuditView => "audit_view",
             Action::AuditVerify => "audit_verify",
             Action::SettingsEdit => "settings_edit",
+            Action::CashierBind => "cashier_bind",
         }
     }
 }
@@ -134,6 +138,7 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::AuditView, &[Admin, Manager]),
     (Action::AuditVerify, &[Admin, Manager]),
     (Action::SettingsEdit, &[Admin]),
+    (Action::CashierBind, &[Admin]),
 ];
 
 pub fn allows(role: Role, action: Action) -> bool {

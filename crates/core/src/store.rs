@@ -54,6 +54,15 @@ pub fn open_bound(data_dir: &Path, device_id: &str) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Opens (creating if needed) a durable, migrated database at `path` that belongs to no device:
+/// the branch server's copy of every device's records.
+pub fn open_unbound(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open(path)?;
+    configure(&conn)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
 /// Opens an existing database read-only, without binding (verification from the CLI).
 pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
     let path = data_dir.join(DB_FILE);

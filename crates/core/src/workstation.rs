@@ -14,6 +14,7 @@ use crate::ledger::{Actor, Ledger};
 use crate::patients::{self, Patient, PatientFile, PatientInput, PatientSummary};
 use crate::permissions::{self, Action, Role};
 use crate::settings::{self, Settings};
+use crate::sync::{self, DeviceEnrolled, Enrolment};
 use crate::{CoreError, ErrorCode, Result, store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub const APP_VERSION: &str = env!("CARGO_PKG_VERSION");
+const ENROLMENT_KEY: &str = "sync.enrolment";
+
+fn sync_meta_key(key: &str) -> Result<String> {
+    if key.is_empty() || key == "enrolment" || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(CoreError::internal(format!("not a sync meta key: {key}")));
+    }
+    Ok(format!("sync.{key}"))
+}
+
 /// Wrong passwords typed at the lock screen before the session is ended.
 const MAX_UNLOCK_ATTEMPTS: u32 = 5;
 
@@ -296,6 +306,26 @@ impl Workstation {
             ));
         }
         match accounts::check_login(self.ledger.conn(), username, password, self.now())? {
+            LoginOutcome::Success(user) if !self.may_work_here(&user)? => {
+                let refusal = accounts::LoginFailed {
+                    username: user.username.clone(),
+                    user_id: Some(user.id.clone()),
+                    reason: "terminal_not_bound".into(),
+                    failed_attempts: 0,
+                    locked_until: None,
+                };
+                let actor = Actor {
+                    user_id: Some(user.id),
+                    role: None,
+                    session_id: None,
+                };
+                self.ledger.append(&actor, refusal.into())?;
+                Err(CoreError::new(
+                    ErrorCode::Forbidden,
+                    "this cashier account works only at the cashier terminals it is bound to",
+                )
+                .with("reason", "terminal_not_bound"))
+            }
             LoginOutcome::Success(user) => self.start_session(&user),
             LoginOutcome::Failure(record, err) => {
                 let actor = Actor {
@@ -307,6 +337,16 @@ impl Workstation {
                 Err(err)
             }
         }
+    }
+
+    /// Once this workstation is enrolled in a branch, a cashier works only at the cashier
+    /// terminals their account is bound to (the branch server refuses their records elsewhere).
+    fn may_work_here(&self, user: &UserSummary) -> Result<bool> {
+        if user.role != Role::Cashier || self.enrolment()?.is_none() {
+            return Ok(true);
+        }
+        let terminals = accounts::cashier_terminals(self.ledger.conn(), &user.id)?;
+        Ok(terminals.iter().any(|d| d == self.device_id()))
     }
 
     pub fn logout(&mut self, session_id: &str) -> Result<()> {
@@ -391,6 +431,16 @@ impl Workstation {
     pub fn reset_password(&mut self, session_id: &str, user_id: &str, password: &str) -> Result<()> {
         let actor = self.authorize(session_id, Action::UserResetPassword)?;
         accounts::reset_password(&mut self.ledger, &actor, user_id, password)
+    }
+
+    pub fn set_cashier_terminals(
+        &mut self,
+        session_id: &str,
+        user_id: &str,
+        device_ids: &[String],
+    ) -> Result<Vec<String>> {
+        let actor = self.authorize(session_id, Action::CashierBind)?;
+        accounts::set_cashier_terminals(&mut self.ledger, &actor, user_id, device_ids)
     }
 
     pub fn set_user_active(&mut self, session_id: &str, user_id: &str, active: bool) -> Result<UserSummary> {
@@ -478,6 +528,74 @@ impl Workstation {
         };
         self.ledger.append(&actor, event.into())?;
         Ok(report)
+    }
+
+    // ---- sync with the branch server (device-level: run by the background sync, no session) ----
+
+    /// The branch server this workstation is enrolled with, if any.
+    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
+        store::meta_get(self.ledger.conn(), ENROLMENT_KEY)?
+            .map(|json| serde_json::from_str(&json).map_err(CoreError::from))
+            .transpose()
+    }
+
+    /// Keeps the enrolment (after the server accepted this device) and records it in the chain.
+    pub fn save_enrolment(&mut self, enrolment: &Enrolment) -> Result<()> {
+        if self.enrolment()?.is_some() {
+            return Err(CoreError::new(ErrorCode::AlreadySetUp, "this workstation is already enrolled"));
+        }
+        store::meta_set(self.ledger.conn(), ENROLMENT_KEY, &serde_json::to_string(enrolment)?)?;
+        let event = DeviceEnrolled {
+            server_url: enrolment.server_url.clone(),
+            server_certificate: enrolment.certificate_fingerprint.clone(),
+            server_key: enrolment.server_key.clone(),
+            device_kind: enrolment.device_kind,
+            label: enrolment.label.clone(),
+        };
+        self.ledger.append(&Actor::system(), event.into())?;
+        Ok(())
+    }
+
+    /// Sync state kept with the records (pinned checkpoint and the like), keys `sync.*`.
+    pub fn sync_meta(&self, key: &str) -> Result<Option<String>> {
+        store::meta_get(self.ledger.conn(), &sync_meta_key(key)?)
+    }
+
+    pub fn set_sync_meta(&self, key: &str, value: &str) -> Result<()> {
+        store::meta_set(self.ledger.conn(), &sync_meta_key(key)?, value)
+    }
+
+    pub fn sync_outbox(&self, after_seq: u64, limit: u32) -> Result<Vec<crate::record::Record>> {
+        sync::outbox(self.ledger.conn(), self.device_id(), after_seq, limit)
+    }
+
+    pub fn sync_pending(&self) -> Result<i64> {
+        sync::pending_count(self.ledger.conn(), self.device_id())
+    }
+
+    pub fn sync_cursor(&self) -> Result<u64> {
+        sync::cursor(self.ledger.conn())
+    }
+
+    pub fn sync_record_receipt(&mut self, entries: &[(u64, sync::LogPosition)]) -> Result<()> {
+        let device_id = self.device_id().to_owned();
+        sync::record_receipt(self.ledger.conn_mut(), &device_id, entries)
+    }
+
+    pub fn sync_apply_pulled(&mut self, entries: &[sync::LoggedRecord]) -> Result<sync::PullOutcome> {
+        let device_id = self.device_id().to_owned();
+        sync::apply_pulled(self.ledger.conn_mut(), &device_id, entries)
+    }
+
+    /// The log leaves this workstation holds before `before`, in log order (to check the
+    /// server's checkpoints).
+    pub fn sync_log_leaves(&self, before: u64) -> Result<Vec<[u8; 32]>> {
+        sync::log_leaves(self.ledger.conn(), Some(before))
+    }
+
+    /// Log index and leaf of this device's record `seq`, once the server logged it.
+    pub fn sync_own_leaf(&self, seq: u64) -> Result<Option<(u64, [u8; 32])>> {
+        sync::own_leaf(self.ledger.conn(), self.device_id(), seq)
     }
 }
 

@@ -1,0 +1,766 @@
+//! Records travelling between workstations through the branch server: the rules both sides
+//! run, with no network code (that is `dentpro-sync`).
+//!
+//! - The server calls [`admit`] for each pushed record: it re-checks the signature, the chain
+//!   link and the actor's role and device binding under the same [`crate::permissions`] matrix
+//!   and projections the workstations use, then logs the record as accepted or refused.
+//! - A workstation calls [`record_receipt`] with the server's answer to a push, and
+//!   [`apply_pulled`] with the log entries it pulled.
+//!
+//! Order: projections are the records applied in the server's log order (accepted ones only),
+//! then this device's pending records in local order ([`CANONICAL_ORDER`]). When pulled records
+//! land before already-applied records that touch the same subject (a patient edited at two
+//! desks), the projections are replayed in that order ([`reproject`]), so every machine
+//! converges to the same state whatever order it heard things in.
+
+use crate::audit::PROJECTION_TABLES;
+use crate::events::{Applied, Event};
+use crate::ledger::{insert_record, load_head, read_record};
+use crate::permissions::{self, Role};
+use crate::record::{GENESIS_PREV_HASH, Record, RecordFault, device_id_for};
+use crate::{CoreError, ErrorCode, Result, accounts, store};
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
+
+/// Records in the order projections follow: accepted records by log index, then pending ones
+/// (this device's, not yet accepted) by local index. Refused records are left out.
+pub const CANONICAL_ORDER: &str = "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
+     WHERE l.verdict IS NULL OR l.verdict = 'accepted'
+     ORDER BY l.log_index IS NULL, l.log_index, r.local_index";
+
+const LEAF_TAG: &[u8] = b"dentpro/log-entry/v1\0";
+/// Meta key: the next log index this workstation expects to pull.
+const CURSOR_KEY: &str = "sync.next_log_index";
+
+/// What the server decided about a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Accepted,
+    Refused,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Accepted => "accepted",
+            Verdict::Refused => "refused",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        match s {
+            "accepted" => Ok(Verdict::Accepted),
+            "refused" => Ok(Verdict::Refused),
+            other => Err(CoreError::internal(format!("unknown verdict {other}"))),
+        }
+    }
+}
+
+/// A record's place in the server's log and the server's verdict on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPosition {
+    pub log_index: u64,
+    pub verdict: Verdict,
+    /// Why it was refused (a stable key, with particulars after a colon).
+    pub reason: Option<String>,
+    pub clock_skew_seconds: Option<i64>,
+}
+
+/// A record as the server's log holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggedRecord {
+    pub position: LogPosition,
+    pub record: Record,
+}
+
+/// The Merkle log's leaf for an entry: the record's hash and the verdict, so that a server
+/// cannot later flip a verdict without rewriting its log.
+pub fn entry_leaf(record_hash: &[u8; 32], position: &LogPosition) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(LEAF_TAG);
+    h.update(record_hash);
+    h.update(position.verdict.as_str().as_bytes());
+    h.update([0]);
+    if let Some(reason) = &position.reason {
+        h.update(reason.as_bytes());
+    }
+    h.finalize().into()
+}
+
+/// What a workstation is, as enrolled at the branch server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Reception,
+    Doctor,
+    CashierTerminal,
+    ManagerDesktop,
+}
+
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 4] = [
+        DeviceKind::Reception,
+        DeviceKind::Doctor,
+        DeviceKind::CashierTerminal,
+        DeviceKind::ManagerDesktop,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Reception => "reception",
+            DeviceKind::Doctor => "doctor",
+            DeviceKind::CashierTerminal => "cashier_terminal",
+            DeviceKind::ManagerDesktop => "manager_desktop",
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceKind {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        DeviceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| CoreError::invalid("device_kind", "unknown_device_kind").with("value", s))
+    }
+}
+
+/// The branch server a workstation is enrolled with: where it is, the TLS certificate and the
+/// checkpoint-signing key pinned at enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Enrolment {
+    pub server_url: String,
+    /// SHA-256 of the server's certificate (hex): the only certificate this workstation accepts.
+    pub certificate_fingerprint: String,
+    /// The server's Ed25519 key (hex) that signs checkpoints and access tokens.
+    pub server_key: String,
+    pub branch_name: String,
+    pub device_kind: DeviceKind,
+    pub label: String,
+    pub enrolled_at: String,
+}
+
+/// This workstation joined a branch server (written once, by the device itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceEnrolled {
+    pub server_url: String,
+    pub server_certificate: String,
+    pub server_key: String,
+    pub device_kind: DeviceKind,
+    pub label: String,
+}
+
+impl crate::events::Project for DeviceEnrolled {
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+fn sync_error(reason: &str, message: impl Into<String>) -> CoreError {
+    CoreError::new(ErrorCode::SyncRejected, message).with("reason", reason)
+}
+
+// ---- the server side ----
+
+/// The enrolled device a push comes from (authenticated by the server before this is called).
+pub struct Sender<'a> {
+    pub device_id: &'a str,
+    pub public_key: &'a VerifyingKey,
+    /// Its clock's distance from the server's when it pushed, if beyond the branch's bound.
+    pub clock_skew_seconds: Option<i64>,
+}
+
+/// What became of one pushed record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Admission {
+    /// Logged now, accepted or refused.
+    Logged(LogPosition),
+    /// The same record was logged before (a retried push): nothing changed.
+    AlreadyLogged(LogPosition),
+}
+
+impl Admission {
+    pub fn position(&self) -> &LogPosition {
+        match self {
+            Admission::Logged(p) | Admission::AlreadyLogged(p) => p,
+        }
+    }
+}
+
+/// Server: checks one pushed record and appends it to the log (`record_log`), applying it to the
+/// server's projections when accepted.
+///
+/// Errors (nothing written, the rest of the batch must stop): `wrong_device` (a device pushes
+/// only its own records), `fork` (another record already holds this seq), `bad_signature`,
+/// `seq_gap` / `broken_link` (the chain does not continue from what the server holds).
+/// A record that is authentic and in its place but breaks a rule (role, binding, a rule of its
+/// business area) is logged as refused, so the device's chain stays whole and the refusal is
+/// on the record.
+pub fn admit(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record) -> Result<Admission> {
+    let b = &record.body;
+    if b.device_id != sender.device_id {
+        return Err(sync_error(
+            "wrong_device",
+            format!("device {} may not push records of device {}", sender.device_id, b.device_id),
+        ));
+    }
+    let existing: Option<(Vec<u8>, i64)> = tx
+        .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
+        .query_row(params![b.device_id, b.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((hash, local_index)) = existing {
+        if hash != record.hash {
+            return Err(sync_error(
+                "fork",
+                format!(
+                    "device {} already has a different record at seq {}: a fork",
+                    b.device_id, b.seq
+                ),
+            )
+            .with("seq", b.seq.to_string())
+            .with("logged_hash", hex::encode(hash)));
+        }
+        let position = position_of(tx, local_index)?
+            .ok_or_else(|| CoreError::internal("a stored record has no log position"))?;
+        return Ok(Admission::AlreadyLogged(position));
+    }
+    match record.check(sender.public_key) {
+        Ok(()) => {}
+        Err(RecordFault::HashMismatch) => return Err(sync_error("bad_hash", "the record's hash does not match it")),
+        Err(RecordFault::BadSignature) => {
+            return Err(sync_error(
+                "bad_signature",
+                format!("record seq {} is not signed by device {}", b.seq, b.device_id),
+            ));
+        }
+    }
+    let head = load_head(tx, &b.device_id)?;
+    if b.seq != head.seq + 1 {
+        return Err(sync_error(
+            "seq_gap",
+            format!("expected seq {} of device {}, got {}", head.seq + 1, b.device_id, b.seq),
+        )
+        .with("expected_seq", (head.seq + 1).to_string()));
+    }
+    if b.prev_hash != head.hash {
+        return Err(sync_error(
+            "broken_link",
+            format!("record seq {} does not link to the previous record", b.seq),
+        ));
+    }
+    let event = Event::decode(&b.kind, b.kind_version, &b.payload);
+    let refusal = match &event {
+        Err(e) => Some(format!("unreadable: {}", e.message)),
+        Ok(event) => check_rules(tx, sender, record, event)?,
+    };
+    let local_index = insert_record(tx, record)?;
+    let refusal = match (refusal, event) {
+        (None, Ok(event)) => apply_or_refusal(tx, &event, record, local_index)?,
+        (refusal, _) => refusal,
+    };
+    let position = LogPosition {
+        log_index: next_log_index(tx)?,
+        verdict: if refusal.is_some() {
+            Verdict::Refused
+        } else {
+            Verdict::Accepted
+        },
+        reason: refusal,
+        clock_skew_seconds: sender.clock_skew_seconds,
+    };
+    insert_position(tx, local_index, &position)?;
+    Ok(Admission::Logged(position))
+}
+
+/// Applies `event` under a savepoint; a rule of the business area refusing it (a username taken
+/// meanwhile, say) undoes the partial apply and becomes the refusal.
+fn apply_or_refusal(tx: &Transaction<'_>, event: &Event, record: &Record, local_index: i64) -> Result<Option<String>> {
+    tx.execute_batch("SAVEPOINT apply_record")?;
+    match event.apply(tx, &Applied { local_index, record }) {
+        Ok(()) => {
+            tx.execute_batch("RELEASE apply_record")?;
+            Ok(None)
+        }
+        Err(e) => {
+            tx.execute_batch("ROLLBACK TO apply_record; RELEASE apply_record")?;
+            Ok(Some(format!("does_not_apply: {}", e.message)))
+        }
+    }
+}
+
+/// The server's copy of the rules: `None` if the record may be accepted, else why not.
+fn check_rules(conn: &Connection, sender: &Sender<'_>, record: &Record, event: &Event) -> Result<Option<String>> {
+    let b = &record.body;
+    let genesis = matches!(event, Event::DeviceInitialized(_));
+    if (b.seq == 1) != genesis {
+        return Ok(Some("genesis: a device's first record, and only it, starts its chain".into()));
+    }
+    if let Event::DeviceInitialized(init) = event
+        && init.public_key != hex::encode(sender.public_key.as_bytes())
+    {
+        return Ok(Some("genesis: the public key is not the enrolled one".into()));
+    }
+    // The branch's first setup: the branch and its first admin, written by that admin.
+    let setup = match event {
+        Event::BranchCreated(_) => true,
+        Event::UserCreated(u) => b.actor_user_id.as_deref() == Some(u.user_id.as_str()),
+        _ => false,
+    };
+    if setup {
+        let has_branch = accounts::branch(conn)?.is_some();
+        let founding = matches!(event, Event::BranchCreated(_)) && !has_branch
+            || matches!(event, Event::UserCreated(u) if u.role == Role::Admin && has_branch && no_users(conn)?);
+        return Ok((!founding).then(|| "setup: this branch is already set up".into()));
+    }
+    let actor_role: Option<Role> = b.actor_role.as_deref().and_then(|r| r.parse().ok());
+    if let Some(action) = event.required_action() {
+        let Some(user_id) = b.actor_user_id.as_deref() else {
+            return Ok(Some(format!("unknown_user: {} needs a signed-in user", action.as_str())));
+        };
+        let user = match accounts::user_by_id(conn, user_id) {
+            Ok(u) => u,
+            Err(e) if e.code == ErrorCode::NotFound => return Ok(Some(format!("unknown_user: {user_id}"))),
+            Err(e) => return Err(e),
+        };
+        if !user.active {
+            return Ok(Some(format!("user_inactive: {}", user.username)));
+        }
+        if actor_role != Some(user.role) {
+            return Ok(Some(format!("role_mismatch: {} is a {}", user.username, user.role)));
+        }
+        if !permissions::allows(user.role, action) {
+            return Ok(Some(format!("forbidden: a {} may not {}", user.role, action.as_str())));
+        }
+        if let Some(target) = administered_role(conn, event)?
+            && !permissions::may_administer(user.role, target)
+        {
+            return Ok(Some(format!("forbidden: a {} may not administer a {target}", user.role)));
+        }
+    }
+    if actor_role == Some(Role::Cashier)
+        && let Some(user_id) = b.actor_user_id.as_deref()
+        && !accounts::cashier_terminals(conn, user_id)?.iter().any(|d| d == &b.device_id)
+    {
+        return Ok(Some(format!(
+            "cashier_terminal_not_bound: device {} is not a terminal of this cashier",
+            b.device_id
+        )));
+    }
+    Ok(None)
+}
+
+fn no_users(conn: &Connection) -> Result<bool> {
+    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0)
+}
+
+/// The role of the account a user-administration record acts on.
+fn administered_role(conn: &Connection, event: &Event) -> Result<Option<Role>> {
+    let user_id = match event {
+        Event::UserCreated(u) => return Ok(Some(u.role)),
+        Event::PasswordReset(e) => &e.user_id,
+        Event::UserDeactivated(e) => &e.user_id,
+        Event::UserReactivated(e) => &e.user_id,
+        _ => return Ok(None),
+    };
+    match accounts::user_by_id(conn, user_id) {
+        Ok(u) => Ok(Some(u.role)),
+        Err(e) if e.code == ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn next_log_index(conn: &Connection) -> Result<u64> {
+    let max: Option<i64> = conn.query_row("SELECT max(log_index) FROM record_log", [], |r| r.get(0))?;
+    Ok(max.map_or(0, |m| m as u64 + 1))
+}
+
+fn insert_position(tx: &Transaction<'_>, local_index: i64, p: &LogPosition) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO record_log (log_index, local_index, verdict, reason, clock_skew_seconds)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        p.log_index as i64,
+        local_index,
+        p.verdict.as_str(),
+        p.reason,
+        p.clock_skew_seconds
+    ])?;
+    Ok(())
+}
+
+fn position_of(conn: &Connection, local_index: i64) -> Result<Option<LogPosition>> {
+    let row: Option<(i64, String, Option<String>, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT log_index, verdict, reason, clock_skew_seconds FROM record_log WHERE local_index = ?1",
+        )?
+        .query_row([local_index], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    row.map(|(log_index, verdict, reason, clock_skew_seconds)| {
+        Ok(LogPosition {
+            log_index: log_index as u64,
+            verdict: Verdict::parse(&verdict)?,
+            reason,
+            clock_skew_seconds,
+        })
+    })
+    .transpose()
+}
+
+/// Server: log entries from `from` on, at most `limit` (what a pull returns).
+pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<LoggedRecord>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.*, l.log_index, l.verdict, l.reason, l.clock_skew_seconds
+         FROM record_log l JOIN records r ON r.local_index = l.local_index
+         WHERE l.log_index >= ?1 ORDER BY l.log_index LIMIT ?2",
+    )?;
+    let mut rows = stmt.query(params![from as i64, limit])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(LoggedRecord {
+            record: read_record(row)?,
+            position: LogPosition {
+                log_index: row.get::<_, i64>("log_index")? as u64,
+                verdict: Verdict::parse(&row.get::<_, String>("verdict")?)?,
+                reason: row.get("reason")?,
+                clock_skew_seconds: row.get("clock_skew_seconds")?,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// The log's leaves in order, those before `before` (all when `None`): the server rebuilds its
+/// Merkle tree from them at start, a workstation its copy of the tree over what it pulled.
+pub fn log_leaves(conn: &Connection, before: Option<u64>) -> Result<Vec<[u8; 32]>> {
+    let mut stmt = conn.prepare(
+        "SELECT r.hash, l.log_index, l.verdict, l.reason, l.clock_skew_seconds
+         FROM record_log l JOIN records r ON r.local_index = l.local_index
+         WHERE l.log_index < ?1 ORDER BY l.log_index",
+    )?;
+    let mut rows = stmt.query([before.map_or(i64::MAX, |b| b as i64)])?;
+    let mut leaves = Vec::new();
+    while let Some(row) = rows.next()? {
+        let hash: Vec<u8> = row.get(0)?;
+        let hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| CoreError::internal("stored record hash is not 32 bytes"))?;
+        let position = LogPosition {
+            log_index: row.get::<_, i64>(1)? as u64,
+            verdict: Verdict::parse(&row.get::<_, String>(2)?)?,
+            reason: row.get(3)?,
+            clock_skew_seconds: row.get(4)?,
+        };
+        if position.log_index != leaves.len() as u64 {
+            return Err(CoreError::new(
+                ErrorCode::Storage,
+                format!("the log has a hole before index {}", position.log_index),
+            ));
+        }
+        leaves.push(entry_leaf(&hash, &position));
+    }
+    Ok(leaves)
+}
+
+/// Where this device's record `seq` is in the log, and its leaf (to check an inclusion proof).
+pub fn own_leaf(conn: &Connection, device_id: &str, seq: u64) -> Result<Option<(u64, [u8; 32])>> {
+    let row: Option<(Vec<u8>, i64)> = conn
+        .query_row(
+            "SELECT r.hash, r.local_index FROM records r WHERE r.device_id = ?1 AND r.seq = ?2",
+            params![device_id, seq as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((hash, local_index)) = row else {
+        return Ok(None);
+    };
+    let Some(position) = position_of(conn, local_index)? else {
+        return Ok(None);
+    };
+    let hash: [u8; 32] = hash
+        .try_into()
+        .map_err(|_| CoreError::internal("stored record hash is not 32 bytes"))?;
+    Ok(Some((position.log_index, entry_leaf(&hash, &position))))
+}
+
+/// The last seq of `device_id` the log holds (what the device pushes after).
+pub fn logged_seq(conn: &Connection, device_id: &str) -> Result<u64> {
+    Ok(load_head(conn, device_id)?.seq)
+}
+
+// ---- the workstation side ----
+
+/// This device's records after `after_seq`, in order, at most `limit` (what a push sends).
+pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) -> Result<Vec<Record>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT * FROM records WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![device_id, after_seq as i64, limit], read_record)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// This device's records the server has not yet accepted or refused.
+pub fn pending_count(conn: &Connection, device_id: &str) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM records r WHERE r.device_id = ?1
+             AND NOT EXISTS (SELECT 1 FROM record_log l WHERE l.local_index = r.local_index)",
+        )?
+        .query_row([device_id], |r| r.get(0))?)
+}
+
+/// This device's records the server refused, newest first.
+pub fn refused_own(conn: &Connection, device_id: &str) -> Result<Vec<(u64, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT r.seq, r.kind, l.reason FROM records r JOIN record_log l ON l.local_index = r.local_index
+         WHERE r.device_id = ?1 AND l.verdict = 'refused' ORDER BY r.seq DESC",
+    )?;
+    let rows = stmt.query_map([device_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The next log index this workstation will pull.
+pub fn cursor(conn: &Connection) -> Result<u64> {
+    Ok(store::meta_get(conn, CURSOR_KEY)?
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0))
+}
+
+/// Records where the server put this device's pushed records (a push receipt). Own records it
+/// refused were applied here when written: they are taken out of the projections.
+pub fn record_receipt(conn: &mut Connection, device_id: &str, entries: &[(u64, LogPosition)]) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut refused = false;
+    for (seq, position) in entries {
+        let local_index: i64 = tx
+            .prepare_cached("SELECT local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
+            .query_row(params![device_id, *seq as i64], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| sync_error("unknown_record", format!("the receipt names seq {seq}, which this device never wrote")))?;
+        match position_of(&tx, local_index)? {
+            Some(known) if &known == position => continue,
+            Some(known) => {
+                return Err(sync_error(
+                    "log_changed",
+                    format!(
+                        "the server placed seq {seq} at log index {} before and now says {}",
+                        known.log_index, position.log_index
+                    ),
+                ));
+            }
+            None => {}
+        }
+        insert_position(&tx, local_index, position)?;
+        refused |= position.verdict == Verdict::Refused;
+    }
+    if refused {
+        reproject(&tx)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// What one pulled batch did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PullOutcome {
+    /// Other devices' records stored.
+    pub received: u64,
+    /// Of those, accepted ones now applied.
+    pub applied: u64,
+    /// The projections were replayed in log order (pulled records landed before applied ones
+    /// touching the same subject).
+    pub reprojected: bool,
+    pub next_log_index: u64,
+}
+
+/// Stores and applies pulled log entries, which must continue exactly from the cursor; all of
+/// them or none (the cursor only moves past what was applied). Every record is checked: its
+/// device's signature, its chain link, and that this device's own records are the ones it wrote.
+pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[LoggedRecord]) -> Result<PullOutcome> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut next = cursor(&tx)?;
+    let mut keys: HashMap<String, VerifyingKey> = HashMap::new();
+    let mut outcome = PullOutcome::default();
+    let mut to_apply = Vec::new();
+    for entry in entries {
+        let (p, record) = (&entry.position, &entry.record);
+        if p.log_index != next {
+            return Err(sync_error(
+                "log_gap",
+                format!("expected log index {next}, the server sent {}", p.log_index),
+            ));
+        }
+        next += 1;
+        let b = &record.body;
+        if b.device_id == own_device_id {
+            let mine: Option<(Vec<u8>, i64)> = tx
+                .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
+                .query_row(params![b.device_id, b.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?;
+            let Some((hash, local_index)) = mine.filter(|(h, _)| h[..] == record.hash[..]) else {
+                return Err(sync_error(
+                    "not_my_record",
+                    format!("the server's log holds a record at seq {} of this device that it never wrote", b.seq),
+                ));
+            };
+            debug_assert_eq!(hash.len(), 32);
+            match position_of(&tx, local_index)? {
+                Some(known) if &known == p => {}
+                Some(_) => return Err(sync_error("log_changed", format!("seq {} moved in the server's log", b.seq))),
+                None => {
+                    insert_position(&tx, local_index, p)?;
+                    if p.verdict == Verdict::Refused {
+                        outcome.reprojected = true;
+                    }
+                }
+            }
+            continue;
+        }
+        check_foreign(&tx, &mut keys, record)?;
+        let local_index = insert_record(&tx, record)?;
+        insert_position(&tx, local_index, p)?;
+        outcome.received += 1;
+        if p.verdict == Verdict::Accepted {
+            let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
+            to_apply.push((p.log_index, local_index, record, event));
+        }
+    }
+    if !outcome.reprojected && !to_apply.is_empty() {
+        outcome.reprojected = lands_before_applied(&tx, own_device_id, &to_apply)?;
+    }
+    if !outcome.reprojected {
+        for (_, local_index, record, event) in &to_apply {
+            if apply_or_refusal(&tx, event, record, *local_index)?.is_some() {
+                // Applies on the server but not here: this device's pending records are in
+                // the way. Replaying in log order settles it.
+                outcome.reprojected = true;
+                break;
+            }
+            outcome.applied += 1;
+        }
+    }
+    if outcome.reprojected {
+        reproject(&tx)?;
+        outcome.applied = to_apply.len() as u64;
+    }
+    store::meta_set(&tx, CURSOR_KEY, &next.to_string())?;
+    tx.commit()?;
+    outcome.next_log_index = next;
+    Ok(outcome)
+}
+
+/// Another device's record: signed by that device (key from its genesis record, which must
+/// hash to its id) and continuing its chain as held here.
+fn check_foreign(tx: &Transaction<'_>, keys: &mut HashMap<String, VerifyingKey>, record: &Record) -> Result<()> {
+    let b = &record.body;
+    let head = load_head(tx, &b.device_id)?;
+    if b.seq != head.seq + 1 || b.prev_hash != head.hash {
+        return Err(sync_error(
+            "broken_chain",
+            format!("record seq {} of device {} does not continue its chain", b.seq, b.device_id),
+        ));
+    }
+    let key = match keys.get(&b.device_id) {
+        Some(k) => *k,
+        None => {
+            let genesis = if b.seq == 1 {
+                record.clone()
+            } else {
+                tx.query_row(
+                    "SELECT * FROM records WHERE device_id = ?1 AND seq = 1",
+                    [&b.device_id],
+                    read_record,
+                )?
+            };
+            let key = genesis_key(&genesis)?;
+            keys.insert(b.device_id.clone(), key);
+            key
+        }
+    };
+    record.check(&key).map_err(|fault| {
+        sync_error(
+            "bad_signature",
+            format!("record seq {} of device {} fails its check: {fault:?}", b.seq, b.device_id),
+        )
+    })?;
+    debug_assert!(b.seq > 1 || b.prev_hash == GENESIS_PREV_HASH);
+    Ok(())
+}
+
+fn genesis_key(genesis: &Record) -> Result<VerifyingKey> {
+    let b = &genesis.body;
+    let bad = || sync_error("bad_genesis", format!("device {} has no valid first record", b.device_id));
+    let Ok(Event::DeviceInitialized(init)) = Event::decode(&b.kind, b.kind_version, &b.payload) else {
+        return Err(bad());
+    };
+    let bytes: [u8; 32] = hex::decode(&init.public_key)
+        .ok()
+        .and_then(|k| k.try_into().ok())
+        .ok_or_else(bad)?;
+    let key = VerifyingKey::from_bytes(&bytes).map_err(|_| bad())?;
+    if device_id_for(&key) != b.device_id {
+        return Err(bad());
+    }
+    Ok(key)
+}
+
+/// Whether any pulled record shares a subject with one of this device's applied records that
+/// comes after it in log order (logged later, or still pending).
+fn lands_before_applied(
+    tx: &Transaction<'_>,
+    own_device_id: &str,
+    pulled: &[(u64, i64, &Record, Event)],
+) -> Result<bool> {
+    let first = pulled.iter().map(|p| p.0).min().unwrap_or(u64::MAX);
+    let subjects: HashSet<String> = pulled.iter().flat_map(|p| p.3.subjects()).collect();
+    if subjects.is_empty() {
+        return Ok(false);
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT r.kind, r.kind_version, r.payload FROM records r
+         LEFT JOIN record_log l ON l.local_index = r.local_index
+         WHERE r.device_id = ?1 AND (l.log_index IS NULL OR (l.log_index > ?2 AND l.verdict = 'accepted'))",
+    )?;
+    let mut rows = stmt.query(params![own_device_id, first as i64])?;
+    while let Some(row) = rows.next()? {
+        let event = Event::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
+        if event.subjects().iter().any(|s| subjects.contains(s)) {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Replays every projection from the records in [`CANONICAL_ORDER`], in place. A pending record
+/// of this device that no longer applies (its subject changed under it) is left unapplied:
+/// the server will refuse it too, and the refusal comes back with the receipt.
+pub fn reproject(tx: &Transaction<'_>) -> Result<()> {
+    for table in PROJECTION_TABLES {
+        tx.execute(&format!("DELETE FROM {table}"), [])?;
+    }
+    replay_canonical(tx, tx)
+}
+
+/// Applies `source`'s records in [`CANONICAL_ORDER`] to `target`'s projections (the same
+/// database when reprojecting, a fresh one when rebuilding for verification).
+pub(crate) fn replay_canonical(source: &Connection, target: &Transaction<'_>) -> Result<()> {
+    let mut stmt = source.prepare(CANONICAL_ORDER)?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let record = read_record(row)?;
+        let local_index: i64 = row.get("local_index")?;
+        let b = &record.body;
+        let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
+        if let Some(refusal) = apply_or_refusal(target, &event, &record, local_index)? {
+            tracing::warn!(seq = b.seq, device = %b.device_id, %refusal, "a pending record no longer applies");
+        }
+    }
+    Ok(())
+}

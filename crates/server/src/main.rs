@@ -1,0 +1,172 @@
+//! `dentpro-server`: the branch server's command line. `init` sets up a data dir, `serve` runs
+//! the HTTPS API, and the admin commands (`enrol-code`, `devices`, `revoke`, `alerts`) work on
+//! the data dir directly, beside a running server.
+
+use chrono::Duration;
+use clap::{Parser, Subcommand};
+use dentpro_core::sync::DeviceKind;
+use dentpro_server::store::{self, DataDir};
+use dentpro_server::{Server, Settings};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "dentpro-server", version, about = "DentPro branch server")]
+struct Cli {
+    /// Where the server keeps its database, keys and certificate.
+    #[arg(long, env = "DENTPRO_SERVER_DATA_DIR", global = true, default_value = "dentpro-server-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the branch server: signing key, TLS certificate, database.
+    Init {
+        #[arg(long)]
+        branch_name: String,
+        /// Extra host names or IP addresses for the certificate (localhost and 127.0.0.1 are
+        /// always in it).
+        #[arg(long = "san")]
+        subject_alt_names: Vec<String>,
+    },
+    /// Runs the HTTPS API.
+    Serve {
+        #[arg(long, env = "DENTPRO_SERVER_LISTEN", default_value = "127.0.0.1:8443")]
+        listen: SocketAddr,
+        /// A device whose clock is further off than this is warned and its records flagged.
+        #[arg(long, default_value_t = 120)]
+        max_clock_skew_seconds: i64,
+        /// Log as JSON lines (for log collectors) instead of text.
+        #[arg(long)]
+        json_logs: bool,
+    },
+    /// Issues a one-time enrolment code for a workstation of a kind.
+    EnrolCode {
+        #[arg(long)]
+        kind: DeviceKind,
+        #[arg(long, default_value = "")]
+        label: String,
+        #[arg(long, default_value_t = 72)]
+        valid_hours: i64,
+        /// The address workstations reach this server at, put into the enrolment string.
+        #[arg(long, default_value = "127.0.0.1:8443")]
+        address: String,
+    },
+    /// Lists enrolled devices with last-seen time and sync lag.
+    Devices {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes a device: its later records are refused, its earlier ones stay.
+    Revoke { device_id: String },
+    /// Forks, refused records and refused requests, oldest first.
+    Alerts,
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let json_logs = matches!(cli.command, Command::Serve { json_logs: true, .. });
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    if json_logs {
+        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+    } else {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    }
+    match run(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
+    let dir = DataDir::new(&cli.data_dir);
+    match cli.command {
+        Command::Init {
+            branch_name,
+            subject_alt_names,
+        } => {
+            let config = dir.init(&branch_name, &subject_alt_names)?;
+            println!("branch server ready in {}", dir.path.display());
+            println!("certificate fingerprint (SHA-256): {}", config.certificate_fingerprint);
+        }
+        Command::Serve {
+            listen,
+            max_clock_skew_seconds,
+            ..
+        } => {
+            let settings = Settings {
+                max_clock_skew: Duration::seconds(max_clock_skew_seconds),
+                ..Settings::default()
+            };
+            let server = Arc::new(Server::open(&dir, settings)?);
+            let (cert, key) = dir.tls_pem()?;
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let runtime = tokio::runtime::Runtime::new()?;
+            runtime.block_on(async move {
+                let tls = axum_server::tls_rustls::RustlsConfig::from_pem(cert, key).await?;
+                let handle = axum_server::Handle::new();
+                let announce = handle.clone();
+                tokio::spawn(async move {
+                    if let Some(addr) = announce.listening().await {
+                        tracing::info!(%addr, "serving");
+                        // Scripts and tests read the bound address (the port may be 0 = any).
+                        println!("listening on {addr}");
+                    }
+                });
+                axum_server::bind_rustls(listen, tls)
+                    .handle(handle)
+                    .serve(server.router().into_make_service())
+                    .await
+            })?;
+        }
+        Command::EnrolCode {
+            kind,
+            label,
+            valid_hours,
+            address,
+        } => {
+            let config = dir.config()?;
+            let conn = dir.open_db()?;
+            let code = store::issue_code(&conn, kind, &label, Duration::hours(valid_hours))?;
+            println!(
+                "{}",
+                dentpro_sync::client::EnrolmentTicket {
+                    address,
+                    code,
+                    certificate_fingerprint: config.certificate_fingerprint,
+                }
+            );
+        }
+        Command::Devices { json } => {
+            let devices = store::devices(&dir.open_db()?)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&devices)?);
+            } else {
+                println!("{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}", "DEVICE", "KIND", "LABEL", "LAST SEEN", "SEQ", "PULL LAG");
+                for d in devices {
+                    let seen = d.last_seen_at.map_or("never".into(), |t| t.to_rfc3339());
+                    let kind = if d.revoked_at.is_some() { format!("{} (revoked)", d.kind.as_str()) } else { d.kind.as_str().into() };
+                    println!("{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}", d.device_id, kind, d.label, seen, d.logged_seq, d.pull_lag);
+                }
+            }
+        }
+        Command::Revoke { device_id } => {
+            store::revoke(&dir.open_db()?, &device_id)?;
+            println!("device {device_id} revoked");
+        }
+        Command::Alerts => {
+            let conn = dir.open_db()?;
+            for e in store::security_events(&conn)? {
+                println!("{} {} {} {}: {}", e.at, e.device_id.as_deref().unwrap_or("-"), e.kind, e.reason, e.message);
+            }
+            println!("quarantined forks: {}", store::quarantined(&conn)?);
+        }
+    }
+    Ok(())
+}

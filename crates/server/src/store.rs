@@ -1,0 +1,287 @@
+//! The branch server's data dir: its SQLite database (every device's records and the core's
+//! projections, through the core's migrations, plus the server's own tables), its signing key
+//! and its TLS identity.
+
+use chrono::{DateTime, Utc};
+use dentpro_core::store::{self as core_store};
+use dentpro_core::sync::DeviceKind;
+use dentpro_core::{CoreError, ErrorCode, Result};
+use dentpro_sync::protocol::DeviceInfo;
+use ed25519_dalek::SigningKey;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+pub const DB_FILE: &str = "server.sqlite3";
+const KEY_FILE: &str = "server.key";
+const CONFIG_FILE: &str = "server.json";
+const CERT_FILE: &str = "tls-cert.pem";
+const TLS_KEY_FILE: &str = "tls-key.pem";
+
+/// `server.json`: what `init` decided.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ServerConfig {
+    pub branch_name: String,
+    pub created_at: DateTime<Utc>,
+    pub certificate_fingerprint: String,
+    pub subject_alt_names: Vec<String>,
+}
+
+pub struct DataDir {
+    pub path: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn is_initialised(&self) -> bool {
+        self.path.join(CONFIG_FILE).exists()
+    }
+
+    /// Creates the server's key, TLS identity and database (refuses an initialised dir).
+    pub fn init(&self, branch_name: &str, subject_alt_names: &[String]) -> Result<ServerConfig> {
+        if self.is_initialised() {
+            return Err(CoreError::new(
+                ErrorCode::AlreadySetUp,
+                format!("{} already holds a branch server", self.path.display()),
+            ));
+        }
+        let name = branch_name.trim();
+        if name.is_empty() {
+            return Err(CoreError::invalid("branch_name", "required"));
+        }
+        std::fs::create_dir_all(&self.path).map_err(io)?;
+        let mut seed = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
+        let key = SigningKey::from_bytes(&seed);
+        write_private(&self.path.join(KEY_FILE), hex::encode(key.to_bytes()).as_bytes())?;
+        let identity = dentpro_sync::tls::create_server_identity(subject_alt_names)
+            .map_err(|e| CoreError::internal(format!("certificate: {e}")))?;
+        std::fs::write(self.path.join(CERT_FILE), &identity.cert_pem).map_err(io)?;
+        write_private(&self.path.join(TLS_KEY_FILE), identity.key_pem.as_bytes())?;
+        let config = ServerConfig {
+            branch_name: name.to_owned(),
+            created_at: Utc::now(),
+            certificate_fingerprint: identity.fingerprint,
+            subject_alt_names: subject_alt_names.to_vec(),
+        };
+        self.open_db()?;
+        std::fs::write(
+            self.path.join(CONFIG_FILE),
+            serde_json::to_vec_pretty(&config)?,
+        )
+        .map_err(io)?;
+        Ok(config)
+    }
+
+    pub fn config(&self) -> Result<ServerConfig> {
+        let bytes = std::fs::read(self.path.join(CONFIG_FILE)).map_err(|e| {
+            CoreError::new(
+                ErrorCode::NotSetUp,
+                format!(
+                    "no branch server in {} ({e}); run `dentpro-server init` first",
+                    self.path.display()
+                ),
+            )
+        })?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    pub fn signing_key(&self) -> Result<SigningKey> {
+        let text = std::fs::read_to_string(self.path.join(KEY_FILE)).map_err(io)?;
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| CoreError::new(ErrorCode::KeyStorage, "server.key is not a 32-byte hex key"))?;
+        Ok(SigningKey::from_bytes(&bytes))
+    }
+
+    pub fn tls_pem(&self) -> Result<(Vec<u8>, Vec<u8>)> {
+        Ok((
+            std::fs::read(self.path.join(CERT_FILE)).map_err(io)?,
+            std::fs::read(self.path.join(TLS_KEY_FILE)).map_err(io)?,
+        ))
+    }
+
+    pub fn open_db(&self) -> Result<Connection> {
+        let mut conn = core_store::open_unbound(&self.path.join(DB_FILE))?;
+        embedded::migrations::runner()
+            .set_migration_table_name("server_schema_history")
+            .run(&mut conn)
+            .map_err(|e| CoreError::new(ErrorCode::Storage, format!("server migration failed: {e}")))?;
+        Ok(conn)
+    }
+}
+
+fn io(e: std::io::Error) -> CoreError {
+    CoreError::new(ErrorCode::Storage, e.to_string())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut f = options.open(path).map_err(io)?;
+    f.write_all(bytes).map_err(io)?;
+    f.sync_all().map_err(io)
+}
+
+pub fn code_hash(code: &str) -> String {
+    let normalised: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    hex::encode(Sha256::digest(normalised.as_bytes()))
+}
+
+/// A new one-time enrolment code for a device of `kind`: 16 characters of Crockford base32
+/// (80 bits), shown once; only its hash is kept.
+pub fn issue_code(conn: &Connection, kind: DeviceKind, label: &str, valid: chrono::Duration) -> Result<String> {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut rng = rand::rng();
+    let raw: String = (0..16)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect();
+    let code = raw
+        .as_bytes()
+        .chunks(4)
+        .map(|c| std::str::from_utf8(c).expect("ascii"))
+        .collect::<Vec<_>>()
+        .join("-");
+    let now = Utc::now();
+    conn.execute(
+        "INSERT INTO enrolment_codes (code_hash, kind, label, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![code_hash(&code), kind.as_str(), label, now.to_rfc3339(), (now + valid).to_rfc3339()],
+    )?;
+    Ok(code)
+}
+
+/// An enrolled device as the server keeps it.
+#[derive(Debug, Clone)]
+pub struct DeviceRow {
+    pub device_id: String,
+    pub public_key: String,
+    pub kind: DeviceKind,
+    pub label: String,
+    pub revoked_at: Option<String>,
+}
+
+pub fn device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow>> {
+    Ok(conn
+        .prepare_cached("SELECT device_id, public_key, kind, label, revoked_at FROM devices WHERE device_id = ?1")?
+        .query_row([device_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?
+        .map(|(device_id, public_key, kind, label, revoked_at)| {
+            Ok::<_, CoreError>(DeviceRow {
+                device_id,
+                public_key,
+                kind: kind.parse()?,
+                label,
+                revoked_at,
+            })
+        })
+        .transpose()?)
+}
+
+pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {
+    let log_size: i64 = conn.query_row("SELECT count(*) FROM record_log", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare(
+        "SELECT d.device_id, d.kind, d.label, d.enrolled_at, d.revoked_at, d.last_seen_at, d.pulled_to,
+                (SELECT max(seq) FROM records r WHERE r.device_id = d.device_id)
+         FROM devices d ORDER BY d.enrolled_at",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, Option<String>>(4)?,
+            r.get::<_, Option<String>>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, Option<i64>>(7)?,
+        ))
+    })?;
+    let parse = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .map(|d| d.with_timezone(&Utc))
+            .map_err(|e| CoreError::internal(format!("stored time {s}: {e}")))
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let (device_id, kind, label, enrolled_at, revoked_at, last_seen_at, pulled_to, seq) = row?;
+        out.push(DeviceInfo {
+            device_id,
+            kind: kind.parse()?,
+            label,
+            enrolled_at: parse(&enrolled_at)?,
+            revoked_at: revoked_at.as_deref().map(parse).transpose()?,
+            last_seen_at: last_seen_at.as_deref().map(parse).transpose()?,
+            logged_seq: seq.unwrap_or(0) as u64,
+            pull_lag: (log_size - pulled_to).max(0) as u64,
+        });
+    }
+    Ok(out)
+}
+
+/// Revokes a device: its later pushes and token requests are refused; its records stay.
+pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
+    let n = conn.execute(
+        "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
+        params![device_id, Utc::now().to_rfc3339()],
+    )?;
+    if n == 0 {
+        return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
+    }
+    security_event(conn, Some(device_id), "device_revoked", "revoked", "device revoked by an admin")
+}
+
+pub fn security_event(conn: &Connection, device_id: Option<&str>, kind: &str, reason: &str, message: &str) -> Result<()> {
+    conn.execute(
+        "INSERT INTO security_events (at, device_id, kind, reason, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![Utc::now().to_rfc3339(), device_id, kind, reason, message],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SecurityEvent {
+    pub at: String,
+    pub device_id: Option<String>,
+    pub kind: String,
+    pub reason: String,
+    pub message: String,
+}
+
+pub fn security_events(conn: &Connection) -> Result<Vec<SecurityEvent>> {
+    let mut stmt = conn.prepare("SELECT at, device_id, kind, reason, message FROM security_events ORDER BY id")?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SecurityEvent {
+            at: r.get(0)?,
+            device_id: r.get(1)?,
+            kind: r.get(2)?,
+            reason: r.get(3)?,
+            message: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn quarantined(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?)
+}

@@ -1,0 +1,248 @@
+//! A real branch server (the `dentpro-server` binary, HTTPS on loopback) and real workstations
+//! (the core on their own data dirs and keys), for the sync integration tests.
+#![allow(dead_code)]
+
+use dentpro_core::accounts::{Language, NewUser, SetupInput};
+use dentpro_core::device::KeyStorePreference;
+use dentpro_core::patients::{PatientInput, Sex};
+use dentpro_core::permissions::Role;
+use dentpro_core::sync::DeviceKind;
+use dentpro_core::workstation::{OpenOptions, Workstation};
+use dentpro_sync::client::{self, EnrolmentTicket, SyncClient, SyncReport};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+
+pub const PASSWORD: &str = "correct-horse-1";
+const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
+
+pub struct TestServer {
+    pub dir: PathBuf,
+    pub address: String,
+    child: Option<Child>,
+}
+
+impl TestServer {
+    /// `init` + `serve` on a free loopback port.
+    pub fn start(dir: &Path) -> Self {
+        let status = Command::new(SERVER)
+            .args(["--data-dir"])
+            .arg(dir)
+            .args(["init", "--branch-name", "Test Clinic"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("run dentpro-server init");
+        assert!(status.success(), "init failed");
+        let mut server = TestServer {
+            dir: dir.to_owned(),
+            address: "127.0.0.1:0".into(),
+            child: None,
+        };
+        server.restart();
+        server
+    }
+
+    /// (Re)starts `serve` on the same port (a free one the first time).
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let mut child = Command::new(SERVER)
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(["serve", "--listen", &self.address])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run dentpro-server serve");
+        let stdout = child.stdout.take().expect("piped");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let address = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected server output: {line:?}"));
+        self.address = address.to_owned();
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no clean shutdown.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().expect("kill server");
+            child.wait().expect("reap server");
+        }
+    }
+
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new(SERVER)
+            .arg("--data-dir")
+            .arg(&self.dir)
+            .args(args)
+            .output()
+            .expect("run dentpro-server");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf-8")
+    }
+
+    pub fn ticket(&self, kind: DeviceKind) -> EnrolmentTicket {
+        let out = self.cli(&["enrol-code", "--kind", kind.as_str(), "--address", &self.address]);
+        out.trim().parse().expect("an enrolment ticket")
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.join(dentpro_server::store::DB_FILE)).expect("open server db")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A workstation: the core on its own data dir and key, as the desktop app runs it.
+pub struct Station {
+    pub dir: PathBuf,
+    pub ws: Mutex<Workstation>,
+    client: Option<SyncClient>,
+}
+
+impl Station {
+    pub fn open(dir: &Path) -> Self {
+        let ws = Workstation::open(OpenOptions {
+            key_store: KeyStorePreference::File,
+            ..OpenOptions::new(dir)
+        })
+        .expect("open workstation");
+        Station {
+            dir: dir.to_owned(),
+            ws: Mutex::new(ws),
+            client: None,
+        }
+    }
+
+    pub fn enrol(&mut self, server: &TestServer, kind: DeviceKind) {
+        client::enrol(&self.ws, &server.ticket(kind), kind.as_str()).expect("enrol");
+    }
+
+    pub fn sync(&mut self) -> dentpro_core::Result<SyncReport> {
+        if self.client.is_none() {
+            self.client = SyncClient::for_workstation(&self.ws)?;
+        }
+        self.client.as_mut().expect("enrolled").sync_once(&self.ws, |_| {})
+    }
+
+    /// A fresh client (new token, tree rebuilt from the database), as after an app restart.
+    pub fn forget_client(&mut self) {
+        self.client = None;
+    }
+
+    pub fn client(&mut self) -> &mut SyncClient {
+        if self.client.is_none() {
+            self.client = SyncClient::for_workstation(&self.ws).expect("client");
+        }
+        self.client.as_mut().expect("enrolled")
+    }
+
+    /// Asks the server for an inclusion proof of this device's record `seq` and checks it.
+    pub fn prove_inclusion(&mut self, seq: u64) -> dentpro_core::Result<u64> {
+        if self.client.is_none() {
+            self.client = SyncClient::for_workstation(&self.ws)?;
+        }
+        self.client.as_mut().expect("enrolled").prove_inclusion(&self.ws, seq)
+    }
+
+    pub fn ws(&self) -> std::sync::MutexGuard<'_, Workstation> {
+        self.ws.lock().unwrap()
+    }
+
+    pub fn device_id(&self) -> String {
+        self.ws().device_id().to_owned()
+    }
+
+    pub fn login(&self, username: &str) -> String {
+        self.ws().login(username, PASSWORD).expect("login").session_id
+    }
+
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open(self.dir.join(dentpro_core::store::DB_FILE)).expect("open db")
+    }
+}
+
+pub fn setup_input() -> SetupInput {
+    SetupInput {
+        branch_name: "Test Clinic".into(),
+        branch_code: "TST".into(),
+        admin_username: "admin".into(),
+        admin_display_name: "Adel Admin".into(),
+        admin_password: PASSWORD.into(),
+        language: Language::En,
+    }
+}
+
+pub fn new_user(username: &str, role: Role) -> NewUser {
+    NewUser {
+        username: username.into(),
+        display_name: format!("{username} ({role})"),
+        role,
+        password: PASSWORD.into(),
+        language: Language::En,
+    }
+}
+
+pub fn patient(name: &str, phone: &str) -> PatientInput {
+    PatientInput {
+        name_en: name.into(),
+        name_ar: String::new(),
+        date_of_birth: "1990-05-01".into(),
+        sex: Sex::Female,
+        phone: phone.into(),
+        national_id: None,
+        address: "Amman".into(),
+        emergency_contact: "Sam 0790000000".into(),
+        allergies: String::new(),
+        chronic_diseases: String::new(),
+        current_medications: String::new(),
+        medical_history: String::new(),
+    }
+}
+
+pub fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+/// A branch: server, a reception desk (where the branch was set up, with a receptionist and a
+/// doctor account) and a doctor's machine enrolled fresh; both synced once.
+pub struct Branch {
+    pub root: tempfile::TempDir,
+    pub server: TestServer,
+    pub reception: Station,
+    pub doctor: Station,
+}
+
+impl Branch {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().expect("temp dir");
+        let server = TestServer::start(&root.path().join("server"));
+        let mut reception = Station::open(&root.path().join("reception"));
+        {
+            let mut ws = reception.ws();
+            let admin = ws.setup_branch(&setup_input()).expect("setup");
+            ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist)).unwrap();
+            ws.create_user(&admin.session_id, &new_user("dana", Role::Doctor)).unwrap();
+            ws.create_user(&admin.session_id, &new_user("carl", Role::Cashier)).unwrap();
+            ws.logout(&admin.session_id).unwrap();
+        }
+        reception.enrol(&server, DeviceKind::Reception);
+        reception.sync().expect("first sync of reception");
+        let mut doctor = Station::open(&root.path().join("doctor"));
+        doctor.enrol(&server, DeviceKind::Doctor);
+        doctor.sync().expect("first sync of doctor");
+        Branch {
+            root,
+            server,
+            reception,
+            doctor,
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! The wire: JSON bodies of the branch server's HTTP API, shared by the server and the
+//! workstation's client so that neither side writes them twice.
+//!
+//! | method + path | body → answer |
+//! |---|---|
+//! | `GET /health` | → [`Health`] |
+//! | `POST /v1/enrol` | [`EnrolRequest`] → [`EnrolResponse`] (no token: the one-time code is the credential) |
+//! | `POST /v1/token` | DPoP proof only → [`TokenResponse`] |
+//! | `GET /v1/state` | → [`DeviceState`] |
+//! | `POST /v1/push` | [`PushRequest`] → [`PushReceipt`] |
+//! | `GET /v1/pull?from=&limit=&known_size=` | → [`PullResponse`] |
+//! | `GET /v1/proof/inclusion?index=&size=` | → [`InclusionProof`] |
+//! | `GET /v1/devices` | → `Vec<`[`DeviceInfo`]`>` |
+//!
+//! Every `/v1` call but enrolment carries `Authorization: DPoP <token>` and a `DPoP` proof
+//! header (see [`crate::auth`]). Errors are [`ApiError`] with an HTTP status.
+
+use chrono::{DateTime, Utc};
+use dentpro_core::record::{Record, RecordBody};
+use dentpro_core::sync::{DeviceKind, LogPosition, LoggedRecord};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use serde::{Deserialize, Serialize};
+
+pub const ENROL_TAG: &[u8] = b"dentpro/enrol/v1\0";
+pub const CHECKPOINT_TAG: &[u8] = b"dentpro/checkpoint/v1\0";
+/// Records per push and per pulled page.
+pub const BATCH: u32 = 500;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+    pub log_size: u64,
+}
+
+/// An error answer: a stable `code` and `reason` (for programs and translation) and an English
+/// message (for logs and people).
+#[derive(Debug, Clone, Serialize, Deserialize, thiserror::Error)]
+#[error("{message} ({code}/{reason})")]
+pub struct ApiError {
+    pub code: String,
+    pub reason: String,
+    pub message: String,
+}
+
+/// A record on the wire: its fields, with bytes as hex and the payload as its JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRecord {
+    pub id: String,
+    pub device_id: String,
+    pub seq: u64,
+    pub prev_hash: String,
+    pub kind: String,
+    pub kind_version: u32,
+    pub actor_user_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub session_id: Option<String>,
+    pub business_date: String,
+    pub device_time: String,
+    pub payload: String,
+    pub hash: String,
+    pub signature: String,
+}
+
+impl From<&Record> for WireRecord {
+    fn from(r: &Record) -> Self {
+        let b = &r.body;
+        WireRecord {
+            id: b.id.clone(),
+            device_id: b.device_id.clone(),
+            seq: b.seq,
+            prev_hash: hex::encode(b.prev_hash),
+            kind: b.kind.clone(),
+            kind_version: b.kind_version,
+            actor_user_id: b.actor_user_id.clone(),
+            actor_role: b.actor_role.clone(),
+            session_id: b.session_id.clone(),
+            business_date: b.business_date.clone(),
+            device_time: b.device_time.clone(),
+            // Payloads are canonical JSON, so UTF-8; a lossy conversion would break the hash,
+            // which the receiver checks.
+            payload: String::from_utf8_lossy(&b.payload).into_owned(),
+            hash: hex::encode(r.hash),
+            signature: hex::encode(r.signature),
+        }
+    }
+}
+
+fn hex_array<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
+    hex::decode(value)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| malformed(format!("{field} is not {N} bytes of hex")))
+}
+
+pub fn malformed(message: impl Into<String>) -> ApiError {
+    ApiError {
+        code: "bad_request".into(),
+        reason: "malformed".into(),
+        message: message.into(),
+    }
+}
+
+impl TryFrom<&WireRecord> for Record {
+    type Error = ApiError;
+    fn try_from(w: &WireRecord) -> Result<Self, ApiError> {
+        Ok(Record {
+            body: RecordBody {
+                id: w.id.clone(),
+                device_id: w.device_id.clone(),
+                seq: w.seq,
+                prev_hash: hex_array("prev_hash", &w.prev_hash)?,
+                kind: w.kind.clone(),
+                kind_version: w.kind_version,
+                actor_user_id: w.actor_user_id.clone(),
+                actor_role: w.actor_role.clone(),
+                session_id: w.session_id.clone(),
+                business_date: w.business_date.clone(),
+                device_time: w.device_time.clone(),
+                payload: w.payload.clone().into_bytes(),
+            },
+            hash: hex_array("hash", &w.hash)?,
+            signature: hex_array("signature", &w.signature)?,
+        })
+    }
+}
+
+/// A log entry on the wire.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireEntry {
+    pub position: LogPosition,
+    pub record: WireRecord,
+}
+
+impl From<&LoggedRecord> for WireEntry {
+    fn from(e: &LoggedRecord) -> Self {
+        WireEntry {
+            position: e.position.clone(),
+            record: (&e.record).into(),
+        }
+    }
+}
+
+impl TryFrom<&WireEntry> for LoggedRecord {
+    type Error = ApiError;
+    fn try_from(w: &WireEntry) -> Result<Self, ApiError> {
+        Ok(LoggedRecord {
+            position: w.position.clone(),
+            record: (&w.record).try_into()?,
+        })
+    }
+}
+
+// ---- enrolment ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    pub code: String,
+    pub device_id: String,
+    /// Hex of the device's Ed25519 public key; `device_id` must derive from it.
+    pub public_key: String,
+    /// Proof the device holds the key: Ed25519 over [`enrol_message`].
+    pub signature: String,
+    pub label: String,
+    pub app_version: String,
+    /// The branch this workstation already holds, if it was set up before enrolling.
+    pub branch_id: Option<String>,
+}
+
+pub fn enrol_message(code: &str, device_id: &str) -> Vec<u8> {
+    [ENROL_TAG, code.as_bytes(), b"\0", device_id.as_bytes()].concat()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrolResponse {
+    pub branch_name: String,
+    pub device_kind: DeviceKind,
+    pub label: String,
+    /// Hex of the server's Ed25519 key (checkpoints, access tokens): pinned from now on.
+    pub server_key: String,
+    pub checkpoint: SignedCheckpoint,
+    pub server_time: DateTime<Utc>,
+}
+
+// ---- tokens and state ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+    pub server_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceState {
+    /// The last seq of this device the log holds: push after it.
+    pub logged_seq: u64,
+    pub log_size: u64,
+    pub server_time: DateTime<Utc>,
+    /// The branch's bound on clock skew, in seconds.
+    pub max_clock_skew_seconds: i64,
+}
+
+// ---- push and pull ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub records: Vec<WireRecord>,
+    /// The device's clock when it sent this (for the skew check; never for ordering).
+    pub device_time: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptEntry {
+    pub seq: u64,
+    pub position: LogPosition,
+}
+
+/// The server's signed answer to a push: where each record landed and the log it is now in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PushReceipt {
+    pub device_id: String,
+    pub entries: Vec<ReceiptEntry>,
+    pub logged_seq: u64,
+    /// How far the device's clock is from the server's, when beyond the bound.
+    pub clock_skew_seconds: Option<i64>,
+    pub checkpoint: SignedCheckpoint,
+    /// Ed25519 by the server key over [`receipt_message`].
+    pub signature: String,
+}
+
+pub fn receipt_message(device_id: &str, entries: &[ReceiptEntry], checkpoint: &SignedCheckpoint) -> Vec<u8> {
+    let body = serde_json::to_vec(&(device_id, entries, checkpoint)).expect("receipt serialises");
+    [b"dentpro/receipt/v1\0".as_slice(), &body].concat()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub entries: Vec<WireEntry>,
+    pub checkpoint: SignedCheckpoint,
+    /// RFC 6962 consistency proof (hex hashes) from the `known_size` asked for to the
+    /// checkpoint's size.
+    pub consistency: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InclusionProof {
+    pub index: u64,
+    pub leaf: String,
+    pub proof: Vec<String>,
+    pub checkpoint: SignedCheckpoint,
+}
+
+// ---- checkpoints ----
+
+/// The server's signed statement of its log: size and RFC 6962 root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedCheckpoint {
+    pub tree_size: u64,
+    pub root: String,
+    pub issued_at: DateTime<Utc>,
+    pub signature: String,
+}
+
+impl SignedCheckpoint {
+    fn message(tree_size: u64, root: &str, issued_at: &DateTime<Utc>) -> Vec<u8> {
+        let mut m = CHECKPOINT_TAG.to_vec();
+        m.extend_from_slice(&tree_size.to_be_bytes());
+        m.extend_from_slice(root.as_bytes());
+        m.push(0);
+        m.extend_from_slice(issued_at.to_rfc3339().as_bytes());
+        m
+    }
+
+    pub fn sign(key: &SigningKey, tree_size: u64, root: [u8; 32], issued_at: DateTime<Utc>) -> Self {
+        let root = hex::encode(root);
+        let signature = key.sign(&Self::message(tree_size, &root, &issued_at));
+        SignedCheckpoint {
+            tree_size,
+            root,
+            issued_at,
+            signature: hex::encode(signature.to_bytes()),
+        }
+    }
+
+    pub fn verify(&self, key: &VerifyingKey) -> bool {
+        let Ok(sig) = hex_array::<64>("signature", &self.signature) else {
+            return false;
+        };
+        key.verify(
+            &Self::message(self.tree_size, &self.root, &self.issued_at),
+            &Signature::from_bytes(&sig),
+        )
+        .is_ok()
+    }
+
+    pub fn root_bytes(&self) -> Result<[u8; 32], ApiError> {
+        hex_array("root", &self.root)
+    }
+}
+
+pub fn sign_hex(key: &SigningKey, message: &[u8]) -> String {
+    hex::encode(key.sign(message).to_bytes())
+}
+
+pub fn verify_hex(key: &VerifyingKey, message: &[u8], signature: &str) -> bool {
+    hex_array::<64>("signature", signature)
+        .map(|s| key.verify(message, &Signature::from_bytes(&s)).is_ok())
+        .unwrap_or(false)
+}
+
+pub fn parse_key(hex_key: &str) -> Result<VerifyingKey, ApiError> {
+    VerifyingKey::from_bytes(&hex_array("key", hex_key)?).map_err(|_| malformed("not an Ed25519 public key"))
+}
+
+pub fn hashes_to_hex(hashes: &[[u8; 32]]) -> Vec<String> {
+    hashes.iter().map(hex::encode).collect()
+}
+
+pub fn hashes_from_hex(hashes: &[String]) -> Result<Vec<[u8; 32]>, ApiError> {
+    hashes.iter().map(|h| hex_array("proof hash", h)).collect()
+}
+
+// ---- devices ----
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub label: String,
+    pub enrolled_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_seen_at: Option<DateTime<Utc>>,
+    pub logged_seq: u64,
+    /// Log entries the device has not pulled yet.
+    pub pull_lag: u64,
+}
