@@ -47,3 +47,209 @@ fn a_patient_registered_at_reception_reaches_the_doctor() {
     assert!(index > 0);
     let _ = ErrorCode::SyncRejected;
 }
+
+use dentpro_core::accounts::{self, LoginSucceeded};
+use dentpro_core::ledger::Actor;
+use dentpro_core::patients::PatientRegistered;
+use dentpro_core::permissions::Role;
+use dentpro_core::sync::DeviceKind;
+
+fn reason(e: &dentpro_core::CoreError) -> &str {
+    e.details.get("reason").map(String::as_str).unwrap_or("")
+}
+
+fn user_id(station: &Station, username: &str) -> String {
+    accounts::user_by_username(&station.db(), username).unwrap().unwrap().id
+}
+
+#[test]
+fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
+    let mut b = Branch::new();
+    let dana = user_id(&b.reception, "dana");
+    let carl = user_id(&b.reception, "carl");
+    // A doctor may not register patients; a cashier may not work at the reception desk.
+    // A tampered (or outdated) workstation writes both anyway.
+    let forged_patient = PatientRegistered {
+        patient_id: "019a0000-0000-7000-8000-00000000f00d".into(),
+        file_number: "FFFF-00001".into(),
+        fields: patient("Forged Person", "0790000001"),
+    };
+    b.reception.forge(
+        Actor { user_id: Some(dana.clone()), role: Some(Role::Doctor), session_id: None },
+        forged_patient.into(),
+    );
+    b.reception.forge(
+        Actor { user_id: Some(carl.clone()), role: Some(Role::Cashier), session_id: None },
+        LoginSucceeded { user_id: carl.clone(), session_id: "s".into() }.into(),
+    );
+    let report = b.reception.sync().unwrap();
+    assert_eq!(report.refused, 2, "{report:?}");
+    let server = b.server.db();
+    let mut reasons: Vec<String> = server
+        .prepare("SELECT reason FROM record_log WHERE verdict = 'refused' ORDER BY log_index")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    reasons.sort();
+    assert!(reasons[0].starts_with("cashier_terminal_not_bound"), "{reasons:?}");
+    assert!(reasons[1].starts_with("forbidden: a doctor may not patient_register"), "{reasons:?}");
+    let alerts = b.server.cli(&["alerts"]);
+    assert!(alerts.contains("record_refused") && alerts.contains("forbidden"), "{alerts}");
+    // Not applied on the server, taken back out at reception, never applied at the doctor's.
+    assert_eq!(count(&server, "SELECT count(*) FROM patients"), 0);
+    b.doctor.sync().unwrap();
+    let rita = b.reception.login("rita");
+    assert!(b.reception.ws().search_patients(&rita, "Forged", 10).unwrap().is_empty());
+    let dana_session = b.doctor.login("dana");
+    assert!(b.doctor.ws().search_patients(&dana_session, "Forged", 10).unwrap().is_empty());
+    for s in [&b.reception, &b.doctor] {
+        assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
+    }
+    // The desk's chain goes on: its next records are accepted.
+    b.reception.ws().register_patient(&rita, &patient("Real Person", "0790000002")).unwrap();
+    assert_eq!(b.reception.sync().unwrap().refused, 0);
+    b.doctor.sync().unwrap();
+    assert_eq!(b.doctor.ws().search_patients(&dana_session, "Real", 10).unwrap().len(), 1);
+}
+
+#[test]
+fn a_cashier_works_only_at_the_terminals_bound_to_them() {
+    let mut b = Branch::new();
+    let carl = user_id(&b.reception, "carl");
+    // Enrolled: the reception desk refuses the cashier's login, and says why.
+    let refused = b.reception.ws().login("carl", PASSWORD).unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Forbidden);
+    assert_eq!(reason(&refused), "terminal_not_bound");
+    let mut till = Station::open(&b.root.path().join("till"));
+    till.enrol(&b.server, DeviceKind::CashierTerminal);
+    till.sync().unwrap();
+    assert_eq!(reason(&till.ws().login("carl", PASSWORD).unwrap_err()), "terminal_not_bound");
+    // The admin binds carl to the till; once synced, carl works there (and still not at reception).
+    let admin = b.reception.login("admin");
+    let till_id = till.device_id();
+    b.reception.ws().set_cashier_terminals(&admin, &carl, std::slice::from_ref(&till_id)).unwrap();
+    b.reception.sync().unwrap();
+    till.sync().unwrap();
+    till.login("carl");
+    assert_eq!(till.sync().unwrap().refused, 0);
+    assert_eq!(reason(&b.reception.ws().login("carl", PASSWORD).unwrap_err()), "terminal_not_bound");
+    // A receptionist may not bind cashiers (the workstation refuses and records it).
+    let rita = b.reception.login("rita");
+    let denied = b.reception.ws().set_cashier_terminals(&rita, &carl, &[till_id]).unwrap_err();
+    assert_eq!(denied.code, ErrorCode::Forbidden);
+}
+
+#[test]
+fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
+    let mut b = Branch::new();
+    let rita = b.reception.login("rita");
+    for i in 0..3 {
+        b.reception.ws().register_patient(&rita, &patient(&format!("Batch {i}"), "0791111111")).unwrap();
+    }
+    let device = b.reception.device_id();
+    let logged = |b: &Branch| count(&b.server.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"));
+    let log_size = |b: &Branch| count(&b.server.db(), "SELECT count(*) FROM record_log");
+    let before = (logged(&b), log_size(&b));
+    let batch = b.reception.ws().sync_outbox(before.0 as u64, 100).unwrap();
+    assert_eq!(batch.len(), 4); // the login and three registrations
+    // Reordered: refused, nothing logged.
+    let mut reversed = batch.clone();
+    reversed.reverse();
+    assert_eq!(reason(&b.reception.push_records(&reversed).unwrap_err()), "seq_gap");
+    assert_eq!(reason(&b.reception.push_records(&batch[1..]).unwrap_err()), "seq_gap");
+    // Forged: a record altered and signed by another key.
+    let mut forged = batch[0].clone();
+    forged.body.device_time = "2020-01-01T00:00:00.000Z".into();
+    let other = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let forged = forged.body.sign(&other);
+    assert_eq!(reason(&b.reception.push_records(&[forged]).unwrap_err()), "bad_signature");
+    assert_eq!((logged(&b), log_size(&b)), before);
+    assert!(b.server.cli(&["alerts"]).contains("bad_signature"));
+    // The genuine batch, twice: logged once, the second receipt names the same places.
+    let first = b.reception.push_records(&batch).unwrap();
+    let after = (logged(&b), log_size(&b));
+    assert_eq!(after, (before.0 + 4, before.1 + 4));
+    let again = b.reception.push_records(&batch).unwrap();
+    assert_eq!((logged(&b), log_size(&b)), after);
+    let places = |r: &dentpro_sync::protocol::PushReceipt| r.entries.iter().map(|e| e.position.log_index).collect::<Vec<_>>();
+    assert_eq!(places(&first), places(&again));
+    // The workstation takes it from there.
+    let report = b.reception.sync().unwrap();
+    assert_eq!(report.pending, 0);
+}
+
+#[test]
+fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
+    use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
+    use dentpro_sync::auth;
+    let b = Branch::new();
+    let key = DeviceIdentity::load_or_create(&b.reception.dir, KeyStorePreference::File)
+        .unwrap()
+        .signing_key()
+        .clone();
+    let fingerprint = b.server.cli(&["enrol-code", "--kind", "doctor", "--address", &b.server.address]);
+    let ticket: dentpro_sync::client::EnrolmentTicket = fingerprint.trim().parse().unwrap();
+    let http = dentpro_sync::tls::pinned_http_client(&ticket.certificate_fingerprint).unwrap();
+    let url = format!("https://{}/v1/token", b.server.address);
+    let proof = auth::make_proof(&key, "POST", &url, None, chrono::Utc::now());
+    let first = http.post(&url).header("DPoP", &proof).send().unwrap();
+    assert!(first.status().is_success());
+    let token: dentpro_sync::protocol::TokenResponse = first.json().unwrap();
+    let replay = http.post(&url).header("DPoP", &proof).send().unwrap();
+    assert_eq!(replay.status().as_u16(), 401);
+    assert!(replay.text().unwrap().contains("replayed"));
+    // The token, copied to a machine with another key: its proofs do not match the token.
+    let thief = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
+    let state_url = format!("https://{}/v1/state", b.server.address);
+    let stolen = auth::make_proof(&thief, "GET", &state_url, Some(&token.access_token), chrono::Utc::now());
+    let refused = http
+        .get(&state_url)
+        .header("Authorization", format!("DPoP {}", token.access_token))
+        .header("DPoP", stolen)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(refused.text().unwrap().contains("token_binding"));
+    // A proof for another URL (or an expired one) fails too.
+    let elsewhere = auth::make_proof(&key, "GET", &format!("https://{}/v1/devices", b.server.address), Some(&token.access_token), chrono::Utc::now());
+    let refused = http
+        .get(&state_url)
+        .header("Authorization", format!("DPoP {}", token.access_token))
+        .header("DPoP", elsewhere)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let old = auth::make_proof(&key, "GET", &state_url, Some(&token.access_token), chrono::Utc::now() - chrono::Duration::hours(1));
+    let refused = http
+        .get(&state_url)
+        .header("Authorization", format!("DPoP {}", token.access_token))
+        .header("DPoP", old)
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let alerts = b.server.cli(&["alerts"]);
+    assert!(alerts.contains("replayed") && alerts.contains("token_binding"), "{alerts}");
+}
+
+#[test]
+fn a_revoked_device_is_refused_and_its_earlier_records_stay() {
+    let mut b = Branch::new();
+    let dana = b.doctor.login("dana");
+    b.doctor.sync().unwrap();
+    let device = b.doctor.device_id();
+    let logged = |b: &Branch| count(&b.server.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"));
+    let before = logged(&b);
+    assert!(before > 0);
+    b.server.cli(&["revoke", &device]);
+    b.doctor.ws().logout(&dana).unwrap();
+    b.doctor.forget_client();
+    let refused = b.doctor.sync().unwrap_err();
+    assert_eq!(reason(&refused), "device_revoked", "{refused:?}");
+    assert_eq!(logged(&b), before);
+    assert!(b.server.cli(&["devices"]).contains("(revoked)"));
+    // The rest of the branch goes on, and still has the doctor's earlier records.
+    b.reception.sync().unwrap();
+    assert!(count(&b.reception.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")) >= before);
+}

@@ -303,6 +303,16 @@ impl SyncClient {
         Ok(report)
     }
 
+    /// Pushes exactly `records` and returns the server's receipt, unchecked and unrecorded:
+    /// for tools and tests that replay or reorder batches (sync itself uses `sync_once`).
+    pub fn push_records(&mut self, records: &[dentpro_core::record::Record]) -> Result<PushReceipt> {
+        let request = PushRequest {
+            records: records.iter().map(WireRecord::from).collect(),
+            device_time: Utc::now(),
+        };
+        self.call("POST", "/v1/push", "", Some(&request))
+    }
+
     fn push(&mut self, ws: &impl Access, mut logged_seq: u64, report: &mut SyncReport) -> Result<()> {
         loop {
             let records = ws.with(|ws| ws.sync_outbox(logged_seq, BATCH))?;

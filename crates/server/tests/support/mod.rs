@@ -31,6 +31,7 @@ impl TestServer {
             .arg(dir)
             .args(["init", "--branch-name", "Test Clinic"])
             .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .status()
             .expect("run dentpro-server init");
         assert!(status.success(), "init failed");
@@ -150,6 +151,36 @@ impl Station {
             self.client = SyncClient::for_workstation(&self.ws)?;
         }
         self.client.as_mut().expect("enrolled").prove_inclusion(&self.ws, seq)
+    }
+
+    pub fn push_records(&mut self, records: &[dentpro_core::record::Record]) -> dentpro_core::Result<dentpro_sync::protocol::PushReceipt> {
+        self.client().push_records(records)
+    }
+
+    /// Writes `event` into this desk's chain as `actor`, bypassing the workstation's own
+    /// permission checks (as a tampered or outdated workstation could), then reopens the
+    /// workstation on the longer chain.
+    pub fn forge(&mut self, actor: dentpro_core::ledger::Actor, event: dentpro_core::events::Event) {
+        use dentpro_core::device::DeviceIdentity;
+        self.client = None;
+        let placeholder = Workstation::open(OpenOptions {
+            key_store: KeyStorePreference::File,
+            ..OpenOptions::new(self.dir.join("placeholder"))
+        })
+        .expect("placeholder workstation");
+        drop(std::mem::replace(&mut *self.ws.lock().unwrap(), placeholder));
+        {
+            let identity = DeviceIdentity::load_or_create(&self.dir, KeyStorePreference::File).unwrap();
+            let conn = dentpro_core::store::open_bound(&self.dir, &identity.device_id).unwrap();
+            let clock = std::sync::Arc::new(dentpro_core::clock::SystemClock);
+            let mut ledger = dentpro_core::ledger::Ledger::new(conn, identity, clock, Some(&self.dir)).unwrap();
+            ledger.append(&actor, event).expect("forged append");
+        }
+        *self.ws.lock().unwrap() = Workstation::open(OpenOptions {
+            key_store: KeyStorePreference::File,
+            ..OpenOptions::new(&self.dir)
+        })
+        .expect("reopen workstation");
     }
 
     pub fn ws(&self) -> std::sync::MutexGuard<'_, Workstation> {
