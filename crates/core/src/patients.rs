@@ -98,6 +98,46 @@ pub struct PatientChange {
 pub struct PatientFile {
     pub patient: Patient,
     pub history: Vec<PatientChange>,
+    /// Edits that lost to a concurrent edit of the same field made at another desk, which
+    /// reached the branch server first: kept for staff to review.
+    pub conflicts: Vec<EditConflict>,
+}
+
+/// An edit of one field that was not applied because the field had changed meanwhile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EditConflict {
+    pub record_id: String,
+    pub field: String,
+    /// The value the editor saw.
+    pub expected: String,
+    /// The value they entered (not applied).
+    pub proposed: String,
+    /// The value the file kept (from the edit that came first).
+    pub kept: String,
+    pub device_id: String,
+    pub by_user_id: Option<String>,
+    pub at: String,
+}
+
+fn conflicts_of(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT record_id, field, expected, proposed, kept, device_id, by_user_id, at
+         FROM patient_conflicts WHERE patient_id = ?1 ORDER BY at, record_id, field",
+    )?;
+    let rows = stmt.query_map([patient_id], |r| {
+        Ok(EditConflict {
+            record_id: r.get(0)?,
+            field: r.get(1)?,
+            expected: r.get(2)?,
+            proposed: r.get(3)?,
+            kept: r.get(4)?,
+            device_id: r.get(5)?,
+            by_user_id: r.get(6)?,
+            at: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 // ---- records ----
@@ -433,6 +473,7 @@ pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<Pati
     Ok(PatientFile {
         patient,
         history: history(ledger.conn(), patient_id)?,
+        conflicts: conflicts_of(ledger.conn(), patient_id)?,
     })
 }
 

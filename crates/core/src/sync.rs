@@ -608,7 +608,8 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
                 return Err(sync_error(
                     "not_my_record",
                     format!("the server's log holds a record at seq {} of this device that it never wrote", b.seq),
-                ));
+                )
+                .with("seq", b.seq.to_string()));
             };
             debug_assert_eq!(hash.len(), 32);
             match position_of(&tx, local_index)? {

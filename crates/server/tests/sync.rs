@@ -253,3 +253,139 @@ fn a_revoked_device_is_refused_and_its_earlier_records_stay() {
     b.reception.sync().unwrap();
     assert!(count(&b.reception.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")) >= before);
 }
+
+#[test]
+fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losing_edit() {
+    let mut b = Branch::new();
+    let rita = b.reception.login("rita");
+    let dana = b.doctor.login("dana");
+    let p = b.reception.ws().register_patient(&rita, &patient("Huda Saleh", "0791000000")).unwrap();
+    b.reception.sync().unwrap();
+    b.doctor.sync().unwrap();
+    b.server.kill();
+    // Server down: both desks edit the phone; the doctor also notes an allergy.
+    let mut at_reception = p.fields.clone();
+    at_reception.phone = "0792222222".into();
+    b.reception.ws().update_patient(&rita, &p.id, &at_reception).unwrap();
+    let mut at_doctor = p.fields.clone();
+    at_doctor.phone = "0793333333".into();
+    at_doctor.allergies = "penicillin".into();
+    b.doctor.ws().update_patient(&dana, &p.id, &at_doctor).unwrap();
+    assert!(b.reception.sync().is_err(), "the server is down");
+    b.server.restart();
+    b.doctor.forget_client();
+    b.reception.forget_client();
+    // The doctor's edit reaches the log first; the reception's lands after it.
+    b.doctor.sync().unwrap();
+    let report = b.reception.sync().unwrap();
+    assert!(report.reprojected, "{report:?}");
+    b.doctor.sync().unwrap();
+    for (station, session) in [(&b.reception, &rita), (&b.doctor, &dana)] {
+        let file = station.ws().open_patient(session, &p.id).unwrap();
+        assert_eq!(file.patient.fields.phone, "0793333333");
+        assert_eq!(file.patient.fields.allergies, "penicillin");
+        assert_eq!(file.conflicts.len(), 1, "{:?}", file.conflicts);
+        let c = &file.conflicts[0];
+        assert_eq!((c.field.as_str(), c.proposed.as_str(), c.kept.as_str()), ("phone", "0792222222", "0793333333"));
+        assert_eq!(dentpro_core::audit::compare_projections(&station.db()).unwrap(), None);
+    }
+    let dump = |s: &Station| dentpro_core::audit::dump_projections(&s.db()).unwrap();
+    assert_eq!(dump(&b.reception), dump(&b.doctor));
+    assert_eq!(dump(&b.reception), dentpro_core::audit::dump_projections(&b.server.db()).unwrap());
+}
+
+#[test]
+fn a_server_killed_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing() {
+    let mut b = Branch::new();
+    let rita = b.reception.login("rita");
+    for i in 0..1500 {
+        b.reception.ws().register_patient(&rita, &patient(&format!("Bulk {i}"), "0794444444")).unwrap();
+    }
+    let mut reception = std::mem::replace(&mut b.reception, Station::open(&b.root.path().join("spare")));
+    let pushing = std::thread::spawn(move || {
+        let result = reception.sync();
+        (reception, result)
+    });
+    std::thread::sleep(std::time::Duration::from_millis(150));
+    b.server.kill();
+    let (reception, first) = pushing.join().unwrap();
+    b.reception = reception;
+    b.server.restart();
+    b.reception.forget_client();
+    let report = b.reception.sync().unwrap();
+    assert_eq!(report.pending, 0, "first attempt: {first:?}");
+    let device = b.reception.device_id();
+    let head = b.reception.ws().ledger().head().seq as i64;
+    let server = b.server.db();
+    assert_eq!(count(&server, &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")), head);
+    assert_eq!(count(&server, &format!("SELECT count(DISTINCT seq) FROM records WHERE device_id = '{device}'")), head);
+    assert_eq!(count(&server, "SELECT count(*) FROM record_log"), count(&server, "SELECT count(*) FROM records"));
+    b.doctor.sync().unwrap();
+    assert_eq!(count(&b.doctor.db(), "SELECT count(*) FROM patients"), 1500);
+}
+
+#[test]
+fn a_truncated_server_log_is_detected_at_the_next_sync() {
+    let mut b = Branch::new();
+    let rita = b.reception.login("rita");
+    b.reception.ws().register_patient(&rita, &patient("Before Cut", "0795555555")).unwrap();
+    b.reception.sync().unwrap();
+    b.doctor.sync().unwrap();
+    b.server.kill();
+    let size = count(&b.server.db(), "SELECT count(*) FROM record_log");
+    b.server.db().execute("DELETE FROM record_log WHERE log_index >= ?1", [size - 3]).unwrap();
+    b.server.restart();
+    b.reception.forget_client();
+    let e = b.reception.sync().unwrap_err();
+    assert_eq!(reason(&e), "log_truncated", "{e:?}");
+    b.doctor.forget_client();
+    let e = b.doctor.sync().unwrap_err();
+    assert_eq!(reason(&e), "log_truncated", "{e:?}");
+}
+
+#[test]
+fn an_edited_server_log_is_detected_at_the_next_sync() {
+    let mut b = Branch::new();
+    let rita = b.reception.login("rita");
+    b.reception.ws().register_patient(&rita, &patient("Before Edit", "0796666666")).unwrap();
+    b.reception.sync().unwrap();
+    b.doctor.sync().unwrap();
+    b.server.kill();
+    // Flip a verdict, as someone hiding a refusal (or inventing one) would.
+    b.server
+        .db()
+        .execute("UPDATE record_log SET verdict = 'refused', reason = 'forbidden' WHERE log_index = 3", [])
+        .unwrap();
+    b.server.restart();
+    b.doctor.forget_client();
+    let e = b.doctor.sync().unwrap_err();
+    assert_eq!(reason(&e), "log_rewritten", "{e:?}");
+}
+
+#[test]
+fn a_device_offering_another_record_at_a_logged_seq_is_a_quarantined_fork() {
+    let mut b = Branch::new();
+    // A backup of the reception desk, taken now...
+    let backup = b.root.path().join("reception-backup");
+    copy_dir(&b.reception.dir, &backup);
+    let rita = b.reception.login("rita");
+    b.reception.ws().register_patient(&rita, &patient("Original", "0797777777")).unwrap();
+    b.reception.sync().unwrap();
+    // ...restored and used: its next records reuse seqs the log already holds.
+    let mut restored = Station::open(&backup);
+    let rita = restored.login("rita");
+    restored.ws().register_patient(&rita, &patient("Diverged", "0798888888")).unwrap();
+    let e = restored.sync().unwrap_err();
+    assert_eq!(reason(&e), "fork", "{e:?}");
+    assert_eq!(count(&b.server.db(), "SELECT count(*) FROM quarantine"), 1);
+    assert!(b.server.cli(&["alerts"]).contains("quarantined forks: 1"));
+    assert_eq!(count(&b.server.db(), "SELECT count(*) FROM patients WHERE name_en = 'Diverged'"), 0);
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}

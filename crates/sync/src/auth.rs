@@ -22,8 +22,8 @@
 //! `jsonwebtoken`. Times are checked here, against the caller's `now` (the crate reads the system
 //! clock), so the server's injectable clock rules.
 
-use std::collections::{BinaryHeap, HashSet};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashSet};
 use std::sync::{Arc, Once};
 
 use base64::Engine as _;
@@ -189,7 +189,10 @@ pub fn verify_proof(
 ) -> Result<VerifiedProof, AuthError> {
     let header = jsonwebtoken::decode_header(proof).map_err(malformed)?;
     check_header(&header, PROOF_TYPE)?;
-    let jwk = header.jwk.as_ref().ok_or_else(|| AuthError::Malformed("proof has no jwk".into()))?;
+    let jwk = header
+        .jwk
+        .as_ref()
+        .ok_or_else(|| AuthError::Malformed("proof has no jwk".into()))?;
     let public_key = key_of_jwk(jwk)?;
     let claims: ProofClaims = decode_verified(proof, &public_key)?;
 
@@ -211,7 +214,12 @@ pub fn verify_proof(
     {
         return Err(AuthError::TokenBinding);
     }
-    Ok(VerifiedProof { thumbprint: thumbprint(&public_key), public_key, jti: claims.jti, iat })
+    Ok(VerifiedProof {
+        thumbprint: thumbprint(&public_key),
+        public_key,
+        jti: claims.jti,
+        iat,
+    })
 }
 
 /// Issues an access token for `device_id`, bound to the device key whose thumbprint is
@@ -227,7 +235,9 @@ pub fn issue_access_token(
     header.typ = Some(ACCESS_TOKEN_TYPE.to_owned());
     let claims = AccessClaims {
         sub: device_id.to_owned(),
-        cnf: Confirmation { jkt: thumbprint.to_owned() },
+        cnf: Confirmation {
+            jkt: thumbprint.to_owned(),
+        },
         iat: now.timestamp(),
         exp: (now + ttl).timestamp(),
         jti: Uuid::now_v7().to_string(),
@@ -251,7 +261,11 @@ pub fn verify_access_token(
     if expires <= now {
         return Err(AuthError::Expired);
     }
-    Ok(TokenClaims { device_id: claims.sub, thumbprint: claims.cnf.jkt, expires })
+    Ok(TokenClaims {
+        device_id: claims.sub,
+        thumbprint: claims.cnf.jkt,
+        expires,
+    })
 }
 
 /// Everything the server checks on an authenticated request except replay: the access token
@@ -299,7 +313,12 @@ impl JtiCache {
     }
 
     pub fn with_max_entries(window: Duration, max_entries: usize) -> Self {
-        Self { window, max_entries, seen: HashSet::new(), expiries: BinaryHeap::new() }
+        Self {
+            window,
+            max_entries,
+            seen: HashSet::new(),
+            expiries: BinaryHeap::new(),
+        }
     }
 
     /// Records `jti`; `false` if it was already seen (a replay) or the cache is full.
@@ -318,7 +337,8 @@ impl JtiCache {
         }
         let jti: Arc<str> = Arc::from(jti);
         self.seen.insert(jti.clone());
-        self.expiries.push(Reverse(((iat + self.window).timestamp(), jti)));
+        self.expiries
+            .push(Reverse(((iat + self.window).timestamp(), jti)));
         Ok(())
     }
 
@@ -366,14 +386,18 @@ fn public_jwk(key: &VerifyingKey) -> Jwk {
 /// The Ed25519 key of a proof's `jwk`. Its `x` must be the canonical encoding, so that one key
 /// has one thumbprint.
 fn key_of_jwk(jwk: &Jwk) -> Result<VerifyingKey, AuthError> {
-    let AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters { curve: EllipticCurve::Ed25519, x, .. }) =
-        &jwk.algorithm
+    let AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+        curve: EllipticCurve::Ed25519,
+        x,
+        ..
+    }) = &jwk.algorithm
     else {
         return Err(AuthError::Malformed("jwk is not an Ed25519 key".into()));
     };
     let bytes = URL_SAFE_NO_PAD.decode(x).map_err(malformed)?;
-    let bytes: [u8; 32] =
-        bytes.try_into().map_err(|_| AuthError::Malformed("jwk x is not 32 bytes".into()))?;
+    let bytes: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| AuthError::Malformed("jwk x is not 32 bytes".into()))?;
     let key = VerifyingKey::from_bytes(&bytes).map_err(malformed)?;
     if b64(key.as_bytes()) != *x {
         return Err(AuthError::Malformed("jwk x is not canonical base64url".into()));
@@ -398,7 +422,9 @@ fn check_header(header: &Header, typ: &str) -> Result<(), AuthError> {
 fn sign<T: Serialize>(header: &Header, claims: &T, key: &SigningKey) -> String {
     ensure_jwt_provider();
     // jsonwebtoken takes Ed25519 signing keys as PKCS#8 DER; our provider parses it back.
-    let der = key.to_pkcs8_der().expect("an Ed25519 key always encodes as PKCS#8");
+    let der = key
+        .to_pkcs8_der()
+        .expect("an Ed25519 key always encodes as PKCS#8");
     let key = EncodingKey::from_ed_der(der.as_bytes());
     jsonwebtoken::encode(header, claims, &key).expect("signing our own claims with EdDSA cannot fail")
 }
@@ -483,7 +509,10 @@ fn jwt_verifier(alg: &Algorithm, key: &DecodingKey) -> jsonwebtoken::errors::Res
     if *alg != Algorithm::EdDSA {
         return Err(ErrorKind::UnsupportedAlgorithm.into());
     }
-    let bytes: [u8; 32] = key.try_get_as_bytes()?.try_into().map_err(|_| ErrorKind::InvalidEddsaKey)?;
+    let bytes: [u8; 32] = key
+        .try_get_as_bytes()?
+        .try_into()
+        .map_err(|_| ErrorKind::InvalidEddsaKey)?;
     let key = VerifyingKey::from_bytes(&bytes).map_err(|_| ErrorKind::InvalidEddsaKey)?;
     Ok(Box::new(EdDsaVerifier(key)))
 }
@@ -508,7 +537,9 @@ impl jsonwebtoken::signature::Verifier<Vec<u8>> for EdDsaVerifier {
     fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> Result<(), jsonwebtoken::signature::Error> {
         let signature =
             Signature::from_slice(signature).map_err(|_| jsonwebtoken::signature::Error::new())?;
-        self.0.verify_strict(msg, &signature).map_err(|_| jsonwebtoken::signature::Error::new())
+        self.0
+            .verify_strict(msg, &signature)
+            .map_err(|_| jsonwebtoken::signature::Error::new())
     }
 }
 
@@ -545,22 +576,45 @@ mod tests {
         let key = key_from_b64(RFC8037_D);
         let (message, signature) = RFC8037_JWS.rsplit_once('.').unwrap();
         let public = DecodingKey::from_ed_der(key.verifying_key().as_bytes());
-        assert!(jsonwebtoken::crypto::verify(signature, message.as_bytes(), &public, Algorithm::EdDSA).unwrap());
+        assert!(
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &public, Algorithm::EdDSA).unwrap()
+        );
         // Ed25519 is deterministic: signing the same input gives the RFC's signature.
         let der = key.to_pkcs8_der().unwrap();
         let private = EncodingKey::from_ed_der(der.as_bytes());
-        assert_eq!(jsonwebtoken::crypto::sign(message.as_bytes(), &private, Algorithm::EdDSA).unwrap(), signature);
+        assert_eq!(
+            jsonwebtoken::crypto::sign(message.as_bytes(), &private, Algorithm::EdDSA).unwrap(),
+            signature
+        );
         // Another message does not verify.
-        assert!(!jsonwebtoken::crypto::verify(signature, b"eyJhbGciOiJFZERTQSJ9.eA", &public, Algorithm::EdDSA).unwrap());
+        assert!(
+            !jsonwebtoken::crypto::verify(signature, b"eyJhbGciOiJFZERTQSJ9.eA", &public, Algorithm::EdDSA)
+                .unwrap()
+        );
     }
 
     #[test]
     fn htu_leaves_out_query_and_fragment() {
-        assert_eq!(htu_of("https://Branch.local:443/v1/pull?after=5#x"), "https://branch.local/v1/pull");
-        assert!(same_target("https://branch.local/v1/pull", "https://BRANCH.local:443/v1/./pull?after=9"));
-        assert!(!same_target("https://branch.local/v1/pull", "https://branch.local/v1/push"));
-        assert!(!same_target("https://branch.local/v1/pull", "http://branch.local/v1/pull"));
-        assert!(!same_target("https://branch.local:8443/v1/pull", "https://branch.local/v1/pull"));
+        assert_eq!(
+            htu_of("https://Branch.local:443/v1/pull?after=5#x"),
+            "https://branch.local/v1/pull"
+        );
+        assert!(same_target(
+            "https://branch.local/v1/pull",
+            "https://BRANCH.local:443/v1/./pull?after=9"
+        ));
+        assert!(!same_target(
+            "https://branch.local/v1/pull",
+            "https://branch.local/v1/push"
+        ));
+        assert!(!same_target(
+            "https://branch.local/v1/pull",
+            "http://branch.local/v1/pull"
+        ));
+        assert!(!same_target(
+            "https://branch.local:8443/v1/pull",
+            "https://branch.local/v1/pull"
+        ));
         assert!(!same_target("not a url", "not a url"));
     }
 

@@ -82,7 +82,7 @@ fn http_client(fingerprint: &str) -> Result<reqwest::blocking::Client> {
 /// Turns a reqwest failure or an error answer into a core error the UI can translate.
 fn answer<T: DeserializeOwned>(response: reqwest::Result<reqwest::blocking::Response>) -> Result<(T, Option<DateTime<Utc>>)> {
     let response = response.map_err(|e| {
-        let pin = std::error::Error::source(&e).and_then(|s| crate::tls::pin_mismatch(s));
+        let pin = std::error::Error::source(&e).and_then(crate::tls::pin_mismatch);
         match pin {
             Some(p) => rejected("certificate_mismatch", format!("the server's certificate is not the pinned one: {p}")),
             None => unavailable(format!("the branch server cannot be reached: {e}")),
@@ -290,17 +290,39 @@ impl SyncClient {
         }
     }
 
-    /// Pushes pending records, then pulls and applies everything new, checking the server's
-    /// log against the pinned checkpoint. `progress` is called after each applied page.
+    /// Pulls and applies everything new, checking the server's log against the pinned
+    /// checkpoint, then pushes this device's pending records. `progress` is called after each applied page.
     pub fn sync_once(&mut self, ws: &impl Access, mut progress: impl FnMut(Progress)) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let state: DeviceState = self.call("GET", "/v1/state", "", None::<&()>)?;
         let skew = (Utc::now() - state.server_time).num_seconds();
         report.clock_skew_seconds = (skew.abs() > state.max_clock_skew_seconds).then_some(skew);
+        // Pull first: the server's log is checked against the pinned checkpoint before this
+        // workstation hands it anything more.
+        if let Err(e) = self.pull(ws, &mut report, &mut progress) {
+            return Err(self.report_fork(ws, e));
+        }
         self.push(ws, state.logged_seq, &mut report)?;
-        self.pull(ws, &mut report, &mut progress)?;
         report.pending = ws.with(|ws| ws.sync_pending())?;
         Ok(report)
+    }
+
+    /// The log holds a record of this device that its chain does not (a restored backup that
+    /// wrote on): offer the server our record at that seq, so that it quarantines the fork and
+    /// alerts, and say so.
+    fn report_fork(&mut self, ws: &impl Access, e: CoreError) -> CoreError {
+        let seq = match (e.details.get("reason").map(String::as_str), e.details.get("seq")) {
+            (Some("not_my_record"), Some(seq)) => seq.parse::<u64>().unwrap_or(0),
+            _ => return e,
+        };
+        let ours = match ws.with(|ws| ws.sync_outbox(seq.saturating_sub(1), 1)) {
+            Ok(records) => records,
+            Err(_) => return e,
+        };
+        match self.push_records(&ours) {
+            Err(fork) if fork.details.get("reason").is_some_and(|r| r == "fork") => fork,
+            _ => e,
+        }
     }
 
     /// Pushes exactly `records` and returns the server's receipt, unchecked and unrecorded:
@@ -313,12 +335,19 @@ impl SyncClient {
         self.call("POST", "/v1/push", "", Some(&request))
     }
 
+    /// Pushes this device's records after the last one the log holds. The first batch also
+    /// repeats that last one: if this device's chain no longer has it (a restored backup that
+    /// wrote on), the server sees two records at one seq and quarantines the fork.
     fn push(&mut self, ws: &impl Access, mut logged_seq: u64, report: &mut SyncReport) -> Result<()> {
+        let mut after = logged_seq.saturating_sub(1);
+        let mut first = true;
         loop {
-            let records = ws.with(|ws| ws.sync_outbox(logged_seq, BATCH))?;
-            if records.is_empty() {
+            let records = ws.with(|ws| ws.sync_outbox(after, BATCH))?;
+            let nothing_new = records.iter().all(|r| r.body.seq <= logged_seq);
+            if records.is_empty() || (nothing_new && !first) {
                 return Ok(());
             }
+            first = false;
             let request = PushRequest {
                 records: records.iter().map(WireRecord::from).collect(),
                 device_time: Utc::now(),
@@ -330,16 +359,16 @@ impl SyncClient {
             }
             let entries: Vec<_> = receipt.entries.iter().map(|e| (e.seq, e.position.clone())).collect();
             ws.with(|ws| ws.sync_record_receipt(&entries))?;
-            report.pushed += entries.len() as u64;
-            report.refused += receipt
-                .entries
-                .iter()
+            let new = receipt.entries.iter().filter(|e| e.seq > logged_seq);
+            report.pushed += new.clone().count() as u64;
+            report.refused += new
                 .filter(|e| e.position.verdict == dentpro_core::sync::Verdict::Refused)
                 .count() as u64;
-            if receipt.logged_seq <= logged_seq {
-                return Err(rejected("push_stalled", "the server accepted nothing from this batch"));
+            if receipt.logged_seq < records.last().map_or(0, |r| r.body.seq) {
+                return Err(rejected("push_stalled", "the server did not log the whole batch"));
             }
             logged_seq = receipt.logged_seq;
+            after = logged_seq;
         }
     }
 

@@ -160,7 +160,10 @@ impl MerkleLog {
             return self.levels[level][(start >> level) as usize];
         }
         let k = split_point(n);
-        node_hash(&self.subtree_root(start, start + k), &self.subtree_root(start + k, end))
+        node_hash(
+            &self.subtree_root(start, start + k),
+            &self.subtree_root(start + k, end),
+        )
     }
 
     /// RFC 6962 section 2.1.1 PATH(m, D[start:end]), with `m` relative to `start`.
@@ -283,7 +286,11 @@ pub fn verify_consistency(
     };
     // When the old tree is a complete subtree its root is a node of the new tree, and the proof
     // leaves it out: the verifier starts from the old root it already has.
-    let (start, rest) = if old_size.is_power_of_two() { (*old_root, proof) } else { (first, rest) };
+    let (start, rest) = if old_size.is_power_of_two() {
+        (*old_root, proof)
+    } else {
+        (first, rest)
+    };
     let (mut fn_, mut sn) = (old_size - 1, new_size - 1);
     while fn_ & 1 == 1 {
         fn_ >>= 1;
@@ -316,7 +323,17 @@ mod tests {
 
     #[test]
     fn split_point_is_largest_smaller_power_of_two() {
-        for (n, k) in [(2, 1), (3, 2), (4, 2), (5, 4), (7, 4), (8, 4), (9, 8), (63, 32), (28937, 16384)] {
+        for (n, k) in [
+            (2, 1),
+            (3, 2),
+            (4, 2),
+            (5, 4),
+            (7, 4),
+            (8, 4),
+            (9, 8),
+            (63, 32),
+            (28937, 16384),
+        ] {
             assert_eq!(split_point(n), k, "n = {n}");
         }
     }

@@ -64,7 +64,9 @@ pub struct ServerIdentity {
 impl std::fmt::Debug for ServerIdentity {
     /// Leaves the private key out, so an identity can be logged.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServerIdentity").field("fingerprint", &self.fingerprint).finish_non_exhaustive()
+        f.debug_struct("ServerIdentity")
+            .field("fingerprint", &self.fingerprint)
+            .finish_non_exhaustive()
     }
 }
 
@@ -96,13 +98,19 @@ pub fn install_default_crypto_provider() {
 /// `subject_alt_names` (host names or IP addresses) plus `localhost` and `127.0.0.1`.
 pub fn create_server_identity(subject_alt_names: &[String]) -> Result<ServerIdentity, TlsError> {
     let mut names: Vec<String> = Vec::new();
-    for name in ALWAYS_NAMES.iter().map(|n| n.to_string()).chain(subject_alt_names.iter().cloned()) {
+    for name in ALWAYS_NAMES
+        .iter()
+        .map(|n| n.to_string())
+        .chain(subject_alt_names.iter().cloned())
+    {
         if !names.contains(&name) {
             names.push(name);
         }
     }
     let mut params = rcgen::CertificateParams::new(names)?;
-    params.distinguished_name.push(rcgen::DnType::CommonName, "DentPro branch server");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "DentPro branch server");
     params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     // Validity stays rcgen's (1975 to 4096): trust comes from the pin, and an expiry date would
@@ -123,7 +131,8 @@ pub fn fingerprint_of_der(cert_der: &[u8]) -> String {
 
 /// The fingerprint of the first certificate in a PEM text.
 pub fn fingerprint_of_pem(cert_pem: &str) -> Result<String, TlsError> {
-    let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| TlsError::Pem(e.to_string()))?;
+    let der =
+        CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| TlsError::Pem(e.to_string()))?;
     Ok(fingerprint_of_der(&der))
 }
 
@@ -242,10 +251,13 @@ impl ServerCertVerifier for PinnedCertVerifier {
         if presented == self.expected {
             Ok(ServerCertVerified::assertion())
         } else {
-            let mismatch = PinMismatch { expected: self.expected.clone(), presented };
-            Err(rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(
-                mismatch,
-            )))))
+            let mismatch = PinMismatch {
+                expected: self.expected.clone(),
+                presented,
+            };
+            Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                rustls::OtherError(Arc::new(mismatch)),
+            )))
         }
     }
 
@@ -279,7 +291,10 @@ mod tests {
     #[test]
     fn fingerprints_are_normalised() {
         let fp = "AB:CD:".to_string() + &"0".repeat(60);
-        assert_eq!(normalize_fingerprint(&fp).unwrap(), "abcd".to_string() + &"0".repeat(60));
+        assert_eq!(
+            normalize_fingerprint(&fp).unwrap(),
+            "abcd".to_string() + &"0".repeat(60)
+        );
         assert!(normalize_fingerprint("abcd").is_err());
         assert!(normalize_fingerprint(&"g".repeat(64)).is_err());
         assert!(pinned_client_config("nope").is_err());

@@ -34,7 +34,13 @@ fn device(n: u8) -> SigningKey {
 }
 
 fn token_for(device_key: &SigningKey, device_id: &str) -> String {
-    issue_access_token(&server(), device_id, &thumbprint(&device_key.verifying_key()), now(), ttl())
+    issue_access_token(
+        &server(),
+        device_id,
+        &thumbprint(&device_key.verifying_key()),
+        now(),
+        ttl(),
+    )
 }
 
 fn part(jwt: &str, i: usize) -> Value {
@@ -55,21 +61,38 @@ fn tamper(jwt: &str, i: usize, edit: impl FnOnce(&mut Value)) -> String {
 fn proof_has_the_rfc_9449_shape() {
     let key = device(1);
     let token = token_for(&key, "dev-1");
-    let proof = make_proof(&key, "POST", "https://Branch.local:443/v1/push?x=1#frag", Some(&token), now());
+    let proof = make_proof(
+        &key,
+        "POST",
+        "https://Branch.local:443/v1/push?x=1#frag",
+        Some(&token),
+        now(),
+    );
     let header = part(&proof, 0);
     assert_eq!(header["typ"], "dpop+jwt");
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["jwk"]["kty"], "OKP");
     assert_eq!(header["jwk"]["crv"], "Ed25519");
-    assert_eq!(header["jwk"]["x"], URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes()));
+    assert_eq!(
+        header["jwk"]["x"],
+        URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())
+    );
     assert!(header["jwk"].get("d").is_none(), "no private key in the header");
     let claims = part(&proof, 1);
     assert_eq!(claims["htm"], "POST");
     assert_eq!(claims["htu"], "https://branch.local/v1/push");
     assert_eq!(claims["iat"], now().timestamp());
-    assert_eq!(uuid::Uuid::parse_str(claims["jti"].as_str().unwrap()).unwrap().get_version_num(), 7);
+    assert_eq!(
+        uuid::Uuid::parse_str(claims["jti"].as_str().unwrap())
+            .unwrap()
+            .get_version_num(),
+        7
+    );
     use sha2::Digest as _;
-    assert_eq!(claims["ath"], URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes())));
+    assert_eq!(
+        claims["ath"],
+        URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()))
+    );
 
     let token_header = part(&token, 0);
     assert_eq!(token_header["typ"], "at+jwt");
@@ -99,7 +122,13 @@ fn round_trip() {
     assert_eq!(claims.thumbprint, verified.thumbprint);
     assert_eq!(claims.expires, now() + ttl());
 
-    let proof = make_proof(&key, "GET", "https://192.168.1.10:8443/v1/pull?after=41", Some(&token), now());
+    let proof = make_proof(
+        &key,
+        "GET",
+        "https://192.168.1.10:8443/v1/pull?after=41",
+        Some(&token),
+        now(),
+    );
     // The query is not part of htu: the same proof holds for the request with any query.
     let (claims, verified) = authenticate(
         &token,
@@ -122,7 +151,10 @@ fn proof_signed_by_another_key_than_its_jwk_is_refused() {
     let forged = tamper(&proof, 0, |h| {
         h["jwk"]["x"] = URL_SAFE_NO_PAD.encode(claimed.verifying_key().as_bytes()).into();
     });
-    assert_eq!(verify_proof(&forged, "POST", URL, None, now(), skew()), Err(AuthError::BadSignature));
+    assert_eq!(
+        verify_proof(&forged, "POST", URL, None, now(), skew()),
+        Err(AuthError::BadSignature)
+    );
 }
 
 #[test]
@@ -130,13 +162,24 @@ fn tampered_claims_are_refused() {
     let key = device(1);
     let proof = make_proof(&key, "GET", URL, None, now());
     let forged = tamper(&proof, 1, |c| c["htm"] = "POST".into());
-    assert_eq!(verify_proof(&forged, "POST", URL, None, now(), skew()), Err(AuthError::BadSignature));
+    assert_eq!(
+        verify_proof(&forged, "POST", URL, None, now(), skew()),
+        Err(AuthError::BadSignature)
+    );
 
     let token = token_for(&key, "dev-1");
     let forged = tamper(&token, 1, |c| c["sub"] = "dev-2".into());
-    assert_eq!(verify_access_token(&forged, &server().verifying_key(), now()), Err(AuthError::BadSignature));
-    let forged = tamper(&token, 1, |c| c["exp"] = (now() + Duration::days(365)).timestamp().into());
-    assert_eq!(verify_access_token(&forged, &server().verifying_key(), now()), Err(AuthError::BadSignature));
+    assert_eq!(
+        verify_access_token(&forged, &server().verifying_key(), now()),
+        Err(AuthError::BadSignature)
+    );
+    let forged = tamper(&token, 1, |c| {
+        c["exp"] = (now() + Duration::days(365)).timestamp().into()
+    });
+    assert_eq!(
+        verify_access_token(&forged, &server().verifying_key(), now()),
+        Err(AuthError::BadSignature)
+    );
 }
 
 #[test]
@@ -146,7 +189,15 @@ fn token_copied_to_another_machine_is_refused() {
     // The other machine signs a perfectly good proof with its own key, for this token.
     let proof = make_proof(&thief, "POST", URL, Some(&token), now());
     assert!(verify_proof(&proof, "POST", URL, Some(&token), now(), skew()).is_ok());
-    let result = authenticate(&token, &proof, "POST", URL, &server().verifying_key(), now(), skew());
+    let result = authenticate(
+        &token,
+        &proof,
+        "POST",
+        URL,
+        &server().verifying_key(),
+        now(),
+        skew(),
+    );
     assert_eq!(result.unwrap_err(), AuthError::TokenBinding);
     assert_eq!(AuthError::TokenBinding.reason(), "token_binding");
 }
@@ -157,7 +208,10 @@ fn expired_token_is_refused() {
     let token = token_for(&key, "dev-1");
     let server_key = server().verifying_key();
     assert!(verify_access_token(&token, &server_key, now() + ttl() - Duration::seconds(1)).is_ok());
-    assert_eq!(verify_access_token(&token, &server_key, now() + ttl()), Err(AuthError::Expired));
+    assert_eq!(
+        verify_access_token(&token, &server_key, now() + ttl()),
+        Err(AuthError::Expired)
+    );
     let later = now() + ttl() + Duration::seconds(1);
     let proof = make_proof(&key, "POST", URL, Some(&token), later);
     assert_eq!(
@@ -171,10 +225,22 @@ fn token_signed_by_another_server_key_is_refused() {
     let key = device(1);
     let rogue = SigningKey::from_bytes(&[0x66; 32]);
     let token = issue_access_token(&rogue, "dev-1", &thumbprint(&key.verifying_key()), now(), ttl());
-    assert_eq!(verify_access_token(&token, &server().verifying_key(), now()), Err(AuthError::BadSignature));
+    assert_eq!(
+        verify_access_token(&token, &server().verifying_key(), now()),
+        Err(AuthError::BadSignature)
+    );
     let proof = make_proof(&key, "POST", URL, Some(&token), now());
     assert_eq!(
-        authenticate(&token, &proof, "POST", URL, &server().verifying_key(), now(), skew()).unwrap_err(),
+        authenticate(
+            &token,
+            &proof,
+            "POST",
+            URL,
+            &server().verifying_key(),
+            now(),
+            skew()
+        )
+        .unwrap_err(),
         AuthError::BadSignature
     );
 }
@@ -187,9 +253,15 @@ fn proof_outside_the_time_window_is_refused() {
     assert!(verify_proof(&proof, "POST", URL, None, now() + skew(), skew()).is_ok());
     assert!(verify_proof(&proof, "POST", URL, None, now() - skew(), skew()).is_ok());
     let too_late = now() + skew() + Duration::seconds(1);
-    assert_eq!(verify_proof(&proof, "POST", URL, None, too_late, skew()), Err(AuthError::ProofTooOld));
+    assert_eq!(
+        verify_proof(&proof, "POST", URL, None, too_late, skew()),
+        Err(AuthError::ProofTooOld)
+    );
     let too_early = now() - skew() - Duration::seconds(1);
-    assert_eq!(verify_proof(&proof, "POST", URL, None, too_early, skew()), Err(AuthError::NotYetValid));
+    assert_eq!(
+        verify_proof(&proof, "POST", URL, None, too_early, skew()),
+        Err(AuthError::NotYetValid)
+    );
 }
 
 #[test]
@@ -199,10 +271,22 @@ fn proof_for_another_method_or_url_is_refused() {
     let refused = |method: &str, url: &str| verify_proof(&proof, method, url, None, now(), skew());
     assert_eq!(refused("GET", URL), Err(AuthError::WrongMethodOrUrl));
     assert_eq!(refused("post", URL), Err(AuthError::WrongMethodOrUrl));
-    assert_eq!(refused("POST", "https://192.168.1.10:8443/v1/pull"), Err(AuthError::WrongMethodOrUrl));
-    assert_eq!(refused("POST", "https://192.168.1.11:8443/v1/push"), Err(AuthError::WrongMethodOrUrl));
-    assert_eq!(refused("POST", "https://192.168.1.10:9443/v1/push"), Err(AuthError::WrongMethodOrUrl));
-    assert_eq!(refused("POST", "http://192.168.1.10:8443/v1/push"), Err(AuthError::WrongMethodOrUrl));
+    assert_eq!(
+        refused("POST", "https://192.168.1.10:8443/v1/pull"),
+        Err(AuthError::WrongMethodOrUrl)
+    );
+    assert_eq!(
+        refused("POST", "https://192.168.1.11:8443/v1/push"),
+        Err(AuthError::WrongMethodOrUrl)
+    );
+    assert_eq!(
+        refused("POST", "https://192.168.1.10:9443/v1/push"),
+        Err(AuthError::WrongMethodOrUrl)
+    );
+    assert_eq!(
+        refused("POST", "http://192.168.1.10:8443/v1/push"),
+        Err(AuthError::WrongMethodOrUrl)
+    );
     // Query and fragment do not matter; neither does the spelling of the same URL.
     assert!(refused("POST", "https://192.168.1.10:8443/v1/push?batch=3#x").is_ok());
     assert!(refused("POST", "HTTPS://192.168.1.10:8443/v1/./push").is_ok());
@@ -212,18 +296,38 @@ fn proof_for_another_method_or_url_is_refused() {
 fn proof_for_another_token_is_refused() {
     let key = device(1);
     let token = token_for(&key, "dev-1");
-    let other_token =
-        issue_access_token(&server(), "dev-1", &thumbprint(&key.verifying_key()), now() + Duration::seconds(1), ttl());
+    let other_token = issue_access_token(
+        &server(),
+        "dev-1",
+        &thumbprint(&key.verifying_key()),
+        now() + Duration::seconds(1),
+        ttl(),
+    );
     assert_ne!(token, other_token);
     let proof = make_proof(&key, "POST", URL, Some(&token), now());
-    assert_eq!(verify_proof(&proof, "POST", URL, Some(&other_token), now(), skew()), Err(AuthError::TokenBinding));
     assert_eq!(
-        authenticate(&other_token, &proof, "POST", URL, &server().verifying_key(), now(), skew()).unwrap_err(),
+        verify_proof(&proof, "POST", URL, Some(&other_token), now(), skew()),
+        Err(AuthError::TokenBinding)
+    );
+    assert_eq!(
+        authenticate(
+            &other_token,
+            &proof,
+            "POST",
+            URL,
+            &server().verifying_key(),
+            now(),
+            skew()
+        )
+        .unwrap_err(),
         AuthError::TokenBinding
     );
     // A proof made without a token cannot go with one.
     let bare = make_proof(&key, "POST", URL, None, now());
-    assert_eq!(verify_proof(&bare, "POST", URL, Some(&token), now(), skew()), Err(AuthError::TokenBinding));
+    assert_eq!(
+        verify_proof(&bare, "POST", URL, Some(&token), now(), skew()),
+        Err(AuthError::TokenBinding)
+    );
 }
 
 #[test]
@@ -232,8 +336,14 @@ fn one_kind_of_jwt_cannot_pass_for_the_other() {
     let token = token_for(&key, "dev-1");
     let proof = make_proof(&key, "POST", URL, None, now());
     // Even with the right key, a proof is not an access token and vice versa.
-    assert!(matches!(verify_access_token(&proof, &key.verifying_key(), now()), Err(AuthError::Malformed(_))));
-    assert!(matches!(verify_proof(&token, "POST", URL, None, now(), skew()), Err(AuthError::Malformed(_))));
+    assert!(matches!(
+        verify_access_token(&proof, &key.verifying_key(), now()),
+        Err(AuthError::Malformed(_))
+    ));
+    assert!(matches!(
+        verify_proof(&token, "POST", URL, None, now(), skew()),
+        Err(AuthError::Malformed(_))
+    ));
 }
 
 #[test]
@@ -242,7 +352,10 @@ fn malformed_input_is_refused() {
     let proof = make_proof(&key, "POST", URL, None, now());
     let check = |p: &str| verify_proof(p, "POST", URL, None, now(), skew());
     for garbage in ["", "a.b", "a.b.c", "....", "not a jwt at all"] {
-        assert!(matches!(check(garbage), Err(AuthError::Malformed(_))), "{garbage:?}");
+        assert!(
+            matches!(check(garbage), Err(AuthError::Malformed(_))),
+            "{garbage:?}"
+        );
     }
     let none_alg = tamper(&proof, 0, |h| h["alg"] = "none".into());
     assert!(matches!(check(&none_alg), Err(AuthError::Malformed(_))));
@@ -274,10 +387,21 @@ fn replayed_proof_is_caught_by_the_cache() {
     // The same proof again, a second later: still valid on its own, but a replay.
     let again = verify_proof(&proof, "POST", URL, None, now() + Duration::seconds(1), skew()).unwrap();
     assert!(!cache.check_and_insert(&again.jti, again.iat, now() + Duration::seconds(1)));
-    assert_eq!(cache.check(&again.jti, again.iat, now() + Duration::seconds(2)), Err(AuthError::Replayed));
+    assert_eq!(
+        cache.check(&again.jti, again.iat, now() + Duration::seconds(2)),
+        Err(AuthError::Replayed)
+    );
     assert_eq!(AuthError::Replayed.reason(), "replayed");
     // Another proof from the same device is fine.
-    let next = verify_proof(&make_proof(&key, "POST", URL, None, now()), "POST", URL, None, now(), skew()).unwrap();
+    let next = verify_proof(
+        &make_proof(&key, "POST", URL, None, now()),
+        "POST",
+        URL,
+        None,
+        now(),
+        skew(),
+    )
+    .unwrap();
     assert!(cache.check_and_insert(&next.jti, next.iat, now()));
     assert_eq!(cache.len(), 2);
 }

@@ -14,8 +14,16 @@ fn h(hex_str: &str) -> Hash {
 }
 
 /// The eight leaf inputs of the vectors (arbitrary bytes, not record hashes).
-const LEAF_INPUTS: [&str; 8] =
-    ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"];
+const LEAF_INPUTS: [&str; 8] = [
+    "",
+    "00",
+    "10",
+    "2021",
+    "3031",
+    "40414243",
+    "5051525354555657",
+    "606162636465666768696a6b6c6d6e6f",
+];
 
 /// Leaf hashes of `LEAF_INPUTS` (`NodeHashes()[0]`).
 const LEAF_HASHES: [&str; 8] = [
@@ -45,9 +53,21 @@ const ROOTS: [&str; 9] = [
 /// (leaf index, tree size, audit path), from `TestRefInclusionProof` and `inclusionProofs`.
 const INCLUSION: &[(u64, u64, &[&str])] = &[
     (0, 1, &[]),
-    (0, 2, &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"]),
-    (1, 2, &["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"]),
-    (2, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
+    (
+        0,
+        2,
+        &["96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"],
+    ),
+    (
+        1,
+        2,
+        &["6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"],
+    ),
+    (
+        2,
+        3,
+        &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+    ),
     (
         1,
         5,
@@ -133,7 +153,11 @@ fn hashes(list: &[&str]) -> Vec<Hash> {
 #[test]
 fn leaf_hashes_and_empty_root() {
     for (input, expected) in LEAF_INPUTS.iter().zip(LEAF_HASHES) {
-        assert_eq!(leaf_hash(&hex::decode(input).unwrap()), h(expected), "leaf {input:?}");
+        assert_eq!(
+            leaf_hash(&hex::decode(input).unwrap()),
+            h(expected),
+            "leaf {input:?}"
+        );
     }
     assert_eq!(empty_root(), h(ROOTS[0]));
     // NodeHashes()[1][0]: the first two leaves' parent.
@@ -164,11 +188,20 @@ fn inclusion_vectors() {
     let log = vector_log();
     for &(index, size, path) in INCLUSION {
         let expected = hashes(path);
-        assert_eq!(log.inclusion_proof(index, size), Some(expected.clone()), "{index} in {size}");
+        assert_eq!(
+            log.inclusion_proof(index, size),
+            Some(expected.clone()),
+            "{index} in {size}"
+        );
         let leaf = h(LEAF_HASHES[index as usize]);
         let root = h(ROOTS[size as usize]);
-        assert!(verify_inclusion_by_leaf_hash(&leaf, index, size, &expected, &root), "{index} in {size}");
-        for (p_index, p_size, p_leaf, p_proof, p_root) in corrupt_inclusion(index, size, &leaf, &expected, &root) {
+        assert!(
+            verify_inclusion_by_leaf_hash(&leaf, index, size, &expected, &root),
+            "{index} in {size}"
+        );
+        for (p_index, p_size, p_leaf, p_proof, p_root) in
+            corrupt_inclusion(index, size, &leaf, &expected, &root)
+        {
             assert!(
                 !verify_inclusion_by_leaf_hash(&p_leaf, p_index, p_size, &p_proof, &p_root),
                 "corrupted probe verified: {p_index} in {p_size}, proof {p_proof:?}"
@@ -182,9 +215,16 @@ fn consistency_vectors() {
     let log = vector_log();
     for &(old, new, proof) in CONSISTENCY {
         let expected = hashes(proof);
-        assert_eq!(log.consistency_proof(old, new), Some(expected.clone()), "{old} -> {new}");
+        assert_eq!(
+            log.consistency_proof(old, new),
+            Some(expected.clone()),
+            "{old} -> {new}"
+        );
         let (old_root, new_root) = (h(ROOTS[old as usize]), h(ROOTS[new as usize]));
-        assert!(verify_consistency(old, &old_root, new, &new_root, &expected), "{old} -> {new}");
+        assert!(
+            verify_consistency(old, &old_root, new, &new_root, &expected),
+            "{old} -> {new}"
+        );
         if expected.is_empty() {
             continue;
         }
@@ -232,7 +272,13 @@ fn consistency_edge_cases() {
 fn inclusion_edge_cases() {
     let some = h("abacaba000000000000000000000000000000000000000000060061e00123456");
     for (index, size) in [(0, 0), (1, 0), (2, 1)] {
-        assert!(!verify_inclusion_by_leaf_hash(&some, index, size, &[], &empty_root()));
+        assert!(!verify_inclusion_by_leaf_hash(
+            &some,
+            index,
+            size,
+            &[],
+            &empty_root()
+        ));
     }
     // A one-leaf tree's root is its leaf hash, with an empty path.
     let data = [7u8; 32];
@@ -279,7 +325,13 @@ fn corrupt_inclusion(
         probes.push((index, size, *leaf, p[..p.len() - 1].to_vec(), *root));
     }
     if p.len() > 1 {
-        probes.push((index, size, *leaf, [vec![p[0], some], p[1..].to_vec()].concat(), *root));
+        probes.push((
+            index,
+            size,
+            *leaf,
+            [vec![p[0], some], p[1..].to_vec()].concat(),
+            *root,
+        ));
     }
     probes
 }
@@ -304,12 +356,48 @@ fn corrupt_consistency(
         (old, *old_root, new, wrong_root, p.clone()),
         (old, *new_root, new, *old_root, p.clone()),
         (old, *old_root, new, *new_root, vec![]),
-        (old, *old_root, new, *new_root, [p.clone(), vec![[0; 32]]].concat()),
-        (old, *old_root, new, *new_root, [p.clone(), vec![*old_root]].concat()),
-        (old, *old_root, new, *new_root, [p.clone(), vec![*new_root]].concat()),
-        (old, *old_root, new, *new_root, [vec![[0; 32]], p.clone()].concat()),
-        (old, *old_root, new, *new_root, [vec![*old_root], p.clone()].concat()),
-        (old, *old_root, new, *new_root, [vec![*new_root], p.clone()].concat()),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [p.clone(), vec![[0; 32]]].concat(),
+        ),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [p.clone(), vec![*old_root]].concat(),
+        ),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [p.clone(), vec![*new_root]].concat(),
+        ),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [vec![[0; 32]], p.clone()].concat(),
+        ),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [vec![*old_root], p.clone()].concat(),
+        ),
+        (
+            old,
+            *old_root,
+            new,
+            *new_root,
+            [vec![*new_root], p.clone()].concat(),
+        ),
         (old, *old_root, new, *new_root, [vec![p[0]], p.clone()].concat()),
         (old, *old_root, new, *new_root, p[..p.len() - 1].to_vec()),
     ];
@@ -399,9 +487,16 @@ fn exhaustive_small_trees() {
         assert_eq!(log.root_at(size), Some(root), "root of {size}");
         for index in 0..size {
             let proof = log.inclusion_proof(index, size).unwrap();
-            assert_eq!(proof, reference::path(index as usize, &leaves[..size as usize]), "{index} in {size}");
+            assert_eq!(
+                proof,
+                reference::path(index as usize, &leaves[..size as usize]),
+                "{index} in {size}"
+            );
             let d = &data[index as usize];
-            assert!(verify_inclusion(d, index, size, &proof, &root), "{index} in {size}");
+            assert!(
+                verify_inclusion(d, index, size, &proof, &root),
+                "{index} in {size}"
+            );
             for i in 0..proof.len() {
                 let mut bad = proof.clone();
                 bad[i][i % 32] ^= 1;
@@ -410,15 +505,39 @@ fn exhaustive_small_trees() {
             // A wrong size with the root of that size. (With the root of the right size, a
             // larger size can pass the walk: the root, not the size alone, binds the tree.)
             if size < MAX {
-                assert!(!verify_inclusion(d, index, size + 1, &proof, &roots[size as usize + 1]));
+                assert!(!verify_inclusion(
+                    d,
+                    index,
+                    size + 1,
+                    &proof,
+                    &roots[size as usize + 1]
+                ));
             }
             if size > 1 {
-                assert!(!verify_inclusion(d, index, size - 1, &proof, &roots[size as usize - 1]));
+                assert!(!verify_inclusion(
+                    d,
+                    index,
+                    size - 1,
+                    &proof,
+                    &roots[size as usize - 1]
+                ));
                 let other = (index + 1) % size;
                 assert!(!verify_inclusion(d, other, size, &proof, &root));
-                assert!(!verify_inclusion(&data[other as usize], index, size, &proof, &root));
+                assert!(!verify_inclusion(
+                    &data[other as usize],
+                    index,
+                    size,
+                    &proof,
+                    &root
+                ));
             }
-            assert!(!verify_inclusion(d, index, size, &proof, &roots[size as usize - 1]));
+            assert!(!verify_inclusion(
+                d,
+                index,
+                size,
+                &proof,
+                &roots[size as usize - 1]
+            ));
         }
     }
 
@@ -427,8 +546,15 @@ fn exhaustive_small_trees() {
         for old in 1..=new {
             let old_root = roots[old as usize];
             let proof = log.consistency_proof(old, new).unwrap();
-            assert_eq!(proof, reference::proof(old as usize, &leaves[..new as usize]), "{old} -> {new}");
-            assert!(verify_consistency(old, &old_root, new, &new_root, &proof), "{old} -> {new}");
+            assert_eq!(
+                proof,
+                reference::proof(old as usize, &leaves[..new as usize]),
+                "{old} -> {new}"
+            );
+            assert!(
+                verify_consistency(old, &old_root, new, &new_root, &proof),
+                "{old} -> {new}"
+            );
             if old == new {
                 assert!(proof.is_empty());
                 continue;
@@ -436,13 +562,28 @@ fn exhaustive_small_trees() {
             for i in 0..proof.len() {
                 let mut bad = proof.clone();
                 bad[i][31 - i % 32] ^= 0x80;
-                assert!(!verify_consistency(old, &old_root, new, &new_root, &bad), "{old} -> {new} flip {i}");
+                assert!(
+                    !verify_consistency(old, &old_root, new, &new_root, &bad),
+                    "{old} -> {new} flip {i}"
+                );
             }
             assert!(!verify_consistency(old, &new_root, new, &new_root, &proof));
             assert!(!verify_consistency(old, &old_root, new, &old_root, &proof));
-            assert!(!verify_consistency(old - 1, &roots[old as usize - 1], new, &new_root, &proof));
+            assert!(!verify_consistency(
+                old - 1,
+                &roots[old as usize - 1],
+                new,
+                &new_root,
+                &proof
+            ));
             if new < MAX {
-                assert!(!verify_consistency(old, &old_root, new + 1, &roots[new as usize + 1], &proof));
+                assert!(!verify_consistency(
+                    old,
+                    &old_root,
+                    new + 1,
+                    &roots[new as usize + 1],
+                    &proof
+                ));
             }
             assert!(!verify_consistency(new, &new_root, old, &old_root, &proof));
         }
@@ -467,7 +608,10 @@ fn a_million_leaves() {
     let proof = log.inclusion_proof(777, old).unwrap();
     assert!(verify_inclusion(&record_hash(777), 777, old, &proof, &old_root));
     // Generous: about 2 M SHA-256 compressions; this is a regression guard, not a benchmark.
-    assert!(built < std::time::Duration::from_secs(30), "building took {built:?}");
+    assert!(
+        built < std::time::Duration::from_secs(30),
+        "building took {built:?}"
+    );
 }
 
 proptest! {

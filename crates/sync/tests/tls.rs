@@ -23,7 +23,10 @@ const BODY: &str = "hello from the branch";
 fn serve(config: rustls::ServerConfig) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
@@ -33,7 +36,9 @@ fn serve(config: rustls::ServerConfig) -> SocketAddr {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
                     // A refused handshake is the point of some tests: nothing to do then.
-                    let Ok(mut tls) = acceptor.accept(tcp).await else { return };
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
                     let mut request = Vec::new();
                     let mut buf = [0u8; 1024];
                     while !request.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -69,7 +74,10 @@ fn paired_client_reaches_the_server_by_ip_and_by_name() {
     let addr = serve_identity(&id);
     let client = pinned_http_client(&id.fingerprint).unwrap();
     for host in ["127.0.0.1", "localhost"] {
-        let response = client.get(format!("https://{host}:{}/v1/health", addr.port())).send().unwrap();
+        let response = client
+            .get(format!("https://{host}:{}/v1/health", addr.port()))
+            .send()
+            .unwrap();
         assert_eq!(response.status(), 200, "via {host}");
         assert_eq!(response.text().unwrap(), BODY, "via {host}");
     }
@@ -83,7 +91,14 @@ fn paired_client_reaches_the_server_by_ip_and_by_name() {
         .collect::<Vec<_>>()
         .join(":");
     let client = pinned_http_client(&spelled).unwrap();
-    assert_eq!(client.get(format!("https://127.0.0.1:{}/", addr.port())).send().unwrap().status(), 200);
+    assert_eq!(
+        client
+            .get(format!("https://127.0.0.1:{}/", addr.port()))
+            .send()
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[test]
@@ -92,10 +107,16 @@ fn another_certificate_is_refused_naming_both_fingerprints() {
     assert_ne!(server_id.fingerprint, paired_id.fingerprint);
     let addr = serve_identity(&server_id);
     let client = pinned_http_client(&paired_id.fingerprint).unwrap();
-    let error = client.get(format!("https://127.0.0.1:{}/v1/health", addr.port())).send().unwrap_err();
+    let error = client
+        .get(format!("https://127.0.0.1:{}/v1/health", addr.port()))
+        .send()
+        .unwrap_err();
     assert_eq!(
         pin_mismatch(&error),
-        Some(PinMismatch { expected: paired_id.fingerprint.clone(), presented: server_id.fingerprint.clone() })
+        Some(PinMismatch {
+            expected: paired_id.fingerprint.clone(),
+            presented: server_id.fingerprint.clone()
+        })
     );
     // The whole chain, as a log line would print it, names both.
     let mut text = String::new();
@@ -105,7 +126,10 @@ fn another_certificate_is_refused_naming_both_fingerprints() {
         source = e.source();
     }
     let mismatch = pin_mismatch(&error).unwrap().to_string();
-    assert!(mismatch.contains(&paired_id.fingerprint) && mismatch.contains(&server_id.fingerprint), "{mismatch}");
+    assert!(
+        mismatch.contains(&paired_id.fingerprint) && mismatch.contains(&server_id.fingerprint),
+        "{mismatch}"
+    );
     assert!(text.contains("certificate"), "{text}");
 }
 
@@ -133,25 +157,42 @@ fn handshake_needs_the_pinned_certificates_private_key() {
         .with_safe_default_protocol_versions()
         .unwrap()
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(SingleCertAndKey::from(CertifiedKey::new(vec![cert], wrong_key))));
+        .with_cert_resolver(Arc::new(SingleCertAndKey::from(CertifiedKey::new(
+            vec![cert],
+            wrong_key,
+        ))));
     let impostor_addr = serve(stolen);
     let genuine_addr = serve_identity(&genuine);
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(pinned_client_config(&genuine.fingerprint).unwrap()));
+        let connector =
+            tokio_rustls::TlsConnector::from(Arc::new(pinned_client_config(&genuine.fingerprint).unwrap()));
         // Any name will do for the pin, even one the certificate does not carry.
         let name = ServerName::try_from("not-in-the-certificate.example").unwrap();
 
         let tcp = tokio::net::TcpStream::connect(genuine_addr).await.unwrap();
-        let mut tls = connector.connect(name.clone(), tcp).await.expect("genuine server");
+        let mut tls = connector
+            .connect(name.clone(), tcp)
+            .await
+            .expect("genuine server");
         tls.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
         let mut response = String::new();
         tls.read_to_string(&mut response).await.unwrap();
         assert!(response.ends_with(BODY), "{response}");
 
         let tcp = tokio::net::TcpStream::connect(impostor_addr).await.unwrap();
-        let error = connector.connect(name, tcp).await.expect_err("impostor must fail the handshake");
-        assert_eq!(pin_mismatch(&error), None, "the pin matched; the signature did not: {error}");
+        let error = connector
+            .connect(name, tcp)
+            .await
+            .expect_err("impostor must fail the handshake");
+        assert_eq!(
+            pin_mismatch(&error),
+            None,
+            "the pin matched; the signature did not: {error}"
+        );
     });
 }
