@@ -161,6 +161,14 @@ impl Station {
     /// permission checks (as a tampered or outdated workstation could), then reopens the
     /// workstation on the longer chain.
     pub fn forge(&mut self, actor: dentpro_core::ledger::Actor, event: dentpro_core::events::Event) {
+        self.forge_with(|ledger| {
+            ledger.append(&actor, event).expect("forged append");
+        });
+    }
+
+    /// Runs `write` on a ledger of this desk's chain, outside the workstation's checks, then
+    /// reopens the workstation on the longer chain.
+    pub fn forge_with(&mut self, write: impl FnOnce(&mut dentpro_core::ledger::Ledger)) {
         use dentpro_core::device::DeviceIdentity;
         self.client = None;
         let placeholder = Workstation::open(OpenOptions {
@@ -174,7 +182,7 @@ impl Station {
             let conn = dentpro_core::store::open_bound(&self.dir, &identity.device_id).unwrap();
             let clock = std::sync::Arc::new(dentpro_core::clock::SystemClock);
             let mut ledger = dentpro_core::ledger::Ledger::new(conn, identity, clock, Some(&self.dir)).unwrap();
-            ledger.append(&actor, event).expect("forged append");
+            write(&mut ledger);
         }
         *self.ws.lock().unwrap() = Workstation::open(OpenOptions {
             key_store: KeyStorePreference::File,
