@@ -204,6 +204,46 @@ impl Admission {
 /// business area) is logged as refused, so the device's chain stays whole and the refusal is
 /// on the record.
 pub fn admit(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record) -> Result<Admission> {
+    admit_checked(tx, sender, record, false)
+}
+
+/// Admits a pushed batch in order: the signatures are verified together first (Ed25519 batch
+/// verification, about twice as fast), then each record as [`admit`] does. Returns what was
+/// admitted before the first error, and that error.
+pub fn admit_all(
+    tx: &Transaction<'_>,
+    sender: &Sender<'_>,
+    records: &[Record],
+) -> (Vec<Admission>, Option<CoreError>) {
+    let signed_by_sender = verify_batch(records, |_| Some(*sender.public_key));
+    let mut admitted = Vec::with_capacity(records.len());
+    for record in records {
+        match admit_checked(tx, sender, record, signed_by_sender) {
+            Ok(a) => admitted.push(a),
+            Err(e) => return (admitted, Some(e)),
+        }
+    }
+    (admitted, None)
+}
+
+/// Whether every record's hash matches it and all signatures verify, as one batch. `false`
+/// means "check them one by one" (to name the bad one), not that all are bad.
+fn verify_batch(records: &[Record], key_of: impl Fn(&Record) -> Option<VerifyingKey>) -> bool {
+    if records.is_empty() || records.iter().any(|r| r.body.hash() != r.hash) {
+        return false;
+    }
+    let Some(keys) = records.iter().map(&key_of).collect::<Option<Vec<_>>>() else {
+        return false;
+    };
+    let messages: Vec<&[u8]> = records.iter().map(|r| &r.hash[..]).collect();
+    let signatures: Vec<ed25519_dalek::Signature> = records
+        .iter()
+        .map(|r| ed25519_dalek::Signature::from_bytes(&r.signature))
+        .collect();
+    ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
+}
+
+fn admit_checked(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record, signature_checked: bool) -> Result<Admission> {
     let b = &record.body;
     if b.device_id != sender.device_id {
         return Err(sync_error(
@@ -231,7 +271,7 @@ pub fn admit(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record) -> Resu
             .ok_or_else(|| CoreError::internal("a stored record has no log position"))?;
         return Ok(Admission::AlreadyLogged(position));
     }
-    match record.check(sender.public_key) {
+    match if signature_checked { Ok(()) } else { record.check(sender.public_key) } {
         Ok(()) => {}
         Err(RecordFault::HashMismatch) => return Err(sync_error("bad_hash", "the record's hash does not match it")),
         Err(RecordFault::BadSignature) => {
@@ -587,6 +627,19 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut next = cursor(&tx)?;
     let mut keys: HashMap<String, VerifyingKey> = HashMap::new();
+    let mut heads: HashMap<String, crate::ledger::ChainHead> = HashMap::new();
+    let foreign: Vec<Record> = entries
+        .iter()
+        .filter(|e| e.record.body.device_id != own_device_id)
+        .map(|e| e.record.clone())
+        .collect();
+    for r in &foreign {
+        if !keys.contains_key(&r.body.device_id) {
+            let key = foreign_key(&tx, &foreign, &r.body.device_id)?;
+            keys.insert(r.body.device_id.clone(), key);
+        }
+    }
+    let signatures_checked = verify_batch(&foreign, |r| keys.get(&r.body.device_id).copied());
     let mut outcome = PullOutcome::default();
     let mut to_apply = Vec::new();
     for entry in entries {
@@ -624,7 +677,7 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
             }
             continue;
         }
-        check_foreign(&tx, &mut keys, record)?;
+        check_foreign(&tx, &keys, &mut heads, record, signatures_checked)?;
         let local_index = insert_record(&tx, record)?;
         insert_position(&tx, local_index, p)?;
         outcome.received += 1;
@@ -637,14 +690,19 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
         outcome.reprojected = lands_before_applied(&tx, own_device_id, &to_apply)?;
     }
     if !outcome.reprojected {
-        for (_, local_index, record, event) in &to_apply {
-            if apply_or_refusal(&tx, event, record, *local_index)?.is_some() {
-                // Applies on the server but not here: this device's pending records are in
-                // the way. Replaying in log order settles it.
-                outcome.reprojected = true;
-                break;
-            }
-            outcome.applied += 1;
+        // One savepoint for the page rather than one per record (the common case applies).
+        tx.execute_batch("SAVEPOINT apply_pulled")?;
+        let applied = to_apply
+            .iter()
+            .try_for_each(|(_, local_index, record, event)| event.apply(&tx, &Applied { local_index: *local_index, record }));
+        if applied.is_ok() {
+            tx.execute_batch("RELEASE apply_pulled")?;
+            outcome.applied = to_apply.len() as u64;
+        } else {
+            // Applies on the server but not here: this device's pending records are in the
+            // way. Replaying in log order settles it.
+            tx.execute_batch("ROLLBACK TO apply_pulled; RELEASE apply_pulled")?;
+            outcome.reprojected = true;
         }
     }
     if outcome.reprojected {
@@ -657,40 +715,58 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
     Ok(outcome)
 }
 
+/// The key of `device_id`: from its genesis record, held here already or in this page.
+fn foreign_key(tx: &Transaction<'_>, page: &[Record], device_id: &str) -> Result<VerifyingKey> {
+    let genesis = match page.iter().find(|r| r.body.device_id == device_id && r.body.seq == 1) {
+        Some(r) => r.clone(),
+        None => tx
+            .query_row(
+                "SELECT * FROM records WHERE device_id = ?1 AND seq = 1",
+                [device_id],
+                read_record,
+            )
+            .optional()?
+            .ok_or_else(|| sync_error("bad_genesis", format!("device {device_id} has no first record")))?,
+    };
+    genesis_key(&genesis)
+}
+
 /// Another device's record: signed by that device (key from its genesis record, which must
 /// hash to its id) and continuing its chain as held here.
-fn check_foreign(tx: &Transaction<'_>, keys: &mut HashMap<String, VerifyingKey>, record: &Record) -> Result<()> {
+fn check_foreign(
+    tx: &Transaction<'_>,
+    keys: &HashMap<String, VerifyingKey>,
+    heads: &mut HashMap<String, crate::ledger::ChainHead>,
+    record: &Record,
+    signature_checked: bool,
+) -> Result<()> {
     let b = &record.body;
-    let head = load_head(tx, &b.device_id)?;
+    let head = match heads.get(&b.device_id) {
+        Some(h) => *h,
+        None => load_head(tx, &b.device_id)?,
+    };
     if b.seq != head.seq + 1 || b.prev_hash != head.hash {
         return Err(sync_error(
             "broken_chain",
             format!("record seq {} of device {} does not continue its chain", b.seq, b.device_id),
         ));
     }
-    let key = match keys.get(&b.device_id) {
-        Some(k) => *k,
-        None => {
-            let genesis = if b.seq == 1 {
-                record.clone()
-            } else {
-                tx.query_row(
-                    "SELECT * FROM records WHERE device_id = ?1 AND seq = 1",
-                    [&b.device_id],
-                    read_record,
-                )?
-            };
-            let key = genesis_key(&genesis)?;
-            keys.insert(b.device_id.clone(), key);
-            key
-        }
-    };
-    record.check(&key).map_err(|fault| {
-        sync_error(
-            "bad_signature",
-            format!("record seq {} of device {} fails its check: {fault:?}", b.seq, b.device_id),
-        )
-    })?;
+    if !signature_checked {
+        let key = keys.get(&b.device_id).ok_or_else(|| CoreError::internal("no key for a pulled record"))?;
+        record.check(key).map_err(|fault| {
+            sync_error(
+                "bad_signature",
+                format!("record seq {} of device {} fails its check: {fault:?}", b.seq, b.device_id),
+            )
+        })?;
+    }
+    heads.insert(
+        b.device_id.clone(),
+        crate::ledger::ChainHead {
+            seq: b.seq,
+            hash: record.hash,
+        },
+    );
     debug_assert!(b.seq > 1 || b.prev_hash == GENESIS_PREV_HASH);
     Ok(())
 }

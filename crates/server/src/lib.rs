@@ -433,31 +433,29 @@ async fn push(
         .map(dentpro_core::record::Record::try_from)
         .collect::<Result<Vec<_>, _>>()?;
     let tx = inner.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut entries = Vec::with_capacity(records.len());
+    let (admitted, error) = core_sync::admit_all(&tx, &sender, &records);
+    let mut entries = Vec::with_capacity(admitted.len());
     let mut new_leaves = Vec::new();
-    let mut failure = None;
-    for record in &records {
-        match core_sync::admit(&tx, &sender, record) {
-            Ok(admission) => {
-                let position = admission.position().clone();
-                if let Admission::Logged(p) = &admission {
-                    new_leaves.push(core_sync::entry_leaf(&record.hash, p));
-                    if let Some(reason) = &p.reason {
-                        tracing::warn!(device = %device.device_id, seq = record.body.seq, %reason, "record refused");
-                        store::security_event(&tx, Some(&device.device_id), "record_refused", reason, &format!("seq {} ({})", record.body.seq, record.body.kind))?;
-                    }
-                }
-                entries.push(ReceiptEntry {
-                    seq: record.body.seq,
-                    position,
-                });
-            }
-            Err(e) => {
-                failure = Some((record, e));
-                break;
+    for (record, admission) in records.iter().zip(&admitted) {
+        if let Admission::Logged(p) = admission {
+            new_leaves.push(core_sync::entry_leaf(&record.hash, p));
+            if let Some(reason) = &p.reason {
+                tracing::warn!(device = %device.device_id, seq = record.body.seq, %reason, "record refused");
+                store::security_event(
+                    &tx,
+                    Some(&device.device_id),
+                    "record_refused",
+                    reason,
+                    &format!("seq {} ({})", record.body.seq, record.body.kind),
+                )?;
             }
         }
+        entries.push(ReceiptEntry {
+            seq: record.body.seq,
+            position: admission.position().clone(),
+        });
     }
+    let failure = error.map(|e| (&records[admitted.len()], e));
     tx.commit()?;
     inner.log.extend(new_leaves);
     if let Some((record, e)) = failure {

@@ -20,6 +20,8 @@ use std::sync::Mutex;
 const TICKET_PREFIX: &str = "dentpro-enrol:";
 /// Meta key (`sync.checkpoint`) of the last checkpoint this workstation verified and pinned.
 const PIN_KEY: &str = "checkpoint";
+/// Log entries per pulled page: large pages keep a catch-up to few round trips.
+const PULL_PAGE: u32 = 2 * BATCH;
 
 /// How the sync code reaches the workstation: it locks it only around database work.
 pub trait Access {
@@ -387,7 +389,7 @@ impl SyncClient {
             }
             let pinned = self.pinned(ws)?;
             let known = pinned.as_ref().map_or(0, |p| p.tree_size);
-            let query = format!("?from={cursor}&limit={BATCH}&known_size={known}");
+            let query = format!("?from={cursor}&limit={PULL_PAGE}&known_size={known}");
             let page: PullResponse = self.call("GET", "/v1/pull", &query, None::<&()>).map_err(|e| {
                 if e.details.get("reason").is_some_and(|r| r == "log_shorter_than_known") {
                     rejected("log_truncated", format!("the branch server's log is shorter than the {known} entries this workstation verified: it was truncated or replaced"))
