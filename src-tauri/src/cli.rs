@@ -34,6 +34,16 @@ pub enum Command {
         #[arg(long, default_value_t = 300)]
         patients: usize,
     },
+    /// Enrol this workstation with a branch server, using the ticket `dentpro-server
+    /// enrol-code` printed (`dentpro-enrol:<code>@<host:port>#<fingerprint>`).
+    Enrol {
+        #[arg(long)]
+        ticket: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// Sync once with the branch server (push pending records, pull everyone else's).
+    Sync,
     /// Write the UI's TypeScript command bindings.
     ExportBindings {
         #[arg(default_value = "ui/src/bindings.ts")]
@@ -61,6 +71,8 @@ pub fn run(cli: &Cli) -> Option<ExitCode> {
             command: AuditCommand::Verify,
         } => verify(cli),
         Command::Demo { patients } => demo(cli, *patients),
+        Command::Enrol { ticket, label } => enrol(cli, ticket, label),
+        Command::Sync => sync(cli),
         Command::ExportBindings { path } => crate::export_bindings(path).map(|()| ExitCode::SUCCESS),
     };
     Some(result.unwrap_or_else(|message| {
@@ -114,6 +126,41 @@ fn demo(cli: &Cli, patients: usize) -> Result<ExitCode, String> {
         dir.display(),
         dentpro_core::demo::DEMO_PASSWORD
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open(cli: &Cli) -> Result<std::sync::Mutex<Workstation>, String> {
+    let mut opts = OpenOptions::new(required_dir(cli)?);
+    opts.key_store = key_store(cli)?;
+    Ok(std::sync::Mutex::new(Workstation::open(opts).map_err(|e| e.message)?))
+}
+
+fn enrol(cli: &Cli, ticket: &str, label: &str) -> Result<ExitCode, String> {
+    let ws = open(cli)?;
+    let ticket = ticket.parse().map_err(|e: dentpro_core::CoreError| e.message)?;
+    let enrolment = dentpro_sync::client::enrol(&ws, &ticket, label).map_err(|e| e.message)?;
+    println!(
+        "enrolled with {} (branch {}) as a {} workstation",
+        enrolment.server_url,
+        enrolment.branch_name,
+        enrolment.device_kind.as_str()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sync(cli: &Cli) -> Result<ExitCode, String> {
+    let ws = open(cli)?;
+    let mut client = dentpro_sync::client::SyncClient::for_workstation(&ws)
+        .map_err(|e| e.message)?
+        .ok_or("this workstation is not enrolled with a branch server")?;
+    let report = client.sync_once(&ws, |_| {}).map_err(|e| e.message)?;
+    println!(
+        "synced: pushed {}, refused {}, pulled {}, log size {}, pending {}",
+        report.pushed, report.refused, report.pulled, report.log_size, report.pending
+    );
+    if let Some(skew) = report.clock_skew_seconds {
+        println!("warning: this machine's clock is {skew} s off the server's");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -46,7 +46,11 @@ pub struct EnrolmentTicket {
 
 impl fmt::Display for EnrolmentTicket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{TICKET_PREFIX}{}@{}#{}", self.code, self.address, self.certificate_fingerprint)
+        write!(
+            f,
+            "{TICKET_PREFIX}{}@{}#{}",
+            self.code, self.address, self.certificate_fingerprint
+        )
     }
 }
 
@@ -82,11 +86,16 @@ fn http_client(fingerprint: &str) -> Result<reqwest::blocking::Client> {
 }
 
 /// Turns a reqwest failure or an error answer into a core error the UI can translate.
-fn answer<T: DeserializeOwned>(response: reqwest::Result<reqwest::blocking::Response>) -> Result<(T, Option<DateTime<Utc>>)> {
+fn answer<T: DeserializeOwned>(
+    response: reqwest::Result<reqwest::blocking::Response>,
+) -> Result<(T, Option<DateTime<Utc>>)> {
     let response = response.map_err(|e| {
         let pin = std::error::Error::source(&e).and_then(crate::tls::pin_mismatch);
         match pin {
-            Some(p) => rejected("certificate_mismatch", format!("the server's certificate is not the pinned one: {p}")),
+            Some(p) => rejected(
+                "certificate_mismatch",
+                format!("the server's certificate is not the pinned one: {p}"),
+            ),
             None => unavailable(format!("the branch server cannot be reached: {e}")),
         }
     })?;
@@ -97,9 +106,12 @@ fn answer<T: DeserializeOwned>(response: reqwest::Result<reqwest::blocking::Resp
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
     let status = response.status();
-    let text = response.text().map_err(|e| unavailable(format!("reading the answer: {e}")))?;
+    let text = response
+        .text()
+        .map_err(|e| unavailable(format!("reading the answer: {e}")))?;
     if status.is_success() {
-        let value = serde_json::from_str(&text).map_err(|e| rejected("malformed_answer", format!("unreadable answer: {e}")))?;
+        let value = serde_json::from_str(&text)
+            .map_err(|e| rejected("malformed_answer", format!("unreadable answer: {e}")))?;
         return Ok((value, server_date));
     }
     let err: ApiError = serde_json::from_str(&text).unwrap_or(ApiError {
@@ -121,10 +133,17 @@ fn answer<T: DeserializeOwned>(response: reqwest::Result<reqwest::blocking::Resp
 pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<Enrolment> {
     let (device_id, key, branch_id) = ws.with(|ws| {
         if ws.enrolment()?.is_some() {
-            return Err(CoreError::new(ErrorCode::AlreadySetUp, "this workstation is already enrolled"));
+            return Err(CoreError::new(
+                ErrorCode::AlreadySetUp,
+                "this workstation is already enrolled",
+            ));
         }
         let branch = dentpro_core::accounts::branch(ws.ledger().conn())?;
-        Ok((ws.device_id().to_owned(), ws.ledger().identity().signing_key().clone(), branch.map(|b| b.id)))
+        Ok((
+            ws.device_id().to_owned(),
+            ws.ledger().identity().signing_key().clone(),
+            branch.map(|b| b.id),
+        ))
     })?;
     let request = EnrolRequest {
         signature: sign_hex(&key, &enrol_message(&ticket.code, &device_id)),
@@ -140,7 +159,10 @@ pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<
     let (answer, _): (EnrolResponse, _) = answer(http.post(url).json(&request).send())?;
     let server_key = parse_key(&answer.server_key).map_err(|e| rejected("malformed_answer", e.message))?;
     if !answer.checkpoint.verify(&server_key) {
-        return Err(rejected("bad_checkpoint", "the server's checkpoint is not signed by its key"));
+        return Err(rejected(
+            "bad_checkpoint",
+            "the server's checkpoint is not signed by its key",
+        ));
     }
     let enrolment = Enrolment {
         server_url: format!("https://{}", ticket.address),
@@ -249,13 +271,18 @@ impl SyncClient {
                 // Our clock is off: the error carries the server's Date; retry once by it.
                 Err(e) if attempt == 0 && is_clock_refusal(&e) => {
                     attempt += 1;
-                    let date = self.http.get(format!("{}/health", self.base)).send().ok().and_then(|r| {
-                        r.headers()
-                            .get(reqwest::header::DATE)
-                            .and_then(|d| d.to_str().ok())
-                            .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
-                            .map(|d| d.with_timezone(&Utc))
-                    });
+                    let date = self
+                        .http
+                        .get(format!("{}/health", self.base))
+                        .send()
+                        .ok()
+                        .and_then(|r| {
+                            r.headers()
+                                .get(reqwest::header::DATE)
+                                .and_then(|d| d.to_str().ok())
+                                .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+                                .map(|d| d.with_timezone(&Utc))
+                        });
                     self.offset = date.map_or(self.offset, |d| d - Utc::now());
                 }
                 Err(e) => return Err(e),
@@ -265,7 +292,13 @@ impl SyncClient {
 
     /// One authenticated call. `path` has no query; `query` is appended after the proof is made
     /// (RFC 9449: `htu` leaves the query out).
-    fn call<T: DeserializeOwned>(&mut self, method: &str, path: &str, query: &str, body: Option<&impl Serialize>) -> Result<T> {
+    fn call<T: DeserializeOwned>(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &str,
+        body: Option<&impl Serialize>,
+    ) -> Result<T> {
         let token = self.ensure_token()?;
         let url = format!("{}{path}", self.base);
         let proof = auth::make_proof(&self.device_key, method, &url, Some(&token), self.server_now());
@@ -273,7 +306,9 @@ impl SyncClient {
             "POST" => self.http.post(format!("{url}{query}")),
             _ => self.http.get(format!("{url}{query}")),
         };
-        let mut request = request.header("Authorization", format!("DPoP {token}")).header("DPoP", proof);
+        let mut request = request
+            .header("Authorization", format!("DPoP {token}"))
+            .header("DPoP", proof);
         if let Some(body) = body {
             request = request.json(body);
         }
@@ -356,11 +391,21 @@ impl SyncClient {
             };
             let receipt: PushReceipt = self.call("POST", "/v1/push", "", Some(&request))?;
             let message = receipt_message(&receipt.device_id, &receipt.entries, &receipt.checkpoint);
-            if !verify_hex(&self.server_key, &message, &receipt.signature) || !receipt.checkpoint.verify(&self.server_key) {
-                return Err(rejected("bad_receipt", "the push receipt is not signed by the pinned server key"));
+            if !verify_hex(&self.server_key, &message, &receipt.signature)
+                || !receipt.checkpoint.verify(&self.server_key)
+            {
+                return Err(rejected(
+                    "bad_receipt",
+                    "the push receipt is not signed by the pinned server key",
+                ));
             }
-            let entries: Vec<_> = receipt.entries.iter().map(|e| (e.seq, e.position.clone())).collect();
+            let entries: Vec<_> = receipt
+                .entries
+                .iter()
+                .map(|e| (e.seq, e.position.clone()))
+                .collect();
             ws.with(|ws| ws.sync_record_receipt(&entries))?;
+            report.log_size = report.log_size.max(receipt.checkpoint.tree_size);
             let new = receipt.entries.iter().filter(|e| e.seq > logged_seq);
             report.pushed += new.clone().count() as u64;
             report.refused += new
@@ -380,7 +425,12 @@ impl SyncClient {
             .transpose()
     }
 
-    fn pull(&mut self, ws: &impl Access, report: &mut SyncReport, progress: &mut impl FnMut(Progress)) -> Result<()> {
+    fn pull(
+        &mut self,
+        ws: &impl Access,
+        report: &mut SyncReport,
+        progress: &mut impl FnMut(Progress),
+    ) -> Result<()> {
         loop {
             let cursor = ws.with(|ws| ws.sync_cursor())?;
             if self.tree.as_ref().is_none_or(|t| t.len() != cursor) {
@@ -441,10 +491,17 @@ impl SyncClient {
     /// The page's checkpoint must be signed by the pinned key and consistent with the pinned
     /// checkpoint (RFC 6962 consistency proof): otherwise the server's log was rewritten or
     /// truncated since this workstation last looked.
-    fn check_checkpoint(&self, pinned: Option<&SignedCheckpoint>, page: &PullResponse) -> Result<SignedCheckpoint> {
+    fn check_checkpoint(
+        &self,
+        pinned: Option<&SignedCheckpoint>,
+        page: &PullResponse,
+    ) -> Result<SignedCheckpoint> {
         let cp = &page.checkpoint;
         if !cp.verify(&self.server_key) {
-            return Err(rejected("bad_checkpoint", "the checkpoint is not signed by the pinned server key"));
+            return Err(rejected(
+                "bad_checkpoint",
+                "the checkpoint is not signed by the pinned server key",
+            ));
         }
         if let Some(pinned) = pinned {
             if cp.tree_size < pinned.tree_size {
@@ -456,9 +513,14 @@ impl SyncClient {
                     ),
                 ));
             }
-            let proof = hashes_from_hex(&page.consistency).map_err(|e| rejected("malformed_answer", e.message))?;
-            let old_root = pinned.root_bytes().map_err(|e| rejected("malformed_answer", e.message))?;
-            let new_root = cp.root_bytes().map_err(|e| rejected("malformed_answer", e.message))?;
+            let proof =
+                hashes_from_hex(&page.consistency).map_err(|e| rejected("malformed_answer", e.message))?;
+            let old_root = pinned
+                .root_bytes()
+                .map_err(|e| rejected("malformed_answer", e.message))?;
+            let new_root = cp
+                .root_bytes()
+                .map_err(|e| rejected("malformed_answer", e.message))?;
             if !merkle::verify_consistency(pinned.tree_size, &old_root, cp.tree_size, &new_root, &proof) {
                 return Err(rejected(
                     "log_rewritten",
@@ -478,13 +540,23 @@ impl SyncClient {
         let (index, leaf) = ws
             .with(|ws| ws.sync_own_leaf(seq))?
             .ok_or_else(|| CoreError::not_found("logged record").with("seq", seq.to_string()))?;
-        let proof: InclusionProof = self.call("GET", "/v1/proof/inclusion", &format!("?index={index}"), None::<&()>)?;
+        let proof: InclusionProof = self.call(
+            "GET",
+            "/v1/proof/inclusion",
+            &format!("?index={index}"),
+            None::<&()>,
+        )?;
         let cp = &proof.checkpoint;
         if !cp.verify(&self.server_key) {
-            return Err(rejected("bad_checkpoint", "the checkpoint is not signed by the pinned server key"));
+            return Err(rejected(
+                "bad_checkpoint",
+                "the checkpoint is not signed by the pinned server key",
+            ));
         }
         let path = hashes_from_hex(&proof.proof).map_err(|e| rejected("malformed_answer", e.message))?;
-        let root = cp.root_bytes().map_err(|e| rejected("malformed_answer", e.message))?;
+        let root = cp
+            .root_bytes()
+            .map_err(|e| rejected("malformed_answer", e.message))?;
         if !merkle::verify_inclusion(&leaf, index, cp.tree_size, &path, &root) {
             return Err(rejected(
                 "not_included",
