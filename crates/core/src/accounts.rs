@@ -202,7 +202,10 @@ pub struct CashierTerminalsSet {
 
 impl Project for CashierTerminalsSet {
     fn apply(&self, tx: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
-        tx.execute("DELETE FROM cashier_terminals WHERE user_id = ?1", [&self.user_id])?;
+        tx.execute(
+            "DELETE FROM cashier_terminals WHERE user_id = ?1",
+            [&self.user_id],
+        )?;
         for device in &self.device_ids {
             tx.execute(
                 "INSERT INTO cashier_terminals (user_id, device_id) VALUES (?1, ?2)",
@@ -233,7 +236,10 @@ pub fn set_cashier_terminals(
         return Err(CoreError::invalid("user_id", "not_a_cashier"));
     }
     let mut devices: Vec<String> = device_ids.iter().map(|d| d.trim().to_lowercase()).collect();
-    if devices.iter().any(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit())) {
+    if devices
+        .iter()
+        .any(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
+    {
         return Err(CoreError::invalid("device_ids", "device_id_format"));
     }
     devices.sort();

@@ -116,8 +116,8 @@ impl Event {
             PatientViewed(_) => Some(Action::PatientView),
             AuditVerified(_) => Some(Action::AuditVerify),
             CashierTerminalsSet(_) => Some(Action::CashierBind),
-            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_) | LanguageSet(_)
-            | LoginSucceeded(_) | LoginFailed(_) | LoggedOut(_) | SessionLocked(_)
+            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_)
+            | LanguageSet(_) | LoginSucceeded(_) | LoginFailed(_) | LoggedOut(_) | SessionLocked(_)
             | SessionUnlocked(_) => None,
         }
     }
@@ -129,20 +129,24 @@ impl Event {
         use Event::*;
         match self {
             BranchCreated(_) => vec!["branch".into()],
-            UserCreated(u) => vec![format!("user:{}", u.user_id), format!("username:{}", u.username.to_lowercase())],
+            UserCreated(u) => vec![
+                format!("user:{}", u.user_id),
+                format!("username:{}", u.username.to_lowercase()),
+            ],
             PasswordReset(accounts::PasswordReset { user_id, .. })
             | UserDeactivated(accounts::UserDeactivated { user_id, .. })
             | UserReactivated(accounts::UserReactivated { user_id, .. })
             | LanguageSet(accounts::LanguageSet { user_id, .. })
             | LoginSucceeded(accounts::LoginSucceeded { user_id, .. })
-            | CashierTerminalsSet(accounts::CashierTerminalsSet { user_id, .. }) => vec![format!("user:{user_id}")],
+            | CashierTerminalsSet(accounts::CashierTerminalsSet { user_id, .. }) => {
+                vec![format!("user:{user_id}")]
+            }
             LoginFailed(f) => f.user_id.iter().map(|u| format!("user:{u}")).collect(),
             SettingChanged(s) => vec![format!("setting:{}", s.key)],
             PatientRegistered(p) => vec![format!("patient:{}", p.patient_id)],
             PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
-            | SessionUnlocked(_)
-            | PatientViewed(_) | AuditVerified(_) => Vec::new(),
+            | SessionUnlocked(_) | PatientViewed(_) | AuditVerified(_) => Vec::new(),
         }
     }
 }

@@ -201,7 +201,9 @@ impl Project for PatientUpdated {
                 .find(|f| **f == change.field)
                 .ok_or_else(|| CoreError::internal(format!("unknown patient field {}", change.field)))?;
             let current: Option<String> = tx
-                .prepare_cached(&format!("SELECT coalesce({column}, '') FROM patients WHERE id = ?1"))?
+                .prepare_cached(&format!(
+                    "SELECT coalesce({column}, '') FROM patients WHERE id = ?1"
+                ))?
                 .query_row([&self.patient_id], |r| r.get(0))
                 .optional()?;
             let Some(current) = current else {

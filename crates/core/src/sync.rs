@@ -27,7 +27,8 @@ use std::collections::{HashMap, HashSet};
 
 /// Records in the order projections follow: accepted records by log index, then pending ones
 /// (this device's, not yet accepted) by local index. Refused records are left out.
-pub const CANONICAL_ORDER: &str = "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
+pub const CANONICAL_ORDER: &str =
+    "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
      WHERE l.verdict IS NULL OR l.verdict = 'accepted'
      ORDER BY l.log_index IS NULL, l.log_index, r.local_index";
 
@@ -243,12 +244,20 @@ fn verify_batch(records: &[Record], key_of: impl Fn(&Record) -> Option<Verifying
     ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok()
 }
 
-fn admit_checked(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record, signature_checked: bool) -> Result<Admission> {
+fn admit_checked(
+    tx: &Transaction<'_>,
+    sender: &Sender<'_>,
+    record: &Record,
+    signature_checked: bool,
+) -> Result<Admission> {
     let b = &record.body;
     if b.device_id != sender.device_id {
         return Err(sync_error(
             "wrong_device",
-            format!("device {} may not push records of device {}", sender.device_id, b.device_id),
+            format!(
+                "device {} may not push records of device {}",
+                sender.device_id, b.device_id
+            ),
         ));
     }
     let existing: Option<(Vec<u8>, i64)> = tx
@@ -271,9 +280,15 @@ fn admit_checked(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record, sig
             .ok_or_else(|| CoreError::internal("a stored record has no log position"))?;
         return Ok(Admission::AlreadyLogged(position));
     }
-    match if signature_checked { Ok(()) } else { record.check(sender.public_key) } {
+    match if signature_checked {
+        Ok(())
+    } else {
+        record.check(sender.public_key)
+    } {
         Ok(()) => {}
-        Err(RecordFault::HashMismatch) => return Err(sync_error("bad_hash", "the record's hash does not match it")),
+        Err(RecordFault::HashMismatch) => {
+            return Err(sync_error("bad_hash", "the record's hash does not match it"));
+        }
         Err(RecordFault::BadSignature) => {
             return Err(sync_error(
                 "bad_signature",
@@ -285,7 +300,12 @@ fn admit_checked(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record, sig
     if b.seq != head.seq + 1 {
         return Err(sync_error(
             "seq_gap",
-            format!("expected seq {} of device {}, got {}", head.seq + 1, b.device_id, b.seq),
+            format!(
+                "expected seq {} of device {}, got {}",
+                head.seq + 1,
+                b.device_id,
+                b.seq
+            ),
         )
         .with("expected_seq", (head.seq + 1).to_string()));
     }
@@ -321,7 +341,12 @@ fn admit_checked(tx: &Transaction<'_>, sender: &Sender<'_>, record: &Record, sig
 
 /// Applies `event` under a savepoint; a rule of the business area refusing it (a username taken
 /// meanwhile, say) undoes the partial apply and becomes the refusal.
-fn apply_or_refusal(tx: &Transaction<'_>, event: &Event, record: &Record, local_index: i64) -> Result<Option<String>> {
+fn apply_or_refusal(
+    tx: &Transaction<'_>,
+    event: &Event,
+    record: &Record,
+    local_index: i64,
+) -> Result<Option<String>> {
     tx.execute_batch("SAVEPOINT apply_record")?;
     match event.apply(tx, &Applied { local_index, record }) {
         Ok(()) => {
@@ -336,11 +361,18 @@ fn apply_or_refusal(tx: &Transaction<'_>, event: &Event, record: &Record, local_
 }
 
 /// The server's copy of the rules: `None` if the record may be accepted, else why not.
-fn check_rules(conn: &Connection, sender: &Sender<'_>, record: &Record, event: &Event) -> Result<Option<String>> {
+fn check_rules(
+    conn: &Connection,
+    sender: &Sender<'_>,
+    record: &Record,
+    event: &Event,
+) -> Result<Option<String>> {
     let b = &record.body;
     let genesis = matches!(event, Event::DeviceInitialized(_));
     if (b.seq == 1) != genesis {
-        return Ok(Some("genesis: a device's first record, and only it, starts its chain".into()));
+        return Ok(Some(
+            "genesis: a device's first record, and only it, starts its chain".into(),
+        ));
     }
     if let Event::DeviceInitialized(init) = event
         && init.public_key != hex::encode(sender.public_key.as_bytes())
@@ -362,7 +394,10 @@ fn check_rules(conn: &Connection, sender: &Sender<'_>, record: &Record, event: &
     let actor_role: Option<Role> = b.actor_role.as_deref().and_then(|r| r.parse().ok());
     if let Some(action) = event.required_action() {
         let Some(user_id) = b.actor_user_id.as_deref() else {
-            return Ok(Some(format!("unknown_user: {} needs a signed-in user", action.as_str())));
+            return Ok(Some(format!(
+                "unknown_user: {} needs a signed-in user",
+                action.as_str()
+            )));
         };
         let user = match accounts::user_by_id(conn, user_id) {
             Ok(u) => u,
@@ -373,20 +408,32 @@ fn check_rules(conn: &Connection, sender: &Sender<'_>, record: &Record, event: &
             return Ok(Some(format!("user_inactive: {}", user.username)));
         }
         if actor_role != Some(user.role) {
-            return Ok(Some(format!("role_mismatch: {} is a {}", user.username, user.role)));
+            return Ok(Some(format!(
+                "role_mismatch: {} is a {}",
+                user.username, user.role
+            )));
         }
         if !permissions::allows(user.role, action) {
-            return Ok(Some(format!("forbidden: a {} may not {}", user.role, action.as_str())));
+            return Ok(Some(format!(
+                "forbidden: a {} may not {}",
+                user.role,
+                action.as_str()
+            )));
         }
         if let Some(target) = administered_role(conn, event)?
             && !permissions::may_administer(user.role, target)
         {
-            return Ok(Some(format!("forbidden: a {} may not administer a {target}", user.role)));
+            return Ok(Some(format!(
+                "forbidden: a {} may not administer a {target}",
+                user.role
+            )));
         }
     }
     if actor_role == Some(Role::Cashier)
         && let Some(user_id) = b.actor_user_id.as_deref()
-        && !accounts::cashier_terminals(conn, user_id)?.iter().any(|d| d == &b.device_id)
+        && !accounts::cashier_terminals(conn, user_id)?
+            .iter()
+            .any(|d| d == &b.device_id)
     {
         return Ok(Some(format!(
             "cashier_terminal_not_bound: device {} is not a terminal of this cashier",
@@ -441,7 +488,9 @@ fn position_of(conn: &Connection, local_index: i64) -> Result<Option<LogPosition
         .prepare_cached(
             "SELECT log_index, verdict, reason, clock_skew_seconds FROM record_log WHERE local_index = ?1",
         )?
-        .query_row([local_index], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row([local_index], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     row.map(|(log_index, verdict, reason, clock_skew_seconds)| {
         Ok(LogPosition {
@@ -539,9 +588,8 @@ pub fn logged_seq(conn: &Connection, device_id: &str) -> Result<u64> {
 
 /// This device's records after `after_seq`, in order, at most `limit` (what a push sends).
 pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) -> Result<Vec<Record>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT * FROM records WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-    )?;
+    let mut stmt =
+        conn.prepare_cached("SELECT * FROM records WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?;
     let rows = stmt.query_map(params![device_id, after_seq as i64, limit], read_record)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -562,7 +610,9 @@ pub fn refused_own(conn: &Connection, device_id: &str) -> Result<Vec<(u64, Strin
         "SELECT r.seq, r.kind, l.reason FROM records r JOIN record_log l ON l.local_index = r.local_index
          WHERE r.device_id = ?1 AND l.verdict = 'refused' ORDER BY r.seq DESC",
     )?;
-    let rows = stmt.query_map([device_id], |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map([device_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get(1)?, r.get(2)?))
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -583,7 +633,12 @@ pub fn record_receipt(conn: &mut Connection, device_id: &str, entries: &[(u64, L
             .prepare_cached("SELECT local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
             .query_row(params![device_id, *seq as i64], |r| r.get(0))
             .optional()?
-            .ok_or_else(|| sync_error("unknown_record", format!("the receipt names seq {seq}, which this device never wrote")))?;
+            .ok_or_else(|| {
+                sync_error(
+                    "unknown_record",
+                    format!("the receipt names seq {seq}, which this device never wrote"),
+                )
+            })?;
         match position_of(&tx, local_index)? {
             Some(known) if &known == position => continue,
             Some(known) => {
@@ -623,7 +678,11 @@ pub struct PullOutcome {
 /// Stores and applies pulled log entries, which must continue exactly from the cursor; all of
 /// them or none (the cursor only moves past what was applied). Every record is checked: its
 /// device's signature, its chain link, and that this device's own records are the ones it wrote.
-pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[LoggedRecord]) -> Result<PullOutcome> {
+pub fn apply_pulled(
+    conn: &mut Connection,
+    own_device_id: &str,
+    entries: &[LoggedRecord],
+) -> Result<PullOutcome> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut next = cursor(&tx)?;
     let mut keys: HashMap<String, VerifyingKey> = HashMap::new();
@@ -660,14 +719,22 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
             let Some((hash, local_index)) = mine.filter(|(h, _)| h[..] == record.hash[..]) else {
                 return Err(sync_error(
                     "not_my_record",
-                    format!("the server's log holds a record at seq {} of this device that it never wrote", b.seq),
+                    format!(
+                        "the server's log holds a record at seq {} of this device that it never wrote",
+                        b.seq
+                    ),
                 )
                 .with("seq", b.seq.to_string()));
             };
             debug_assert_eq!(hash.len(), 32);
             match position_of(&tx, local_index)? {
                 Some(known) if &known == p => {}
-                Some(_) => return Err(sync_error("log_changed", format!("seq {} moved in the server's log", b.seq))),
+                Some(_) => {
+                    return Err(sync_error(
+                        "log_changed",
+                        format!("seq {} moved in the server's log", b.seq),
+                    ));
+                }
                 None => {
                     insert_position(&tx, local_index, p)?;
                     if p.verdict == Verdict::Refused {
@@ -692,9 +759,15 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
     if !outcome.reprojected {
         // One savepoint for the page rather than one per record (the common case applies).
         tx.execute_batch("SAVEPOINT apply_pulled")?;
-        let applied = to_apply
-            .iter()
-            .try_for_each(|(_, local_index, record, event)| event.apply(&tx, &Applied { local_index: *local_index, record }));
+        let applied = to_apply.iter().try_for_each(|(_, local_index, record, event)| {
+            event.apply(
+                &tx,
+                &Applied {
+                    local_index: *local_index,
+                    record,
+                },
+            )
+        });
         if applied.is_ok() {
             tx.execute_batch("RELEASE apply_pulled")?;
             outcome.applied = to_apply.len() as u64;
@@ -717,7 +790,10 @@ pub fn apply_pulled(conn: &mut Connection, own_device_id: &str, entries: &[Logge
 
 /// The key of `device_id`: from its genesis record, held here already or in this page.
 fn foreign_key(tx: &Transaction<'_>, page: &[Record], device_id: &str) -> Result<VerifyingKey> {
-    let genesis = match page.iter().find(|r| r.body.device_id == device_id && r.body.seq == 1) {
+    let genesis = match page
+        .iter()
+        .find(|r| r.body.device_id == device_id && r.body.seq == 1)
+    {
         Some(r) => r.clone(),
         None => tx
             .query_row(
@@ -748,15 +824,23 @@ fn check_foreign(
     if b.seq != head.seq + 1 || b.prev_hash != head.hash {
         return Err(sync_error(
             "broken_chain",
-            format!("record seq {} of device {} does not continue its chain", b.seq, b.device_id),
+            format!(
+                "record seq {} of device {} does not continue its chain",
+                b.seq, b.device_id
+            ),
         ));
     }
     if !signature_checked {
-        let key = keys.get(&b.device_id).ok_or_else(|| CoreError::internal("no key for a pulled record"))?;
+        let key = keys
+            .get(&b.device_id)
+            .ok_or_else(|| CoreError::internal("no key for a pulled record"))?;
         record.check(key).map_err(|fault| {
             sync_error(
                 "bad_signature",
-                format!("record seq {} of device {} fails its check: {fault:?}", b.seq, b.device_id),
+                format!(
+                    "record seq {} of device {} fails its check: {fault:?}",
+                    b.seq, b.device_id
+                ),
             )
         })?;
     }
@@ -773,7 +857,12 @@ fn check_foreign(
 
 fn genesis_key(genesis: &Record) -> Result<VerifyingKey> {
     let b = &genesis.body;
-    let bad = || sync_error("bad_genesis", format!("device {} has no valid first record", b.device_id));
+    let bad = || {
+        sync_error(
+            "bad_genesis",
+            format!("device {} has no valid first record", b.device_id),
+        )
+    };
     let Ok(Event::DeviceInitialized(init)) = Event::decode(&b.kind, b.kind_version, &b.payload) else {
         return Err(bad());
     };

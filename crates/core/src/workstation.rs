@@ -542,9 +542,16 @@ impl Workstation {
     /// Keeps the enrolment (after the server accepted this device) and records it in the chain.
     pub fn save_enrolment(&mut self, enrolment: &Enrolment) -> Result<()> {
         if self.enrolment()?.is_some() {
-            return Err(CoreError::new(ErrorCode::AlreadySetUp, "this workstation is already enrolled"));
+            return Err(CoreError::new(
+                ErrorCode::AlreadySetUp,
+                "this workstation is already enrolled",
+            ));
         }
-        store::meta_set(self.ledger.conn(), ENROLMENT_KEY, &serde_json::to_string(enrolment)?)?;
+        store::meta_set(
+            self.ledger.conn(),
+            ENROLMENT_KEY,
+            &serde_json::to_string(enrolment)?,
+        )?;
         let event = DeviceEnrolled {
             server_url: enrolment.server_url.clone(),
             server_certificate: enrolment.certificate_fingerprint.clone(),

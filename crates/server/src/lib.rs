@@ -183,7 +183,13 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-fn refused(inner: &Inner, device: Option<&str>, status: StatusCode, reason: &str, message: String) -> Failure {
+fn refused(
+    inner: &Inner,
+    device: Option<&str>,
+    status: StatusCode,
+    reason: &str,
+    message: String,
+) -> Failure {
     tracing::warn!(device = device.unwrap_or("-"), reason, %message, "request refused");
     if let Err(e) = store::security_event(&inner.db, device, "request_refused", reason, &message) {
         tracing::error!(error = %e, "could not store a security event");
@@ -203,9 +209,24 @@ fn authenticate(
     let now = Utc::now();
     let token = header(headers, "authorization")
         .and_then(|h| h.strip_prefix("DPoP "))
-        .ok_or_else(|| refused(inner, None, StatusCode::UNAUTHORIZED, "no_token", "a DPoP access token is required".into()))?;
-    let proof = header(headers, "dpop")
-        .ok_or_else(|| refused(inner, None, StatusCode::UNAUTHORIZED, "no_proof", "a DPoP proof is required".into()))?;
+        .ok_or_else(|| {
+            refused(
+                inner,
+                None,
+                StatusCode::UNAUTHORIZED,
+                "no_token",
+                "a DPoP access token is required".into(),
+            )
+        })?;
+    let proof = header(headers, "dpop").ok_or_else(|| {
+        refused(
+            inner,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "no_proof",
+            "a DPoP proof is required".into(),
+        )
+    })?;
     let url = request_url(headers, uri);
     let (claims, proof) = auth::authenticate(
         token,
@@ -218,7 +239,13 @@ fn authenticate(
     )
     .map_err(|e| refused(inner, None, StatusCode::UNAUTHORIZED, e.reason(), e.to_string()))?;
     if let Err(e) = inner.jti.check(&proof.jti, proof.iat, now) {
-        return Err(refused(inner, Some(&claims.device_id), StatusCode::UNAUTHORIZED, e.reason(), e.to_string()));
+        return Err(refused(
+            inner,
+            Some(&claims.device_id),
+            StatusCode::UNAUTHORIZED,
+            e.reason(),
+            e.to_string(),
+        ));
     }
     let device = enrolled_device(inner, &claims.device_id, &proof.public_key)?;
     inner.db.execute(
@@ -272,16 +299,32 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
     let mut inner = server.lock();
     let key = parse_key(&req.public_key)?;
     let refuse = |inner: &Inner, reason: &str, message: String| {
-        refused(inner, Some(&req.device_id), StatusCode::FORBIDDEN, reason, message)
+        refused(
+            inner,
+            Some(&req.device_id),
+            StatusCode::FORBIDDEN,
+            reason,
+            message,
+        )
     };
     if device_id_for(&key) != req.device_id {
-        return Err(refuse(&inner, "device_id_mismatch", "the device id does not derive from its key".into()));
+        return Err(refuse(
+            &inner,
+            "device_id_mismatch",
+            "the device id does not derive from its key".into(),
+        ));
     }
     if !verify_hex(&key, &enrol_message(&req.code, &req.device_id), &req.signature) {
-        return Err(refuse(&inner, "bad_signature", "the enrolment is not signed by the device key".into()));
+        return Err(refuse(
+            &inner,
+            "bad_signature",
+            "the enrolment is not signed by the device key".into(),
+        ));
     }
     let now = Utc::now();
-    let tx = inner.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = inner
+        .db
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let code: Option<(String, String, String, Option<String>)> = tx
         .query_row(
             "SELECT kind, label, expires_at, used_by FROM enrolment_codes WHERE code_hash = ?1",
@@ -290,15 +333,39 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
         )
         .ok();
     let (kind, label) = match code {
-        None => return Err(refused_tx(tx, &req.device_id, "unknown_code", "no such enrolment code")),
-        Some((_, _, _, Some(_))) => return Err(refused_tx(tx, &req.device_id, "code_used", "this enrolment code was already used")),
+        None => {
+            return Err(refused_tx(
+                tx,
+                &req.device_id,
+                "unknown_code",
+                "no such enrolment code",
+            ));
+        }
+        Some((_, _, _, Some(_))) => {
+            return Err(refused_tx(
+                tx,
+                &req.device_id,
+                "code_used",
+                "this enrolment code was already used",
+            ));
+        }
         Some((_, _, expires, None)) if expires < now.to_rfc3339() => {
-            return Err(refused_tx(tx, &req.device_id, "code_expired", "this enrolment code has expired"));
+            return Err(refused_tx(
+                tx,
+                &req.device_id,
+                "code_expired",
+                "this enrolment code has expired",
+            ));
         }
         Some((kind, label, _, None)) => (kind, label),
     };
     if store::device(&tx, &req.device_id)?.is_some() {
-        return Err(refused_tx(tx, &req.device_id, "already_enrolled", "this device is already enrolled"));
+        return Err(refused_tx(
+            tx,
+            &req.device_id,
+            "already_enrolled",
+            "this device is already enrolled",
+        ));
     }
     let station = req.device_id[..4].to_uppercase();
     let taken: i64 = tx.query_row(
@@ -311,7 +378,9 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
             tx,
             &req.device_id,
             "station_taken",
-            &format!("another device of this branch already numbers files as {station}-…; reset this workstation's data dir to get a new key"),
+            &format!(
+                "another device of this branch already numbers files as {station}-…; reset this workstation's data dir to get a new key"
+            ),
         ));
     }
     if let (Some(theirs), Some(ours)) = (&req.branch_id, dentpro_core::accounts::branch(&tx)?)
@@ -324,7 +393,11 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
             "this workstation holds another branch's data; enrol a fresh workstation",
         ));
     }
-    let label = if req.label.trim().is_empty() { label } else { req.label.trim().to_owned() };
+    let label = if req.label.trim().is_empty() {
+        label
+    } else {
+        req.label.trim().to_owned()
+    };
     tx.execute(
         "UPDATE enrolment_codes SET used_by = ?2, used_at = ?3 WHERE code_hash = ?1",
         params![store::code_hash(&req.code), req.device_id, now.to_rfc3339()],
@@ -360,17 +433,43 @@ async fn token(
 ) -> ApiResult<TokenResponse> {
     let mut inner = server.lock();
     let now = Utc::now();
-    let proof = header(&headers, "dpop")
-        .ok_or_else(|| refused(&inner, None, StatusCode::UNAUTHORIZED, "no_proof", "a DPoP proof is required".into()))?;
+    let proof = header(&headers, "dpop").ok_or_else(|| {
+        refused(
+            &inner,
+            None,
+            StatusCode::UNAUTHORIZED,
+            "no_proof",
+            "a DPoP proof is required".into(),
+        )
+    })?;
     let url = request_url(&headers, &uri);
-    let proof = auth::verify_proof(proof, method.as_str(), &url, None, now, server.settings.proof_window)
-        .map_err(|e| clock_aware(&inner, e, now))?;
+    let proof = auth::verify_proof(
+        proof,
+        method.as_str(),
+        &url,
+        None,
+        now,
+        server.settings.proof_window,
+    )
+    .map_err(|e| clock_aware(&inner, e, now))?;
     if let Err(e) = inner.jti.check(&proof.jti, proof.iat, now) {
-        return Err(refused(&inner, None, StatusCode::UNAUTHORIZED, e.reason(), e.to_string()));
+        return Err(refused(
+            &inner,
+            None,
+            StatusCode::UNAUTHORIZED,
+            e.reason(),
+            e.to_string(),
+        ));
     }
     let device_id = device_id_for(&proof.public_key);
     enrolled_device(&inner, &device_id, &proof.public_key)?;
-    let access_token = auth::issue_access_token(&server.key, &device_id, &proof.thumbprint, now, server.settings.token_ttl);
+    let access_token = auth::issue_access_token(
+        &server.key,
+        &device_id,
+        &proof.thumbprint,
+        now,
+        server.settings.token_ttl,
+    );
     Ok(Json(TokenResponse {
         access_token,
         token_type: "DPoP".into(),
@@ -432,7 +531,9 @@ async fn push(
         .iter()
         .map(dentpro_core::record::Record::try_from)
         .collect::<Result<Vec<_>, _>>()?;
-    let tx = inner.db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let tx = inner
+        .db
+        .transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (admitted, error) = core_sync::admit_all(&tx, &sender, &records);
     let mut entries = Vec::with_capacity(admitted.len());
     let mut new_leaves = Vec::new();
@@ -463,12 +564,21 @@ async fn push(
         if reason == "fork" {
             quarantine(&inner.db, &device.device_id, record, &e)?;
         }
-        store::security_event(&inner.db, Some(&device.device_id), "push_refused", &reason, &e.message)?;
+        store::security_event(
+            &inner.db,
+            Some(&device.device_id),
+            "push_refused",
+            &reason,
+            &e.message,
+        )?;
         tracing::warn!(device = %device.device_id, seq = record.body.seq, %reason, message = %e.message, "push refused");
         return Err(e.into());
     }
     let checkpoint = server.checkpoint(&inner.log);
-    let signature = sign_hex(&server.key, &receipt_message(&device.device_id, &entries, &checkpoint));
+    let signature = sign_hex(
+        &server.key,
+        &receipt_message(&device.device_id, &entries, &checkpoint),
+    );
     Ok(Json(PushReceipt {
         logged_seq: core_sync::logged_seq(&inner.db, &device.device_id)?,
         device_id: device.device_id,
@@ -479,7 +589,12 @@ async fn push(
     }))
 }
 
-fn quarantine(db: &Connection, device_id: &str, record: &dentpro_core::record::Record, e: &dentpro_core::CoreError) -> dentpro_core::Result<()> {
+fn quarantine(
+    db: &Connection,
+    device_id: &str,
+    record: &dentpro_core::record::Record,
+    e: &dentpro_core::CoreError,
+) -> dentpro_core::Result<()> {
     let logged = e.details.get("logged_hash").cloned().unwrap_or_default();
     tracing::error!(device = device_id, seq = record.body.seq, logged_hash = %logged, offered_hash = %hex::encode(record.hash), "FORK: a device offered a different record at a logged seq; quarantined");
     db.execute(
@@ -550,15 +665,26 @@ async fn inclusion(
     let mut inner = server.lock();
     authenticate(&server, &mut inner, &headers, &method, &uri)?;
     let size = inner.log.len();
-    let proof = inner
-        .log
-        .inclusion_proof(q.index, size)
-        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no_such_entry", "no such log entry"))?;
+    let proof = inner.log.inclusion_proof(q.index, size).ok_or_else(|| {
+        Failure::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no_such_entry",
+            "no such log entry",
+        )
+    })?;
     let leaf: Vec<LoggedRecord> = core_sync::log_entries(&inner.db, q.index, 1)?;
     let leaf = leaf
         .first()
         .map(|e| core_sync::entry_leaf(&e.record.hash, &e.position))
-        .ok_or_else(|| Failure::new(StatusCode::NOT_FOUND, "not_found", "no_such_entry", "no such log entry"))?;
+        .ok_or_else(|| {
+            Failure::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no_such_entry",
+                "no such log entry",
+            )
+        })?;
     Ok(Json(InclusionProof {
         index: q.index,
         leaf: hex::encode(leaf),

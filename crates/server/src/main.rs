@@ -15,7 +15,12 @@ use std::sync::Arc;
 #[command(name = "dentpro-server", version, about = "DentPro branch server")]
 struct Cli {
     /// Where the server keeps its database, keys and certificate.
-    #[arg(long, env = "DENTPRO_SERVER_DATA_DIR", global = true, default_value = "dentpro-server-data")]
+    #[arg(
+        long,
+        env = "DENTPRO_SERVER_DATA_DIR",
+        global = true,
+        default_value = "dentpro-server-data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -71,9 +76,16 @@ fn main() -> std::process::ExitCode {
     let json_logs = matches!(cli.command, Command::Serve { json_logs: true, .. });
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     if json_logs {
-        tracing_subscriber::fmt().json().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     } else {
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
     }
     match run(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -93,7 +105,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let config = dir.init(&branch_name, &subject_alt_names)?;
             println!("branch server ready in {}", dir.path.display());
-            println!("certificate fingerprint (SHA-256): {}", config.certificate_fingerprint);
+            println!(
+                "certificate fingerprint (SHA-256): {}",
+                config.certificate_fingerprint
+            );
         }
         Command::Serve {
             listen,
@@ -148,11 +163,21 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&devices)?);
             } else {
-                println!("{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}", "DEVICE", "KIND", "LABEL", "LAST SEEN", "SEQ", "PULL LAG");
+                println!(
+                    "{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}",
+                    "DEVICE", "KIND", "LABEL", "LAST SEEN", "SEQ", "PULL LAG"
+                );
                 for d in devices {
                     let seen = d.last_seen_at.map_or("never".into(), |t| t.to_rfc3339());
-                    let kind = if d.revoked_at.is_some() { format!("{} (revoked)", d.kind.as_str()) } else { d.kind.as_str().into() };
-                    println!("{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}", d.device_id, kind, d.label, seen, d.logged_seq, d.pull_lag);
+                    let kind = if d.revoked_at.is_some() {
+                        format!("{} (revoked)", d.kind.as_str())
+                    } else {
+                        d.kind.as_str().into()
+                    };
+                    println!(
+                        "{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}",
+                        d.device_id, kind, d.label, seen, d.logged_seq, d.pull_lag
+                    );
                 }
             }
         }
@@ -163,7 +188,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Alerts => {
             let conn = dir.open_db()?;
             for e in store::security_events(&conn)? {
-                println!("{} {} {} {}: {}", e.at, e.device_id.as_deref().unwrap_or("-"), e.kind, e.reason, e.message);
+                println!(
+                    "{} {} {} {}: {}",
+                    e.at,
+                    e.device_id.as_deref().unwrap_or("-"),
+                    e.kind,
+                    e.reason,
+                    e.message
+                );
             }
             println!("quarantined forks: {}", store::quarantined(&conn)?);
         }

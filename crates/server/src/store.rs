@@ -73,11 +73,7 @@ impl DataDir {
             subject_alt_names: subject_alt_names.to_vec(),
         };
         self.open_db()?;
-        std::fs::write(
-            self.path.join(CONFIG_FILE),
-            serde_json::to_vec_pretty(&config)?,
-        )
-        .map_err(io)?;
+        std::fs::write(self.path.join(CONFIG_FILE), serde_json::to_vec_pretty(&config)?).map_err(io)?;
         Ok(config)
     }
 
@@ -148,7 +144,12 @@ pub fn code_hash(code: &str) -> String {
 
 /// A new one-time enrolment code for a device of `kind`: 16 characters of Crockford base32
 /// (80 bits), shown once; only its hash is kept.
-pub fn issue_code(conn: &Connection, kind: DeviceKind, label: &str, valid: chrono::Duration) -> Result<String> {
+pub fn issue_code(
+    conn: &Connection,
+    kind: DeviceKind,
+    label: &str,
+    valid: chrono::Duration,
+) -> Result<String> {
     use rand::Rng;
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::rng();
@@ -180,10 +181,18 @@ pub struct DeviceRow {
 }
 
 pub fn device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow>> {
-    Ok(conn
-        .prepare_cached("SELECT device_id, public_key, kind, label, revoked_at FROM devices WHERE device_id = ?1")?
+    conn
+        .prepare_cached(
+            "SELECT device_id, public_key, kind, label, revoked_at FROM devices WHERE device_id = ?1",
+        )?
         .query_row([device_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get(1)?,
+                r.get::<_, String>(2)?,
+                r.get(3)?,
+                r.get(4)?,
+            ))
         })
         .optional()?
         .map(|(device_id, public_key, kind, label, revoked_at)| {
@@ -195,7 +204,7 @@ pub fn device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow>> {
                 revoked_at,
             })
         })
-        .transpose()?)
+        .transpose()
 }
 
 pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {
@@ -248,10 +257,22 @@ pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
     if n == 0 {
         return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
     }
-    security_event(conn, Some(device_id), "device_revoked", "revoked", "device revoked by an admin")
+    security_event(
+        conn,
+        Some(device_id),
+        "device_revoked",
+        "revoked",
+        "device revoked by an admin",
+    )
 }
 
-pub fn security_event(conn: &Connection, device_id: Option<&str>, kind: &str, reason: &str, message: &str) -> Result<()> {
+pub fn security_event(
+    conn: &Connection,
+    device_id: Option<&str>,
+    kind: &str,
+    reason: &str,
+    message: &str,
+) -> Result<()> {
     conn.execute(
         "INSERT INTO security_events (at, device_id, kind, reason, message) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![Utc::now().to_rfc3339(), device_id, kind, reason, message],
@@ -269,7 +290,8 @@ pub struct SecurityEvent {
 }
 
 pub fn security_events(conn: &Connection) -> Result<Vec<SecurityEvent>> {
-    let mut stmt = conn.prepare("SELECT at, device_id, kind, reason, message FROM security_events ORDER BY id")?;
+    let mut stmt =
+        conn.prepare("SELECT at, device_id, kind, reason, message FROM security_events ORDER BY id")?;
     let rows = stmt.query_map([], |r| {
         Ok(SecurityEvent {
             at: r.get(0)?,

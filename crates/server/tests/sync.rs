@@ -29,7 +29,12 @@ fn a_patient_registered_at_reception_reaches_the_doctor() {
     assert_eq!(file.patient.fields.phone, p.fields.phone);
     // Both databases verify, and hold the same projections.
     for station in [&b.reception, &b.doctor] {
-        let report = station.ws().ledger().conn().query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).unwrap();
+        let report = station
+            .ws()
+            .ledger()
+            .conn()
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))
+            .unwrap();
         assert_eq!(report, 1);
         let conn = station.db();
         assert_eq!(dentpro_core::audit::compare_projections(&conn).unwrap(), None);
@@ -40,7 +45,10 @@ fn a_patient_registered_at_reception_reaches_the_doctor() {
     assert_eq!(dump(&b.reception), dump(&b.doctor));
     // The devices are listed with their last-seen time and lag.
     let devices = b.server.cli(&["devices"]);
-    assert!(devices.contains("reception") && devices.contains("doctor"), "{devices}");
+    assert!(
+        devices.contains("reception") && devices.contains("doctor"),
+        "{devices}"
+    );
     // Every record of the reception desk can be proven to be in the log.
     let seq = b.reception.ws().ledger().head().seq;
     let index = b.reception.prove_inclusion(seq).unwrap();
@@ -59,7 +67,10 @@ fn reason(e: &dentpro_core::CoreError) -> &str {
 }
 
 fn user_id(station: &Station, username: &str) -> String {
-    accounts::user_by_username(&station.db(), username).unwrap().unwrap().id
+    accounts::user_by_username(&station.db(), username)
+        .unwrap()
+        .unwrap()
+        .id
 }
 
 #[test]
@@ -75,12 +86,24 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
         fields: patient("Forged Person", "0790000001"),
     };
     b.reception.forge(
-        Actor { user_id: Some(dana.clone()), role: Some(Role::Doctor), session_id: None },
+        Actor {
+            user_id: Some(dana.clone()),
+            role: Some(Role::Doctor),
+            session_id: None,
+        },
         forged_patient.into(),
     );
     b.reception.forge(
-        Actor { user_id: Some(carl.clone()), role: Some(Role::Cashier), session_id: None },
-        LoginSucceeded { user_id: carl.clone(), session_id: "s".into() }.into(),
+        Actor {
+            user_id: Some(carl.clone()),
+            role: Some(Role::Cashier),
+            session_id: None,
+        },
+        LoginSucceeded {
+            user_id: carl.clone(),
+            session_id: "s".into(),
+        }
+        .into(),
     );
     let report = b.reception.sync().unwrap();
     assert_eq!(report.refused, 2, "{report:?}");
@@ -93,25 +116,56 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
         .collect::<Result<_, _>>()
         .unwrap();
     reasons.sort();
-    assert!(reasons[0].starts_with("cashier_terminal_not_bound"), "{reasons:?}");
-    assert!(reasons[1].starts_with("forbidden: a doctor may not patient_register"), "{reasons:?}");
+    assert!(
+        reasons[0].starts_with("cashier_terminal_not_bound"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("forbidden: a doctor may not patient_register"),
+        "{reasons:?}"
+    );
     let alerts = b.server.cli(&["alerts"]);
-    assert!(alerts.contains("record_refused") && alerts.contains("forbidden"), "{alerts}");
+    assert!(
+        alerts.contains("record_refused") && alerts.contains("forbidden"),
+        "{alerts}"
+    );
     // Not applied on the server, taken back out at reception, never applied at the doctor's.
     assert_eq!(count(&server, "SELECT count(*) FROM patients"), 0);
     b.doctor.sync().unwrap();
     let rita = b.reception.login("rita");
-    assert!(b.reception.ws().search_patients(&rita, "Forged", 10).unwrap().is_empty());
+    assert!(
+        b.reception
+            .ws()
+            .search_patients(&rita, "Forged", 10)
+            .unwrap()
+            .is_empty()
+    );
     let dana_session = b.doctor.login("dana");
-    assert!(b.doctor.ws().search_patients(&dana_session, "Forged", 10).unwrap().is_empty());
+    assert!(
+        b.doctor
+            .ws()
+            .search_patients(&dana_session, "Forged", 10)
+            .unwrap()
+            .is_empty()
+    );
     for s in [&b.reception, &b.doctor] {
         assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
     }
     // The desk's chain goes on: its next records are accepted.
-    b.reception.ws().register_patient(&rita, &patient("Real Person", "0790000002")).unwrap();
+    b.reception
+        .ws()
+        .register_patient(&rita, &patient("Real Person", "0790000002"))
+        .unwrap();
     assert_eq!(b.reception.sync().unwrap().refused, 0);
     b.doctor.sync().unwrap();
-    assert_eq!(b.doctor.ws().search_patients(&dana_session, "Real", 10).unwrap().len(), 1);
+    assert_eq!(
+        b.doctor
+            .ws()
+            .search_patients(&dana_session, "Real", 10)
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[test]
@@ -125,19 +179,32 @@ fn a_cashier_works_only_at_the_terminals_bound_to_them() {
     let mut till = Station::open(&b.root.path().join("till"));
     till.enrol(&b.server, DeviceKind::CashierTerminal);
     till.sync().unwrap();
-    assert_eq!(reason(&till.ws().login("carl", PASSWORD).unwrap_err()), "terminal_not_bound");
+    assert_eq!(
+        reason(&till.ws().login("carl", PASSWORD).unwrap_err()),
+        "terminal_not_bound"
+    );
     // The admin binds carl to the till; once synced, carl works there (and still not at reception).
     let admin = b.reception.login("admin");
     let till_id = till.device_id();
-    b.reception.ws().set_cashier_terminals(&admin, &carl, std::slice::from_ref(&till_id)).unwrap();
+    b.reception
+        .ws()
+        .set_cashier_terminals(&admin, &carl, std::slice::from_ref(&till_id))
+        .unwrap();
     b.reception.sync().unwrap();
     till.sync().unwrap();
     till.login("carl");
     assert_eq!(till.sync().unwrap().refused, 0);
-    assert_eq!(reason(&b.reception.ws().login("carl", PASSWORD).unwrap_err()), "terminal_not_bound");
+    assert_eq!(
+        reason(&b.reception.ws().login("carl", PASSWORD).unwrap_err()),
+        "terminal_not_bound"
+    );
     // A receptionist may not bind cashiers (the workstation refuses and records it).
     let rita = b.reception.login("rita");
-    let denied = b.reception.ws().set_cashier_terminals(&rita, &carl, &[till_id]).unwrap_err();
+    let denied = b
+        .reception
+        .ws()
+        .set_cashier_terminals(&rita, &carl, &[till_id])
+        .unwrap_err();
     assert_eq!(denied.code, ErrorCode::Forbidden);
 }
 
@@ -146,10 +213,18 @@ fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
     for i in 0..3 {
-        b.reception.ws().register_patient(&rita, &patient(&format!("Batch {i}"), "0791111111")).unwrap();
+        b.reception
+            .ws()
+            .register_patient(&rita, &patient(&format!("Batch {i}"), "0791111111"))
+            .unwrap();
     }
     let device = b.reception.device_id();
-    let logged = |b: &Branch| count(&b.server.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"));
+    let logged = |b: &Branch| {
+        count(
+            &b.server.db(),
+            &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"),
+        )
+    };
     let log_size = |b: &Branch| count(&b.server.db(), "SELECT count(*) FROM record_log");
     let before = (logged(&b), log_size(&b));
     let batch = b.reception.ws().sync_outbox(before.0 as u64, 100).unwrap();
@@ -157,14 +232,23 @@ fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
     // Reordered: refused, nothing logged.
     let mut reversed = batch.clone();
     reversed.reverse();
-    assert_eq!(reason(&b.reception.push_records(&reversed).unwrap_err()), "seq_gap");
-    assert_eq!(reason(&b.reception.push_records(&batch[1..]).unwrap_err()), "seq_gap");
+    assert_eq!(
+        reason(&b.reception.push_records(&reversed).unwrap_err()),
+        "seq_gap"
+    );
+    assert_eq!(
+        reason(&b.reception.push_records(&batch[1..]).unwrap_err()),
+        "seq_gap"
+    );
     // Forged: a record altered and signed by another key.
     let mut forged = batch[0].clone();
     forged.body.device_time = "2020-01-01T00:00:00.000Z".into();
     let other = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
     let forged = forged.body.sign(&other);
-    assert_eq!(reason(&b.reception.push_records(&[forged]).unwrap_err()), "bad_signature");
+    assert_eq!(
+        reason(&b.reception.push_records(&[forged]).unwrap_err()),
+        "bad_signature"
+    );
     assert_eq!((logged(&b), log_size(&b)), before);
     assert!(b.server.cli(&["alerts"]).contains("bad_signature"));
     // The genuine batch, twice: logged once, the second receipt names the same places.
@@ -173,7 +257,9 @@ fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
     assert_eq!(after, (before.0 + 4, before.1 + 4));
     let again = b.reception.push_records(&batch).unwrap();
     assert_eq!((logged(&b), log_size(&b)), after);
-    let places = |r: &dentpro_sync::protocol::PushReceipt| r.entries.iter().map(|e| e.position.log_index).collect::<Vec<_>>();
+    let places = |r: &dentpro_sync::protocol::PushReceipt| {
+        r.entries.iter().map(|e| e.position.log_index).collect::<Vec<_>>()
+    };
     assert_eq!(places(&first), places(&again));
     // The workstation takes it from there.
     let report = b.reception.sync().unwrap();
@@ -189,7 +275,9 @@ fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
         .unwrap()
         .signing_key()
         .clone();
-    let fingerprint = b.server.cli(&["enrol-code", "--kind", "doctor", "--address", &b.server.address]);
+    let fingerprint = b
+        .server
+        .cli(&["enrol-code", "--kind", "doctor", "--address", &b.server.address]);
     let ticket: dentpro_sync::client::EnrolmentTicket = fingerprint.trim().parse().unwrap();
     let http = dentpro_sync::tls::pinned_http_client(&ticket.certificate_fingerprint).unwrap();
     let url = format!("https://{}/v1/token", b.server.address);
@@ -203,7 +291,13 @@ fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
     // The token, copied to a machine with another key: its proofs do not match the token.
     let thief = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]);
     let state_url = format!("https://{}/v1/state", b.server.address);
-    let stolen = auth::make_proof(&thief, "GET", &state_url, Some(&token.access_token), chrono::Utc::now());
+    let stolen = auth::make_proof(
+        &thief,
+        "GET",
+        &state_url,
+        Some(&token.access_token),
+        chrono::Utc::now(),
+    );
     let refused = http
         .get(&state_url)
         .header("Authorization", format!("DPoP {}", token.access_token))
@@ -213,7 +307,13 @@ fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
     assert_eq!(refused.status().as_u16(), 401);
     assert!(refused.text().unwrap().contains("token_binding"));
     // A proof for another URL (or an expired one) fails too.
-    let elsewhere = auth::make_proof(&key, "GET", &format!("https://{}/v1/devices", b.server.address), Some(&token.access_token), chrono::Utc::now());
+    let elsewhere = auth::make_proof(
+        &key,
+        "GET",
+        &format!("https://{}/v1/devices", b.server.address),
+        Some(&token.access_token),
+        chrono::Utc::now(),
+    );
     let refused = http
         .get(&state_url)
         .header("Authorization", format!("DPoP {}", token.access_token))
@@ -221,7 +321,13 @@ fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
         .send()
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
-    let old = auth::make_proof(&key, "GET", &state_url, Some(&token.access_token), chrono::Utc::now() - chrono::Duration::hours(1));
+    let old = auth::make_proof(
+        &key,
+        "GET",
+        &state_url,
+        Some(&token.access_token),
+        chrono::Utc::now() - chrono::Duration::hours(1),
+    );
     let refused = http
         .get(&state_url)
         .header("Authorization", format!("DPoP {}", token.access_token))
@@ -230,7 +336,10 @@ fn a_replayed_proof_and_a_token_used_from_another_machine_are_refused() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
     let alerts = b.server.cli(&["alerts"]);
-    assert!(alerts.contains("replayed") && alerts.contains("token_binding"), "{alerts}");
+    assert!(
+        alerts.contains("replayed") && alerts.contains("token_binding"),
+        "{alerts}"
+    );
 }
 
 #[test]
@@ -239,7 +348,12 @@ fn a_revoked_device_is_refused_and_its_earlier_records_stay() {
     let dana = b.doctor.login("dana");
     b.doctor.sync().unwrap();
     let device = b.doctor.device_id();
-    let logged = |b: &Branch| count(&b.server.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"));
+    let logged = |b: &Branch| {
+        count(
+            &b.server.db(),
+            &format!("SELECT count(*) FROM records WHERE device_id = '{device}'"),
+        )
+    };
     let before = logged(&b);
     assert!(before > 0);
     b.server.cli(&["revoke", &device]);
@@ -251,7 +365,12 @@ fn a_revoked_device_is_refused_and_its_earlier_records_stay() {
     assert!(b.server.cli(&["devices"]).contains("(revoked)"));
     // The rest of the branch goes on, and still has the doctor's earlier records.
     b.reception.sync().unwrap();
-    assert!(count(&b.reception.db(), &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")) >= before);
+    assert!(
+        count(
+            &b.reception.db(),
+            &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")
+        ) >= before
+    );
 }
 
 #[test]
@@ -259,14 +378,21 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
     let dana = b.doctor.login("dana");
-    let p = b.reception.ws().register_patient(&rita, &patient("Huda Saleh", "0791000000")).unwrap();
+    let p = b
+        .reception
+        .ws()
+        .register_patient(&rita, &patient("Huda Saleh", "0791000000"))
+        .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
     b.server.kill();
     // Server down: both desks edit the phone; the doctor also notes an allergy.
     let mut at_reception = p.fields.clone();
     at_reception.phone = "0792222222".into();
-    b.reception.ws().update_patient(&rita, &p.id, &at_reception).unwrap();
+    b.reception
+        .ws()
+        .update_patient(&rita, &p.id, &at_reception)
+        .unwrap();
     let mut at_doctor = p.fields.clone();
     at_doctor.phone = "0793333333".into();
     at_doctor.allergies = "penicillin".into();
@@ -286,12 +412,21 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
         assert_eq!(file.patient.fields.allergies, "penicillin");
         assert_eq!(file.conflicts.len(), 1, "{:?}", file.conflicts);
         let c = &file.conflicts[0];
-        assert_eq!((c.field.as_str(), c.proposed.as_str(), c.kept.as_str()), ("phone", "0792222222", "0793333333"));
-        assert_eq!(dentpro_core::audit::compare_projections(&station.db()).unwrap(), None);
+        assert_eq!(
+            (c.field.as_str(), c.proposed.as_str(), c.kept.as_str()),
+            ("phone", "0792222222", "0793333333")
+        );
+        assert_eq!(
+            dentpro_core::audit::compare_projections(&station.db()).unwrap(),
+            None
+        );
     }
     let dump = |s: &Station| dentpro_core::audit::dump_projections(&s.db()).unwrap();
     assert_eq!(dump(&b.reception), dump(&b.doctor));
-    assert_eq!(dump(&b.reception), dentpro_core::audit::dump_projections(&b.server.db()).unwrap());
+    assert_eq!(
+        dump(&b.reception),
+        dentpro_core::audit::dump_projections(&b.server.db()).unwrap()
+    );
 }
 
 #[test]
@@ -299,7 +434,10 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing(
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
     for i in 0..1500 {
-        b.reception.ws().register_patient(&rita, &patient(&format!("Bulk {i}"), "0794444444")).unwrap();
+        b.reception
+            .ws()
+            .register_patient(&rita, &patient(&format!("Bulk {i}"), "0794444444"))
+            .unwrap();
     }
     let mut reception = std::mem::replace(&mut b.reception, Station::open(&b.root.path().join("spare")));
     let pushing = std::thread::spawn(move || {
@@ -317,9 +455,24 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing(
     let device = b.reception.device_id();
     let head = b.reception.ws().ledger().head().seq as i64;
     let server = b.server.db();
-    assert_eq!(count(&server, &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")), head);
-    assert_eq!(count(&server, &format!("SELECT count(DISTINCT seq) FROM records WHERE device_id = '{device}'")), head);
-    assert_eq!(count(&server, "SELECT count(*) FROM record_log"), count(&server, "SELECT count(*) FROM records"));
+    assert_eq!(
+        count(
+            &server,
+            &format!("SELECT count(*) FROM records WHERE device_id = '{device}'")
+        ),
+        head
+    );
+    assert_eq!(
+        count(
+            &server,
+            &format!("SELECT count(DISTINCT seq) FROM records WHERE device_id = '{device}'")
+        ),
+        head
+    );
+    assert_eq!(
+        count(&server, "SELECT count(*) FROM record_log"),
+        count(&server, "SELECT count(*) FROM records")
+    );
     b.doctor.sync().unwrap();
     assert_eq!(count(&b.doctor.db(), "SELECT count(*) FROM patients"), 1500);
 }
@@ -328,12 +481,18 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing(
 fn a_truncated_server_log_is_detected_at_the_next_sync() {
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
-    b.reception.ws().register_patient(&rita, &patient("Before Cut", "0795555555")).unwrap();
+    b.reception
+        .ws()
+        .register_patient(&rita, &patient("Before Cut", "0795555555"))
+        .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
     b.server.kill();
     let size = count(&b.server.db(), "SELECT count(*) FROM record_log");
-    b.server.db().execute("DELETE FROM record_log WHERE log_index >= ?1", [size - 3]).unwrap();
+    b.server
+        .db()
+        .execute("DELETE FROM record_log WHERE log_index >= ?1", [size - 3])
+        .unwrap();
     b.server.restart();
     b.reception.forget_client();
     let e = b.reception.sync().unwrap_err();
@@ -347,14 +506,20 @@ fn a_truncated_server_log_is_detected_at_the_next_sync() {
 fn an_edited_server_log_is_detected_at_the_next_sync() {
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
-    b.reception.ws().register_patient(&rita, &patient("Before Edit", "0796666666")).unwrap();
+    b.reception
+        .ws()
+        .register_patient(&rita, &patient("Before Edit", "0796666666"))
+        .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
     b.server.kill();
     // Flip a verdict, as someone hiding a refusal (or inventing one) would.
     b.server
         .db()
-        .execute("UPDATE record_log SET verdict = 'refused', reason = 'forbidden' WHERE log_index = 3", [])
+        .execute(
+            "UPDATE record_log SET verdict = 'refused', reason = 'forbidden' WHERE log_index = 3",
+            [],
+        )
         .unwrap();
     b.server.restart();
     b.doctor.forget_client();
@@ -369,17 +534,29 @@ fn a_device_offering_another_record_at_a_logged_seq_is_a_quarantined_fork() {
     let backup = b.root.path().join("reception-backup");
     copy_dir(&b.reception.dir, &backup);
     let rita = b.reception.login("rita");
-    b.reception.ws().register_patient(&rita, &patient("Original", "0797777777")).unwrap();
+    b.reception
+        .ws()
+        .register_patient(&rita, &patient("Original", "0797777777"))
+        .unwrap();
     b.reception.sync().unwrap();
     // ...restored and used: its next records reuse seqs the log already holds.
     let mut restored = Station::open(&backup);
     let rita = restored.login("rita");
-    restored.ws().register_patient(&rita, &patient("Diverged", "0798888888")).unwrap();
+    restored
+        .ws()
+        .register_patient(&rita, &patient("Diverged", "0798888888"))
+        .unwrap();
     let e = restored.sync().unwrap_err();
     assert_eq!(reason(&e), "fork", "{e:?}");
     assert_eq!(count(&b.server.db(), "SELECT count(*) FROM quarantine"), 1);
     assert!(b.server.cli(&["alerts"]).contains("quarantined forks: 1"));
-    assert_eq!(count(&b.server.db(), "SELECT count(*) FROM patients WHERE name_en = 'Diverged'"), 0);
+    assert_eq!(
+        count(
+            &b.server.db(),
+            "SELECT count(*) FROM patients WHERE name_en = 'Diverged'"
+        ),
+        0
+    );
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {

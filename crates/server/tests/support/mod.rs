@@ -57,7 +57,9 @@ impl TestServer {
             .expect("run dentpro-server serve");
         let stdout = child.stdout.take().expect("piped");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
         let address = line
             .trim()
             .strip_prefix("listening on ")
@@ -81,7 +83,11 @@ impl TestServer {
             .args(args)
             .output()
             .expect("run dentpro-server");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).expect("utf-8")
     }
 
@@ -130,7 +136,10 @@ impl Station {
         if self.client.is_none() {
             self.client = SyncClient::for_workstation(&self.ws)?;
         }
-        self.client.as_mut().expect("enrolled").sync_once(&self.ws, |_| {})
+        self.client
+            .as_mut()
+            .expect("enrolled")
+            .sync_once(&self.ws, |_| {})
     }
 
     /// A fresh client (new token, tree rebuilt from the database), as after an app restart.
@@ -150,10 +159,16 @@ impl Station {
         if self.client.is_none() {
             self.client = SyncClient::for_workstation(&self.ws)?;
         }
-        self.client.as_mut().expect("enrolled").prove_inclusion(&self.ws, seq)
+        self.client
+            .as_mut()
+            .expect("enrolled")
+            .prove_inclusion(&self.ws, seq)
     }
 
-    pub fn push_records(&mut self, records: &[dentpro_core::record::Record]) -> dentpro_core::Result<dentpro_sync::protocol::PushReceipt> {
+    pub fn push_records(
+        &mut self,
+        records: &[dentpro_core::record::Record],
+    ) -> dentpro_core::Result<dentpro_sync::protocol::PushReceipt> {
         self.client().push_records(records)
     }
 
@@ -181,7 +196,8 @@ impl Station {
             let identity = DeviceIdentity::load_or_create(&self.dir, KeyStorePreference::File).unwrap();
             let conn = dentpro_core::store::open_bound(&self.dir, &identity.device_id).unwrap();
             let clock = std::sync::Arc::new(dentpro_core::clock::SystemClock);
-            let mut ledger = dentpro_core::ledger::Ledger::new(conn, identity, clock, Some(&self.dir)).unwrap();
+            let mut ledger =
+                dentpro_core::ledger::Ledger::new(conn, identity, clock, Some(&self.dir)).unwrap();
             write(&mut ledger);
         }
         *self.ws.lock().unwrap() = Workstation::open(OpenOptions {
@@ -267,9 +283,12 @@ impl Branch {
         {
             let mut ws = reception.ws();
             let admin = ws.setup_branch(&setup_input()).expect("setup");
-            ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist)).unwrap();
-            ws.create_user(&admin.session_id, &new_user("dana", Role::Doctor)).unwrap();
-            ws.create_user(&admin.session_id, &new_user("carl", Role::Cashier)).unwrap();
+            ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
+                .unwrap();
+            ws.create_user(&admin.session_id, &new_user("dana", Role::Doctor))
+                .unwrap();
+            ws.create_user(&admin.session_id, &new_user("carl", Role::Cashier))
+                .unwrap();
             ws.logout(&admin.session_id).unwrap();
         }
         reception.enrol(&server, DeviceKind::Reception);
