@@ -169,6 +169,28 @@ type ApiResult<T> = Result<Json<T>, Failure>;
 
 // ---- authentication ----
 
+/// What authenticating a call needs from its request: the DPoP headers, the method and URL.
+pub struct Call {
+    headers: HeaderMap,
+    method: Method,
+    uri: Uri,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Call {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Call {
+            headers: parts.headers.clone(),
+            method: parts.method.clone(),
+            uri: parts.uri.clone(),
+        })
+    }
+}
+
 /// The URL a proof must name: the scheme is always https; host as the client addressed us.
 fn request_url(headers: &HeaderMap, uri: &Uri) -> String {
     let host = headers
@@ -199,13 +221,8 @@ fn refused(
 
 /// Checks the access token and its DPoP proof, refuses replays and revoked devices, and marks
 /// the device as seen.
-fn authenticate(
-    server: &Server,
-    inner: &mut Inner,
-    headers: &HeaderMap,
-    method: &Method,
-    uri: &Uri,
-) -> Result<DeviceRow, Failure> {
+fn authenticate(server: &Server, inner: &mut Inner, call: &Call) -> Result<DeviceRow, Failure> {
+    let (headers, method, uri) = (&call.headers, &call.method, &call.uri);
     let now = Utc::now();
     let token = header(headers, "authorization")
         .and_then(|h| h.strip_prefix("DPoP "))
@@ -425,15 +442,10 @@ fn refused_tx(tx: rusqlite::Transaction<'_>, device: &str, reason: &str, message
     Failure::new(StatusCode::FORBIDDEN, "enrolment_refused", reason, message)
 }
 
-async fn token(
-    State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
-) -> ApiResult<TokenResponse> {
+async fn token(State(server): State<Arc<Server>>, call: Call) -> ApiResult<TokenResponse> {
     let mut inner = server.lock();
     let now = Utc::now();
-    let proof = header(&headers, "dpop").ok_or_else(|| {
+    let proof = header(&call.headers, "dpop").ok_or_else(|| {
         refused(
             &inner,
             None,
@@ -442,10 +454,10 @@ async fn token(
             "a DPoP proof is required".into(),
         )
     })?;
-    let url = request_url(&headers, &uri);
+    let url = request_url(&call.headers, &call.uri);
     let proof = auth::verify_proof(
         proof,
-        method.as_str(),
+        call.method.as_str(),
         &url,
         None,
         now,
@@ -488,14 +500,9 @@ fn clock_aware(inner: &Inner, e: auth::AuthError, now: DateTime<Utc>) -> Failure
     f
 }
 
-async fn state(
-    State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
-) -> ApiResult<DeviceState> {
+async fn state(State(server): State<Arc<Server>>, call: Call) -> ApiResult<DeviceState> {
     let mut inner = server.lock();
-    let device = authenticate(&server, &mut inner, &headers, &method, &uri)?;
+    let device = authenticate(&server, &mut inner, &call)?;
     Ok(Json(DeviceState {
         logged_seq: core_sync::logged_seq(&inner.db, &device.device_id)?,
         log_size: inner.log.len(),
@@ -506,14 +513,12 @@ async fn state(
 
 async fn push(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    call: Call,
     Json(req): Json<PushRequest>,
 ) -> ApiResult<PushReceipt> {
     let mut guard = server.lock();
     let inner = &mut *guard;
-    let device = authenticate(&server, inner, &headers, &method, &uri)?;
+    let device = authenticate(&server, inner, &call)?;
     let key = parse_key(&device.public_key)?;
     let now = Utc::now();
     let skew = (req.device_time - now).num_seconds();
@@ -619,13 +624,11 @@ struct PullQuery {
 
 async fn pull(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    call: Call,
     Query(q): Query<PullQuery>,
 ) -> ApiResult<PullResponse> {
     let mut inner = server.lock();
-    let device = authenticate(&server, &mut inner, &headers, &method, &uri)?;
+    let device = authenticate(&server, &mut inner, &call)?;
     let limit = q.limit.unwrap_or(BATCH).clamp(1, 5 * BATCH);
     let entries = core_sync::log_entries(&inner.db, q.from, limit)?;
     let size = inner.log.len();
@@ -657,13 +660,11 @@ struct InclusionQuery {
 
 async fn inclusion(
     State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
+    call: Call,
     Query(q): Query<InclusionQuery>,
 ) -> ApiResult<InclusionProof> {
     let mut inner = server.lock();
-    authenticate(&server, &mut inner, &headers, &method, &uri)?;
+    authenticate(&server, &mut inner, &call)?;
     let size = inner.log.len();
     let proof = inner.log.inclusion_proof(q.index, size).ok_or_else(|| {
         Failure::new(
@@ -693,13 +694,8 @@ async fn inclusion(
     }))
 }
 
-async fn devices(
-    State(server): State<Arc<Server>>,
-    headers: HeaderMap,
-    method: Method,
-    uri: Uri,
-) -> ApiResult<Vec<DeviceInfo>> {
+async fn devices(State(server): State<Arc<Server>>, call: Call) -> ApiResult<Vec<DeviceInfo>> {
     let mut inner = server.lock();
-    authenticate(&server, &mut inner, &headers, &method, &uri)?;
+    authenticate(&server, &mut inner, &call)?;
     Ok(Json(store::devices(&inner.db)?))
 }
