@@ -132,7 +132,9 @@ fn demo(cli: &Cli, patients: usize) -> Result<ExitCode, String> {
 fn open(cli: &Cli) -> Result<std::sync::Mutex<Workstation>, String> {
     let mut opts = OpenOptions::new(required_dir(cli)?);
     opts.key_store = key_store(cli)?;
-    Ok(std::sync::Mutex::new(Workstation::open(opts).map_err(|e| e.message)?))
+    Ok(std::sync::Mutex::new(
+        Workstation::open(opts).map_err(|e| e.message)?,
+    ))
 }
 
 fn enrol(cli: &Cli, ticket: &str, label: &str) -> Result<ExitCode, String> {

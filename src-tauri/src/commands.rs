@@ -2,12 +2,17 @@
 //! No rule lives here — permissions, validation and records are the core's.
 
 use crate::AppState;
+use crate::sync::SyncStatus;
 use dentpro_core::accounts::{Language, NewUser, SetupInput, UserSummary};
 use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
 use dentpro_core::patients::{Patient, PatientFile, PatientInput, PatientSummary};
+use dentpro_core::permissions::Role;
 use dentpro_core::settings::Settings;
+use dentpro_core::workstation::Workstation;
 use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
-use dentpro_core::{CoreError, Result};
+use dentpro_core::{CoreError, ErrorCode, Result};
+use dentpro_sync::client::EnrolmentTicket;
+use std::sync::Arc;
 use tauri::State;
 
 #[tauri::command]
@@ -146,4 +151,67 @@ pub fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<Au
 #[specta::specta]
 pub fn verify_audit(state: State<'_, AppState>) -> Result<VerifyReport> {
     state.with_session(|ws, sid| ws.verify_audit(sid))
+}
+
+// ---- sync with the branch server ----
+
+/// Where sync stands; needs no session (the sign-in screen shows it too).
+#[tauri::command]
+#[specta::specta]
+pub fn sync_status(state: State<'_, AppState>) -> Result<SyncStatus> {
+    state.sync.status(&state.workstation)
+}
+
+/// Asks the background sync to run now (starting it if the workstation is enrolled).
+#[tauri::command]
+#[specta::specta]
+pub fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus> {
+    state.sync.start_if_enrolled(&state.workstation)?;
+    state.sync.status(&state.workstation)
+}
+
+/// A new desk joins its branch before anyone set it up (its users come from the server); a
+/// workstation that is already set up needs its admin to enrol it.
+fn may_enrol(ws: &Workstation, session: Option<&str>) -> Result<()> {
+    let status = ws.status(session)?;
+    if !status.setup_done {
+        return Ok(());
+    }
+    match status.session {
+        None => Err(CoreError::new(ErrorCode::NotLoggedIn, "please log in")),
+        Some(_) if status.locked => Err(CoreError::new(
+            ErrorCode::SessionLocked,
+            "the session is locked after inactivity; enter your password",
+        )),
+        Some(s) if s.role == Role::Admin => Ok(()),
+        Some(_) => Err(CoreError::new(
+            ErrorCode::Forbidden,
+            "only an administrator may enrol a workstation that is already set up",
+        )
+        .with("action", "enrol_workstation")),
+    }
+}
+
+/// Enrols this workstation with the branch server named in `ticket`
+/// (`dentpro-enrol:<code>@<host:port>#<fingerprint>`), then starts the background sync.
+#[tauri::command]
+#[specta::specta]
+pub async fn enrol_workstation(
+    state: State<'_, AppState>,
+    ticket: String,
+    label: String,
+) -> Result<SyncStatus> {
+    let ticket: EnrolmentTicket = ticket.parse()?;
+    let label = label.trim().to_owned();
+    if label.is_empty() {
+        return Err(CoreError::invalid("label", "required"));
+    }
+    state.with_workstation(|ws, session| may_enrol(ws, session))?;
+    // The enrolment is a blocking HTTPS exchange: off the async runtime's threads.
+    let ws = Arc::clone(&state.workstation);
+    tauri::async_runtime::spawn_blocking(move || dentpro_sync::client::enrol(&*ws, &ticket, &label))
+        .await
+        .map_err(|e| CoreError::internal(format!("the enrolment task failed: {e}")))??;
+    state.sync.start_if_enrolled(&state.workstation)?;
+    state.sync.status(&state.workstation)
 }

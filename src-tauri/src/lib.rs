@@ -4,24 +4,28 @@
 
 pub mod cli;
 mod commands;
+pub mod sync;
 
 use dentpro_core::device::KeyStorePreference;
 use dentpro_core::workstation::{OpenOptions, Workstation};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use sync::{SyncEngine, WorkstationCell};
 use tauri::Manager;
 
-/// The window's state: the workstation (or why it could not open) and the signed-in session.
+/// The window's state: the workstation (or why it could not open), the signed-in session, and
+/// the background sync (which shares the workstation).
 pub struct AppState {
-    workstation: Mutex<std::result::Result<Workstation, CoreError>>,
+    workstation: Arc<WorkstationCell>,
     session: Mutex<Option<String>>,
+    sync: Arc<SyncEngine>,
 }
 
 impl AppState {
     fn with_workstation<T>(&self, f: impl FnOnce(&mut Workstation, Option<&str>) -> Result<T>) -> Result<T> {
         let session = self.session.lock().expect("session lock poisoned").clone();
-        let mut guard = self.workstation.lock().expect("workstation lock poisoned");
+        let mut guard = self.workstation.lock();
         match guard.as_mut() {
             Ok(ws) => f(ws, session.as_deref()),
             Err(e) => Err(e.clone()),
@@ -37,6 +41,14 @@ impl AppState {
 
     fn set_session(&self, session: Option<String>) {
         *self.session.lock().expect("session lock poisoned") = session;
+    }
+}
+
+/// The sync client reaches the workstation through the app's state (locked only around
+/// database work).
+impl dentpro_sync::client::Access for AppState {
+    fn with<T>(&self, f: impl FnOnce(&mut Workstation) -> Result<T>) -> Result<T> {
+        self.workstation.with(f)
     }
 }
 
@@ -73,6 +85,9 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         open_patient,
         audit_trail,
         verify_audit,
+        sync_status,
+        sync_now,
+        enrol_workstation,
     ])
 }
 
@@ -111,10 +126,18 @@ pub fn run(opts: RunOptions) {
             if let Err(e) = &workstation {
                 tracing::error!(code = ?e.code, "cannot open the workstation: {}", e.message);
             }
-            app.manage(AppState {
-                workstation: Mutex::new(workstation),
+            let state = AppState {
+                workstation: Arc::new(WorkstationCell::new(workstation)),
                 session: Mutex::new(None),
-            });
+                sync: SyncEngine::new(),
+            };
+            // An enrolled workstation syncs from the start (the guard is released first: the
+            // sync locks the workstation itself).
+            let opened = state.workstation.lock().is_ok();
+            if opened && let Err(e) = state.sync.start_if_enrolled(&state.workstation) {
+                tracing::error!(code = ?e.code, "cannot start the background sync: {}", e.message);
+            }
+            app.manage(state);
             Ok(())
         })
         .run(tauri::generate_context!("tauri.conf.json"))

@@ -2,13 +2,13 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Action, AppStatus, CoreError, Patient, PatientInput, SessionInfo } from "./bindings";
+import type { Action, AppStatus, CoreError, Patient, PatientInput, SessionInfo, SyncStatus } from "./bindings";
 import { applyLanguage } from "./i18n";
 import { App } from "./App";
 
 const ALL_ACTIONS: Action[] = [
   "user_list", "user_create", "user_reset_password", "user_deactivate", "user_reactivate", "patient_search",
-  "patient_view", "patient_register", "patient_edit", "audit_view", "audit_verify", "settings_edit",
+  "patient_view", "patient_register", "patient_edit", "audit_view", "audit_verify", "settings_edit", "cashier_bind",
 ];
 
 const about = { app_version: "0.1.0", device_id: "dev-1", key_storage: "file" as const, key_fallback_reason: "no keyring", data_dir: "/tmp/d", record_count: 3 };
@@ -21,6 +21,11 @@ class FakeCore {
   lockNext = false;
   patients: Patient[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  sync: SyncStatus = {
+    enrolled: false, server_url: null, branch_name: null, device_kind: null, device_label: null, online: false,
+    syncing: false, last_sync_at: null, last_error: null, pending: 0, refused: 0, log_size: 0, applied_to: 0,
+    clock_skew_seconds: null,
+  };
 
   sessionFor(username: string, language: "en" | "ar", actions: Action[] = ALL_ACTIONS): SessionInfo {
     return { session_id: "s1", user_id: "u1", username, display_name: "Dr. Sara", role: "admin", language, allowed_actions: actions, idle_lock_minutes: 10 };
@@ -31,7 +36,8 @@ class FakeCore {
     const fail = (code: CoreError["code"], details: Record<string, string> = {}): never => {
       throw { code, message: code, details } satisfies CoreError;
     };
-    if (this.lockNext && cmd !== "app_status" && cmd !== "unlock" && cmd !== "logout") {
+    // sync_status needs no session (and never reports one locked).
+    if (this.lockNext && !["app_status", "unlock", "logout", "sync_status"].includes(cmd)) {
       this.lockNext = false;
       this.locked = true;
       fail("session_locked");
@@ -82,10 +88,36 @@ class FakeCore {
       }
       case "open_patient": {
         const p = this.patients.find((x) => x.id === args.patientId) ?? fail("not_found");
-        return { patient: p, history: [{ at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.registered", changes: [] }] };
+        return {
+          patient: p,
+          history: [{ at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.registered", changes: [] }],
+          // An edit made offline at another desk that lost to one which reached the server first.
+          conflicts: [
+            {
+              record_id: "r9",
+              field: "phone",
+              expected: p.phone,
+              proposed: "+966 511111111",
+              kept: p.phone,
+              device_id: "d2",
+              by_user_id: "u2",
+              at: p.registered_at,
+            },
+          ],
+        };
       }
       case "about":
         return about;
+      case "sync_status":
+      case "sync_now":
+        return this.sync;
+      case "enrol_workstation": {
+        const ticket = String(args.ticket);
+        if (!ticket.startsWith("dentpro-enrol:")) fail("invalid", { field: "ticket", reason: "ticket_format" });
+        if (ticket.includes("used")) fail("sync_rejected", { reason: "code_used" });
+        this.sync = { ...this.sync, enrolled: true, server_url: "https://10.0.0.5:7443", branch_name: "Riyadh Main", device_kind: "doctor", device_label: String(args.label) };
+        return this.sync;
+      }
       default:
         return fail("internal", {});
     }
@@ -181,6 +213,9 @@ describe("DentPro UI", () => {
     const file = await screen.findByTestId("patient-file");
     expect(within(file).getByTestId("patient-file-number").textContent).toBe("DEV1-00001");
     expect(within(file).getByTestId("patient-history").textContent).toContain("Registered the patient");
+    const conflict = within(file).getByTestId("conflict-row");
+    expect(conflict.getAttribute("data-field")).toBe("phone");
+    expect(conflict.textContent).toContain("+966 511111111");
     expect(screen.queryByTestId("patient-edit")).toBeNull(); // no patient_edit for this role
 
     fireEvent.click(screen.getByTestId("patient-back"));
@@ -206,4 +241,53 @@ describe("DentPro UI", () => {
     await waitFor(() => expect(screen.queryByTestId("lock-screen")).toBeNull());
     expect(screen.queryByTestId("error-banner")).toBeNull();
   });
+
+  it("joins an existing branch with a ticket, waits for the first sync, then shows the sync status at sign-in", async () => {
+    render(<App />);
+    await screen.findByTestId("setup-form");
+    expect(screen.queryByTestId("sync-status")).toBeNull(); // not enrolled: no indicator
+    fireEvent.click(screen.getByTestId("setup-mode-join"));
+    type("join-ticket", "hello");
+    type("join-label", "Chair 2");
+    fireEvent.click(screen.getByTestId("join-submit"));
+    expect((await screen.findByTestId("join-error-ticket")).textContent).toBe(
+      "This is not an enrolment ticket. Copy the whole line starting with dentpro-enrol:",
+    );
+    type("join-ticket", "dentpro-enrol:used@10.0.0.5:7443#ab");
+    fireEvent.click(screen.getByTestId("join-submit"));
+    expect((await screen.findByTestId("join-error")).textContent).toMatch(/already used/);
+
+    core.sync = { ...core.sync, log_size: 10, applied_to: 4, online: true, syncing: true };
+    type("join-ticket", "dentpro-enrol:abc@10.0.0.5:7443#ab");
+    fireEvent.click(screen.getByTestId("join-submit"));
+    await screen.findByTestId("join-waiting");
+    expect(core.calls.filter((c) => c.cmd === "enrol_workstation").slice(-1)[0]?.args).toEqual({ ticket: "dentpro-enrol:abc@10.0.0.5:7443#ab", label: "Chair 2" });
+    const progress = await screen.findByTestId("sync-progress");
+    expect(progress.textContent).toContain("4 / 10");
+
+    // The first sync brings the branch: the sign-in screen appears, with the sync status.
+    core.sync = {
+      ...core.sync, applied_to: 10, syncing: false, pending: 3, refused: 2, clock_skew_seconds: 600,
+      last_sync_at: new Date(2030, 0, 2, 9, 5).toISOString(),
+    };
+    core.setupDone = true;
+    await screen.findByTestId("login-form", undefined, { timeout: 5000 });
+    const pill = await screen.findByTestId("sync-status", undefined, { timeout: 5000 });
+    await waitFor(() => expect(pill.getAttribute("data-pending")).toBe("3"), { timeout: 5000 });
+    expect(pill.getAttribute("data-online")).toBe("true");
+    expect(within(pill).getByTestId("sync-state").textContent).toBe("Online");
+    expect(within(pill).getByTestId("sync-pending").textContent).toBe("3 pending");
+    expect(within(pill).getByTestId("sync-last").textContent).toBe("Last sync 09:05");
+    expect(within(pill).getByTestId("sync-clock-warning").textContent).toContain("10 min ahead");
+    expect(within(pill).getByTestId("sync-refused").textContent).toBe("2 records refused by the server");
+    expect(within(pill).queryByTestId("sync-progress")).toBeNull();
+    expect(screen.getByTestId("login-branch").textContent).toContain("Riyadh Main");
+
+    // Offline: the dot turns red and the reason is in the tooltip.
+    core.sync = { ...core.sync, online: false, last_error: { code: "sync_unavailable", message: "x", details: {} } };
+    fireEvent.click(within(pill).getByTestId("sync-now"));
+    await waitFor(() => expect(screen.getByTestId("sync-status").getAttribute("data-online")).toBe("false"));
+    expect(screen.getByTestId("sync-state").textContent).toBe("Offline");
+    expect(screen.getByTestId("sync-status").getAttribute("title")).toContain("cannot be reached");
+  }, 20_000);
 });

@@ -5,6 +5,7 @@ import { applyLanguage } from "./i18n";
 import { useLang } from "./i18n/useLang";
 import { errorText } from "./errors";
 import { Setup } from "./screens/Setup";
+import { JoinWaiting } from "./screens/JoinBranch";
 import { Login } from "./screens/Login";
 import { Lock } from "./screens/Lock";
 import { Shell } from "./screens/Shell";
@@ -13,6 +14,8 @@ type Phase =
   | { kind: "booting" }
   | { kind: "bootFailed"; error: CoreError }
   | { kind: "setup" }
+  /** Enrolled with a branch server; the branch and its staff arrive with the first sync. */
+  | { kind: "joining" }
   | { kind: "login"; notice: CoreError | null }
   | { kind: "app"; session: SessionInfo; locked: boolean };
 
@@ -30,8 +33,12 @@ export function App() {
     }
     const s = r.data;
     setBranch(s.branch);
-    if (!s.setup_done) setPhase({ kind: "setup" });
-    else if (s.session) {
+    if (!s.setup_done) {
+      // Not set up: a fresh desk, or one that joined a branch and awaits its first sync.
+      void call(() => commands.syncStatus()).then((sr) =>
+        setPhase(sr.status === "ok" && sr.data.enrolled ? { kind: "joining" } : { kind: "setup" }),
+      );
+    } else if (s.session) {
       applyLanguage(s.session.language);
       setPhase({ kind: "app", session: s.session, locked: s.locked });
     } else setPhase({ kind: "login", notice: null });
@@ -74,6 +81,11 @@ export function App() {
     toLogin(null);
   }, [toLogin]);
 
+  const joined = useCallback((b: BranchInfo | null) => {
+    setBranch(b);
+    toLogin(null);
+  }, [toLogin]);
+
   const updateSession = useCallback((session: SessionInfo) => {
     setPhase((p) => (p.kind === "app" ? { ...p, session } : p));
   }, []);
@@ -100,7 +112,9 @@ export function App() {
         </div>
       );
     case "setup":
-      return <Setup onDone={(s) => void signedIn(s)} />;
+      return <Setup onDone={(s) => void signedIn(s)} onJoined={() => setPhase({ kind: "joining" })} />;
+    case "joining":
+      return <JoinWaiting onReady={joined} />;
     case "login":
       return <Login key={loginKey} branchName={branch?.name ?? null} notice={phase.notice} onDone={(s) => void signedIn(s)} />;
     case "app":

@@ -68,9 +68,11 @@ export const KNOWN_KINDS = [
   "audit.verified",
   "branch.created",
   "device.initialized",
+  "device.enrolled",
+  "cashier.terminals_set",
 ] as const;
 
-export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device"] as const;
+export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device", "cashier"] as const;
 
 /**
  * Every reason the core's verification gives (BadRecord.reason). A Record over the generated

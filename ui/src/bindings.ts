@@ -165,6 +165,40 @@ async verifyAudit() : Promise<Result<VerifyReport, CoreError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Where sync stands; needs no session (the sign-in screen shows it too).
+ */
+async syncStatus() : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks the background sync to run now (starting it if the workstation is enrolled).
+ */
+async syncNow() : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Enrols this workstation with the branch server named in `ticket`
+ * (`dentpro-enrol:<code>@<host:port>#<fingerprint>`), then starts the background sync.
+ */
+async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("enrol_workstation", { ticket, label }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -182,7 +216,11 @@ export type AboutInfo = { app_version: string; device_id: string; key_storage: K
 /**
  * Everything a signed-in user can ask the workstation to do.
  */
-export type Action = "user_list" | "user_create" | "user_reset_password" | "user_deactivate" | "user_reactivate" | "patient_search" | "patient_view" | "patient_register" | "patient_edit" | "audit_view" | "audit_verify" | "settings_edit"
+export type Action = "user_list" | "user_create" | "user_reset_password" | "user_deactivate" | "user_reactivate" | "patient_search" | "patient_view" | "patient_register" | "patient_edit" | "audit_view" | "audit_verify" | "settings_edit" | 
+/**
+ * Bind a cashier account to the cashier terminals it may work at.
+ */
+"cashier_bind"
 export type AppStatus = { setup_done: boolean; branch: BranchInfo | null; session: SessionInfo | null; locked: boolean; about: AboutInfo }
 export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; 
 /**
@@ -218,6 +256,26 @@ reason: VerifyReason;
 problem: string }
 export type BranchInfo = { id: string; code: string; name: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
+/**
+ * What a workstation is, as enrolled at the branch server.
+ */
+export type DeviceKind = "reception" | "doctor" | "cashier_terminal" | "manager_desktop"
+/**
+ * An edit of one field that was not applied because the field had changed meanwhile.
+ */
+export type EditConflict = { record_id: string; field: string; 
+/**
+ * The value the editor saw.
+ */
+expected: string; 
+/**
+ * The value they entered (not applied).
+ */
+proposed: string; 
+/**
+ * The value the file kept (from the edit that came first).
+ */
+kept: string; device_id: string; by_user_id: string | null; at: string }
 export type ErrorCode = 
 /**
  * A field failed validation; `details.field` names it.
@@ -238,7 +296,15 @@ export type ErrorCode =
 /**
  * The database belongs to another device key.
  */
-"device_mismatch" | "key_storage" | "conflict" | "storage" | "internal"
+"device_mismatch" | "key_storage" | "conflict" | 
+/**
+ * The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.
+ */
+"sync_rejected" | 
+/**
+ * The branch server could not be reached or answered with an error.
+ */
+"sync_unavailable" | "storage" | "internal"
 export type FieldChange = { field: string; from: string; to: string }
 export type KeyStorage = "keyring" | "file"
 export type Language = "en" | "ar"
@@ -252,7 +318,12 @@ date_of_birth: string; sex: Sex; phone: string; national_id: string | null; addr
  * One entry of a file's history, from the records: registration, each edit, each opening.
  */
 export type PatientChange = { at: string; by_user_id: string | null; by_name: string | null; kind: string; changes: FieldChange[] }
-export type PatientFile = { patient: Patient; history: PatientChange[] }
+export type PatientFile = { patient: Patient; history: PatientChange[]; 
+/**
+ * Edits that lost to a concurrent edit of the same field made at another desk, which
+ * reached the branch server first: kept for staff to review.
+ */
+conflicts: EditConflict[] }
 /**
  * What reception types in (and what an edit sends back whole).
  */
@@ -275,6 +346,50 @@ export type Settings = {
 idle_lock_minutes: number }
 export type SetupInput = { branch_name: string; branch_code: string; admin_username: string; admin_display_name: string; admin_password: string; language: Language }
 export type Sex = "male" | "female"
+/**
+ * What the UI shows about sync, on every screen (the sign-in screen too).
+ */
+export type SyncStatus = { 
+/**
+ * The workstation is enrolled with a branch server.
+ */
+enrolled: boolean; server_url: string | null; branch_name: string | null; device_kind: DeviceKind | null; device_label: string | null; 
+/**
+ * The last attempt reached the server and passed every check.
+ */
+online: boolean; 
+/**
+ * A sync is running now.
+ */
+syncing: boolean; 
+/**
+ * When the last successful sync ended (RFC 3339).
+ */
+last_sync_at: string | null; 
+/**
+ * Why the last attempt failed (cleared by the next success).
+ */
+last_error: CoreError | null; 
+/**
+ * This device's records the server has not yet accepted (or refused).
+ */
+pending: number; 
+/**
+ * This device's records the server refused.
+ */
+refused: number; 
+/**
+ * Entries in the branch server's log, as of the last checkpoint seen.
+ */
+log_size: number; 
+/**
+ * Log entries this workstation holds; below `log_size` while catching up.
+ */
+applied_to: number; 
+/**
+ * Local clock minus the server's, when beyond the branch's bound.
+ */
+clock_skew_seconds: number | null }
 export type UserSummary = { id: string; username: string; display_name: string; role: Role; language: Language; active: boolean; 
 /**
  * Set while the account is locked after failed logins.

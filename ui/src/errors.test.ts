@@ -58,6 +58,16 @@ describe("error translation", () => {
     expect(errorText(tEn, unknownReason, "en")).toBe("Some information is not valid.");
   });
 
+  it("translates sync errors by their reason, else by their code", () => {
+    const rewritten: CoreError = { code: "sync_rejected", message: "x", details: { reason: "log_rewritten" } };
+    expect(errorText(tEn, rewritten, "en")).toMatch(/log was changed after this workstation verified it/);
+    expect(errorText(tAr, rewritten, "ar")).toBe(ar.reasons.log_rewritten);
+    const http: CoreError = { code: "sync_unavailable", message: "x", details: { reason: "http_502", status: "502" } };
+    expect(errorText(tEn, http, "en")).toBe(en.errors.sync_unavailable);
+    const cashier: CoreError = { code: "forbidden", message: "x", details: { reason: "terminal_not_bound" } };
+    expect(errorText(tAr, cashier, "ar")).toBe(ar.reasons.terminal_not_bound);
+  });
+
   it("labels record kinds, falling back to the raw kind", () => {
     expect(kindLabel(tEn, "patient.viewed")).toBe("Patient file opened");
     expect(kindLabel(tAr, "patient.viewed")).toBe("فتح ملف مريض");

@@ -17,6 +17,8 @@ const ERROR_CODE_SET: Record<ErrorCode, true> = {
   device_mismatch: true,
   key_storage: true,
   conflict: true,
+  sync_rejected: true,
+  sync_unavailable: true,
   storage: true,
   internal: true,
 };
@@ -45,6 +47,7 @@ const ACTION_SET: Record<Action, true> = {
   audit_view: true,
   audit_verify: true,
   settings_edit: true,
+  cashier_bind: true,
 };
 export const ACTIONS = Object.keys(ACTION_SET) as Action[];
 
@@ -66,11 +69,43 @@ export const REASONS = [
   "cannot_deactivate_self",
   "last_admin",
   "out_of_range",
+  "ticket_format",
+  "terminal_not_bound",
 ] as const;
-export type Reason = (typeof REASONS)[number];
+
+/**
+ * The `details.reason` keys of `sync_rejected` / `sync_unavailable` errors worth a sentence of
+ * their own: the workstation's checks of the server (certificate, log), and the server's
+ * refusals (enrolment codes, devices, clocks). Others fall back to the error code's text.
+ */
+export const SYNC_REASONS = [
+  "certificate_mismatch",
+  "log_truncated",
+  "log_rewritten",
+  "bad_checkpoint",
+  "bad_receipt",
+  "malformed_answer",
+  "push_stalled",
+  "not_included",
+  "device_revoked",
+  "not_enrolled",
+  "foreign_key",
+  "unknown_code",
+  "code_used",
+  "code_expired",
+  "already_enrolled",
+  "station_taken",
+  "other_branch",
+  "fork",
+  "proof_too_old",
+  "proof_not_yet_valid",
+] as const;
+export type Reason = (typeof REASONS)[number] | (typeof SYNC_REASONS)[number];
+
+const ALL_REASONS: readonly string[] = [...REASONS, ...SYNC_REASONS];
 
 function isReason(s: string | undefined): s is Reason {
-  return s !== undefined && (REASONS as readonly string[]).includes(s);
+  return s !== undefined && ALL_REASONS.includes(s);
 }
 
 function isErrorCode(s: string): s is ErrorCode {

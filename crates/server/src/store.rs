@@ -181,30 +181,29 @@ pub struct DeviceRow {
 }
 
 pub fn device(conn: &Connection, device_id: &str) -> Result<Option<DeviceRow>> {
-    conn
-        .prepare_cached(
-            "SELECT device_id, public_key, kind, label, revoked_at FROM devices WHERE device_id = ?1",
-        )?
-        .query_row([device_id], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get(1)?,
-                r.get::<_, String>(2)?,
-                r.get(3)?,
-                r.get(4)?,
-            ))
+    conn.prepare_cached(
+        "SELECT device_id, public_key, kind, label, revoked_at FROM devices WHERE device_id = ?1",
+    )?
+    .query_row([device_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get(1)?,
+            r.get::<_, String>(2)?,
+            r.get(3)?,
+            r.get(4)?,
+        ))
+    })
+    .optional()?
+    .map(|(device_id, public_key, kind, label, revoked_at)| {
+        Ok::<_, CoreError>(DeviceRow {
+            device_id,
+            public_key,
+            kind: kind.parse()?,
+            label,
+            revoked_at,
         })
-        .optional()?
-        .map(|(device_id, public_key, kind, label, revoked_at)| {
-            Ok::<_, CoreError>(DeviceRow {
-                device_id,
-                public_key,
-                kind: kind.parse()?,
-                label,
-                revoked_at,
-            })
-        })
-        .transpose()
+    })
+    .transpose()
 }
 
 pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import en from "./en.json";
 import ar from "./ar.json";
-import { ACTIONS, ERROR_CODES, REASONS, ROLES } from "../errors";
+import { ACTIONS, ERROR_CODES, REASONS, ROLES, SYNC_REASONS } from "../errors";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS } from "../auditFormat";
 
 type Tree = { [k: string]: string | Tree };
@@ -56,7 +56,7 @@ describe("translation catalogs", () => {
     expect(AR.has(`audit.problems.${reason}`)).toBe(true);
   });
 
-  it.each([...REASONS])("reason %s is translated in both languages", (reason) => {
+  it.each([...REASONS, ...SYNC_REASONS])("reason %s is translated in both languages", (reason) => {
     expect(EN.has(`reasons.${reason}`)).toBe(true);
     expect(AR.has(`reasons.${reason}`)).toBe(true);
   });
@@ -65,7 +65,7 @@ describe("translation catalogs", () => {
     for (const role of ROLES) expect(EN.has(`roles.${role}`), role).toBe(true);
     for (const kind of KNOWN_KINDS) expect(EN.has(`kinds.${kind.replace(/\./g, "_")}`), kind).toBe(true);
     for (const g of KIND_GROUPS) expect(EN.has(`audit.group.${g}`), g).toBe(true);
-    expect(ACTIONS).toHaveLength(12);
+    expect(ACTIONS).toHaveLength(13);
   });
 
   it("has a label for every patient and account field the core may name", () => {
@@ -73,6 +73,7 @@ describe("translation catalogs", () => {
       "branch_name", "branch_code", "username", "display_name", "password", "name_en", "name_ar",
       "date_of_birth", "sex", "phone", "national_id", "address", "emergency_contact", "allergies",
       "chronic_diseases", "current_medications", "medical_history", "idle_lock_minutes", "user",
+      "ticket", "label",
     ];
     for (const f of fields) expect(EN.has(`fields.${f}`) && AR.has(`fields.${f}`), f).toBe(true);
   });

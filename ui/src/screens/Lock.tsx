@@ -3,6 +3,7 @@ import { commands, type CoreError, type SessionInfo } from "../bindings";
 import { call, isSessionProblem } from "../api";
 import { useLang } from "../i18n/useLang";
 import { ErrorMessage, Field } from "../components/common";
+import { SyncIndicator } from "../components/SyncIndicator";
 
 /** Shown over the (hidden) workspace once the core reports the session idle-locked. */
 export function Lock({
@@ -36,6 +37,9 @@ export function Lock({
 
   return (
     <div className="auth-page lock-page" data-testid="lock-screen">
+      <div className="auth-top">
+        <SyncIndicator />
+      </div>
       <form className="card auth-card" onSubmit={submit} noValidate>
         <svg className="lock-icon" viewBox="0 0 24 24" width="36" height="36" aria-hidden="true">
           <rect x="4" y="10" width="16" height="11" rx="2" fill="currentColor" />

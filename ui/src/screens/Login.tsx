@@ -5,6 +5,7 @@ import { applyLanguage } from "../i18n";
 import { useLang } from "../i18n/useLang";
 import { ErrorMessage, Field } from "../components/common";
 import { LanguageSwitch } from "../components/LanguageSwitch";
+import { SyncIndicator } from "../components/SyncIndicator";
 
 export function Login({
   branchName,
@@ -38,6 +39,7 @@ export function Login({
   return (
     <div className="auth-page">
       <div className="auth-top">
+        <SyncIndicator />
         <LanguageSwitch value={lang} onChange={applyLanguage} />
       </div>
       <form className="card auth-card" onSubmit={submit} noValidate data-testid="login-form">

@@ -1,5 +1,11 @@
 import { useEffect, useState } from "react";
-import { commands, type PatientChange, type PatientFile as PatientFileData, type PatientInput } from "../bindings";
+import {
+  commands,
+  type EditConflict,
+  type PatientChange,
+  type PatientFile as PatientFileData,
+  type PatientInput,
+} from "../bindings";
 import { call } from "../api";
 import { useApp } from "../context";
 import { fieldLabel } from "../errors";
@@ -133,6 +139,7 @@ export function PatientFileView({
         <h2>{t("patientFile.medical")}</h2>
         {list(MEDICAL)}
       </div>
+      {file.conflicts.length > 0 ? <Conflicts conflicts={file.conflicts} /> : null}
       <div className="card">
         <h2>{t("patientFile.history")}</h2>
         <div className="muted small">
@@ -145,8 +152,52 @@ export function PatientFileView({
   );
 }
 
+/** How a field's value reads in the file's history and conflicts. */
+function useShownValue() {
+  const { t } = useLang();
+  return (field: string, v: string) => {
+    if (v === "") return t("patientFile.emptyValue");
+    if (field === "sex" && (v === "male" || v === "female")) return t(`sex.${v}`);
+    // First-strong isolate: a phone number or Latin text keeps its own order inside Arabic.
+    return `\u2068${v}\u2069`;
+  };
+}
+
+/** Edits made offline at another desk that lost to an edit which reached the branch server first. */
+function Conflicts({ conflicts }: { conflicts: EditConflict[] }) {
+  const { t, lang } = useLang();
+  const shownValue = useShownValue();
+  return (
+    <div className="card conflicts-card" data-testid="patient-conflicts">
+      <h2>{t("patientFile.conflicts")}</h2>
+      <p className="muted small">{t("patientFile.conflictsHelp")}</p>
+      <table className="table">
+        <thead>
+          <tr>
+            <th>{t("patientFile.when")}</th>
+            <th>{t("patientFile.conflictField")}</th>
+            <th>{t("patientFile.conflictProposed")}</th>
+            <th>{t("patientFile.conflictKept")}</th>
+          </tr>
+        </thead>
+        <tbody>
+          {conflicts.map((c) => (
+            <tr key={`${c.record_id}-${c.field}`} data-testid="conflict-row" data-field={c.field}>
+              <td className="nowrap">{formatDateTime(c.at, lang)}</td>
+              <td>{fieldLabel(t, c.field)}</td>
+              <td>{shownValue(c.field, c.proposed)}</td>
+              <td>{shownValue(c.field, c.kept)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 function History({ history }: { history: PatientChange[] }) {
   const { t, lang } = useLang();
+  const shownValue = useShownValue();
   if (history.length === 0) {
     return (
       <p className="muted" data-testid="patient-history">
@@ -165,12 +216,6 @@ function History({ history }: { history: PatientChange[] }) {
       default:
         return t(`kinds.${h.kind.replace(/\./g, "_")}`, { defaultValue: h.kind });
     }
-  };
-  const shownValue = (field: string, v: string) => {
-    if (v === "") return t("patientFile.emptyValue");
-    if (field === "sex" && (v === "male" || v === "female")) return t(`sex.${v}`);
-    // First-strong isolate: a phone number or Latin text keeps its own order inside Arabic.
-    return `\u2068${v}\u2069`;
   };
   // Newest first: the latest activity is what the reader looks for.
   const rows = [...history].reverse();

@@ -6,6 +6,8 @@ import { applyLanguage } from "../i18n";
 import { useLang } from "../i18n/useLang";
 import { ErrorMessage, Field } from "../components/common";
 import { LanguageSwitch } from "../components/LanguageSwitch";
+import { SyncIndicator } from "../components/SyncIndicator";
+import { JoinBranch } from "./JoinBranch";
 
 type FormField = "branch_name" | "branch_code" | "admin_username" | "admin_display_name" | "admin_password" | "password_confirm" | "language";
 
@@ -22,7 +24,48 @@ const CORE_FIELD: Record<string, FormField> = {
   language: "language",
 };
 
-export function Setup({ onDone }: { onDone: (session: SessionInfo) => void }) {
+/**
+ * First start: either set up a new branch here (this desk creates it and its first admin), or
+ * join an existing branch with an enrolment ticket (the branch and its staff then come from the
+ * branch server).
+ */
+export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => void; onJoined: () => void }) {
+  const { t, lang } = useLang();
+  const [mode, setMode] = useState<"new" | "join">("new");
+  return (
+    <div className="auth-page">
+      <div className="auth-top">
+        <SyncIndicator />
+        <LanguageSwitch value={lang} onChange={applyLanguage} />
+      </div>
+      <div className="auth-card-wide setup-choice" role="tablist" aria-label={t("join.choiceLabel")}>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === "new"}
+          className={mode === "new" ? "choice active" : "choice"}
+          data-testid="setup-mode-new"
+          onClick={() => setMode("new")}
+        >
+          {t("join.choiceNew")}
+        </button>
+        <button
+          type="button"
+          role="tab"
+          aria-selected={mode === "join"}
+          className={mode === "join" ? "choice active" : "choice"}
+          data-testid="setup-mode-join"
+          onClick={() => setMode("join")}
+        >
+          {t("join.choiceJoin")}
+        </button>
+      </div>
+      {mode === "new" ? <NewBranch onDone={onDone} /> : <JoinBranch onJoined={onJoined} />}
+    </div>
+  );
+}
+
+function NewBranch({ onDone }: { onDone: (session: SessionInfo) => void }) {
   const { t, lang } = useLang();
   const [branchName, setBranchName] = useState("");
   const [branchCode, setBranchCode] = useState("");
@@ -30,7 +73,8 @@ export function Setup({ onDone }: { onDone: (session: SessionInfo) => void }) {
   const [displayName, setDisplayName] = useState("");
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [language, setLanguage] = useState<Language>(lang);
+  // The preferred language is the interface language (the top switch and this select agree).
+  const language: Language = lang;
   const [busy, setBusy] = useState(false);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<FormField, FieldMessage>>>({});
   const [error, setError] = useState<CoreError | null>(null);
@@ -40,10 +84,7 @@ export function Setup({ onDone }: { onDone: (session: SessionInfo) => void }) {
     return m ? t(m.key, m.vars) : null;
   };
 
-  const chooseLanguage = (l: Language) => {
-    setLanguage(l);
-    applyLanguage(l);
-  };
+  const chooseLanguage = (l: Language) => applyLanguage(l);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -76,11 +117,7 @@ export function Setup({ onDone }: { onDone: (session: SessionInfo) => void }) {
   }
 
   return (
-    <div className="auth-page">
-      <div className="auth-top">
-        <LanguageSwitch value={lang} onChange={chooseLanguage} />
-      </div>
-      <form className="card auth-card auth-card-wide" onSubmit={submit} noValidate data-testid="setup-form">
+    <form className="card auth-card auth-card-wide" onSubmit={submit} noValidate data-testid="setup-form">
         <div className="brand-large">{t("app.name")}</div>
         <h1>{t("setup.title")}</h1>
         <p className="muted">{t("setup.intro")}</p>
@@ -124,7 +161,6 @@ export function Setup({ onDone }: { onDone: (session: SessionInfo) => void }) {
             {busy ? t("common.working") : t("setup.submit")}
           </button>
         </div>
-      </form>
-    </div>
+    </form>
   );
 }

@@ -6,6 +6,7 @@ import { errorText } from "../errors";
 import { applyLanguage } from "../i18n";
 import { useLang } from "../i18n/useLang";
 import { LanguageSwitch } from "../components/LanguageSwitch";
+import { SyncIndicator } from "../components/SyncIndicator";
 import { PatientsScreen } from "./Patients";
 import { UsersScreen } from "./Users";
 import { AuditScreen } from "./Audit";
@@ -128,6 +129,7 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
             ) : null}
           </div>
           <div className="topbar-end">
+            <SyncIndicator />
             <div className="user-badge">
               <span className="user-name" data-testid="current-user">
                 {session.display_name}
