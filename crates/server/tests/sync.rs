@@ -566,3 +566,50 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
 }
+
+#[test]
+fn a_device_with_a_wrong_clock_still_syncs_but_is_warned_and_its_records_flagged() {
+    let mut b = Branch::new();
+    // The doctor's machine runs three hours fast.
+    let ahead = dentpro_core::clock::ManualClock::new(chrono::Utc::now() + chrono::Duration::hours(3));
+    let doctor_dir = b.doctor.dir.clone();
+    drop(std::mem::replace(
+        &mut b.doctor,
+        Station::open(&b.root.path().join("spare")),
+    ));
+    let mut doctor = Station::open_with_clock(&doctor_dir, std::sync::Arc::new(ahead));
+    let dana = doctor.login("dana");
+    let rita = b.reception.login("rita");
+    let p = b
+        .reception
+        .ws()
+        .register_patient(&rita, &patient("Clock Test", "0799999999"))
+        .unwrap();
+    b.reception.sync().unwrap();
+    doctor.sync().unwrap();
+    doctor.ws().open_patient(&dana, &p.id).unwrap();
+    let report = doctor.sync().unwrap();
+    let skew = report.clock_skew_seconds.expect("the skew is reported");
+    assert!((3 * 3600 - 60..=3 * 3600 + 60).contains(&skew), "{skew}");
+    // The server flagged the records of that push; the log order is still the server's.
+    let device = doctor.device_id();
+    let flagged = count(
+        &b.server.db(),
+        &format!(
+            "SELECT count(*) FROM record_log l JOIN records r ON r.local_index = l.local_index
+             WHERE r.device_id = '{device}' AND l.clock_skew_seconds IS NOT NULL"
+        ),
+    );
+    assert!(flagged >= 2, "{flagged}");
+    // The reception desk (right clock) is not flagged, and sees the doctor's records in log order.
+    assert_eq!(b.reception.sync().unwrap().clock_skew_seconds, None);
+    assert_eq!(
+        count(
+            &b.reception.db(),
+            &format!(
+                "SELECT count(*) FROM record_log l JOIN records r ON r.local_index = l.local_index WHERE r.device_id = '{device}' AND l.clock_skew_seconds IS NOT NULL"
+            )
+        ),
+        flagged
+    );
+}

@@ -379,7 +379,9 @@ impl SyncClient {
         let mut after = logged_seq.saturating_sub(1);
         let mut first = true;
         loop {
-            let records = ws.with(|ws| ws.sync_outbox(after, BATCH))?;
+            // The device's clock as its records carry it: the server measures its skew.
+            let (records, device_time) =
+                ws.with(|ws| Ok((ws.sync_outbox(after, BATCH)?, ws.ledger().clock().now())))?;
             let nothing_new = records.iter().all(|r| r.body.seq <= logged_seq);
             if records.is_empty() || (nothing_new && !first) {
                 return Ok(());
@@ -387,9 +389,10 @@ impl SyncClient {
             first = false;
             let request = PushRequest {
                 records: records.iter().map(WireRecord::from).collect(),
-                device_time: Utc::now(),
+                device_time,
             };
             let receipt: PushReceipt = self.call("POST", "/v1/push", "", Some(&request))?;
+            report.clock_skew_seconds = report.clock_skew_seconds.or(receipt.clock_skew_seconds);
             let message = receipt_message(&receipt.device_id, &receipt.entries, &receipt.checkpoint);
             if !verify_hex(&self.server_key, &message, &receipt.signature)
                 || !receipt.checkpoint.verify(&self.server_key)

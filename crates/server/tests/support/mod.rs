@@ -116,8 +116,14 @@ pub struct Station {
 
 impl Station {
     pub fn open(dir: &Path) -> Self {
+        Self::open_with_clock(dir, std::sync::Arc::new(dentpro_core::clock::SystemClock))
+    }
+
+    /// A workstation whose clock is `clock` (a machine with a wrong clock, say).
+    pub fn open_with_clock(dir: &Path, clock: std::sync::Arc<dyn dentpro_core::clock::Clock>) -> Self {
         let ws = Workstation::open(OpenOptions {
             key_store: KeyStorePreference::File,
+            clock,
             ..OpenOptions::new(dir)
         })
         .expect("open workstation");
