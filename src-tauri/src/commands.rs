@@ -8,6 +8,7 @@ use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
 use dentpro_core::patients::{Patient, PatientFile, PatientInput, PatientSummary};
 use dentpro_core::permissions::Role;
 use dentpro_core::settings::Settings;
+use dentpro_core::sync::BranchDevice;
 use dentpro_core::workstation::Workstation;
 use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
 use dentpro_core::{CoreError, ErrorCode, Result};
@@ -99,6 +100,28 @@ pub fn reset_password(state: State<'_, AppState>, user_id: String, password: Str
 #[specta::specta]
 pub fn set_user_active(state: State<'_, AppState>, user_id: String, active: bool) -> Result<UserSummary> {
     state.with_session(|ws, sid| ws.set_user_active(sid, &user_id, active))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn branch_devices(state: State<'_, AppState>) -> Result<Vec<BranchDevice>> {
+    state.with_session(|ws, sid| ws.branch_devices(sid))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn cashier_terminals(state: State<'_, AppState>, user_id: String) -> Result<Vec<String>> {
+    state.with_session(|ws, sid| ws.cashier_terminals(sid, &user_id))
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn set_cashier_terminals(
+    state: State<'_, AppState>,
+    user_id: String,
+    device_ids: Vec<String>,
+) -> Result<Vec<String>> {
+    state.with_session(|ws, sid| ws.set_cashier_terminals(sid, &user_id, &device_ids))
 }
 
 #[tauri::command]

@@ -21,6 +21,7 @@ class FakeCore {
   lockNext = false;
   patients: Patient[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
+  terminals: string[] = [];
   sync: SyncStatus = {
     enrolled: false, server_url: null, branch_name: null, device_kind: null, device_label: null, online: false,
     syncing: false, last_sync_at: null, last_error: null, pending: 0, refused: 0, log_size: 0, applied_to: 0,
@@ -106,6 +107,20 @@ class FakeCore {
           ],
         };
       }
+      case "list_users":
+        return [
+          { id: "u7", username: "carl", display_name: "Carl Cashier", role: "cashier", language: "en", active: true, locked_until: null, created_at: "2025-01-01T10:00:00.000Z" },
+        ];
+      case "branch_devices":
+        return [
+          { device_id: "aaaa1111bbbb2222cccc3333dddd4444", kind: "cashier_terminal", label: "Till 1" },
+          { device_id: "eeee5555ffff6666aaaa7777bbbb8888", kind: "reception", label: "Front desk" },
+        ];
+      case "cashier_terminals":
+        return this.terminals;
+      case "set_cashier_terminals":
+        this.terminals = args.deviceIds as string[];
+        return this.terminals;
       case "about":
         return about;
       case "sync_status":
@@ -222,6 +237,21 @@ describe("DentPro UI", () => {
     type("patient-search", "omar");
     const row = await screen.findByTestId("patient-row");
     expect(row.getAttribute("data-file-number")).toBe("DEV1-00001");
+  });
+
+  it("binds a cashier to cashier terminals only", async () => {
+    core.setupDone = true;
+    core.session = core.sessionFor("admin", "en");
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("nav-users"));
+    fireEvent.click(await screen.findByTestId("user-terminals"));
+    const boxes = await screen.findAllByTestId("user-terminal");
+    // Only the cashier terminal is offered, not the reception desk.
+    expect(boxes.map((b) => b.getAttribute("data-device"))).toEqual(["aaaa1111bbbb2222cccc3333dddd4444"]);
+    fireEvent.click(boxes[0]!);
+    fireEvent.click(screen.getByTestId("user-terminals-submit"));
+    expect((await screen.findByTestId("users-message")).textContent).toContain("Cashier terminals saved for carl");
+    expect(core.terminals).toEqual(["aaaa1111bbbb2222cccc3333dddd4444"]);
   });
 
   it("shows the lock screen when a command reports session_locked, and unlocks", async () => {

@@ -102,6 +102,30 @@ async setUserActive(userId: string, active: boolean) : Promise<Result<UserSummar
     else return { status: "error", error: e  as any };
 }
 },
+async branchDevices() : Promise<Result<BranchDevice[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("branch_devices") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cashierTerminals(userId: string) : Promise<Result<string[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cashier_terminals", { userId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setCashierTerminals(userId: string, deviceIds: string[]) : Promise<Result<string[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_cashier_terminals", { userId, deviceIds }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async getSettings() : Promise<Result<Settings, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("get_settings") };
@@ -254,6 +278,11 @@ reason: VerifyReason;
  * The same in English, with the particulars.
  */
 problem: string }
+/**
+ * A workstation of the branch, as its own `device.enrolled` record says (every device's
+ * records travel with the log, so this needs no network).
+ */
+export type BranchDevice = { device_id: string; kind: DeviceKind; label: string }
 export type BranchInfo = { id: string; code: string; name: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
 /**

@@ -158,6 +158,36 @@ pub struct DeviceEnrolled {
     pub label: String,
 }
 
+/// A workstation of the branch, as its own `device.enrolled` record says (every device's
+/// records travel with the log, so this needs no network).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct BranchDevice {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub label: String,
+}
+
+/// Every enrolled workstation this one has heard of (itself included), in log order.
+pub fn branch_devices(conn: &Connection) -> Result<Vec<BranchDevice>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT device_id, payload FROM records INDEXED BY records_kind
+         WHERE kind = 'device.enrolled' ORDER BY local_index",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (device_id, payload) = row?;
+        let enrolled: DeviceEnrolled = serde_json::from_slice(&payload)?;
+        out.push(BranchDevice {
+            device_id,
+            kind: enrolled.device_kind,
+            label: enrolled.label,
+        });
+    }
+    Ok(out)
+}
+
 impl crate::events::Project for DeviceEnrolled {
     fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
         Ok(())

@@ -433,6 +433,17 @@ impl Workstation {
         accounts::reset_password(&mut self.ledger, &actor, user_id, password)
     }
 
+    /// The branch's workstations (for binding cashiers to their terminals).
+    pub fn branch_devices(&mut self, session_id: &str) -> Result<Vec<sync::BranchDevice>> {
+        self.authorize(session_id, Action::UserList)?;
+        sync::branch_devices(self.ledger.conn())
+    }
+
+    pub fn cashier_terminals(&mut self, session_id: &str, user_id: &str) -> Result<Vec<String>> {
+        self.authorize(session_id, Action::UserList)?;
+        accounts::cashier_terminals(self.ledger.conn(), user_id)
+    }
+
     pub fn set_cashier_terminals(
         &mut self,
         session_id: &str,

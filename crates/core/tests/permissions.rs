@@ -31,9 +31,12 @@ enum Command {
     GetSettings,
     SetLanguage,
     Heartbeat,
+    BranchDevices,
+    CashierTerminals,
+    SetCashierTerminals,
 }
 
-const COMMANDS: [Command; 15] = [
+const COMMANDS: [Command; 18] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -49,6 +52,9 @@ const COMMANDS: [Command; 15] = [
     Command::GetSettings,
     Command::SetLanguage,
     Command::Heartbeat,
+    Command::BranchDevices,
+    Command::CashierTerminals,
+    Command::SetCashierTerminals,
 ];
 
 impl Command {
@@ -67,6 +73,8 @@ impl Command {
             Command::AuditTrail => Some(Action::AuditView),
             Command::VerifyAudit => Some(Action::AuditVerify),
             Command::SetIdleLockMinutes => Some(Action::SettingsEdit),
+            Command::BranchDevices | Command::CashierTerminals => Some(Action::UserList),
+            Command::SetCashierTerminals => Some(Action::CashierBind),
             Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
         }
     }
@@ -84,6 +92,7 @@ impl Command {
             Command::VerifyAudit => Some("audit.verified"),
             Command::SetIdleLockMinutes => Some("settings.changed"),
             Command::SetLanguage => Some("user.language_set"),
+            Command::SetCashierTerminals => Some("cashier.terminals_set"),
             _ => None,
         }
     }
@@ -195,6 +204,15 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
             .set_language(session, Language::Ar)
             .map(|s| assert_eq!(s.language, Language::Ar)),
         Command::Heartbeat => ws.heartbeat(session),
+        Command::BranchDevices => ws.branch_devices(session).map(drop),
+        Command::CashierTerminals => ws.cashier_terminals(session, &b.victim_id).map(drop),
+        Command::SetCashierTerminals => ws
+            .set_cashier_terminals(
+                session,
+                &b.victim_id,
+                &["00112233445566778899aabbccddeeff".into()],
+            )
+            .map(|t| assert_eq!(t.len(), 1)),
     }
 }
 

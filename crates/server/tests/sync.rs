@@ -186,6 +186,14 @@ fn a_cashier_works_only_at_the_terminals_bound_to_them() {
     // The admin binds carl to the till; once synced, carl works there (and still not at reception).
     let admin = b.reception.login("admin");
     let till_id = till.device_id();
+    b.reception.sync().unwrap();
+    let devices = b.reception.ws().branch_devices(&admin).unwrap();
+    assert!(
+        devices
+            .iter()
+            .any(|d| d.device_id == till_id && d.kind == DeviceKind::CashierTerminal),
+        "{devices:?}"
+    );
     b.reception
         .ws()
         .set_cashier_terminals(&admin, &carl, std::slice::from_ref(&till_id))

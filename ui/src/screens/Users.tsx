@@ -1,5 +1,13 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type CoreError, type Language, type NewUser, type Role, type UserSummary } from "../bindings";
+import {
+  commands,
+  type BranchDevice,
+  type CoreError,
+  type Language,
+  type NewUser,
+  type Role,
+  type UserSummary,
+} from "../bindings";
 import { call } from "../api";
 import { useApp } from "../context";
 import { ROLES, fieldMessage, type FieldMessage } from "../errors";
@@ -18,6 +26,7 @@ export function UsersScreen() {
   const [reload, setReload] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
   const [resetFor, setResetFor] = useState<string | null>(null);
+  const [terminalsFor, setTerminalsFor] = useState<string | null>(null);
 
   useEffect(() => {
     let cancelled = false;
@@ -87,6 +96,12 @@ export function UsersScreen() {
                   done(t("users.passwordReset", { username: u.username }));
                 }}
                 onSetActive={(a) => void setActive(u, a)}
+                terminalsOpen={terminalsFor === u.id}
+                onOpenTerminals={() => setTerminalsFor(terminalsFor === u.id ? null : u.id)}
+                onTerminalsDone={() => {
+                  setTerminalsFor(null);
+                  done(t("users.terminalsSaved", { username: u.username }));
+                }}
                 lang={lang}
               />
             ))}
@@ -106,6 +121,9 @@ function UserRow({
   onOpenReset,
   onResetDone,
   onSetActive,
+  terminalsOpen,
+  onOpenTerminals,
+  onTerminalsDone,
   lang,
 }: {
   user: UserSummary;
@@ -116,6 +134,9 @@ function UserRow({
   onOpenReset: () => void;
   onResetDone: () => void;
   onSetActive: (active: boolean) => void;
+  terminalsOpen: boolean;
+  onOpenTerminals: () => void;
+  onTerminalsDone: () => void;
   lang: Language;
 }) {
   const { t } = useLang();
@@ -153,6 +174,11 @@ function UserRow({
                 {t("users.deactivate")}
               </button>
             ) : null}
+            {u.role === "cashier" && can("cashier_bind") ? (
+              <button type="button" className="btn btn-small" data-testid="user-terminals" onClick={onOpenTerminals} aria-expanded={terminalsOpen}>
+                {t("users.terminals")}
+              </button>
+            ) : null}
             {!u.active && can("user_reactivate") ? (
               <button type="button" className="btn btn-small" data-testid="user-reactivate" onClick={() => onSetActive(true)}>
                 {t("users.reactivate")}
@@ -168,7 +194,79 @@ function UserRow({
           </td>
         </tr>
       ) : null}
+      {terminalsOpen ? (
+        <tr className="inline-form-row" data-testid="user-terminals-row" data-username={u.username}>
+          <td colSpan={8}>
+            <CashierTerminals user={u} onDone={onTerminalsDone} onCancel={onOpenTerminals} />
+          </td>
+        </tr>
+      ) : null}
     </>
+  );
+}
+
+/** The cashier terminals a cashier may work at (the branch server refuses their records elsewhere). */
+function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
+  const { t } = useLang();
+  const { showError } = useApp();
+  const [terminals, setTerminals] = useState<BranchDevice[] | null>(null);
+  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    let cancelled = false;
+    void Promise.all([call(() => commands.branchDevices()), call(() => commands.cashierTerminals(user.id))]).then(([devices, bound]) => {
+      if (cancelled) return;
+      if (devices.status === "error") return showError(devices.error);
+      if (bound.status === "error") return showError(bound.error);
+      setTerminals(devices.data.filter((d) => d.kind === "cashier_terminal"));
+      setChosen(new Set(bound.data));
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [user.id, showError]);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    const r = await call(() => commands.setCashierTerminals(user.id, [...chosen]));
+    setBusy(false);
+    if (r.status === "ok") onDone();
+    else showError(r.error);
+  }
+
+  if (terminals === null) return null;
+  return (
+    <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
+      <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>
+      {terminals.length === 0 ? <p data-testid="user-terminals-none">{t("users.noTerminals")}</p> : null}
+      {terminals.map((d) => (
+        <label key={d.device_id} className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="user-terminal"
+            data-device={d.device_id}
+            checked={chosen.has(d.device_id)}
+            onChange={(e) => {
+              const next = new Set(chosen);
+              if (e.target.checked) next.add(d.device_id);
+              else next.delete(d.device_id);
+              setChosen(next);
+            }}
+          />{" "}
+          <bdi>{d.label || t("users.unnamedTerminal")}</bdi> <span className="muted small"><Ltr>{d.device_id.slice(0, 8)}</Ltr></span>
+        </label>
+      ))}
+      <div className="row-actions">
+        <button type="submit" className="btn btn-primary btn-small" data-testid="user-terminals-submit" disabled={busy}>
+          {t("common.save")}
+        </button>
+        <button type="button" className="btn btn-small" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
   );
 }
 
