@@ -665,27 +665,21 @@ async fn inclusion(
 ) -> ApiResult<InclusionProof> {
     let mut inner = server.lock();
     authenticate(&server, &mut inner, &call)?;
-    let size = inner.log.len();
-    let proof = inner.log.inclusion_proof(q.index, size).ok_or_else(|| {
+    let no_entry = || {
         Failure::new(
             StatusCode::NOT_FOUND,
             "not_found",
             "no_such_entry",
             "no such log entry",
         )
-    })?;
-    let leaf: Vec<LoggedRecord> = core_sync::log_entries(&inner.db, q.index, 1)?;
-    let leaf = leaf
+    };
+    let size = inner.log.len();
+    let proof = inner.log.inclusion_proof(q.index, size).ok_or_else(no_entry)?;
+    let entry: Vec<LoggedRecord> = core_sync::log_entries(&inner.db, q.index, 1)?;
+    let leaf = entry
         .first()
         .map(|e| core_sync::entry_leaf(&e.record.hash, &e.position))
-        .ok_or_else(|| {
-            Failure::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "no_such_entry",
-                "no such log entry",
-            )
-        })?;
+        .ok_or_else(no_entry)?;
     Ok(Json(InclusionProof {
         index: q.index,
         leaf: hex::encode(leaf),
