@@ -6,12 +6,10 @@ use crate::sync::SyncStatus;
 use dentpro_core::accounts::{Language, NewUser, SetupInput, UserSummary};
 use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
 use dentpro_core::patients::{Patient, PatientFile, PatientInput, PatientSummary};
-use dentpro_core::permissions::Role;
 use dentpro_core::settings::Settings;
 use dentpro_core::sync::BranchDevice;
-use dentpro_core::workstation::Workstation;
 use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
-use dentpro_core::{CoreError, ErrorCode, Result};
+use dentpro_core::{CoreError, Result};
 use dentpro_sync::client::EnrolmentTicket;
 use std::sync::Arc;
 use tauri::State;
@@ -193,28 +191,6 @@ pub fn sync_now(state: State<'_, AppState>) -> Result<SyncStatus> {
     state.sync.status(&state.workstation)
 }
 
-/// A new desk joins its branch before anyone set it up (its users come from the server); a
-/// workstation that is already set up needs its admin to enrol it.
-fn may_enrol(ws: &Workstation, session: Option<&str>) -> Result<()> {
-    let status = ws.status(session)?;
-    if !status.setup_done {
-        return Ok(());
-    }
-    match status.session {
-        None => Err(CoreError::new(ErrorCode::NotLoggedIn, "please log in")),
-        Some(_) if status.locked => Err(CoreError::new(
-            ErrorCode::SessionLocked,
-            "the session is locked after inactivity; enter your password",
-        )),
-        Some(s) if s.role == Role::Admin => Ok(()),
-        Some(_) => Err(CoreError::new(
-            ErrorCode::Forbidden,
-            "only an administrator may enrol a workstation that is already set up",
-        )
-        .with("action", "enrol_workstation")),
-    }
-}
-
 /// Enrols this workstation with the branch server named in `ticket`
 /// (`dentpro-enrol:<code>@<host:port>#<fingerprint>`), then starts the background sync.
 #[tauri::command]
@@ -229,7 +205,7 @@ pub async fn enrol_workstation(
     if label.is_empty() {
         return Err(CoreError::invalid("label", "required"));
     }
-    state.with_workstation(|ws, session| may_enrol(ws, session))?;
+    state.with_workstation(|ws, session| ws.may_enrol(session))?;
     // The enrolment is a blocking HTTPS exchange: off the async runtime's threads.
     let ws = Arc::clone(&state.workstation);
     tauri::async_runtime::spawn_blocking(move || dentpro_sync::client::enrol(&*ws, &ticket, &label))

@@ -550,6 +550,25 @@ impl Workstation {
             .transpose()
     }
 
+    /// Who may enrol this workstation: anyone while it is not set up (a new desk joins its
+    /// branch before it has any users: they come from the server), an unlocked admin after.
+    pub fn may_enrol(&self, session_id: Option<&str>) -> Result<()> {
+        let status = self.status(session_id)?;
+        if !status.setup_done {
+            return Ok(());
+        }
+        match status.session {
+            None => Err(CoreError::new(ErrorCode::NotLoggedIn, "please log in")),
+            Some(_) if status.locked => Err(session_locked()),
+            Some(s) if s.role == Role::Admin => Ok(()),
+            Some(_) => Err(CoreError::new(
+                ErrorCode::Forbidden,
+                "only an administrator may enrol a workstation that is already set up",
+            )
+            .with("action", "enrol_workstation")),
+        }
+    }
+
     /// Keeps the enrolment (after the server accepted this device) and records it in the chain.
     pub fn save_enrolment(&mut self, enrolment: &Enrolment) -> Result<()> {
         if self.enrolment()?.is_some() {
