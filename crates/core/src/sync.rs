@@ -627,11 +627,26 @@ pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) ->
 /// This device's records the server has not yet accepted or refused.
 pub fn pending_count(conn: &Connection, device_id: &str) -> Result<i64> {
     Ok(conn
+        .prepare_cached("SELECT count(*) FROM records WHERE device_id = ?1 AND seq > ?2")?
+        .query_row(params![device_id, acked_seq(conn, device_id)? as i64], |r| {
+            r.get(0)
+        })?)
+}
+
+/// The last seq of this device the server has placed in its log. A device's records reach the
+/// log in seq order, so every later one is pending. Walks back from the chain's end through the
+/// (device, seq) index, so it costs the pending records, not the whole chain (the status bar
+/// asks every few seconds).
+fn acked_seq(conn: &Connection, device_id: &str) -> Result<u64> {
+    let seq: Option<i64> = conn
         .prepare_cached(
-            "SELECT count(*) FROM records r WHERE r.device_id = ?1
-             AND NOT EXISTS (SELECT 1 FROM record_log l WHERE l.local_index = r.local_index)",
+            "SELECT r.seq FROM records r WHERE r.device_id = ?1
+             AND EXISTS (SELECT 1 FROM record_log l WHERE l.local_index = r.local_index)
+             ORDER BY r.seq DESC LIMIT 1",
         )?
-        .query_row([device_id], |r| r.get(0))?)
+        .query_row([device_id], |r| r.get(0))
+        .optional()?;
+    Ok(seq.map_or(0, |s| s as u64))
 }
 
 /// This device's records the server refused, newest first.
@@ -919,12 +934,17 @@ fn lands_before_applied(
     if subjects.is_empty() {
         return Ok(false);
     }
+    // Own records logged after the first pulled one (a range of the log), and own pending ones
+    // (the end of the chain): never the whole chain, which this runs for every pulled page.
     let mut stmt = tx.prepare_cached(
-        "SELECT r.kind, r.kind_version, r.payload FROM records r
-         LEFT JOIN record_log l ON l.local_index = r.local_index
-         WHERE r.device_id = ?1 AND (l.log_index IS NULL OR (l.log_index > ?2 AND l.verdict = 'accepted'))",
+        "SELECT r.kind, r.kind_version, r.payload FROM record_log l
+         JOIN records r ON r.local_index = l.local_index
+         WHERE l.log_index > ?2 AND l.verdict = 'accepted' AND r.device_id = ?1
+         UNION ALL
+         SELECT kind, kind_version, payload FROM records WHERE device_id = ?1 AND seq > ?3",
     )?;
-    let mut rows = stmt.query(params![own_device_id, first as i64])?;
+    let acked = acked_seq(tx, own_device_id)?;
+    let mut rows = stmt.query(params![own_device_id, first as i64, acked as i64])?;
     while let Some(row) = rows.next()? {
         let event = Event::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
         if event.subjects().iter().any(|s| subjects.contains(s)) {
