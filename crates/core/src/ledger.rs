@@ -6,7 +6,7 @@ use crate::clock::{Clock, format_instant};
 use crate::device::{DeviceIdentity, write_atomically};
 use crate::events::{Applied, Event};
 use crate::permissions::Role;
-use crate::record::{GENESIS_PREV_HASH, Record, RecordBody};
+use crate::record::{GENESIS_PREV_HASH, Record, RecordBody, WireRecord};
 use crate::{CoreError, Result};
 use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -15,10 +15,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const ANCHOR_FILE: &str = "chain.head";
-/// The anchor file holds two slots of this size, each one signed anchor (JSON padded with
-/// spaces). Appends overwrite them in place, alternately, so a write torn by a power cut spoils
-/// at most one slot and the other still holds an older (lagging, allowed) head.
-const ANCHOR_SLOT: usize = 512;
+/// The anchor file holds two slots of this size, each one anchor (JSON, then anything).
+/// Appends overwrite them in place, alternately, so a write torn by a power cut spoils at most
+/// one slot and the other still holds an older (lagging, allowed) head.
+const ANCHOR_SLOT: usize = 256 * 1024;
+/// Slot size of files written before anchors carried their record.
+const LEGACY_ANCHOR_SLOT: usize = 512;
 const ANCHOR_TAG: &[u8] = b"dentpro/chain-head/v1\0";
 
 /// Who a record is written for. Built only by the session checks in [`crate::workstation`]
@@ -48,16 +50,23 @@ pub struct ChainHead {
     pub hash: [u8; 32],
 }
 
-/// The signed chain head kept beside the database, so that cutting records off the end of the
-/// chain (which leaves a valid shorter chain) is detected. Written after each durable commit,
-/// in place and without an fsync of its own (a second fsync per record would halve the write
+/// The chain head kept beside the database, so that cutting records off the end of the chain
+/// (which leaves a valid shorter chain) is detected. Written after each durable commit, in
+/// place and without an fsync of its own (a second fsync per record would halve the write
 /// rate): it may lag the database after a crash or power cut (allowed), never lead it.
+///
+/// The anchor is a copy of the head record, whose own device signature vouches for its seq and
+/// hash: no second signature per append. A head too large for a slot, and files written before,
+/// carry a signature over the anchor bytes instead.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Anchor {
     pub device_id: String,
     pub seq: u64,
     pub hash: String,
-    pub signature: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<WireRecord>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 impl Anchor {
@@ -70,11 +79,45 @@ impl Anchor {
         m
     }
 
+    /// The anchor for `head`: the record itself.
+    fn of_record(head: &Record) -> Self {
+        Self {
+            device_id: head.body.device_id.clone(),
+            seq: head.body.seq,
+            hash: hex::encode(head.hash),
+            record: Some(head.into()),
+            signature: None,
+        }
+    }
+
+    /// An anchor signed on its own (for a head record too large for a slot).
+    fn signed(head: &Record, key: &ed25519_dalek::SigningKey) -> Self {
+        let hash = hex::encode(head.hash);
+        let signature = key.sign(&Self::signed_bytes(&head.body.device_id, head.body.seq, &hash));
+        Self {
+            device_id: head.body.device_id.clone(),
+            seq: head.body.seq,
+            hash,
+            record: None,
+            signature: Some(hex::encode(signature.to_bytes())),
+        }
+    }
+
+    /// Whether `key` vouches for this anchor's device, seq and hash.
     pub fn verify(&self, key: &VerifyingKey) -> bool {
-        let Ok(sig) = hex::decode(&self.signature) else {
-            return false;
-        };
-        let Ok(sig) = <[u8; 64]>::try_from(sig.as_slice()) else {
+        if let Some(record) = &self.record {
+            return Record::try_from(record).is_ok_and(|r| {
+                r.body.device_id == self.device_id
+                    && r.body.seq == self.seq
+                    && hex::encode(r.hash) == self.hash
+                    && r.check(key).is_ok()
+            });
+        }
+        let Some(sig) = self
+            .signature
+            .as_deref()
+            .and_then(|s| crate::record::hex_array::<64>("signature", s).ok())
+        else {
             return false;
         };
         key.verify(
@@ -84,17 +127,25 @@ impl Anchor {
         .is_ok()
     }
 
-    /// Every anchor readable in `data_dir`'s anchor file, one per slot (a file written before
-    /// slots existed holds one); `None` when there is no file.
+    /// Every anchor readable in `data_dir`'s anchor file, one per slot (files of earlier layouts
+    /// included); `None` when there is no file.
     pub fn read(data_dir: &Path) -> Option<std::result::Result<Vec<Anchor>, String>> {
         let path = data_dir.join(ANCHOR_FILE);
         if !path.exists() {
             return None;
         }
         Some(std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
-            let anchors: Vec<Anchor> = bytes
-                .chunks(ANCHOR_SLOT)
-                .filter_map(|slot| serde_json::from_slice(slot.trim_ascii()).ok())
+            // Each slot starts with its JSON; what follows it in the slot is left over from
+            // longer anchors. A slot torn mid-write fails to parse or to verify.
+            let anchors: Vec<Anchor> = [0, LEGACY_ANCHOR_SLOT, ANCHOR_SLOT]
+                .into_iter()
+                .filter_map(|offset| bytes.get(offset..))
+                .filter_map(|slot| {
+                    serde_json::Deserializer::from_slice(slot.trim_ascii_start())
+                        .into_iter::<Anchor>()
+                        .next()?
+                        .ok()
+                })
                 .collect();
             if anchors.is_empty() {
                 Err("no readable anchor in the file".into())
@@ -104,7 +155,7 @@ impl Anchor {
         }))
     }
 
-    /// Of `anchors`, the newest one `key` signed for `device_id`.
+    /// Of `anchors`, the newest one `key` vouches for on `device_id`.
     pub fn newest_valid<'a>(
         anchors: &'a [Anchor],
         device_id: &str,
@@ -214,29 +265,22 @@ impl Ledger {
         }
         tx.commit()?;
         self.head = head;
-        self.write_anchor();
+        if let Some(new_head) = written.last() {
+            self.write_anchor(new_head);
+        }
         Ok(written)
     }
 
-    fn write_anchor(&mut self) {
+    fn write_anchor(&mut self, head: &Record) {
         let Some(path) = self.anchor_path.clone() else {
             return;
         };
-        let hash = hex::encode(self.head.hash);
-        let signature = self.identity.signing_key().sign(&Anchor::signed_bytes(
-            &self.identity.device_id,
-            self.head.seq,
-            &hash,
-        ));
-        let anchor = Anchor {
-            device_id: self.identity.device_id.clone(),
-            seq: self.head.seq,
-            hash,
-            signature: hex::encode(signature.to_bytes()),
-        };
-        let mut slot = serde_json::to_vec(&anchor).expect("anchor serialises");
-        debug_assert!(slot.len() < ANCHOR_SLOT);
-        slot.resize(ANCHOR_SLOT, b' ');
+        let mut slot = serde_json::to_vec(&Anchor::of_record(head)).expect("anchor serialises");
+        if slot.len() >= ANCHOR_SLOT {
+            slot = serde_json::to_vec(&Anchor::signed(head, self.identity.signing_key()))
+                .expect("anchor serialises");
+        }
+        slot.push(b'\n');
         // The record is already durable; a lagging anchor is tolerated, so a failure here is
         // logged rather than failing the acknowledged action.
         if let Err(e) = self.put_anchor(&path, &slot) {
@@ -250,8 +294,11 @@ impl Ledger {
         if self.anchor_file.is_none() {
             let laid_out = std::fs::metadata(path).is_ok_and(|m| m.len() == 2 * ANCHOR_SLOT as u64);
             if !laid_out {
-                // A new file (or one from before slots): both slots at once, atomically.
-                write_atomically(path, &[slot, slot].concat())?;
+                // A new file (or one of an earlier layout): both slots at once, atomically.
+                let mut both = vec![b' '; 2 * ANCHOR_SLOT];
+                both[..slot.len()].copy_from_slice(slot);
+                both[ANCHOR_SLOT..ANCHOR_SLOT + slot.len()].copy_from_slice(slot);
+                write_atomically(path, &both)?;
             }
             self.anchor_file = Some(std::fs::OpenOptions::new().write(true).open(path)?);
             if !laid_out {

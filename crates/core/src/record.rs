@@ -116,6 +116,83 @@ impl Record {
     }
 }
 
+/// A record in portable form (the sync wire, the chain-head anchor file): its fields, with
+/// bytes as hex and the payload as its JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRecord {
+    pub id: String,
+    pub device_id: String,
+    pub seq: u64,
+    pub prev_hash: String,
+    pub kind: String,
+    pub kind_version: u32,
+    pub actor_user_id: Option<String>,
+    pub actor_role: Option<String>,
+    pub session_id: Option<String>,
+    pub business_date: String,
+    pub device_time: String,
+    pub payload: String,
+    pub hash: String,
+    pub signature: String,
+}
+
+impl From<&Record> for WireRecord {
+    fn from(r: &Record) -> Self {
+        let b = &r.body;
+        WireRecord {
+            id: b.id.clone(),
+            device_id: b.device_id.clone(),
+            seq: b.seq,
+            prev_hash: hex::encode(b.prev_hash),
+            kind: b.kind.clone(),
+            kind_version: b.kind_version,
+            actor_user_id: b.actor_user_id.clone(),
+            actor_role: b.actor_role.clone(),
+            session_id: b.session_id.clone(),
+            business_date: b.business_date.clone(),
+            device_time: b.device_time.clone(),
+            // Payloads are canonical JSON, so UTF-8; a lossy conversion would break the hash,
+            // which the reader checks.
+            payload: String::from_utf8_lossy(&b.payload).into_owned(),
+            hash: hex::encode(r.hash),
+            signature: hex::encode(r.signature),
+        }
+    }
+}
+
+/// `value` as exactly `N` bytes of hex, or a message naming `field`.
+pub fn hex_array<const N: usize>(field: &str, value: &str) -> std::result::Result<[u8; N], String> {
+    hex::decode(value)
+        .ok()
+        .and_then(|v| v.try_into().ok())
+        .ok_or_else(|| format!("{field} is not {N} bytes of hex"))
+}
+
+impl TryFrom<&WireRecord> for Record {
+    /// What is malformed (the hash and signature are checked by [`Record::check`]).
+    type Error = String;
+    fn try_from(w: &WireRecord) -> std::result::Result<Self, String> {
+        Ok(Record {
+            body: RecordBody {
+                id: w.id.clone(),
+                device_id: w.device_id.clone(),
+                seq: w.seq,
+                prev_hash: hex_array("prev_hash", &w.prev_hash)?,
+                kind: w.kind.clone(),
+                kind_version: w.kind_version,
+                actor_user_id: w.actor_user_id.clone(),
+                actor_role: w.actor_role.clone(),
+                session_id: w.session_id.clone(),
+                business_date: w.business_date.clone(),
+                device_time: w.device_time.clone(),
+                payload: w.payload.clone().into_bytes(),
+            },
+            hash: hex_array("hash", &w.hash)?,
+            signature: hex_array("signature", &w.signature)?,
+        })
+    }
+}
+
 /// RFC 8785 canonical JSON of a payload.
 pub fn canonical_json<T: Serialize>(value: &T) -> crate::Result<Vec<u8>> {
     serde_jcs::to_vec(value).map_err(|e| crate::CoreError::internal(format!("canonical json: {e}")))

@@ -8,6 +8,7 @@ use common::*;
 use dentpro_core::ErrorCode;
 use dentpro_core::audit::{self, VerifyReport};
 use dentpro_core::demo::demo_patient;
+use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::ledger::read_record;
 use dentpro_core::permissions::Role;
 use dentpro_core::record::{Record, RecordBody};
@@ -400,17 +401,44 @@ fn a_deleted_database_is_not_silently_replaced_by_a_new_chain() {
     );
 }
 
-/// The anchor file: two signed slots written alternately in place.
+const ANCHOR_SLOT: usize = 256 * 1024;
+
+/// The anchor file: two slots written alternately in place, each a copy of a head record.
 fn anchor_slots(dir: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(dir.join("chain.head")).unwrap();
-    assert_eq!(bytes.len(), 1024);
-    bytes.chunks(512).map(<[u8]>::to_vec).collect()
+    assert_eq!(bytes.len(), 2 * ANCHOR_SLOT);
+    bytes.chunks(ANCHOR_SLOT).map(<[u8]>::to_vec).collect()
+}
+
+/// The first JSON value of a slot (what follows it is left over from longer anchors).
+fn slot_json(slot: &[u8]) -> serde_json::Value {
+    serde_json::Deserializer::from_slice(slot.trim_ascii())
+        .into_iter::<serde_json::Value>()
+        .next()
+        .unwrap()
+        .unwrap()
 }
 
 fn slot_seq(slot: &[u8]) -> u64 {
-    serde_json::from_slice::<serde_json::Value>(slot.trim_ascii()).unwrap()["seq"]
-        .as_u64()
-        .unwrap()
+    slot_json(slot)["seq"].as_u64().unwrap()
+}
+
+#[test]
+fn the_anchor_is_the_head_record_itself() {
+    let dir = fresh();
+    let head = head_seq(dir.path());
+    let newest = anchor_slots(dir.path())
+        .into_iter()
+        .map(|s| slot_json(&s))
+        .find(|a| a["seq"] == head)
+        .unwrap();
+    let stored = record_at(dir.path(), head);
+    assert_eq!(newest["record"]["signature"], hex::encode(stored.signature));
+    assert_eq!(
+        newest["record"]["payload"],
+        String::from_utf8(stored.body.payload).unwrap()
+    );
+    assert!(newest.get("signature").is_none(), "no second signature: {newest}");
 }
 
 #[test]
@@ -460,23 +488,75 @@ fn a_torn_anchor_slot_leaves_the_previous_head() {
     assert!(report.first_bad.unwrap().problem.contains("unreadable"));
 }
 
+/// An anchor as files before this layout held it: the head's seq and hash, signed on their own
+/// (tag, device id, NUL, big-endian seq, hex hash).
+fn legacy_anchor(dir: &Path, seq: u64) -> Vec<u8> {
+    let identity = DeviceIdentity::load_or_create(dir, KeyStorePreference::File).unwrap();
+    let hash = hex::encode(record_at(dir, seq as i64).hash);
+    let mut signed = b"dentpro/chain-head/v1\0".to_vec();
+    signed.extend_from_slice(identity.device_id.as_bytes());
+    signed.push(0);
+    signed.extend_from_slice(&seq.to_be_bytes());
+    signed.extend_from_slice(hash.as_bytes());
+    let signature = ed25519_dalek::Signer::sign(identity.signing_key(), &signed);
+    serde_json::to_vec(&serde_json::json!({
+        "device_id": identity.device_id,
+        "seq": seq,
+        "hash": hash,
+        "signature": hex::encode(signature.to_bytes()),
+    }))
+    .unwrap()
+}
+
 #[test]
-fn a_single_anchor_file_from_before_slots_is_read_and_upgraded() {
-    let dir = fresh();
-    let head = head_seq(dir.path()) as u64;
-    let newest = anchor_slots(dir.path())
-        .into_iter()
-        .find(|s| slot_seq(s) == head)
-        .unwrap();
-    std::fs::write(dir.path().join("chain.head"), newest.trim_ascii()).unwrap();
-    assert!(verify(dir.path()).ok);
-    let clock = clock();
-    let mut ws = open(dir.path(), &clock).unwrap();
-    ws.login("admin", PASSWORD).unwrap();
-    drop(ws);
-    let seqs: Vec<u64> = anchor_slots(dir.path()).iter().map(|s| slot_seq(s)).collect();
-    assert!(seqs.contains(&(head + 1)), "{seqs:?}");
-    assert!(verify(dir.path()).ok);
+fn anchor_files_of_earlier_layouts_are_read_and_upgraded() {
+    let head = {
+        let dir = fresh();
+        head_seq(dir.path()) as u64
+    };
+    let single = |dir: &Path| legacy_anchor(dir, head);
+    let two_slots = |dir: &Path| {
+        let mut both = Vec::new();
+        for seq in [head, head - 1] {
+            let mut slot = legacy_anchor(dir, seq);
+            slot.resize(512, b' ');
+            both.extend(slot);
+        }
+        both
+    };
+    for layout in [&single as &dyn Fn(&Path) -> Vec<u8>, &two_slots] {
+        let dir = fresh();
+        std::fs::write(dir.path().join("chain.head"), layout(dir.path())).unwrap();
+        let report = verify(dir.path());
+        assert!(report.ok, "{report:?}");
+        assert!(
+            report.anchor.contains(&format!("seq {head}")),
+            "{}",
+            report.anchor
+        );
+        // A forged legacy anchor (a seq the device never signed) is not believed.
+        let forged = String::from_utf8(layout(dir.path())).unwrap().replacen(
+            &format!("\"seq\":{head}"),
+            &format!("\"seq\":{}", head + 9),
+            1,
+        );
+        std::fs::write(dir.path().join("chain.head"), &forged).unwrap();
+        let report = verify(dir.path());
+        assert!(
+            !report.anchor.contains(&format!("seq {}", head + 9)),
+            "{}",
+            report.anchor
+        );
+        // Writing again lays out the current file.
+        std::fs::write(dir.path().join("chain.head"), layout(dir.path())).unwrap();
+        let clock = clock();
+        let mut ws = open(dir.path(), &clock).unwrap();
+        ws.login("admin", PASSWORD).unwrap();
+        drop(ws);
+        let seqs: Vec<u64> = anchor_slots(dir.path()).iter().map(|s| slot_seq(s)).collect();
+        assert!(seqs.contains(&(head + 1)), "{seqs:?}");
+        assert!(verify(dir.path()).ok);
+    }
 }
 
 #[test]

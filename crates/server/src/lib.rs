@@ -534,7 +534,7 @@ async fn push(
     let records = req
         .records
         .iter()
-        .map(dentpro_core::record::Record::try_from)
+        .map(dentpro_sync::protocol::record_from_wire)
         .collect::<Result<Vec<_>, _>>()?;
     let tx = inner
         .db

@@ -16,7 +16,7 @@
 //! header (see [`crate::auth`]). Errors are [`ApiError`] with an HTTP status.
 
 use chrono::{DateTime, Utc};
-use dentpro_core::record::{Record, RecordBody};
+use dentpro_core::record::Record;
 use dentpro_core::sync::{DeviceKind, LogPosition, LoggedRecord};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
@@ -43,55 +43,7 @@ pub struct ApiError {
     pub message: String,
 }
 
-/// A record on the wire: its fields, with bytes as hex and the payload as its JSON text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WireRecord {
-    pub id: String,
-    pub device_id: String,
-    pub seq: u64,
-    pub prev_hash: String,
-    pub kind: String,
-    pub kind_version: u32,
-    pub actor_user_id: Option<String>,
-    pub actor_role: Option<String>,
-    pub session_id: Option<String>,
-    pub business_date: String,
-    pub device_time: String,
-    pub payload: String,
-    pub hash: String,
-    pub signature: String,
-}
-
-impl From<&Record> for WireRecord {
-    fn from(r: &Record) -> Self {
-        let b = &r.body;
-        WireRecord {
-            id: b.id.clone(),
-            device_id: b.device_id.clone(),
-            seq: b.seq,
-            prev_hash: hex::encode(b.prev_hash),
-            kind: b.kind.clone(),
-            kind_version: b.kind_version,
-            actor_user_id: b.actor_user_id.clone(),
-            actor_role: b.actor_role.clone(),
-            session_id: b.session_id.clone(),
-            business_date: b.business_date.clone(),
-            device_time: b.device_time.clone(),
-            // Payloads are canonical JSON, so UTF-8; a lossy conversion would break the hash,
-            // which the receiver checks.
-            payload: String::from_utf8_lossy(&b.payload).into_owned(),
-            hash: hex::encode(r.hash),
-            signature: hex::encode(r.signature),
-        }
-    }
-}
-
-fn hex_array<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
-    hex::decode(value)
-        .ok()
-        .and_then(|v| v.try_into().ok())
-        .ok_or_else(|| malformed(format!("{field} is not {N} bytes of hex")))
-}
+pub use dentpro_core::record::WireRecord;
 
 pub fn malformed(message: impl Into<String>) -> ApiError {
     ApiError {
@@ -101,28 +53,13 @@ pub fn malformed(message: impl Into<String>) -> ApiError {
     }
 }
 
-impl TryFrom<&WireRecord> for Record {
-    type Error = ApiError;
-    fn try_from(w: &WireRecord) -> Result<Self, ApiError> {
-        Ok(Record {
-            body: RecordBody {
-                id: w.id.clone(),
-                device_id: w.device_id.clone(),
-                seq: w.seq,
-                prev_hash: hex_array("prev_hash", &w.prev_hash)?,
-                kind: w.kind.clone(),
-                kind_version: w.kind_version,
-                actor_user_id: w.actor_user_id.clone(),
-                actor_role: w.actor_role.clone(),
-                session_id: w.session_id.clone(),
-                business_date: w.business_date.clone(),
-                device_time: w.device_time.clone(),
-                payload: w.payload.clone().into_bytes(),
-            },
-            hash: hex_array("hash", &w.hash)?,
-            signature: hex_array("signature", &w.signature)?,
-        })
-    }
+fn hex_array<const N: usize>(field: &str, value: &str) -> Result<[u8; N], ApiError> {
+    dentpro_core::record::hex_array(field, value).map_err(malformed)
+}
+
+/// A record from the wire, or a `malformed` error naming the bad field.
+pub fn record_from_wire(w: &WireRecord) -> Result<Record, ApiError> {
+    Record::try_from(w).map_err(malformed)
 }
 
 /// A log entry on the wire.
@@ -146,7 +83,7 @@ impl TryFrom<&WireEntry> for LoggedRecord {
     fn try_from(w: &WireEntry) -> Result<Self, ApiError> {
         Ok(LoggedRecord {
             position: w.position.clone(),
-            record: (&w.record).try_into()?,
+            record: record_from_wire(&w.record)?,
         })
     }
 }
