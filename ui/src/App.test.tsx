@@ -9,6 +9,7 @@ import { App } from "./App";
 const ALL_ACTIONS: Action[] = [
   "user_list", "user_create", "user_reset_password", "user_deactivate", "user_reactivate", "patient_search",
   "patient_view", "patient_register", "patient_edit", "audit_view", "audit_verify", "settings_edit", "cashier_bind",
+  "device_list", "device_revoke", "device_enrol",
 ];
 
 const about = { app_version: "0.1.0", device_id: "dev-1", key_storage: "file" as const, key_fallback_reason: "no keyring", data_dir: "/tmp/d", record_count: 3 };

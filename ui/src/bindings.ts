@@ -244,7 +244,19 @@ export type Action = "user_list" | "user_create" | "user_reset_password" | "user
 /**
  * Bind a cashier account to the cashier terminals it may work at.
  */
-"cashier_bind"
+"cashier_bind" | 
+/**
+ * See the branch's workstations: kind, last seen, how far behind.
+ */
+"device_list" | 
+/**
+ * Revoke a workstation: the server refuses its later records, keeps its earlier ones.
+ */
+"device_revoke" | 
+/**
+ * Enrol a workstation that is already set up (a new one joins before it has any users).
+ */
+"device_enrol"
 export type AppStatus = { setup_done: boolean; branch: BranchInfo | null; session: SessionInfo | null; locked: boolean; about: AboutInfo }
 export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; 
 /**

@@ -48,6 +48,9 @@ const ACTION_SET: Record<Action, true> = {
   audit_verify: true,
   settings_edit: true,
   cashier_bind: true,
+  device_list: true,
+  device_revoke: true,
+  device_enrol: true,
 };
 export const ACTIONS = Object.keys(ACTION_SET) as Action[];
 

@@ -74,10 +74,16 @@ pub enum Action {
     SettingsEdit,
     /// Bind a cashier account to the cashier terminals it may work at.
     CashierBind,
+    /// See the branch's workstations: kind, last seen, how far behind.
+    DeviceList,
+    /// Revoke a workstation: the server refuses its later records, keeps its earlier ones.
+    DeviceRevoke,
+    /// Enrol a workstation that is already set up (a new one joins before it has any users).
+    DeviceEnrol,
 }
 
 impl Action {
-    pub const ALL: [Action; 13] = [
+    pub const ALL: [Action; 16] = [
         Action::UserList,
         Action::UserCreate,
         Action::UserResetPassword,
@@ -91,6 +97,9 @@ impl Action {
         Action::AuditVerify,
         Action::SettingsEdit,
         Action::CashierBind,
+        Action::DeviceList,
+        Action::DeviceRevoke,
+        Action::DeviceEnrol,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -108,6 +117,9 @@ impl Action {
             Action::AuditVerify => "audit_verify",
             Action::SettingsEdit => "settings_edit",
             Action::CashierBind => "cashier_bind",
+            Action::DeviceList => "device_list",
+            Action::DeviceRevoke => "device_revoke",
+            Action::DeviceEnrol => "device_enrol",
         }
     }
 }
@@ -139,6 +151,9 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::AuditVerify, &[Admin, Manager]),
     (Action::SettingsEdit, &[Admin]),
     (Action::CashierBind, &[Admin]),
+    (Action::DeviceList, &[Admin, Manager]),
+    (Action::DeviceRevoke, &[Admin]),
+    (Action::DeviceEnrol, &[Admin]),
 ];
 
 pub fn allows(role: Role, action: Action) -> bool {

@@ -435,7 +435,7 @@ impl Workstation {
 
     /// The branch's workstations (for binding cashiers to their terminals).
     pub fn branch_devices(&mut self, session_id: &str) -> Result<Vec<sync::BranchDevice>> {
-        self.authorize(session_id, Action::UserList)?;
+        self.authorize(session_id, Action::DeviceList)?;
         sync::branch_devices(self.ledger.conn())
     }
 
@@ -551,22 +551,14 @@ impl Workstation {
     }
 
     /// Who may enrol this workstation: anyone while it is not set up (a new desk joins its
-    /// branch before it has any users: they come from the server), an unlocked admin after.
-    pub fn may_enrol(&self, session_id: Option<&str>) -> Result<()> {
-        let status = self.status(session_id)?;
-        if !status.setup_done {
+    /// branch before it has any users: they come from the server), an unlocked admin after. A
+    /// refusal is recorded like every other.
+    pub fn may_enrol(&mut self, session_id: Option<&str>) -> Result<()> {
+        if !self.status(session_id)?.setup_done {
             return Ok(());
         }
-        match status.session {
-            None => Err(CoreError::new(ErrorCode::NotLoggedIn, "please log in")),
-            Some(_) if status.locked => Err(session_locked()),
-            Some(s) if s.role == Role::Admin => Ok(()),
-            Some(_) => Err(CoreError::new(
-                ErrorCode::Forbidden,
-                "only an administrator may enrol a workstation that is already set up",
-            )
-            .with("action", "enrol_workstation")),
-        }
+        let session_id = session_id.ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
+        self.authorize(session_id, Action::DeviceEnrol).map(drop)
     }
 
     /// Keeps the enrolment (after the server accepted this device) and records it in the chain.

@@ -34,9 +34,11 @@ enum Command {
     BranchDevices,
     CashierTerminals,
     SetCashierTerminals,
+    /// Enrolling this (already set up) workstation with a branch server: the gate only.
+    MayEnrol,
 }
 
-const COMMANDS: [Command; 18] = [
+const COMMANDS: [Command; 19] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -55,6 +57,7 @@ const COMMANDS: [Command; 18] = [
     Command::BranchDevices,
     Command::CashierTerminals,
     Command::SetCashierTerminals,
+    Command::MayEnrol,
 ];
 
 impl Command {
@@ -73,7 +76,9 @@ impl Command {
             Command::AuditTrail => Some(Action::AuditView),
             Command::VerifyAudit => Some(Action::AuditVerify),
             Command::SetIdleLockMinutes => Some(Action::SettingsEdit),
-            Command::BranchDevices | Command::CashierTerminals => Some(Action::UserList),
+            Command::BranchDevices => Some(Action::DeviceList),
+            Command::CashierTerminals => Some(Action::UserList),
+            Command::MayEnrol => Some(Action::DeviceEnrol),
             Command::SetCashierTerminals => Some(Action::CashierBind),
             Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
         }
@@ -213,6 +218,7 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
                 &["00112233445566778899aabbccddeeff".into()],
             )
             .map(|t| assert_eq!(t.len(), 1)),
+        Command::MayEnrol => ws.may_enrol(Some(session)),
     }
 }
 
@@ -323,6 +329,10 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
     (Role::Cashier, Command::Heartbeat, true),
     (Role::Doctor, Command::GetSettings, true),
     (Role::Receptionist, Command::SetLanguage, true),
+    (Role::Admin, Command::MayEnrol, true),
+    (Role::Manager, Command::MayEnrol, false),
+    (Role::Manager, Command::BranchDevices, true),
+    (Role::Doctor, Command::BranchDevices, false),
 ];
 
 #[test]
