@@ -67,8 +67,12 @@ fn branch() -> Branch {
         users.insert(role, user.id);
     }
     let device_id = ws.device_id().to_owned();
-    ws.set_cashier_terminals(&admin.session_id, &users[&Role::Cashier], &[device_id.clone()])
-        .unwrap();
+    ws.set_cashier_terminals(
+        &admin.session_id,
+        &users[&Role::Cashier],
+        std::slice::from_ref(&device_id),
+    )
+    .unwrap();
     let retired = ws
         .create_user(&admin.session_id, &new_user("retired", Role::Receptionist))
         .unwrap()
@@ -91,7 +95,7 @@ fn branch() -> Branch {
     ws.reset_password(&s, &victim, "another-pass-1").unwrap();
     ws.set_user_active(&s, &victim, false).unwrap();
     ws.set_user_active(&s, &victim, true).unwrap();
-    ws.set_cashier_terminals(&s, &victim, &[device_id.clone()])
+    ws.set_cashier_terminals(&s, &victim, std::slice::from_ref(&device_id))
         .unwrap();
     ws.set_language(&s, dentpro_core::accounts::Language::Ar).unwrap();
     ws.set_idle_lock_minutes(&s, 12).unwrap();
