@@ -94,6 +94,7 @@ events! {
     "patient.registered" => PatientRegistered(patients::PatientRegistered),
     "patient.updated" => PatientUpdated(patients::PatientUpdated),
     "patient.viewed" => PatientViewed(patients::PatientViewed),
+    "patient.conflict_resolved" => PatientConflictResolved(patients::PatientConflictResolved),
     "audit.verified" => AuditVerified(audit::AuditVerified),
     "cashier.terminals_set" => CashierTerminalsSet(accounts::CashierTerminalsSet),
     "device.enrolled" => DeviceEnrolled(sync::DeviceEnrolled),
@@ -114,6 +115,7 @@ impl Event {
             PatientRegistered(_) => Some(Action::PatientRegister),
             PatientUpdated(_) => Some(Action::PatientEdit),
             PatientViewed(_) => Some(Action::PatientView),
+            PatientConflictResolved(_) => Some(Action::PatientEdit),
             AuditVerified(_) => Some(Action::AuditVerify),
             CashierTerminalsSet(_) => Some(Action::CashierBind),
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_)
@@ -145,6 +147,7 @@ impl Event {
             SettingChanged(s) => vec![format!("setting:{}", s.key)],
             PatientRegistered(p) => vec![format!("patient:{}", p.patient_id)],
             PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
+            PatientConflictResolved(p) => vec![format!("patient:{}", p.patient_id)],
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
             | SessionUnlocked(_) | PatientViewed(_) | AuditVerified(_) => Vec::new(),
         }

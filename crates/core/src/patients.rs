@@ -9,7 +9,7 @@
 use crate::events::{Applied, PATIENT_OF_RECORD, Project};
 use crate::ledger::{Actor, Ledger};
 use crate::text::{fold, phone_digits};
-use crate::{CoreError, Result};
+use crate::{CoreError, ErrorCode, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -82,7 +82,8 @@ pub struct FieldChange {
     pub to: String,
 }
 
-/// One entry of a file's history, from the records: registration, each edit, each opening.
+/// One entry of a file's history, from the records: registration, each edit, each opening,
+/// each resolved edit conflict.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientChange {
@@ -91,6 +92,8 @@ pub struct PatientChange {
     pub by_name: Option<String>,
     pub kind: String,
     pub changes: Vec<FieldChange>,
+    /// For `patient.conflict_resolved`: which conflict, and what became of it.
+    pub resolved: Option<PatientConflictResolved>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,7 +102,8 @@ pub struct PatientFile {
     pub patient: Patient,
     pub history: Vec<PatientChange>,
     /// Edits that lost to a concurrent edit of the same field made at another desk, which
-    /// reached the branch server first: kept for staff to review.
+    /// reached the branch server first, and that nobody has resolved yet: kept for staff to
+    /// review ([`resolve_conflict`]). Resolved ones stay in the table and in the history.
     pub conflicts: Vec<EditConflict>,
 }
 
@@ -118,14 +122,66 @@ pub struct EditConflict {
     pub device_id: String,
     pub by_user_id: Option<String>,
     pub at: String,
+    /// `None` while open; once resolved, who resolved it, when and how.
+    pub resolution: Option<ConflictResolution>,
 }
 
-fn conflicts_of(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+/// What staff decided about an edit conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictOutcome {
+    /// The losing edit's value was applied after all (by a `patient.updated` of its own).
+    Applied,
+    /// The file's current value was kept.
+    Dismissed,
+}
+
+impl ConflictOutcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            ConflictOutcome::Applied => "applied",
+            ConflictOutcome::Dismissed => "dismissed",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "applied" {
+            ConflictOutcome::Applied
+        } else {
+            ConflictOutcome::Dismissed
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ConflictResolution {
+    pub outcome: ConflictOutcome,
+    pub by_user_id: Option<String>,
+    pub at: String,
+    /// The `patient.conflict_resolved` record.
+    pub record_id: String,
+}
+
+/// Every edit conflict of a patient's file, open and resolved, oldest first.
+pub fn conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT record_id, field, expected, proposed, kept, device_id, by_user_id, at
+        "SELECT record_id, field, expected, proposed, kept, device_id, by_user_id, at,
+            outcome, resolved_by, resolved_at, resolved_record_id
          FROM patient_conflicts WHERE patient_id = ?1 ORDER BY at, record_id, field",
     )?;
     let rows = stmt.query_map([patient_id], |r| {
+        let outcome: Option<String> = r.get(8)?;
+        let resolution = match outcome {
+            None => None,
+            Some(outcome) => Some(ConflictResolution {
+                outcome: ConflictOutcome::parse(&outcome),
+                by_user_id: r.get(9)?,
+                at: r.get(10)?,
+                record_id: r.get(11)?,
+            }),
+        };
         Ok(EditConflict {
             record_id: r.get(0)?,
             field: r.get(1)?,
@@ -135,9 +191,16 @@ fn conflicts_of(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>
             device_id: r.get(5)?,
             by_user_id: r.get(6)?,
             at: r.get(7)?,
+            resolution,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn open_conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+    let mut all = conflicts(conn, patient_id)?;
+    all.retain(|c| c.resolution.is_none());
+    Ok(all)
 }
 
 // ---- records ----
@@ -253,6 +316,48 @@ pub struct PatientViewed {
 
 impl Project for PatientViewed {
     fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Staff acted on an edit conflict: applied the losing edit's value after all (the same
+/// transaction appends a normal `patient.updated` just before this record) or kept the current
+/// value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientConflictResolved {
+    pub patient_id: String,
+    /// The `patient.updated` record whose edit of `field` was kept as a conflict.
+    pub record_id: String,
+    pub field: String,
+    pub outcome: ConflictOutcome,
+}
+
+impl Project for PatientConflictResolved {
+    /// Marks the conflict resolved; the row stays (nothing is lost). Conflicts follow the
+    /// server's log order, and a resolution always comes after the edit it resolves in that
+    /// order (its writer held the conflict), so when it is applied the conflict row exists here
+    /// if it exists anywhere. It may not: the writer saw the conflict among its own pending
+    /// records, and by the time they reached the log a third desk's edit had made the losing
+    /// edit apply after all. Then, and when the conflict is already resolved (two desks
+    /// resolving it offline: the first to reach the log wins), this is a no-op, never a
+    /// failure, so the server and every desk accept and replay it alike.
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        let b = &at.record.body;
+        tx.prepare_cached(
+            "UPDATE patient_conflicts
+             SET outcome = ?4, resolved_by = ?5, resolved_at = ?6, resolved_record_id = ?7
+             WHERE record_id = ?1 AND field = ?2 AND patient_id = ?3 AND outcome IS NULL",
+        )?
+        .execute(params![
+            self.record_id,
+            self.field,
+            self.patient_id,
+            self.outcome.as_str(),
+            b.actor_user_id,
+            at.time(),
+            b.id,
+        ])?;
         Ok(())
     }
 }
@@ -435,8 +540,8 @@ pub fn register(ledger: &mut Ledger, actor: &Actor, input: &PatientInput) -> Res
     get(ledger.conn(), &patient_id)
 }
 
-pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &PatientInput) -> Result<Patient> {
-    let current = get(ledger.conn(), patient_id)?;
+/// The edit that turns `current` into `input` (validated): `None` when nothing changes.
+fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<Option<PatientUpdated>> {
     let new = validate(input, ledger.clock().business_date())?;
     let changes: Vec<FieldChange> = FIELDS
         .iter()
@@ -448,23 +553,122 @@ pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &Pati
             to,
         })
         .collect();
-    if changes.is_empty() {
+    Ok((!changes.is_empty()).then(|| PatientUpdated {
+        patient_id: current.id.clone(),
+        changes,
+    }))
+}
+
+pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &PatientInput) -> Result<Patient> {
+    let current = get(ledger.conn(), patient_id)?;
+    let Some(edit) = edit_of(ledger, &current, input)? else {
         return Ok(current);
+    };
+    ledger.append(actor, edit.into())?;
+    get(ledger.conn(), patient_id)
+}
+
+/// `input` with one field (named as in [`FIELDS`]) set from its text form (the inverse of
+/// [`field_values`]).
+fn with_field(input: &PatientInput, field: &str, value: &str) -> Result<PatientInput> {
+    let mut p = input.clone();
+    let v = value.to_owned();
+    match field {
+        "name_en" => p.name_en = v,
+        "name_ar" => p.name_ar = v,
+        "date_of_birth" => p.date_of_birth = v,
+        "sex" => {
+            p.sex = match value {
+                "male" => Sex::Male,
+                "female" => Sex::Female,
+                _ => return Err(CoreError::invalid("sex", "invalid_sex")),
+            }
+        }
+        "phone" => p.phone = v,
+        "national_id" => p.national_id = (!v.is_empty()).then_some(v),
+        "address" => p.address = v,
+        "emergency_contact" => p.emergency_contact = v,
+        "allergies" => p.allergies = v,
+        "chronic_diseases" => p.chronic_diseases = v,
+        "current_medications" => p.current_medications = v,
+        "medical_history" => p.medical_history = v,
+        other => return Err(CoreError::internal(format!("unknown patient field {other}"))),
     }
-    ledger.append(
-        actor,
-        PatientUpdated {
+    Ok(p)
+}
+
+/// Acts on an open edit conflict of the file. `apply`: the losing edit's value replaces the
+/// current one, by a normal `patient.updated` (from the current value, so it too yields to an
+/// edit that reaches the server first) appended atomically with the `patient.conflict_resolved`
+/// record; otherwise the current value is kept and only the resolution is recorded. Returns the
+/// file as it is now (no second `patient.viewed`: the resolution is itself on the record).
+///
+/// Refused with `not_found` / `conflict_not_found` when the file has no such conflict, and
+/// `conflict` / `conflict_already_resolved` when someone resolved it already.
+pub fn resolve_conflict(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    patient_id: &str,
+    record_id: &str,
+    field: &str,
+    apply: bool,
+) -> Result<PatientFile> {
+    let current = get(ledger.conn(), patient_id)?;
+    let conflict = conflicts(ledger.conn(), patient_id)?
+        .into_iter()
+        .find(|c| c.record_id == record_id && c.field == field)
+        .ok_or_else(|| {
+            CoreError::new(ErrorCode::NotFound, "this file has no such edit conflict")
+                .with("what", "conflict")
+                .with("reason", "conflict_not_found")
+        })?;
+    if conflict.resolution.is_some() {
+        return Err(CoreError::new(
+            ErrorCode::Conflict,
+            "this edit conflict has been resolved already",
+        )
+        .with("reason", "conflict_already_resolved"));
+    }
+    let mut events = Vec::with_capacity(2);
+    if apply {
+        let wanted = with_field(&current.fields, field, &conflict.proposed)?;
+        if let Some(mut edit) = edit_of(ledger, &current, &wanted)? {
+            // Only the conflicted field: the rest of the file is not this decision's business.
+            edit.changes.retain(|c| c.field == field);
+            if !edit.changes.is_empty() {
+                events.push(edit.into());
+            }
+        }
+    }
+    events.push(
+        PatientConflictResolved {
             patient_id: patient_id.to_owned(),
-            changes,
+            record_id: record_id.to_owned(),
+            field: field.to_owned(),
+            outcome: if apply {
+                ConflictOutcome::Applied
+            } else {
+                ConflictOutcome::Dismissed
+            },
         }
         .into(),
-    )?;
-    get(ledger.conn(), patient_id)
+    );
+    ledger.append_all(actor, events)?;
+    file(ledger.conn(), patient_id)
+}
+
+/// The file as the records left it: fields, history and open conflicts.
+fn file(conn: &Connection, patient_id: &str) -> Result<PatientFile> {
+    Ok(PatientFile {
+        patient: get(conn, patient_id)?,
+        history: history(conn, patient_id)?,
+        conflicts: open_conflicts(conn, patient_id)?,
+    })
 }
 
 /// Opens a file: the opening itself is recorded before the file is returned.
 pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<PatientFile> {
-    let patient = get(ledger.conn(), patient_id)?;
+    get(ledger.conn(), patient_id)?;
     ledger.append(
         actor,
         PatientViewed {
@@ -472,11 +676,7 @@ pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<Pati
         }
         .into(),
     )?;
-    Ok(PatientFile {
-        patient,
-        history: history(ledger.conn(), patient_id)?,
-        conflicts: conflicts_of(ledger.conn(), patient_id)?,
-    })
+    file(ledger.conn(), patient_id)
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
@@ -538,9 +738,10 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
     let mut out = Vec::new();
     for row in rows {
         let (kind, at, by_user_id, by_name, payload) = row?;
-        let changes = match kind.as_str() {
-            "patient.updated" => serde_json::from_slice::<PatientUpdated>(&payload)?.changes,
-            _ => Vec::new(),
+        let (changes, resolved) = match kind.as_str() {
+            "patient.updated" => (serde_json::from_slice::<PatientUpdated>(&payload)?.changes, None),
+            "patient.conflict_resolved" => (Vec::new(), Some(serde_json::from_slice(&payload)?)),
+            _ => (Vec::new(), None),
         };
         out.push(PatientChange {
             at,
@@ -548,6 +749,7 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
             by_name,
             kind,
             changes,
+            resolved,
         });
     }
     Ok(out)

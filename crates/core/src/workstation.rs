@@ -511,6 +511,20 @@ impl Workstation {
         patients::update(&mut self.ledger, &actor, patient_id, input)
     }
 
+    /// Acts on an open edit conflict of a file: `apply` the losing edit's value after all, or
+    /// keep the current one (see [`patients::resolve_conflict`]). Returns the file as it is now.
+    pub fn resolve_patient_conflict(
+        &mut self,
+        session_id: &str,
+        patient_id: &str,
+        record_id: &str,
+        field: &str,
+        apply: bool,
+    ) -> Result<PatientFile> {
+        let actor = self.authorize_for(session_id, Action::PatientEdit, Some(patient_id))?;
+        patients::resolve_conflict(&mut self.ledger, &actor, patient_id, record_id, field, apply)
+    }
+
     pub fn open_patient(&mut self, session_id: &str, patient_id: &str) -> Result<PatientFile> {
         let actor = self.authorize_for(session_id, Action::PatientView, Some(patient_id))?;
         patients::open(&mut self.ledger, &actor, patient_id)

@@ -117,3 +117,209 @@ pub fn device_id_of(dir: &Path) -> String {
         serde_json::from_slice(&std::fs::read(dir.join("device.json")).unwrap()).unwrap();
     v["device_id"].as_str().unwrap().to_owned()
 }
+
+/// Another workstation of the branch, as this one learns of it: through the server's log. Its
+/// records are signed by its own key and chained like any device's.
+pub struct OtherDesk {
+    key: ed25519_dalek::SigningKey,
+    pub device_id: String,
+    /// (seq, hash) of its last record; `None` before its genesis record.
+    head: Option<(u64, [u8; 32])>,
+}
+
+impl Default for OtherDesk {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl OtherDesk {
+    pub fn new() -> Self {
+        use sha2::Digest;
+        let seed: [u8; 32] = sha2::Sha256::digest(uuid::Uuid::now_v7().as_bytes()).into();
+        let key = ed25519_dalek::SigningKey::from_bytes(&seed);
+        let device_id = dentpro_core::record::device_id_for(&key.verifying_key());
+        Self {
+            key,
+            device_id,
+            head: None,
+        }
+    }
+
+    /// Its next records for `event`, as `user_id` (an admin): the genesis record first if it has
+    /// none yet.
+    pub fn write(
+        &mut self,
+        user_id: &str,
+        event: dentpro_core::events::Event,
+    ) -> Vec<dentpro_core::record::Record> {
+        use dentpro_core::events::{DeviceInitialized, Event};
+        use dentpro_core::record::{GENESIS_PREV_HASH, RecordBody};
+        let mut out = Vec::new();
+        let mut sign = |head: &mut Option<(u64, [u8; 32])>, event: Event, actor: Option<&str>| {
+            let (seq, prev_hash) = head.map_or((1, GENESIS_PREV_HASH), |(s, h)| (s + 1, h));
+            let record = RecordBody {
+                id: uuid::Uuid::now_v7().to_string(),
+                device_id: self.device_id.clone(),
+                seq,
+                prev_hash,
+                kind: event.kind().to_owned(),
+                kind_version: event.kind_version(),
+                actor_user_id: actor.map(str::to_owned),
+                actor_role: actor.map(|_| "admin".to_owned()),
+                session_id: None,
+                business_date: start_time().date_naive().to_string(),
+                device_time: dentpro_core::clock::format_instant(start_time()),
+                payload: event.payload().unwrap(),
+            }
+            .sign(&self.key);
+            *head = Some((seq, record.hash));
+            out.push(record);
+        };
+        if self.head.is_none() {
+            let genesis = DeviceInitialized {
+                public_key: hex::encode(self.key.verifying_key().as_bytes()),
+                key_storage: "file".into(),
+                app_version: "test".into(),
+            };
+            sign(&mut self.head, genesis.into(), None);
+        }
+        sign(&mut self.head, event, Some(user_id));
+        out
+    }
+}
+
+/// A patient field's value in the text form edits carry (`sex` as male/female, no national id
+/// as "").
+pub fn field_text(input: &dentpro_core::patients::PatientInput, field: &str) -> String {
+    match &serde_json::to_value(input).unwrap()[field] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => panic!("{field} is {other}"),
+    }
+}
+
+/// Makes an edit conflict on `ws` the way a pull does after two desks edited one field of a
+/// patient offline: `ws` sets `field` to `here` (as `session`) and its records so far reach the
+/// server's log first; then `other`'s edit of the same field, from the old value to
+/// `elsewhere`, lands after them. That edit no longer applies: it is kept as a conflict.
+/// Returns the conflicting record's id.
+pub fn make_conflict(
+    ws: &mut Workstation,
+    session: &str,
+    other: &mut OtherDesk,
+    patient_id: &str,
+    field: &str,
+    here: &str,
+    elsewhere: &str,
+) -> String {
+    use dentpro_core::patients::{self, FieldChange, PatientInput, PatientUpdated};
+    use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
+    let before = patients::get(ws.ledger().conn(), patient_id).unwrap().fields;
+    let mut edited = serde_json::to_value(&before).unwrap();
+    edited[field] = serde_json::Value::String(here.to_owned());
+    let edited: PatientInput = serde_json::from_value(edited).unwrap();
+    ws.update_patient(session, patient_id, &edited).unwrap();
+    let admin: String = ws
+        .ledger()
+        .conn()
+        .query_row("SELECT id FROM users WHERE role = 'admin' LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let theirs = other.write(
+        &admin,
+        PatientUpdated {
+            patient_id: patient_id.to_owned(),
+            changes: vec![FieldChange {
+                field: field.to_owned(),
+                from: field_text(&before, field),
+                to: elsewhere.to_owned(),
+            }],
+        }
+        .into(),
+    );
+    let conflicting = theirs.last().unwrap().body.id.clone();
+    // This workstation's records not yet in the log, then the other desk's: the server's order.
+    let own: Vec<dentpro_core::record::Record> = {
+        let conn = ws.ledger().conn();
+        let mut stmt = conn
+            .prepare(
+                "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
+                 WHERE r.device_id = ?1 AND l.log_index IS NULL ORDER BY r.seq",
+            )
+            .unwrap();
+        stmt.query_map([ws.device_id()], dentpro_core::ledger::read_record)
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    };
+    let mut next = ws.sync_cursor().unwrap();
+    let entries: Vec<LoggedRecord> = own
+        .into_iter()
+        .chain(theirs)
+        .map(|record| {
+            let position = LogPosition {
+                log_index: next,
+                verdict: Verdict::Accepted,
+                reason: None,
+                clock_skew_seconds: None,
+            };
+            next += 1;
+            LoggedRecord { position, record }
+        })
+        .collect();
+    ws.sync_apply_pulled(&entries).unwrap();
+    conflicting
+}
+
+/// Another workstation of the branch that enrolled with the branch server (its enrolment saved
+/// as the sync client saves it; no server involved): its device id and its records.
+pub fn enrolled_device(
+    dir: &Path,
+    clock: &ManualClock,
+    kind: dentpro_core::sync::DeviceKind,
+    label: &str,
+) -> (String, Vec<dentpro_core::record::Record>) {
+    let mut ws = open(dir, clock).expect("open the other workstation");
+    ws.save_enrolment(&dentpro_core::sync::Enrolment {
+        server_url: "https://127.0.0.1:8443".into(),
+        certificate_fingerprint: "00".repeat(32),
+        server_key: "11".repeat(32),
+        branch_name: "Test Clinic".into(),
+        device_kind: kind,
+        label: label.into(),
+        enrolled_at: start_time().to_rfc3339(),
+    })
+    .expect("save the enrolment");
+    let records = ws
+        .ledger()
+        .conn()
+        .prepare("SELECT * FROM records ORDER BY local_index")
+        .unwrap()
+        .query_map([], dentpro_core::ledger::read_record)
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    (ws.device_id().to_owned(), records)
+}
+
+/// Brings another device's `records` into `ws` as a pull of the branch server's log would
+/// (accepted, at the next log indexes).
+pub fn pull_into(ws: &mut Workstation, records: &[dentpro_core::record::Record]) {
+    let from = ws.sync_cursor().unwrap();
+    let entries: Vec<_> = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| dentpro_core::sync::LoggedRecord {
+            position: dentpro_core::sync::LogPosition {
+                log_index: from + i as u64,
+                verdict: dentpro_core::sync::Verdict::Accepted,
+                reason: None,
+                clock_skew_seconds: None,
+            },
+            record: record.clone(),
+        })
+        .collect();
+    ws.sync_apply_pulled(&entries).expect("apply the pulled records");
+}
