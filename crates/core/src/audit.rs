@@ -493,6 +493,7 @@ pub const PROJECTION_TABLES: &[&str] = &[
     "patients_fts",
     "patient_conflicts",
     "cashier_terminals",
+    "device_revocations",
 ];
 
 /// Every projection table's rows, in a stable order, as text.

@@ -98,6 +98,7 @@ events! {
     "audit.verified" => AuditVerified(audit::AuditVerified),
     "cashier.terminals_set" => CashierTerminalsSet(accounts::CashierTerminalsSet),
     "device.enrolled" => DeviceEnrolled(sync::DeviceEnrolled),
+    "device.revoked" => DeviceRevoked(sync::DeviceRevoked),
 }
 
 impl Event {
@@ -118,6 +119,7 @@ impl Event {
             PatientConflictResolved(_) => Some(Action::PatientEdit),
             AuditVerified(_) => Some(Action::AuditVerify),
             CashierTerminalsSet(_) => Some(Action::CashierBind),
+            DeviceRevoked(_) => Some(Action::DeviceRevoke),
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_)
             | LanguageSet(_) | LoginSucceeded(_) | LoginFailed(_) | LoggedOut(_) | SessionLocked(_)
             | SessionUnlocked(_) => None,
@@ -125,8 +127,8 @@ impl Event {
     }
 
     /// The shared things a record changes ("patient:<id>", "user:<id>", "username:<name>",
-    /// "setting:<key>", "branch"). Two records with a subject in common must be applied in the
-    /// server's log order; records with none in common commute.
+    /// "setting:<key>", "branch", "device:<id>"). Two records with a subject in common must be
+    /// applied in the server's log order; records with none in common commute.
     pub fn subjects(&self) -> Vec<String> {
         use Event::*;
         match self {
@@ -148,6 +150,7 @@ impl Event {
             PatientRegistered(p) => vec![format!("patient:{}", p.patient_id)],
             PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
             PatientConflictResolved(p) => vec![format!("patient:{}", p.patient_id)],
+            DeviceRevoked(d) => vec![format!("device:{}", d.device_id)],
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
             | SessionUnlocked(_) | PatientViewed(_) | AuditVerified(_) => Vec::new(),
         }

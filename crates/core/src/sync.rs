@@ -15,7 +15,7 @@
 
 use crate::audit::PROJECTION_TABLES;
 use crate::events::{Applied, Event};
-use crate::ledger::{insert_record, load_head, read_record};
+use crate::ledger::{Actor, Ledger, insert_record, load_head, read_record};
 use crate::permissions::{self, Role};
 use crate::record::{GENESIS_PREV_HASH, Record, RecordFault, device_id_for};
 use crate::{CoreError, ErrorCode, Result, accounts, store};
@@ -159,33 +159,283 @@ pub struct DeviceEnrolled {
 }
 
 /// A workstation of the branch, as its own `device.enrolled` record says (every device's
-/// records travel with the log, so this needs no network).
+/// records travel with the log, so this needs no network), and its revocation, if an admin
+/// revoked it (a `device.revoked` record).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BranchDevice {
     pub device_id: String,
     pub kind: DeviceKind,
     pub label: String,
+    /// When it enrolled (its own clock, RFC 3339).
+    pub enrolled_at: String,
+    pub revoked: Option<DeviceRevocation>,
+}
+
+/// Who revoked a workstation, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DeviceRevocation {
+    /// The revoking workstation's clock (RFC 3339).
+    pub revoked_at: String,
+    pub by_user_id: Option<String>,
+    pub by_name: Option<String>,
+    /// The workstation it was revoked from.
+    pub by_device_id: String,
+    pub reason: String,
 }
 
 /// Every enrolled workstation this one has heard of (itself included), in log order.
 pub fn branch_devices(conn: &Connection) -> Result<Vec<BranchDevice>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT device_id, payload FROM records INDEXED BY records_kind
-         WHERE kind = 'device.enrolled' ORDER BY local_index",
+        "SELECT r.device_id, r.payload, r.device_time, v.revoked_at, v.by_user_id, u.display_name,
+                v.by_device_id, v.reason
+         FROM records r INDEXED BY records_kind
+         LEFT JOIN device_revocations v ON v.device_id = r.device_id
+         LEFT JOIN users u ON u.id = v.by_user_id
+         WHERE r.kind = 'device.enrolled' ORDER BY r.local_index",
     )?;
-    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+    let mut rows = stmt.query([])?;
     let mut out = Vec::new();
-    for row in rows {
-        let (device_id, payload) = row?;
-        let enrolled: DeviceEnrolled = serde_json::from_slice(&payload)?;
+    while let Some(row) = rows.next()? {
+        let enrolled: DeviceEnrolled = serde_json::from_slice(&row.get::<_, Vec<u8>>(1)?)?;
+        let revoked = match row.get::<_, Option<String>>(3)? {
+            None => None,
+            Some(revoked_at) => Some(DeviceRevocation {
+                revoked_at,
+                by_user_id: row.get(4)?,
+                by_name: row.get(5)?,
+                by_device_id: row.get(6)?,
+                reason: row.get(7)?,
+            }),
+        };
         out.push(BranchDevice {
-            device_id,
+            device_id: row.get(0)?,
             kind: enrolled.device_kind,
             label: enrolled.label,
+            enrolled_at: row.get(2)?,
+            revoked,
         });
     }
     Ok(out)
+}
+
+/// An admin revoked a workstation: the branch server refuses its later records (its earlier
+/// ones stay in the log). Written at another workstation, never by the revoked one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRevoked {
+    pub device_id: String,
+    pub reason: String,
+}
+
+const DEVICE_REVOKED: &str = "device.revoked";
+
+impl crate::events::Project for DeviceRevoked {
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        let b = &at.record.body;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO device_revocations
+                   (device_id, record_id, revoked_at, by_user_id, by_device_id, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (device_id) DO NOTHING",
+            )?
+            .execute(params![
+                self.device_id,
+                b.id,
+                b.device_time,
+                b.actor_user_id,
+                b.device_id,
+                self.reason
+            ])?;
+        if inserted == 0 {
+            return Err(already_revoked(&self.device_id));
+        }
+        Ok(())
+    }
+}
+
+fn already_revoked(device_id: &str) -> CoreError {
+    CoreError::new(
+        ErrorCode::Conflict,
+        format!("device {device_id} is already revoked"),
+    )
+    .with("reason", "already_revoked")
+    .with("device_id", device_id)
+}
+
+/// Longest revocation reason kept (characters).
+pub const MAX_REVOCATION_REASON: usize = 500;
+
+/// Revokes another enrolled workstation of the branch (the caller checked the actor may): a
+/// `device.revoked` record, which the branch server acts on when it accepts it.
+pub fn revoke_device(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    device_id: &str,
+    reason: &str,
+) -> Result<BranchDevice> {
+    let device_id = device_id.trim().to_lowercase();
+    let reason = reason.trim();
+    if device_id.is_empty() {
+        return Err(CoreError::invalid("device_id", "required"));
+    }
+    if reason.is_empty() {
+        return Err(CoreError::invalid("reason", "required"));
+    }
+    if reason.chars().count() > MAX_REVOCATION_REASON {
+        return Err(CoreError::invalid("reason", "too_long").with("max", MAX_REVOCATION_REASON.to_string()));
+    }
+    if device_id == ledger.identity().device_id {
+        return Err(CoreError::invalid("device_id", "cannot_revoke_self"));
+    }
+    let known = branch_devices(ledger.conn())?
+        .into_iter()
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", &device_id))?;
+    if known.revoked.is_some() {
+        return Err(already_revoked(&device_id));
+    }
+    let event = DeviceRevoked {
+        device_id: device_id.clone(),
+        reason: reason.to_owned(),
+    };
+    ledger.append(actor, event.into())?;
+    branch_devices(ledger.conn())?
+        .into_iter()
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| CoreError::internal("a revoked device left the list"))
+}
+
+/// The revocation a record carries, if it is a `device.revoked` record (the server marks the
+/// device when it accepts one).
+pub fn revocation_in(record: &Record) -> Option<DeviceRevoked> {
+    let b = &record.body;
+    if b.kind != DEVICE_REVOKED {
+        return None;
+    }
+    match Event::decode(&b.kind, b.kind_version, &b.payload) {
+        Ok(Event::DeviceRevoked(r)) => Some(r),
+        _ => None,
+    }
+}
+
+/// What the branch server says about one device (`GET /v1/devices`), as the overview needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveDevice {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub label: String,
+    pub enrolled_at: String,
+    pub revoked_at: Option<String>,
+    pub last_seen_at: Option<String>,
+    /// The last seq of the device the server's log holds.
+    pub logged_seq: u64,
+    /// Log entries the device has not pulled yet.
+    pub pull_lag: u64,
+}
+
+/// One workstation on the devices screen: what this workstation's records say, with the branch
+/// server's figures when it answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DeviceStatus {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub label: String,
+    /// When it enrolled (RFC 3339); `None` if only the server knows it yet.
+    pub enrolled_at: Option<String>,
+    /// The workstation this list is shown on.
+    pub this_workstation: bool,
+    /// Revoked by an admin's `device.revoked` record.
+    pub revoked: Option<DeviceRevocation>,
+    /// When the branch server started refusing it (a revocation it accepted, or one made at the
+    /// server's console); live figures only.
+    pub server_revoked_at: Option<String>,
+    /// The branch server knows it, but none of its records reached this workstation yet.
+    pub server_only: bool,
+    /// Its last call to the branch server (live figure: `None` when the server did not answer).
+    pub last_seen_at: Option<String>,
+    /// The last of its records the server's log holds (live figure).
+    pub logged_seq: Option<u64>,
+    /// Log entries it has not pulled yet: its sync lag (live figure).
+    pub pull_lag: Option<u64>,
+}
+
+/// The devices screen: every workstation of the branch, and whether the server's figures are in.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct DeviceOverview {
+    pub devices: Vec<DeviceStatus>,
+    /// This workstation is enrolled with a branch server.
+    pub enrolled: bool,
+    /// The branch server answered: last seen and lag are current.
+    pub live: bool,
+    /// Why the live figures are missing (the server unreachable, or refusing this workstation).
+    pub live_error: Option<CoreError>,
+}
+
+/// Merges this workstation's list (from the records) with the branch server's answer:
+/// `Ok(None)` when not enrolled, an error when the server could not be asked. Never fails:
+/// offline, the local list is the answer.
+pub fn device_overview(
+    local: Vec<BranchDevice>,
+    this_device_id: &str,
+    live: Result<Option<Vec<LiveDevice>>>,
+) -> DeviceOverview {
+    let (enrolled, live, live_error) = match live {
+        Ok(None) => (false, None, None),
+        Ok(Some(devices)) => (true, Some(devices), None),
+        Err(e) => (true, None, Some(e)),
+    };
+    let mut server: HashMap<String, LiveDevice> = live
+        .iter()
+        .flatten()
+        .map(|d| (d.device_id.clone(), d.clone()))
+        .collect();
+    let mut devices: Vec<DeviceStatus> = local
+        .into_iter()
+        .map(|d| {
+            let l = server.remove(&d.device_id);
+            DeviceStatus {
+                this_workstation: d.device_id == this_device_id,
+                enrolled_at: Some(d.enrolled_at),
+                server_revoked_at: l.as_ref().and_then(|l| l.revoked_at.clone()),
+                server_only: false,
+                last_seen_at: l.as_ref().and_then(|l| l.last_seen_at.clone()),
+                logged_seq: l.as_ref().map(|l| l.logged_seq),
+                pull_lag: l.as_ref().map(|l| l.pull_lag),
+                device_id: d.device_id,
+                kind: d.kind,
+                label: d.label,
+                revoked: d.revoked,
+            }
+        })
+        .collect();
+    // Devices the server knows whose records have not reached this workstation yet, in the
+    // server's order.
+    for l in live.into_iter().flatten() {
+        if server.remove(&l.device_id).is_some() {
+            devices.push(DeviceStatus {
+                this_workstation: l.device_id == this_device_id,
+                enrolled_at: Some(l.enrolled_at),
+                revoked: None,
+                server_revoked_at: l.revoked_at,
+                server_only: true,
+                last_seen_at: l.last_seen_at,
+                logged_seq: Some(l.logged_seq),
+                pull_lag: Some(l.pull_lag),
+                device_id: l.device_id,
+                kind: l.kind,
+                label: l.label,
+            });
+        }
+    }
+    DeviceOverview {
+        live: live_error.is_none() && enrolled,
+        devices,
+        enrolled,
+        live_error,
+    }
 }
 
 impl crate::events::Project for DeviceEnrolled {
@@ -459,6 +709,11 @@ fn check_rules(
             )));
         }
     }
+    if let Event::DeviceRevoked(revoked) = event
+        && let Some(refusal) = revocation_refusal(conn, record, revoked)?
+    {
+        return Ok(Some(refusal));
+    }
     if actor_role == Some(Role::Cashier)
         && let Some(user_id) = b.actor_user_id.as_deref()
         && !accounts::cashier_terminals(conn, user_id)?
@@ -471,6 +726,28 @@ fn check_rules(
         )));
     }
     Ok(None)
+}
+
+/// A revocation names a device whose enrolment the log holds, and not the revoking one.
+fn revocation_refusal(conn: &Connection, record: &Record, revoked: &DeviceRevoked) -> Result<Option<String>> {
+    if revoked.device_id == record.body.device_id {
+        return Ok(Some(
+            "self_revocation: a workstation may not revoke itself".into(),
+        ));
+    }
+    let enrolled: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM records r JOIN record_log l ON l.local_index = r.local_index
+             WHERE r.device_id = ?1 AND r.kind = 'device.enrolled' AND l.verdict = 'accepted'",
+        )?
+        .query_row([&revoked.device_id], |r| r.get(0))
+        .optional()?;
+    Ok(enrolled.is_none().then(|| {
+        format!(
+            "unknown_device: no enrolment of device {} is in the log",
+            revoked.device_id
+        )
+    }))
 }
 
 fn no_users(conn: &Connection) -> Result<bool> {
@@ -979,4 +1256,70 @@ pub(crate) fn replay_canonical(source: &Connection, target: &Transaction<'_>) ->
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revocation_kind_is_the_registered_one() {
+        let event = Event::from(DeviceRevoked {
+            device_id: "d".into(),
+            reason: "stolen".into(),
+        });
+        assert_eq!(event.kind(), DEVICE_REVOKED);
+    }
+
+    fn local(id: &str) -> BranchDevice {
+        BranchDevice {
+            device_id: id.into(),
+            kind: DeviceKind::Reception,
+            label: format!("desk {id}"),
+            enrolled_at: "2026-03-02T08:00:00Z".into(),
+            revoked: None,
+        }
+    }
+
+    fn live(id: &str, lag: u64) -> LiveDevice {
+        LiveDevice {
+            device_id: id.into(),
+            kind: DeviceKind::Doctor,
+            label: format!("chair {id}"),
+            enrolled_at: "2026-03-02T08:00:00Z".into(),
+            revoked_at: None,
+            last_seen_at: Some("2026-03-02T09:00:00Z".into()),
+            logged_seq: 7,
+            pull_lag: lag,
+        }
+    }
+
+    #[test]
+    fn the_overview_merges_the_servers_figures_and_keeps_the_local_list_offline() {
+        let o = device_overview(
+            vec![local("a"), local("b")],
+            "a",
+            Ok(Some(vec![live("b", 3), live("c", 9)])),
+        );
+        assert!(o.live && o.enrolled && o.live_error.is_none());
+        let ids: Vec<_> = o.devices.iter().map(|d| d.device_id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert!(o.devices[0].this_workstation && o.devices[0].last_seen_at.is_none());
+        assert_eq!(o.devices[1].pull_lag, Some(3));
+        assert_eq!(o.devices[1].label, "desk b", "the records name it");
+        assert!(o.devices[2].server_only && o.devices[2].pull_lag == Some(9));
+
+        let offline = device_overview(
+            vec![local("a")],
+            "a",
+            Err(CoreError::new(ErrorCode::SyncUnavailable, "down")),
+        );
+        assert!(!offline.live && offline.enrolled);
+        assert_eq!(offline.live_error.unwrap().code, ErrorCode::SyncUnavailable);
+        assert_eq!(offline.devices.len(), 1);
+        assert_eq!(offline.devices[0].pull_lag, None);
+
+        let alone = device_overview(vec![local("a")], "a", Ok(None));
+        assert!(!alone.live && !alone.enrolled && alone.live_error.is_none());
+    }
 }

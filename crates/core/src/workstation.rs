@@ -433,10 +433,23 @@ impl Workstation {
         accounts::reset_password(&mut self.ledger, &actor, user_id, password)
     }
 
-    /// The branch's workstations (for binding cashiers to their terminals).
+    /// The branch's workstations (the devices screen; binding cashiers to their terminals).
     pub fn branch_devices(&mut self, session_id: &str) -> Result<Vec<sync::BranchDevice>> {
         self.authorize(session_id, Action::DeviceList)?;
         sync::branch_devices(self.ledger.conn())
+    }
+
+    /// Revokes another workstation of the branch: a `device.revoked` record, and once the
+    /// branch server accepts it, that workstation's later records are refused (its earlier
+    /// ones stay). Not this workstation itself, only a known one, and only once.
+    pub fn revoke_device(
+        &mut self,
+        session_id: &str,
+        device_id: &str,
+        reason: &str,
+    ) -> Result<sync::BranchDevice> {
+        let actor = self.authorize(session_id, Action::DeviceRevoke)?;
+        sync::revoke_device(&mut self.ledger, &actor, device_id, reason)
     }
 
     pub fn cashier_terminals(&mut self, session_id: &str, user_id: &str) -> Result<Vec<String>> {

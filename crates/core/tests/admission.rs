@@ -15,7 +15,7 @@ use dentpro_core::ledger::read_record;
 use dentpro_core::permissions::{self, Role};
 use dentpro_core::record::{Record, RecordBody};
 use dentpro_core::store;
-use dentpro_core::sync::{self, Admission, Sender, Verdict};
+use dentpro_core::sync::{self, Admission, DeviceKind, Sender, Verdict};
 use rusqlite::Connection;
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,7 +36,7 @@ const OUTSIDE_THE_MATRIX: &[(&str, &str)] = &[
 ];
 
 struct Branch {
-    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    _dirs: (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir),
     /// The server's database, holding every record of the workstation below.
     server: Connection,
     device_id: String,
@@ -87,6 +87,10 @@ fn branch() -> Branch {
         .unwrap()
         .id;
     let base = all_records(ws.ledger().conn());
+    // A doctor's machine of the branch, heard of through the log (its enrolment), to revoke.
+    let chair_dir = tempfile::tempdir().unwrap();
+    let (chair, chair_records) = enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
+    pull_into(&mut ws, &chair_records);
 
     // The templates: every command once, as the admin.
     let s = admin.session_id.clone();
@@ -107,6 +111,7 @@ fn branch() -> Branch {
     ws.update_patient(&s, &patient, &input).unwrap();
     ws.open_patient(&s, &patient).unwrap();
     ws.verify_audit(&s).unwrap();
+    ws.revoke_device(&s, &chair, "stolen").unwrap();
     let desk = ws.login("user.receptionist", PASSWORD).unwrap();
     ws.audit_trail(&desk.session_id, &Default::default()).unwrap_err(); // access.denied
     ws.login("user.doctor", "wrong-password").unwrap_err(); // auth.login_failed
@@ -115,7 +120,11 @@ fn branch() -> Branch {
     ws.unlock(&desk.session_id, PASSWORD).unwrap();
     ws.logout(&desk.session_id).unwrap();
     let mut templates = BTreeMap::new();
-    for record in all_records(ws.ledger().conn()).into_iter().skip(base.len()) {
+    let own = all_records(ws.ledger().conn())
+        .into_iter()
+        .skip(base.len())
+        .filter(|r| r.body.device_id == device_id);
+    for record in own {
         templates.entry(record.body.kind.clone()).or_insert(record);
     }
 
@@ -128,10 +137,15 @@ fn branch() -> Branch {
     for a in &admitted {
         assert_eq!(a.position().verdict, Verdict::Accepted, "{a:?}");
     }
+    let chair_key = DeviceIdentity::load_or_create(chair_dir.path(), KeyStorePreference::File)
+        .unwrap()
+        .verifying_key();
+    let (admitted, error) = sync::admit_all(&tx, &sender(&chair, &chair_key), &chair_records);
+    assert!(error.is_none() && admitted.len() == 2, "{error:?}");
     tx.commit().unwrap();
     let last = base.last().unwrap();
     Branch {
-        _dirs: (ws_dir, server_dir),
+        _dirs: (ws_dir, server_dir, chair_dir),
         server,
         device_id,
         key: identity.signing_key().clone(),
@@ -342,4 +356,46 @@ fn genesis_rules() {
             "{kind}: {reason}"
         );
     }
+}
+
+#[test]
+fn a_revocation_names_another_enrolled_device_and_applies_once() {
+    let mut b = branch();
+    let admin = b.users[&Role::Admin].clone();
+    let revoke = b.template("device.revoked").clone();
+    let payload: serde_json::Value = serde_json::from_slice(&revoke.body.payload).unwrap();
+    let chair = payload["device_id"].as_str().unwrap().to_owned();
+    let naming = |id: &str| Some(format!("{{\"device_id\":\"{id}\",\"reason\":\"stolen\"}}").into_bytes());
+    // A workstation revoking itself, and a device the log never saw enrol.
+    let own = b.device_id.clone();
+    for (target, expected) in [
+        (own.as_str(), "self_revocation"),
+        (&"ab".repeat(16), "unknown_device"),
+    ] {
+        let (verdict, reason) = b.admit(&b.forge(&revoke, &admin, "admin", naming(target)));
+        assert_eq!(verdict, Verdict::Refused, "{target}");
+        assert!(reason.as_deref().unwrap().starts_with(expected), "{reason:?}");
+    }
+    // The first revocation of the chair is accepted (and kept); a second one does not apply.
+    let first = b.forge(&revoke, &admin, "admin", naming(&chair));
+    let tx = b.server.transaction().unwrap();
+    let key = b.key.verifying_key();
+    let (admitted, error) = sync::admit_all(&tx, &sender(&b.device_id, &key), std::slice::from_ref(&first));
+    assert!(error.is_none());
+    assert_eq!(admitted[0].position().verdict, Verdict::Accepted);
+    tx.commit().unwrap();
+    b.head = (first.body.seq, first.hash);
+    let revoked = sync::branch_devices(&b.server).unwrap();
+    let chair_row = revoked.iter().find(|d| d.device_id == chair).unwrap();
+    assert_eq!(chair_row.revoked.as_ref().unwrap().reason, "stolen");
+    assert_eq!(
+        chair_row.revoked.as_ref().unwrap().by_user_id.as_deref(),
+        Some(admin.as_str())
+    );
+    let (verdict, reason) = b.admit(&b.forge(&revoke, &admin, "admin", naming(&chair)));
+    assert_eq!(verdict, Verdict::Refused);
+    assert!(
+        reason.as_deref().unwrap().contains("already revoked"),
+        "{reason:?}"
+    );
 }

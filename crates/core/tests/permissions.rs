@@ -8,6 +8,7 @@ use dentpro_core::accounts::Language;
 use dentpro_core::audit::AuditFilter;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::permissions::{self, Action, Role};
+use dentpro_core::sync::DeviceKind;
 use dentpro_core::workstation::SessionInfo;
 use dentpro_core::{ErrorCode, Workstation};
 use std::collections::HashMap;
@@ -36,9 +37,10 @@ enum Command {
     SetCashierTerminals,
     /// Enrolling this (already set up) workstation with a branch server: the gate only.
     MayEnrol,
+    RevokeDevice,
 }
 
-const COMMANDS: [Command; 19] = [
+const COMMANDS: [Command; 20] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -58,6 +60,7 @@ const COMMANDS: [Command; 19] = [
     Command::CashierTerminals,
     Command::SetCashierTerminals,
     Command::MayEnrol,
+    Command::RevokeDevice,
 ];
 
 impl Command {
@@ -80,6 +83,7 @@ impl Command {
             Command::CashierTerminals => Some(Action::UserList),
             Command::MayEnrol => Some(Action::DeviceEnrol),
             Command::SetCashierTerminals => Some(Action::CashierBind),
+            Command::RevokeDevice => Some(Action::DeviceRevoke),
             Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
         }
     }
@@ -98,6 +102,7 @@ impl Command {
             Command::SetIdleLockMinutes => Some("settings.changed"),
             Command::SetLanguage => Some("user.language_set"),
             Command::SetCashierTerminals => Some("cashier.terminals_set"),
+            Command::RevokeDevice => Some("device.revoked"),
             _ => None,
         }
     }
@@ -114,6 +119,8 @@ struct Branch {
     /// A cashier account the administering commands act on.
     victim_id: String,
     patient_id: String,
+    /// Other enrolled workstations of the branch (their records pulled here), to revoke.
+    _device_dirs: Vec<tempfile::TempDir>,
     /// Makes usernames unique across the tests sharing the branch.
     counter: usize,
 }
@@ -139,12 +146,19 @@ fn branch() -> Branch {
         .unwrap()
         .id;
     sessions.insert(Role::Admin, admin);
+    // One workstation for every revocation the admin makes in these tests.
+    let device_dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, d) in device_dirs.iter().enumerate() {
+        let (_, records) = enrolled_device(d.path(), &clock, DeviceKind::Doctor, &format!("chair {i}"));
+        pull_into(&mut ws, &records);
+    }
     Branch {
         _dir: dir,
         ws,
         sessions,
         victim_id,
         patient_id,
+        _device_dirs: device_dirs,
         counter: 0,
     }
 }
@@ -219,6 +233,16 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
             )
             .map(|t| assert_eq!(t.len(), 1)),
         Command::MayEnrol => ws.may_enrol(Some(session)),
+        Command::RevokeDevice => {
+            // A role that may not revoke is refused before the device is even looked at.
+            let victim = dentpro_core::sync::branch_devices(ws.ledger().conn())
+                .unwrap()
+                .into_iter()
+                .find(|d| d.revoked.is_none())
+                .map_or_else(|| "00".repeat(16), |d| d.device_id);
+            ws.revoke_device(session, &victim, &format!("lost ({role} {n})"))
+                .map(|d| assert!(d.revoked.is_some()))
+        }
     }
 }
 
@@ -333,6 +357,8 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
     (Role::Manager, Command::MayEnrol, false),
     (Role::Manager, Command::BranchDevices, true),
     (Role::Doctor, Command::BranchDevices, false),
+    (Role::Admin, Command::RevokeDevice, true),
+    (Role::Manager, Command::RevokeDevice, false),
 ];
 
 #[test]
@@ -462,6 +488,10 @@ fn no_session_or_an_unknown_session_is_not_logged_in() {
         assert_code(ws.set_language(session, Language::Ar), ErrorCode::NotLoggedIn);
         assert_code(ws.heartbeat(session), ErrorCode::NotLoggedIn);
         assert_code(ws.unlock(session, PASSWORD), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.revoke_device(session, &patient, "lost"),
+            ErrorCode::NotLoggedIn,
+        );
     }
     // Nothing was written for calls without a user.
     assert_eq!(record_count(&b.ws), records_before);
