@@ -162,6 +162,19 @@ pub fn open_patient(state: State<'_, AppState>, patient_id: String) -> Result<Pa
     state.with_session(|ws, sid| ws.open_patient(sid, &patient_id))
 }
 
+/// `apply`: use the losing edit's value; otherwise keep the current one.
+#[tauri::command]
+#[specta::specta]
+pub fn resolve_patient_conflict(
+    state: State<'_, AppState>,
+    patient_id: String,
+    record_id: String,
+    field: String,
+    apply: bool,
+) -> Result<PatientFile> {
+    state.with_session(|ws, sid| ws.resolve_patient_conflict(sid, &patient_id, &record_id, &field, apply))
+}
+
 #[tauri::command]
 #[specta::specta]
 pub fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<AuditPage> {

@@ -86,6 +86,7 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         register_patient,
         update_patient,
         open_patient,
+        resolve_patient_conflict,
         audit_trail,
         verify_audit,
         sync_status,

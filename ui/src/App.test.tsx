@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Action, AppStatus, CoreError, Patient, PatientInput, SessionInfo, SyncStatus } from "./bindings";
+import type { Action, AppStatus, CoreError, Patient, PatientFile, PatientInput, SessionInfo, SyncStatus } from "./bindings";
 import { applyLanguage } from "./i18n";
 import { App } from "./App";
 
@@ -23,6 +23,9 @@ class FakeCore {
   patients: Patient[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
   terminals: string[] = [];
+  /** The file's edit conflict: open until resolved; a resolution refused with this error if set. */
+  conflictResolved: "applied" | "dismissed" | null = null;
+  resolveError: CoreError | null = null;
   sync: SyncStatus = {
     enrolled: false, server_url: null, branch_name: null, device_kind: null, device_label: null, online: false,
     syncing: false, last_sync_at: null, last_error: null, pending: 0, refused: 0, log_size: 0, applied_to: 0,
@@ -31,6 +34,29 @@ class FakeCore {
 
   sessionFor(username: string, language: "en" | "ar", actions: Action[] = ALL_ACTIONS): SessionInfo {
     return { session_id: "s1", user_id: "u1", username, display_name: "Dr. Sara", role: "admin", language, allowed_actions: actions, idle_lock_minutes: 10 };
+  }
+
+  fileOf(p: Patient): PatientFile {
+    const history: PatientFile["history"] = [
+      { at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.registered", changes: [], resolved: null },
+    ];
+    const conflict = {
+      record_id: "r9",
+      field: "phone",
+      expected: p.phone,
+      proposed: "+966 511111111",
+      kept: p.phone,
+      device_id: "d2",
+      by_user_id: "u2",
+      at: p.registered_at,
+      resolution: null,
+    };
+    if (this.conflictResolved) {
+      const outcome = this.conflictResolved;
+      history.push({ at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.conflict_resolved", changes: [], resolved: { patient_id: p.id, record_id: "r9", field: "phone", outcome } });
+    }
+    // An edit made offline at another desk that lost to one which reached the server first.
+    return { patient: p, history, conflicts: this.conflictResolved ? [] : [conflict] };
   }
 
   handle = (cmd: string, args: Record<string, unknown> = {}): unknown => {
@@ -90,23 +116,15 @@ class FakeCore {
       }
       case "open_patient": {
         const p = this.patients.find((x) => x.id === args.patientId) ?? fail("not_found");
-        return {
-          patient: p,
-          history: [{ at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.registered", changes: [] }],
-          // An edit made offline at another desk that lost to one which reached the server first.
-          conflicts: [
-            {
-              record_id: "r9",
-              field: "phone",
-              expected: p.phone,
-              proposed: "+966 511111111",
-              kept: p.phone,
-              device_id: "d2",
-              by_user_id: "u2",
-              at: p.registered_at,
-            },
-          ],
-        };
+        return this.fileOf(p);
+      }
+      case "resolve_patient_conflict": {
+        const p = this.patients.find((x) => x.id === args.patientId) ?? fail("not_found");
+        if (this.resolveError) throw this.resolveError;
+        if (args.recordId !== "r9" || args.field !== "phone") fail("not_found", { reason: "conflict_not_found" });
+        this.conflictResolved = args.apply ? "applied" : "dismissed";
+        if (args.apply) p.phone = "+966 511111111";
+        return this.fileOf(p);
       }
       case "list_users":
         return [
@@ -321,4 +339,82 @@ describe("DentPro UI", () => {
     expect(screen.getByTestId("sync-state").textContent).toBe("Offline");
     expect(screen.getByTestId("sync-status").getAttribute("title")).toContain("cannot be reached");
   }, 20_000);
+});
+
+describe("edit conflicts on the patient file", () => {
+  const patient: Patient = {
+    id: "p1", file_number: "DEV1-00001", name_en: "Omar Khalid", name_ar: "عمر خالد", date_of_birth: "1990-04-12", sex: "male",
+    phone: "+966 500000001", national_id: null, address: "", emergency_contact: "", allergies: "", chronic_diseases: "",
+    current_medications: "", medical_history: "", registered_by: "u1", registered_at: "2025-01-01T10:00:00.000Z",
+    updated_at: "2025-01-01T10:00:00.000Z",
+  };
+
+  /** Signs in with `actions`, opens Omar's file and returns its conflicts card. */
+  const openFile = async (actions: Action[], language: "en" | "ar" = "en") => {
+    core.setupDone = true;
+    core.patients = [{ ...patient }];
+    core.session = core.sessionFor("sara", language, actions);
+    render(<App />);
+    await screen.findByTestId("patient-search");
+    type("patient-search", "omar");
+    fireEvent.click(await screen.findByTestId("patient-row"));
+    return screen.findByTestId("patient-conflicts");
+  };
+
+  it("offers the decision only to roles that may edit the file", async () => {
+    const card = await openFile(["patient_search", "patient_view", "patient_register"]);
+    within(card).getByTestId("conflict-row");
+    expect(within(card).queryByTestId("conflict-apply")).toBeNull();
+    expect(within(card).queryByTestId("conflict-keep")).toBeNull();
+    cleanup();
+    const editable = await openFile(ALL_ACTIONS);
+    within(editable).getByTestId("conflict-apply");
+    within(editable).getByTestId("conflict-keep");
+  });
+
+  it("uses the other desk's value after a confirmation, then refreshes the file", async () => {
+    const card = await openFile(ALL_ACTIONS);
+    fireEvent.click(within(card).getByTestId("conflict-apply"));
+    // Nothing is sent before the confirmation; cancelling goes back.
+    expect(within(card).getByTestId("conflict-confirm-box").textContent).toContain("Replace");
+    fireEvent.click(within(card).getByTestId("conflict-cancel"));
+    expect(within(card).queryByTestId("conflict-confirm")).toBeNull();
+    fireEvent.click(within(card).getByTestId("conflict-apply"));
+    expect(within(card).getByTestId("conflict-confirm-box").textContent).toContain("+966 511111111");
+    expect(core.calls.some((c) => c.cmd === "resolve_patient_conflict")).toBe(false);
+    fireEvent.click(within(card).getByTestId("conflict-confirm"));
+    await waitFor(() => expect(screen.queryByTestId("patient-conflicts")).toBeNull());
+    expect(core.calls.filter((c) => c.cmd === "resolve_patient_conflict").map((c) => c.args)).toEqual([
+      { patientId: "p1", recordId: "r9", field: "phone", apply: true },
+    ]);
+    expect(screen.getByTestId("patient-field-phone").textContent).toContain("+966 511111111");
+    const row = screen.getAllByTestId("history-row").find((r) => r.getAttribute("data-kind") === "patient.conflict_resolved")!;
+    expect(row.textContent).toContain("Resolved an edit conflict");
+    expect(within(row).getByTestId("history-resolution").textContent).toBe("Phone: the value entered at the other desk was applied");
+  });
+
+  it("keeps the current value without a confirmation", async () => {
+    const card = await openFile(ALL_ACTIONS);
+    fireEvent.click(within(card).getByTestId("conflict-keep"));
+    await waitFor(() => expect(screen.queryByTestId("patient-conflicts")).toBeNull());
+    expect(core.calls.filter((c) => c.cmd === "resolve_patient_conflict").map((c) => c.args)).toEqual([
+      { patientId: "p1", recordId: "r9", field: "phone", apply: false },
+    ]);
+    expect(screen.getByTestId("patient-field-phone").textContent).toContain("+966 500000001");
+    expect(screen.getByTestId("history-resolution").getAttribute("data-outcome")).toBe("dismissed");
+  });
+
+  it("shows a refusal in the reader's language and leaves the conflict open", async () => {
+    core.resolveError = { code: "conflict", message: "x", details: { reason: "conflict_already_resolved" } };
+    const card = await openFile(ALL_ACTIONS, "ar");
+    fireEvent.click(within(card).getByTestId("conflict-keep"));
+    expect((await screen.findByTestId("error-banner")).textContent).toContain("حسم شخص آخر تعارض التعديل هذا من قبل.");
+    within(screen.getByTestId("patient-conflicts")).getByTestId("conflict-row");
+    cleanup();
+    core.resolveError = { code: "not_found", message: "x", details: { what: "conflict", reason: "conflict_not_found" } };
+    const again = await openFile(ALL_ACTIONS, "en");
+    fireEvent.click(within(again).getByTestId("conflict-apply"));
+    fireEvent.click(within(again).getByTestId("conflict-confirm"));
+    expect((await screen.findByTestId("error-banner")).textContent).toContain("This edit conflict is no longer on the file.");
+  });
 });

@@ -53,6 +53,7 @@ export const KNOWN_KINDS = [
   "patient.registered",
   "patient.updated",
   "patient.viewed",
+  "patient.conflict_resolved",
   "user.created",
   "user.password_reset",
   "user.deactivated",

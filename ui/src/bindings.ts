@@ -174,6 +174,17 @@ async openPatient(patientId: string) : Promise<Result<PatientFile, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * `apply`: use the losing edit's value; otherwise keep the current one.
+ */
+async resolvePatientConflict(patientId: string, recordId: string, field: string, apply: boolean) : Promise<Result<PatientFile, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("resolve_patient_conflict", { patientId, recordId, field, apply }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async auditTrail(filter: AuditFilter) : Promise<Result<AuditPage, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("audit_trail", { filter }) };
@@ -292,15 +303,49 @@ reason: VerifyReason;
 problem: string }
 /**
  * A workstation of the branch, as its own `device.enrolled` record says (every device's
- * records travel with the log, so this needs no network).
+ * records travel with the log, so this needs no network), and its revocation, if an admin
+ * revoked it (a `device.revoked` record).
  */
-export type BranchDevice = { device_id: string; kind: DeviceKind; label: string }
+export type BranchDevice = { device_id: string; kind: DeviceKind; label: string; 
+/**
+ * When it enrolled (its own clock, RFC 3339).
+ */
+enrolled_at: string; revoked: DeviceRevocation | null }
 export type BranchInfo = { id: string; code: string; name: string }
+/**
+ * What staff decided about an edit conflict.
+ */
+export type ConflictOutcome = 
+/**
+ * The losing edit's value was applied after all (by a `patient.updated` of its own).
+ */
+"applied" | 
+/**
+ * The file's current value was kept.
+ */
+"dismissed"
+export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: string | null; at: string; 
+/**
+ * The `patient.conflict_resolved` record.
+ */
+record_id: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
 /**
  * What a workstation is, as enrolled at the branch server.
  */
 export type DeviceKind = "reception" | "doctor" | "cashier_terminal" | "manager_desktop"
+/**
+ * Who revoked a workstation, when and why.
+ */
+export type DeviceRevocation = { 
+/**
+ * The revoking workstation's clock (RFC 3339).
+ */
+revoked_at: string; by_user_id: string | null; by_name: string | null; 
+/**
+ * The workstation it was revoked from.
+ */
+by_device_id: string; reason: string }
 /**
  * An edit of one field that was not applied because the field had changed meanwhile.
  */
@@ -316,7 +361,11 @@ proposed: string;
 /**
  * The value the file kept (from the edit that came first).
  */
-kept: string; device_id: string; by_user_id: string | null; at: string }
+kept: string; device_id: string; by_user_id: string | null; at: string; 
+/**
+ * `None` while open; once resolved, who resolved it, when and how.
+ */
+resolution: ConflictResolution | null }
 export type ErrorCode = 
 /**
  * A field failed validation; `details.field` names it.
@@ -356,13 +405,29 @@ export type Patient = ({ name_en: string; name_ar: string;
  */
 date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }) & { id: string; file_number: string; registered_by: string; registered_at: string; updated_at: string }
 /**
- * One entry of a file's history, from the records: registration, each edit, each opening.
+ * One entry of a file's history, from the records: registration, each edit, each opening,
+ * each resolved edit conflict.
  */
-export type PatientChange = { at: string; by_user_id: string | null; by_name: string | null; kind: string; changes: FieldChange[] }
+export type PatientChange = { at: string; by_user_id: string | null; by_name: string | null; kind: string; changes: FieldChange[]; 
+/**
+ * For `patient.conflict_resolved`: which conflict, and what became of it.
+ */
+resolved: PatientConflictResolved | null }
+/**
+ * Staff acted on an edit conflict: applied the losing edit's value after all (the same
+ * transaction appends a normal `patient.updated` just before this record) or kept the current
+ * value.
+ */
+export type PatientConflictResolved = { patient_id: string; 
+/**
+ * The `patient.updated` record whose edit of `field` was kept as a conflict.
+ */
+record_id: string; field: string; outcome: ConflictOutcome }
 export type PatientFile = { patient: Patient; history: PatientChange[]; 
 /**
  * Edits that lost to a concurrent edit of the same field made at another desk, which
- * reached the branch server first: kept for staff to review.
+ * reached the branch server first, and that nobody has resolved yet: kept for staff to
+ * review ([`resolve_conflict`]). Resolved ones stay in the table and in the history.
  */
 conflicts: EditConflict[] }
 /**

@@ -74,6 +74,8 @@ export const REASONS = [
   "out_of_range",
   "ticket_format",
   "terminal_not_bound",
+  "conflict_not_found",
+  "conflict_already_resolved",
 ] as const;
 
 /**

@@ -139,7 +139,12 @@ export function PatientFileView({
         <h2>{t("patientFile.medical")}</h2>
         {list(MEDICAL)}
       </div>
-      {file.conflicts.length > 0 ? <Conflicts conflicts={file.conflicts} /> : null}
+      <Conflicts
+        patientId={p.id}
+        conflicts={file.conflicts.filter((c) => !c.resolution)}
+        canResolve={can("patient_edit")}
+        onResolved={setFile}
+      />
       <div className="card">
         <h2>{t("patientFile.history")}</h2>
         <div className="muted small">
@@ -163,14 +168,48 @@ function useShownValue() {
   };
 }
 
-/** Edits made offline at another desk that lost to an edit which reached the branch server first. */
-function Conflicts({ conflicts }: { conflicts: EditConflict[] }) {
+/**
+ * Edits made offline at another desk that lost to an edit which reached the branch server first,
+ * still open. Staff who may edit the file decide each one: use the other desk's value (after a
+ * confirmation) or keep the current one. A decided conflict leaves the card; the decision shows
+ * in the file's history.
+ */
+function Conflicts({
+  patientId,
+  conflicts,
+  canResolve,
+  onResolved,
+}: {
+  patientId: string;
+  conflicts: EditConflict[];
+  canResolve: boolean;
+  onResolved: (file: PatientFileData) => void;
+}) {
   const { t, lang } = useLang();
+  const { showError } = useApp();
   const shownValue = useShownValue();
+  // The row waiting for "Use this value" to be confirmed, and the row being sent.
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  if (conflicts.length === 0) return null;
+
+  const keyOf = (c: EditConflict) => `${c.record_id}-${c.field}`;
+  const resolve = async (c: EditConflict, apply: boolean) => {
+    setBusy(true);
+    const r = await call(() => commands.resolvePatientConflict(patientId, c.record_id, c.field, apply));
+    setBusy(false);
+    setConfirming(null);
+    if (r.status === "ok") {
+      showError(null);
+      onResolved(r.data);
+    } else showError(r.error);
+  };
+
   return (
     <div className="card conflicts-card" data-testid="patient-conflicts">
       <h2>{t("patientFile.conflicts")}</h2>
       <p className="muted small">{t("patientFile.conflictsHelp")}</p>
+      {canResolve ? <p className="muted small">{t("patientFile.conflictsActHelp")}</p> : null}
       <table className="table">
         <thead>
           <tr>
@@ -178,15 +217,72 @@ function Conflicts({ conflicts }: { conflicts: EditConflict[] }) {
             <th>{t("patientFile.conflictField")}</th>
             <th>{t("patientFile.conflictProposed")}</th>
             <th>{t("patientFile.conflictKept")}</th>
+            {canResolve ? <th>{t("common.actions")}</th> : null}
           </tr>
         </thead>
         <tbody>
           {conflicts.map((c) => (
-            <tr key={`${c.record_id}-${c.field}`} data-testid="conflict-row" data-field={c.field}>
+            <tr key={keyOf(c)} data-testid="conflict-row" data-field={c.field} data-record-id={c.record_id}>
               <td className="nowrap">{formatDateTime(c.at, lang)}</td>
               <td>{fieldLabel(t, c.field)}</td>
               <td>{shownValue(c.field, c.proposed)}</td>
               <td>{shownValue(c.field, c.kept)}</td>
+              {canResolve ? (
+                <td>
+                  {confirming === keyOf(c) ? (
+                    <div data-testid="conflict-confirm-box">
+                      <div className="small">
+                        {t("patientFile.conflictConfirm", {
+                          field: fieldLabel(t, c.field),
+                          kept: shownValue(c.field, c.kept),
+                          proposed: shownValue(c.field, c.proposed),
+                        })}
+                      </div>
+                      <div className="row-actions">
+                        <button
+                          type="button"
+                          className="btn btn-small btn-primary"
+                          data-testid="conflict-confirm"
+                          disabled={busy}
+                          onClick={() => void resolve(c, true)}
+                        >
+                          {t("patientFile.conflictConfirmYes")}
+                        </button>
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          data-testid="conflict-cancel"
+                          disabled={busy}
+                          onClick={() => setConfirming(null)}
+                        >
+                          {t("common.cancel")}
+                        </button>
+                      </div>
+                    </div>
+                  ) : (
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        data-testid="conflict-apply"
+                        disabled={busy}
+                        onClick={() => setConfirming(keyOf(c))}
+                      >
+                        {t("patientFile.conflictApply")}
+                      </button>
+                      <button
+                        type="button"
+                        className="btn btn-small"
+                        data-testid="conflict-keep"
+                        disabled={busy}
+                        onClick={() => void resolve(c, false)}
+                      >
+                        {t("patientFile.conflictKeep")}
+                      </button>
+                    </div>
+                  )}
+                </td>
+              ) : null}
             </tr>
           ))}
         </tbody>
@@ -213,6 +309,8 @@ function History({ history }: { history: PatientChange[] }) {
         return t("patientFile.updatedEvent");
       case "patient.viewed":
         return t("patientFile.viewedEvent");
+      case "patient.conflict_resolved":
+        return t("patientFile.conflictResolvedEvent");
       default:
         return t(`kinds.${h.kind.replace(/\./g, "_")}`, { defaultValue: h.kind });
     }
@@ -253,6 +351,13 @@ function History({ history }: { history: PatientChange[] }) {
                     ))}
                   </ul>
                 )
+              ) : null}
+              {h.resolved ? (
+                <div className="small" data-testid="history-resolution" data-outcome={h.resolved.outcome}>
+                  {t(h.resolved.outcome === "applied" ? "patientFile.conflictApplied" : "patientFile.conflictDismissed", {
+                    field: fieldLabel(t, h.resolved.field),
+                  })}
+                </div>
               ) : null}
             </td>
           </tr>
