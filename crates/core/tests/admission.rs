@@ -109,6 +109,12 @@ fn branch() -> Branch {
         .fields;
     input.address = "Another street 9".into();
     ws.update_patient(&s, &patient, &input).unwrap();
+    // An edit conflict (another desk's edit of the phone lost to this one's), then resolved.
+    let mut other = OtherDesk::new();
+    let (here, elsewhere) = ("0792222222", "0793333333");
+    let conflict = make_conflict(&mut ws, &s, &mut other, &patient, "phone", here, elsewhere);
+    ws.resolve_patient_conflict(&s, &patient, &conflict, "phone", false)
+        .unwrap();
     ws.open_patient(&s, &patient).unwrap();
     ws.verify_audit(&s).unwrap();
     ws.revoke_device(&s, &chair, "stolen").unwrap();

@@ -38,9 +38,11 @@ enum Command {
     /// Enrolling this (already set up) workstation with a branch server: the gate only.
     MayEnrol,
     RevokeDevice,
+    /// Acting on an edit conflict of a file (allowed roles resolve a real one).
+    ResolveConflict,
 }
 
-const COMMANDS: [Command; 20] = [
+const COMMANDS: [Command; 21] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -61,6 +63,7 @@ const COMMANDS: [Command; 20] = [
     Command::SetCashierTerminals,
     Command::MayEnrol,
     Command::RevokeDevice,
+    Command::ResolveConflict,
 ];
 
 impl Command {
@@ -84,6 +87,7 @@ impl Command {
             Command::MayEnrol => Some(Action::DeviceEnrol),
             Command::SetCashierTerminals => Some(Action::CashierBind),
             Command::RevokeDevice => Some(Action::DeviceRevoke),
+            Command::ResolveConflict => Some(Action::PatientEdit),
             Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
         }
     }
@@ -103,6 +107,7 @@ impl Command {
             Command::SetLanguage => Some("user.language_set"),
             Command::SetCashierTerminals => Some("cashier.terminals_set"),
             Command::RevokeDevice => Some("device.revoked"),
+            Command::ResolveConflict => Some("patient.conflict_resolved"),
             _ => None,
         }
     }
@@ -123,6 +128,8 @@ struct Branch {
     _device_dirs: Vec<tempfile::TempDir>,
     /// Makes usernames unique across the tests sharing the branch.
     counter: usize,
+    /// The desk whose edits lose to this one's, making the conflicts `ResolveConflict` resolves.
+    other_desk: OtherDesk,
 }
 
 /// A branch with one signed-in user of every role, a victim account and a patient.
@@ -160,6 +167,7 @@ fn branch() -> Branch {
         patient_id,
         _device_dirs: device_dirs,
         counter: 0,
+        other_desk: OtherDesk::new(),
     }
 }
 
@@ -243,13 +251,39 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
             ws.revoke_device(session, &victim, &format!("lost ({role} {n})"))
                 .map(|d| assert!(d.revoked.is_some()))
         }
+        Command::ResolveConflict => {
+            // A role that may not edit the file is refused before the conflict is looked at;
+            // one that may resolves a real one, made first (as an edit of its own).
+            let conflict = if expected_allowed(role, command) {
+                let (here, elsewhere) = (format!("{role} here {n}"), format!("{role} elsewhere {n}"));
+                let field = "emergency_contact";
+                make_conflict(
+                    ws,
+                    session,
+                    &mut b.other_desk,
+                    &b.patient_id,
+                    field,
+                    &here,
+                    &elsewhere,
+                )
+            } else {
+                "0190aaaa-0000-7000-8000-000000000000".to_owned()
+            };
+            let apply = n % 2 == 0;
+            ws.resolve_patient_conflict(session, &b.patient_id, &conflict, "emergency_contact", apply)
+                .map(|f| {
+                    assert!(f.conflicts.is_empty(), "{:?}", f.conflicts);
+                    let wanted = if apply { "elsewhere" } else { "here" };
+                    assert!(f.patient.fields.emergency_contact.contains(wanted));
+                })
+        }
     }
 }
 
 /// What must not move when a command is refused.
 fn snapshot(ws: &Workstation) -> Vec<Vec<String>> {
     let conn = ws.ledger().conn();
-    ["users", "patients", "settings", "branch"]
+    ["users", "patients", "settings", "branch", "patient_conflicts"]
         .iter()
         .map(|t| table_rows(conn, t))
         .collect()
@@ -359,6 +393,10 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
     (Role::Doctor, Command::BranchDevices, false),
     (Role::Admin, Command::RevokeDevice, true),
     (Role::Manager, Command::RevokeDevice, false),
+    (Role::Manager, Command::ResolveConflict, false),
+    (Role::Cashier, Command::ResolveConflict, false),
+    (Role::Receptionist, Command::ResolveConflict, true),
+    (Role::Doctor, Command::ResolveConflict, true),
 ];
 
 #[test]
@@ -478,6 +516,10 @@ fn no_session_or_an_unknown_session_is_not_logged_in() {
             ErrorCode::NotLoggedIn,
         );
         assert_code(ws.open_patient(session, &patient), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.resolve_patient_conflict(session, &patient, &patient, "phone", false),
+            ErrorCode::NotLoggedIn,
+        );
         assert_code(
             ws.audit_trail(session, &AuditFilter::default()),
             ErrorCode::NotLoggedIn,
