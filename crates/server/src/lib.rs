@@ -545,6 +545,12 @@ async fn push(
     for (record, admission) in records.iter().zip(&admitted) {
         if let Admission::Logged(p) = admission {
             new_leaves.push(core_sync::entry_leaf(&record.hash, p));
+            // An admin revoked a device from a workstation: from now on it is refused here.
+            if p.verdict == core_sync::Verdict::Accepted
+                && let Some(revoked) = core_sync::revocation_in(record)
+            {
+                store::revoke_by_record(&tx, record, &revoked)?;
+            }
             if let Some(reason) = &p.reason {
                 tracing::warn!(device = %device.device_id, seq = record.body.seq, %reason, "record refused");
                 store::security_event(

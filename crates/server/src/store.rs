@@ -3,8 +3,9 @@
 //! and its TLS identity.
 
 use chrono::{DateTime, Utc};
+use dentpro_core::record::Record;
 use dentpro_core::store::{self as core_store};
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::sync::{DeviceKind, DeviceRevoked};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use dentpro_sync::protocol::DeviceInfo;
 use ed25519_dalek::SigningKey;
@@ -247,22 +248,50 @@ pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {
     Ok(out)
 }
 
-/// Revokes a device: its later pushes and token requests are refused; its records stay.
+/// Revokes a device (`dentpro-server revoke`): its later pushes and token requests are refused;
+/// its records stay.
 pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
+    if !mark_revoked(conn, device_id, "device revoked by an admin at the server")? {
+        return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
+    }
+    Ok(())
+}
+
+/// Revokes the device a `device.revoked` record names, once the log accepted the record (an
+/// admin revoked it from a workstation); called in the push's transaction. A device already
+/// revoked here (at the server's console) stays as it is.
+pub fn revoke_by_record(conn: &Connection, record: &Record, revoked: &DeviceRevoked) -> Result<()> {
+    let b = &record.body;
+    let by = match b.actor_user_id.as_deref() {
+        Some(id) => dentpro_core::accounts::user_by_id(conn, id)
+            .map(|u| u.username)
+            .unwrap_or_else(|_| id.to_owned()),
+        None => "-".into(),
+    };
+    let message = format!(
+        "device revoked by {by} from device {} (record seq {}): {}",
+        b.device_id, b.seq, revoked.reason
+    );
+    if mark_revoked(conn, &revoked.device_id, &message)? {
+        tracing::warn!(device = %revoked.device_id, by = %by, from = %b.device_id, reason = %revoked.reason, "device revoked");
+    } else {
+        tracing::info!(device = %revoked.device_id, "a revocation of a device already revoked here");
+    }
+    Ok(())
+}
+
+/// Marks an enrolled device revoked and records the security event; `false` if there was no
+/// such unrevoked device.
+fn mark_revoked(conn: &Connection, device_id: &str, message: &str) -> Result<bool> {
     let n = conn.execute(
         "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
         params![device_id, Utc::now().to_rfc3339()],
     )?;
     if n == 0 {
-        return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
+        return Ok(false);
     }
-    security_event(
-        conn,
-        Some(device_id),
-        "device_revoked",
-        "revoked",
-        "device revoked by an admin",
-    )
+    security_event(conn, Some(device_id), "device_revoked", "revoked", message)?;
+    Ok(true)
 }
 
 pub fn security_event(

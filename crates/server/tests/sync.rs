@@ -60,7 +60,7 @@ use dentpro_core::accounts::{self, LoginSucceeded};
 use dentpro_core::ledger::Actor;
 use dentpro_core::patients::PatientRegistered;
 use dentpro_core::permissions::Role;
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::sync::{DeviceKind, DeviceRevoked};
 
 fn reason(e: &dentpro_core::CoreError) -> &str {
     e.details.get("reason").map(String::as_str).unwrap_or("")
@@ -382,6 +382,179 @@ fn a_revoked_device_is_refused_and_its_earlier_records_stay() {
 }
 
 #[test]
+fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it_from_then_on() {
+    let mut b = Branch::new();
+    let dana = b.doctor.login("dana");
+    b.doctor.sync().unwrap();
+    let doctor = b.doctor.device_id();
+    let logged = |b: &Branch| {
+        count(
+            &b.server.db(),
+            &format!("SELECT count(*) FROM records WHERE device_id = '{doctor}'"),
+        )
+    };
+    let before = logged(&b);
+    assert!(before >= 3, "genesis, enrolment, login: {before}");
+    // The reception desk hears of the doctor's machine through the log; the admin revokes it
+    // there (the app's path), with a reason.
+    b.reception.sync().unwrap();
+    let admin = b.reception.login("admin");
+    let revoked = b
+        .reception
+        .ws()
+        .revoke_device(&admin, &doctor, "Stolen from surgery 2")
+        .unwrap();
+    assert_eq!(revoked.revoked.as_ref().unwrap().reason, "Stolen from surgery 2");
+    // The server's figures still say active until the revocation reaches it.
+    let live = dentpro_sync::client::live_devices(&b.reception.ws)
+        .unwrap()
+        .unwrap();
+    assert!(
+        live.iter()
+            .find(|d| d.device_id == doctor)
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    assert_eq!(b.reception.sync().unwrap().refused, 0);
+
+    // The server marked it, in its device list and its alerts.
+    let revoked_at: Option<String> = b
+        .server
+        .db()
+        .query_row(
+            "SELECT revoked_at FROM devices WHERE device_id = ?1",
+            [&doctor],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(revoked_at.is_some());
+    assert!(b.server.cli(&["devices"]).contains("doctor (revoked)"));
+    let alerts = b.server.cli(&["alerts"]);
+    assert!(
+        alerts.contains(&format!(
+            "{doctor} device_revoked revoked: device revoked by admin"
+        )) && alerts.contains("Stolen from surgery 2"),
+        "{alerts}"
+    );
+    let live = dentpro_sync::client::live_devices(&b.reception.ws)
+        .unwrap()
+        .unwrap();
+    let doctor_live = live.iter().find(|d| d.device_id == doctor).unwrap();
+    assert!(doctor_live.revoked_at.is_some() && doctor_live.last_seen_at.is_some());
+
+    // The doctor's machine writes on (offline from the branch's point of view): its next push
+    // is refused with a reason the app shows, and nothing more of it is logged.
+    b.doctor.ws().logout(&dana).unwrap();
+    let refused = b.doctor.sync().unwrap_err();
+    assert_eq!(refused.code, ErrorCode::SyncRejected, "{refused:?}");
+    assert_eq!(reason(&refused), "device_revoked", "{refused:?}");
+    b.doctor.forget_client();
+    assert_eq!(reason(&b.doctor.sync().unwrap_err()), "device_revoked");
+    assert_eq!(logged(&b), before);
+    // Its earlier records stay in the log, and keep travelling to the rest of the branch.
+    let mut chair = Station::open(&b.root.path().join("chair"));
+    chair.enrol(&b.server, DeviceKind::Doctor);
+    chair.sync().unwrap();
+    assert_eq!(
+        count(
+            &chair.db(),
+            &format!("SELECT count(*) FROM records WHERE device_id = '{doctor}'")
+        ),
+        before
+    );
+    // Every workstation shows it revoked, by whom and why (a projection of the records).
+    let on_chair = chair.ws().login("admin", PASSWORD).unwrap().session_id;
+    let listed = chair.ws().branch_devices(&on_chair).unwrap();
+    let r = listed
+        .iter()
+        .find(|d| d.device_id == doctor)
+        .and_then(|d| d.revoked.clone())
+        .expect("revoked on the new chair");
+    assert_eq!(r.by_name.as_deref(), Some("Adel Admin"));
+    assert_eq!(r.by_device_id, b.reception.device_id());
+    for s in [&b.reception, &chair] {
+        assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
+    }
+    // Revoking it again is refused at the desk; so is revoking the desk itself.
+    let again = b
+        .reception
+        .ws()
+        .revoke_device(&admin, &doctor, "again")
+        .unwrap_err();
+    assert_eq!(reason(&again), "already_revoked");
+    let own = b.reception.device_id();
+    let itself = b.reception.ws().revoke_device(&admin, &own, "oops").unwrap_err();
+    assert_eq!(reason(&itself), "cannot_revoke_self");
+}
+
+#[test]
+fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
+    let mut b = Branch::new();
+    let admin = b.reception.login("admin");
+    let manager = b
+        .reception
+        .ws()
+        .create_user(&admin, &new_user("mona", Role::Manager))
+        .unwrap()
+        .id;
+    b.reception.sync().unwrap();
+    let doctor = b.doctor.device_id();
+    // The workstation refuses the manager (an access.denied record)...
+    let mona = b.reception.login("mona");
+    let denied = b
+        .reception
+        .ws()
+        .revoke_device(&mona, &doctor, "not mine to revoke")
+        .unwrap_err();
+    assert_eq!(denied.code, ErrorCode::Forbidden);
+    // ...so a tampered one writes the record anyway.
+    b.reception.forge(
+        Actor {
+            user_id: Some(manager),
+            role: Some(Role::Manager),
+            session_id: None,
+        },
+        DeviceRevoked {
+            device_id: doctor.clone(),
+            reason: "forged".into(),
+        }
+        .into(),
+    );
+    let report = b.reception.sync().unwrap();
+    assert_eq!(report.refused, 1, "{report:?}");
+    let reason_logged: String = b
+        .server
+        .db()
+        .query_row(
+            "SELECT l.reason FROM record_log l JOIN records r ON r.local_index = l.local_index
+             WHERE r.kind = 'device.revoked'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(
+        reason_logged.starts_with("forbidden: a manager may not device_revoke"),
+        "{reason_logged}"
+    );
+    let alerts = b.server.cli(&["alerts"]);
+    assert!(
+        alerts.contains("record_refused") && alerts.contains("(device.revoked)"),
+        "{alerts}"
+    );
+    assert!(!alerts.contains("device_revoked revoked"), "{alerts}");
+    // Not acted on anywhere: the doctor's machine syncs on, and no desk shows it revoked.
+    b.doctor.sync().unwrap();
+    assert!(!b.server.cli(&["devices"]).contains("(revoked)"));
+    let admin = b.reception.login("admin");
+    let listed = b.reception.ws().branch_devices(&admin).unwrap();
+    assert!(listed.iter().all(|d| d.revoked.is_none()), "{listed:?}");
+    for s in [&b.reception, &b.doctor] {
+        assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
+    }
+}
+
+#[test]
 fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losing_edit() {
     let mut b = Branch::new();
     let rita = b.reception.login("rita");
@@ -433,6 +606,58 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     assert_eq!(dump(&b.reception), dump(&b.doctor));
     assert_eq!(
         dump(&b.reception),
+        dentpro_core::audit::dump_projections(&b.server.db()).unwrap()
+    );
+
+    // The reception, whose edit lost, acts on the conflict from the file: its phone is the
+    // right one after all. One edit (from the doctor's value) and the resolution, pushed
+    // together; the doctor's desk sees the new phone and the conflict closed.
+    let c = b.reception.ws().open_patient(&rita, &p.id).unwrap().conflicts[0].clone();
+    let file = b
+        .reception
+        .ws()
+        .resolve_patient_conflict(&rita, &p.id, &c.record_id, &c.field, true)
+        .unwrap();
+    assert_eq!(file.patient.fields.phone, "0792222222");
+    assert!(file.conflicts.is_empty());
+    assert_eq!(b.reception.sync().unwrap().pending, 0);
+    b.doctor.sync().unwrap();
+    b.reception.sync().unwrap();
+    let file = b.doctor.ws().open_patient(&dana, &p.id).unwrap();
+    assert_eq!(file.patient.fields.phone, "0792222222");
+    assert_eq!(file.patient.fields.allergies, "penicillin");
+    assert!(file.conflicts.is_empty(), "{:?}", file.conflicts);
+    let resolved = file
+        .history
+        .iter()
+        .find(|h| h.kind == "patient.conflict_resolved")
+        .unwrap();
+    assert_eq!(
+        resolved.by_user_id.as_deref(),
+        Some(user_id(&b.doctor, "rita").as_str())
+    );
+    let all = dentpro_core::patients::conflicts(&b.doctor.db(), &p.id).unwrap();
+    assert_eq!(all.len(), 1, "the conflict stays, resolved");
+    assert_eq!(
+        all[0].resolution.as_ref().map(|r| r.outcome),
+        Some(dentpro_core::patients::ConflictOutcome::Applied)
+    );
+    // Resolving it again, at either desk, is refused.
+    let again = b
+        .doctor
+        .ws()
+        .resolve_patient_conflict(&dana, &p.id, &c.record_id, &c.field, false)
+        .unwrap_err();
+    assert_eq!(reason(&again), "conflict_already_resolved");
+    for station in [&b.reception, &b.doctor] {
+        assert_eq!(
+            dentpro_core::audit::compare_projections(&station.db()).unwrap(),
+            None
+        );
+    }
+    assert_eq!(dump(&b.reception), dump(&b.doctor));
+    assert_eq!(
+        dump(&b.doctor),
         dentpro_core::audit::dump_projections(&b.server.db()).unwrap()
     );
 }

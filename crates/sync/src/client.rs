@@ -7,7 +7,7 @@ use crate::auth;
 use crate::merkle::{self, MerkleLog};
 use crate::protocol::*;
 use chrono::{DateTime, Duration, Utc};
-use dentpro_core::sync::{Enrolment, LoggedRecord, entry_leaf};
+use dentpro_core::sync::{Enrolment, LiveDevice, LoggedRecord, entry_leaf};
 use dentpro_core::workstation::{APP_VERSION, Workstation};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use ed25519_dalek::{SigningKey, VerifyingKey};
@@ -327,6 +327,12 @@ impl SyncClient {
         }
     }
 
+    /// The branch's devices as the server sees them (`GET /v1/devices`): enrolment, revocation,
+    /// last call, last logged seq and pull lag.
+    pub fn devices(&mut self) -> Result<Vec<DeviceInfo>> {
+        self.call("GET", "/v1/devices", "", None::<&()>)
+    }
+
     /// Pulls and applies everything new, checking the server's log against the pinned
     /// checkpoint, then pushes this device's pending records. `progress` is called after each applied page.
     pub fn sync_once(&mut self, ws: &impl Access, mut progress: impl FnMut(Progress)) -> Result<SyncReport> {
@@ -568,6 +574,31 @@ impl SyncClient {
         }
         Ok(index)
     }
+}
+
+/// The branch server's figures for the devices screen, with a client of its own (the screen
+/// asks now and then; the background sync keeps its own): `None` when this workstation is not
+/// enrolled, an error when the server cannot be reached or refuses.
+pub fn live_devices(ws: &impl Access) -> Result<Option<Vec<LiveDevice>>> {
+    let Some(mut client) = SyncClient::for_workstation(ws)? else {
+        return Ok(None);
+    };
+    let devices = client.devices()?;
+    Ok(Some(
+        devices
+            .into_iter()
+            .map(|d| LiveDevice {
+                device_id: d.device_id,
+                kind: d.kind,
+                label: d.label,
+                enrolled_at: d.enrolled_at.to_rfc3339(),
+                revoked_at: d.revoked_at.map(|t| t.to_rfc3339()),
+                last_seen_at: d.last_seen_at.map(|t| t.to_rfc3339()),
+                logged_seq: d.logged_seq,
+                pull_lag: d.pull_lag,
+            })
+            .collect(),
+    ))
 }
 
 fn is_clock_refusal(e: &CoreError) -> bool {
