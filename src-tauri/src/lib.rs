@@ -78,6 +78,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
         reset_password,
         set_user_active,
         branch_devices,
+        device_overview,
+        revoke_device,
         cashier_terminals,
         set_cashier_terminals,
         get_settings,

@@ -110,6 +110,30 @@ async branchDevices() : Promise<Result<BranchDevice[], CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
+/**
+ * The devices screen: the branch's workstations from this one's records (the permission
+ * checked, a refusal recorded), with the branch server's last-seen times and lag when it
+ * answers; unreachable, the local list with `live: false` (not an error).
+ */
+async deviceOverview() : Promise<Result<DeviceOverview, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("device_overview") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Revokes another workstation of the branch, then asks the background sync to tell the server.
+ */
+async revokeDevice(deviceId: string, reason: string) : Promise<Result<BranchDevice, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("revoke_device", { deviceId, reason }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
 async cashierTerminals(userId: string) : Promise<Result<string[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("cashier_terminals", { userId }) };
@@ -335,6 +359,22 @@ export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [
  */
 export type DeviceKind = "reception" | "doctor" | "cashier_terminal" | "manager_desktop"
 /**
+ * The devices screen: every workstation of the branch, and whether the server's figures are in.
+ */
+export type DeviceOverview = { devices: DeviceStatus[]; 
+/**
+ * This workstation is enrolled with a branch server.
+ */
+enrolled: boolean; 
+/**
+ * The branch server answered: last seen and lag are current.
+ */
+live: boolean; 
+/**
+ * Why the live figures are missing (the server unreachable, or refusing this workstation).
+ */
+live_error: CoreError | null }
+/**
  * Who revoked a workstation, when and why.
  */
 export type DeviceRevocation = { 
@@ -346,6 +386,44 @@ revoked_at: string; by_user_id: string | null; by_name: string | null;
  * The workstation it was revoked from.
  */
 by_device_id: string; reason: string }
+/**
+ * One workstation on the devices screen: what this workstation's records say, with the branch
+ * server's figures when it answered.
+ */
+export type DeviceStatus = { device_id: string; kind: DeviceKind; label: string; 
+/**
+ * When it enrolled (RFC 3339); `None` if only the server knows it yet.
+ */
+enrolled_at: string | null; 
+/**
+ * The workstation this list is shown on.
+ */
+this_workstation: boolean; 
+/**
+ * Revoked by an admin's `device.revoked` record.
+ */
+revoked: DeviceRevocation | null; 
+/**
+ * When the branch server started refusing it (a revocation it accepted, or one made at the
+ * server's console); live figures only.
+ */
+server_revoked_at: string | null; 
+/**
+ * The branch server knows it, but none of its records reached this workstation yet.
+ */
+server_only: boolean; 
+/**
+ * Its last call to the branch server (live figure: `None` when the server did not answer).
+ */
+last_seen_at: string | null; 
+/**
+ * The last of its records the server's log holds (live figure).
+ */
+logged_seq: number | null; 
+/**
+ * Log entries it has not pulled yet: its sync lag (live figure).
+ */
+pull_lag: number | null }
 /**
  * An edit of one field that was not applied because the field had changed meanwhile.
  */
