@@ -269,7 +269,7 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
             } else {
                 "0190aaaa-0000-7000-8000-000000000000".to_owned()
             };
-            let apply = n % 2 == 0;
+            let apply = n.is_multiple_of(2);
             ws.resolve_patient_conflict(session, &b.patient_id, &conflict, "emergency_contact", apply)
                 .map(|f| {
                     assert!(f.conflicts.is_empty(), "{:?}", f.conflicts);
