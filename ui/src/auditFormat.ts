@@ -70,6 +70,7 @@ export const KNOWN_KINDS = [
   "branch.created",
   "device.initialized",
   "device.enrolled",
+  "device.revoked",
   "cashier.terminals_set",
 ] as const;
 

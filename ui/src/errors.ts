@@ -1,5 +1,5 @@
 import type { TFunction } from "i18next";
-import type { Action, CoreError, ErrorCode, Language, Role } from "./bindings";
+import type { Action, CoreError, DeviceKind, ErrorCode, Language, Role } from "./bindings";
 import { formatDateTime } from "./format";
 
 // Records keyed by the generated union types: tsc fails here if the Rust side adds a variant.
@@ -33,6 +33,15 @@ const ROLE_SET: Record<Role, true> = {
   cashier: true,
 };
 export const ROLES = Object.keys(ROLE_SET) as Role[];
+
+const DEVICE_KIND_SET: Record<DeviceKind, true> = {
+  reception: true,
+  doctor: true,
+  cashier_terminal: true,
+  manager_desktop: true,
+};
+/** Every kind of workstation; each has a label `devices.kinds.<kind>`. */
+export const DEVICE_KINDS = Object.keys(DEVICE_KIND_SET) as DeviceKind[];
 
 const ACTION_SET: Record<Action, true> = {
   user_list: true,
@@ -74,6 +83,9 @@ export const REASONS = [
   "out_of_range",
   "ticket_format",
   "terminal_not_bound",
+  "unknown_device",
+  "cannot_revoke_self",
+  "already_revoked",
   "conflict_not_found",
   "conflict_already_resolved",
 ] as const;

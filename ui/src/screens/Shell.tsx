@@ -9,15 +9,17 @@ import { LanguageSwitch } from "../components/LanguageSwitch";
 import { SyncIndicator } from "../components/SyncIndicator";
 import { PatientsScreen } from "./Patients";
 import { UsersScreen } from "./Users";
+import { DevicesScreen } from "./Devices";
 import { AuditScreen } from "./Audit";
 import { SettingsScreen } from "./Settings";
 import { AboutScreen } from "./About";
 
-type Section = "patients" | "users" | "audit" | "settings" | "about";
+type Section = "patients" | "users" | "devices" | "audit" | "settings" | "about";
 
 const NAV: { section: Section; needs: Action | null }[] = [
   { section: "patients", needs: "patient_search" },
   { section: "users", needs: "user_list" },
+  { section: "devices", needs: "device_list" },
   { section: "audit", needs: "audit_view" },
   { section: "settings", needs: "settings_edit" },
   { section: "about", needs: null },
@@ -173,6 +175,7 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
             ) : null}
             {current === "patients" ? <PatientsScreen key={navKey} /> : null}
             {current === "users" ? <UsersScreen key={navKey} /> : null}
+            {current === "devices" ? <DevicesScreen key={navKey} /> : null}
             {current === "audit" ? <AuditScreen key={navKey} /> : null}
             {current === "settings" ? <SettingsScreen key={navKey} /> : null}
             {current === "about" ? <AboutScreen key={navKey} /> : null}

@@ -219,7 +219,8 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
       if (cancelled) return;
       if (devices.status === "error") return showError(devices.error);
       if (bound.status === "error") return showError(bound.error);
-      setTerminals(devices.data.filter((d) => d.kind === "cashier_terminal"));
+      // A revoked terminal no longer syncs: a cashier bound to it could not work there.
+      setTerminals(devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked));
       setChosen(new Set(bound.data));
     });
     return () => {

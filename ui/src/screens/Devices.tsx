@@ -1,0 +1,303 @@
+import { useEffect, useState, type FormEvent } from "react";
+import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../bindings";
+import { call } from "../api";
+import { useApp } from "../context";
+import { errorText } from "../errors";
+import { formatDateTime } from "../format";
+import { useLang } from "../i18n/useLang";
+import { ErrorMessage, Ltr, Notice } from "../components/common";
+
+const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
+
+const COLUMNS = 8;
+
+/**
+ * The branch's workstations: what this workstation's records say (enrolment, revocations), with
+ * the branch server's last-seen time and sync lag when it answers. Admins revoke a workstation
+ * here: the server refuses its later records, its earlier ones stay.
+ */
+export function DevicesScreen() {
+  const { t, lang } = useLang();
+  const { can, showError } = useApp();
+  const [overview, setOverview] = useState<DeviceOverview | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [reload, setReload] = useState(0);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [revoking, setRevoking] = useState<string | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    void call(() => commands.deviceOverview()).then((r) => {
+      if (cancelled) return;
+      setLoading(false);
+      if (r.status === "ok") setOverview(r.data);
+      else showError(r.error);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [reload, showError]);
+
+  const refresh = () => {
+    setLoading(true);
+    setReload((n) => n + 1);
+  };
+  const mayRevoke = can("device_revoke");
+  const devices = overview?.devices ?? [];
+
+  return (
+    <section className="page" data-testid="devices-screen">
+      <div className="page-head">
+        <h1>{t("devices.title")}</h1>
+        <button
+          type="button"
+          className="btn btn-small"
+          data-testid="devices-refresh"
+          disabled={loading}
+          onClick={() => {
+            setNotice(null);
+            refresh();
+          }}
+        >
+          {loading ? t("common.working") : t("devices.refresh")}
+        </button>
+      </div>
+      <p className="muted small">{t("devices.help")}</p>
+      {overview && !overview.live ? <OfflineNotice overview={overview} /> : null}
+      <Notice text={notice} testId="devices-message" />
+      <div className="card table-card">
+        <table className="table" data-testid="devices-table" data-live={overview ? String(overview.live) : undefined}>
+          <thead>
+            <tr>
+              <th>{t("devices.label")}</th>
+              <th>{t("devices.kind")}</th>
+              <th>{t("devices.deviceId")}</th>
+              <th>{t("devices.enrolledAt")}</th>
+              <th>{t("devices.lastSeen")}</th>
+              <th>{t("devices.lag")}</th>
+              <th>{t("devices.status")}</th>
+              <th>{t("common.actions")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {overview && devices.length === 0 ? (
+              <tr>
+                <td colSpan={COLUMNS} className="muted" data-testid="devices-empty">
+                  {t("devices.empty")}
+                </td>
+              </tr>
+            ) : null}
+            {devices.map((d) => (
+              <DeviceRow
+                key={d.device_id}
+                device={d}
+                live={overview?.live ?? false}
+                lang={lang}
+                mayRevoke={mayRevoke}
+                revokeOpen={revoking === d.device_id}
+                onOpenRevoke={() => {
+                  setNotice(null);
+                  setRevoking(revoking === d.device_id ? null : d.device_id);
+                }}
+                onRevoked={() => {
+                  setRevoking(null);
+                  setNotice(t("devices.revokedOk", { label: d.label || t(kindKey(d.kind)) }));
+                  showError(null);
+                  refresh();
+                }}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function OfflineNotice({ overview }: { overview: DeviceOverview }) {
+  const { t, lang } = useLang();
+  const error: CoreError | null = overview.live_error;
+  return (
+    <div
+      className="message message-warning"
+      role="status"
+      data-testid="devices-offline"
+      data-reason={error ? (error.details?.reason ?? error.code) : "not_enrolled_here"}
+    >
+      <div>{overview.enrolled ? t("devices.offline") : t("devices.notEnrolled")}</div>
+      {error ? <div className="small">{errorText(t, error, lang)}</div> : null}
+    </div>
+  );
+}
+
+function DeviceRow({
+  device: d,
+  live,
+  lang,
+  mayRevoke,
+  revokeOpen,
+  onOpenRevoke,
+  onRevoked,
+}: {
+  device: DeviceStatus;
+  live: boolean;
+  lang: Language;
+  mayRevoke: boolean;
+  revokeOpen: boolean;
+  onOpenRevoke: () => void;
+  onRevoked: () => void;
+}) {
+  const { t } = useLang();
+  const revoked = d.revoked !== null || d.server_revoked_at !== null;
+  const unknown = t("devices.unavailable");
+  // Only another workstation whose enrolment this one holds can be revoked from here.
+  const canRevokeThis = mayRevoke && !revoked && !d.this_workstation && !d.server_only;
+  return (
+    <>
+      <tr
+        data-testid="device-row"
+        data-device={d.device_id}
+        data-kind={d.kind}
+        data-status={revoked ? "revoked" : "active"}
+        data-this={d.this_workstation ? "true" : "false"}
+      >
+        <td>
+          <bdi data-testid="device-label">{d.label || t(kindKey(d.kind))}</bdi>
+          {d.this_workstation ? (
+            <>
+              {" "}
+              <span className="muted small" data-testid="device-this">
+                {t("devices.thisWorkstation")}
+              </span>
+            </>
+          ) : null}
+          {d.server_only ? (
+            <div className="muted small" data-testid="device-server-only">
+              {t("devices.serverOnly")}
+            </div>
+          ) : null}
+        </td>
+        <td>{t(kindKey(d.kind))}</td>
+        <td className="mono nowrap" title={d.device_id} data-testid="device-id">
+          <Ltr>{d.device_id.slice(0, 8)}</Ltr>
+        </td>
+        <td className="nowrap">{d.enrolled_at ? formatDateTime(d.enrolled_at, lang) : t("common.none")}</td>
+        <td className="nowrap" data-testid="device-last-seen">
+          {!live ? unknown : d.last_seen_at ? formatDateTime(d.last_seen_at, lang) : t("devices.neverSeen")}
+        </td>
+        <td className="nowrap" data-testid="device-lag" data-lag={d.pull_lag ?? undefined}>
+          {d.pull_lag === null ? unknown : d.pull_lag === 0 ? t("devices.upToDate") : t("devices.behind", { n: d.pull_lag })}
+        </td>
+        <td data-testid="device-status">
+          <Status device={d} live={live} lang={lang} />
+        </td>
+        <td>
+          {canRevokeThis ? (
+            <button
+              type="button"
+              className="btn btn-small btn-danger"
+              data-testid="device-revoke"
+              aria-expanded={revokeOpen}
+              onClick={onOpenRevoke}
+            >
+              {t("devices.revoke")}
+            </button>
+          ) : null}
+        </td>
+      </tr>
+      {revokeOpen ? (
+        <tr className="inline-form-row" data-testid="device-revoke-row" data-device={d.device_id}>
+          <td colSpan={COLUMNS}>
+            <RevokeForm device={d} onDone={onRevoked} onCancel={onOpenRevoke} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
+
+function Status({ device: d, live, lang }: { device: DeviceStatus; live: boolean; lang: Language }) {
+  const { t } = useLang();
+  if (d.revoked) {
+    const r = d.revoked;
+    return (
+      <>
+        <span className="pill pill-off">{t("devices.revoked")}</span>
+        <div className="small" data-testid="device-revoked-detail">
+          {t("devices.revokedDetail", {
+            date: formatDateTime(r.revoked_at, lang),
+            name: r.by_name ?? r.by_user_id ?? t("common.none"),
+          })}
+        </div>
+        <div className="small muted" data-testid="device-revoked-reason">
+          <bdi>{r.reason}</bdi>
+        </div>
+        {live && d.server_revoked_at === null ? (
+          <div className="small text-danger" data-testid="device-revoke-pending">
+            {t("devices.revokePending")}
+          </div>
+        ) : null}
+      </>
+    );
+  }
+  if (d.server_revoked_at) {
+    return (
+      <>
+        <span className="pill pill-off">{t("devices.revoked")}</span>
+        <div className="small" data-testid="device-revoked-detail">
+          {t("devices.revokedAtServer", { date: formatDateTime(d.server_revoked_at, lang) })}
+        </div>
+      </>
+    );
+  }
+  return <span className="pill pill-ok">{t("devices.active")}</span>;
+}
+
+/** The confirm step: what revoking means, and the reason (required, kept in the record). */
+function RevokeForm({ device, onDone, onCancel }: { device: DeviceStatus; onDone: () => void; onCancel: () => void }) {
+  const { t } = useLang();
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<CoreError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    const r = await call(() => commands.revokeDevice(device.device_id, reason));
+    setBusy(false);
+    if (r.status === "ok") onDone();
+    else setError(r.error);
+  }
+
+  const id = `revoke-${device.device_id}`;
+  const label = device.label || t(kindKey(device.kind));
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate data-testid="device-revoke-form">
+      <div className="message message-warning" role="alert" data-testid="device-revoke-warning">
+        {t("devices.revokeWarning", { label })}
+      </div>
+      <div className="field field-wide">
+        <label htmlFor={id}>{t("devices.revokeReason")}</label>
+        <textarea
+          id={id}
+          data-testid="device-revoke-reason"
+          rows={2}
+          maxLength={500}
+          autoFocus
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+        />
+      </div>
+      <ErrorMessage error={error} testId="device-revoke-error" />
+      <div className="row-actions">
+        <button type="submit" className="btn btn-danger btn-small" data-testid="device-revoke-confirm" disabled={busy}>
+          {busy ? t("common.working") : t("devices.revokeConfirm", { label })}
+        </button>
+        <button type="button" className="btn btn-small" data-testid="device-revoke-cancel" disabled={busy} onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
