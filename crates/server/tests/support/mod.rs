@@ -2,7 +2,6 @@
 //! (the core on their own data dirs and keys), for the sync integration tests.
 #![allow(dead_code)]
 
-use dentpro_core::accounts::{Language, NewUser, SetupInput};
 use dentpro_core::device::KeyStorePreference;
 use dentpro_core::patients::{PatientInput, Sex};
 use dentpro_core::permissions::Role;
@@ -14,7 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 
-pub const PASSWORD: &str = "correct-horse-1";
+/// The core's test helpers (accounts, setup, counting rows), one copy for both crates.
+#[path = "../../../core/tests/common/mod.rs"]
+mod core_common;
+#[allow(unused_imports)] // each includer (tests, bench) uses its own part
+pub use core_common::{PASSWORD, count, new_user, setup_input};
+
 const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
 
 pub struct TestServer {
@@ -230,27 +234,6 @@ impl Station {
     }
 }
 
-pub fn setup_input() -> SetupInput {
-    SetupInput {
-        branch_name: "Test Clinic".into(),
-        branch_code: "TST".into(),
-        admin_username: "admin".into(),
-        admin_display_name: "Adel Admin".into(),
-        admin_password: PASSWORD.into(),
-        language: Language::En,
-    }
-}
-
-pub fn new_user(username: &str, role: Role) -> NewUser {
-    NewUser {
-        username: username.into(),
-        display_name: format!("{username} ({role})"),
-        role,
-        password: PASSWORD.into(),
-        language: Language::En,
-    }
-}
-
 pub fn patient(name: &str, phone: &str) -> PatientInput {
     PatientInput {
         name_en: name.into(),
@@ -268,9 +251,6 @@ pub fn patient(name: &str, phone: &str) -> PatientInput {
     }
 }
 
-pub fn count(conn: &rusqlite::Connection, sql: &str) -> i64 {
-    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
-}
 
 /// A branch: server, a reception desk (where the branch was set up, with a receptionist and a
 /// doctor account) and a doctor's machine enrolled fresh; both synced once.
