@@ -251,7 +251,6 @@ pub fn patient(name: &str, phone: &str) -> PatientInput {
     }
 }
 
-
 /// A branch: server, a reception desk (where the branch was set up, with a receptionist and a
 /// doctor account) and a doctor's machine enrolled fresh; both synced once.
 pub struct Branch {
