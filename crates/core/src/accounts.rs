@@ -653,8 +653,9 @@ pub fn user_by_username(conn: &rusqlite::Connection, username: &str) -> Result<O
 }
 
 pub fn user_by_id(conn: &rusqlite::Connection, id: &str) -> Result<UserSummary> {
-    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-    conn.query_row(&sql, [id], read_credentials)
+    // Cached: the server looks up the actor of every record it admits.
+    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
+        .query_row([id], read_credentials)
         .optional()?
         .map(|c| c.user)
         .ok_or_else(|| CoreError::not_found("user"))

@@ -381,12 +381,10 @@ fn refuse_if_behind_anchor(dir: &Path, identity: &DeviceIdentity, head: ChainHea
 
 /// The last record of `device_id`'s chain held in this database.
 pub(crate) fn load_head(conn: &Connection, device_id: &str) -> Result<ChainHead> {
+    // Cached: the server reads the head of the pushing device for every record it admits.
     let row: Option<(i64, Vec<u8>)> = conn
-        .query_row(
-            "SELECT seq, hash FROM records WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1",
-            [device_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT seq, hash FROM records WHERE device_id = ?1 ORDER BY seq DESC LIMIT 1")?
+        .query_row([device_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match row {
         None => Ok(ChainHead {

@@ -771,7 +771,9 @@ fn administered_role(conn: &Connection, event: &Event) -> Result<Option<Role>> {
 }
 
 fn next_log_index(conn: &Connection) -> Result<u64> {
-    let max: Option<i64> = conn.query_row("SELECT max(log_index) FROM record_log", [], |r| r.get(0))?;
+    let max: Option<i64> = conn
+        .prepare_cached("SELECT max(log_index) FROM record_log")?
+        .query_row([], |r| r.get(0))?;
     Ok(max.map_or(0, |m| m as u64 + 1))
 }
 
