@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import i18next, { type TFunction } from "i18next";
+import type { TFunction } from "i18next";
 import en from "./i18n/en.json";
 import ar from "./i18n/ar.json";
 import type { CoreError } from "./bindings";
@@ -7,18 +7,14 @@ import { errorText, fieldMessage, kindLabel, reasonText } from "./errors";
 import { toCoreError, call } from "./api";
 import { summarizePayload } from "./auditFormat";
 import { ageInYears } from "./format";
+import { translator } from "./i18n/translator";
 
 let tEn: TFunction;
 let tAr: TFunction;
 
 beforeAll(async () => {
-  const make = async (lng: string) => {
-    const i = i18next.createInstance();
-    await i.init({ lng, resources: { en: { translation: en }, ar: { translation: ar } }, interpolation: { escapeValue: false } });
-    return i.t.bind(i) as TFunction;
-  };
-  tEn = await make("en");
-  tAr = await make("ar");
+  tEn = await translator("en");
+  tAr = await translator("ar");
 });
 
 const invalid = (field: string, reason: string, extra: Record<string, string> = {}): CoreError => ({

@@ -2,12 +2,12 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import i18next, { type TFunction } from "i18next";
+import type { TFunction } from "i18next";
 import type { Action, AppStatus, BranchDevice, CoreError, DeviceOverview, DeviceStatus, Language, SessionInfo, SyncStatus } from "../bindings";
 import { applyLanguage } from "../i18n";
-import en from "../i18n/en.json";
 import ar from "../i18n/ar.json";
 import { DEVICE_KINDS, errorText } from "../errors";
+import { translator } from "../i18n/translator";
 import { App } from "../App";
 
 const THIS = "aaaa0000111122223333444455556666";
@@ -227,13 +227,8 @@ describe("device texts", () => {
   let tEn: TFunction;
   let tAr: TFunction;
   beforeAll(async () => {
-    const make = async (lng: string) => {
-      const i = i18next.createInstance();
-      await i.init({ lng, resources: { en: { translation: en }, ar: { translation: ar } }, interpolation: { escapeValue: false } });
-      return i.t.bind(i) as TFunction;
-    };
-    tEn = await make("en");
-    tAr = await make("ar");
+    tEn = await translator("en");
+    tAr = await translator("ar");
   });
 
   it("labels every kind of workstation in both languages", () => {
