@@ -59,3 +59,28 @@ export function Notice({ text, testId }: { text: string | null; testId: string }
     </div>
   );
 }
+
+/** A table's header row, from the columns' text keys (their count is the table's width). */
+export function TableHead({ columns }: { columns: readonly string[] }) {
+  const { t } = useTranslation();
+  return (
+    <thead>
+      <tr>
+        {columns.map((key) => (
+          <th key={key}>{t(key)}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/** The one row of an empty table, across all its columns. */
+export function EmptyRow({ columns, text, testId }: { columns: readonly string[]; text: string; testId?: string }) {
+  return (
+    <tr>
+      <td colSpan={columns.length} className="muted" data-testid={testId}>
+        {text}
+      </td>
+    </tr>
+  );
+}

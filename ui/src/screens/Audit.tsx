@@ -6,7 +6,16 @@ import { useApp } from "../context";
 import { kindLabel } from "../errors";
 import { formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { Field } from "../components/common";
+import { EmptyRow, Field, TableHead } from "../components/common";
+
+const AUDIT_COLUMNS = [
+  "audit.time",
+  "audit.user",
+  "audit.role",
+  "audit.event",
+  "audit.patient",
+  "audit.details",
+] as const;
 
 const PAGE_SIZE = 50;
 
@@ -188,23 +197,10 @@ export function AuditScreen() {
 
       <div className="card table-card">
         <table className="table table-dense" data-testid="audit-table" data-total={total}>
-          <thead>
-            <tr>
-              <th>{t("audit.time")}</th>
-              <th>{t("audit.user")}</th>
-              <th>{t("audit.role")}</th>
-              <th>{t("audit.event")}</th>
-              <th>{t("audit.patient")}</th>
-              <th>{t("audit.details")}</th>
-            </tr>
-          </thead>
+          <TableHead columns={AUDIT_COLUMNS} />
           <tbody>
             {page && page.entries.length === 0 ? (
-              <tr>
-                <td colSpan={6} className="muted" data-testid="audit-empty">
-                  {t("audit.empty")}
-                </td>
-              </tr>
+              <EmptyRow columns={AUDIT_COLUMNS} text={t("audit.empty")} testId="audit-empty" />
             ) : null}
             {(page?.entries ?? []).map((e) => (
               <tr

@@ -5,11 +5,20 @@ import { useApp } from "../context";
 import { errorText } from "../errors";
 import { formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Ltr, Notice } from "../components/common";
+import { EmptyRow, ErrorMessage, Ltr, Notice, TableHead } from "../components/common";
 
 const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
 
-const COLUMNS = 8;
+const DEVICE_COLUMNS = [
+  "devices.label",
+  "devices.kind",
+  "devices.deviceId",
+  "devices.enrolledAt",
+  "devices.lastSeen",
+  "devices.lag",
+  "devices.status",
+  "common.actions",
+] as const;
 
 /**
  * The branch's workstations: what this workstation's records say (enrolment, revocations), with
@@ -67,25 +76,10 @@ export function DevicesScreen() {
       <Notice text={notice} testId="devices-message" />
       <div className="card table-card">
         <table className="table" data-testid="devices-table" data-live={overview ? String(overview.live) : undefined}>
-          <thead>
-            <tr>
-              <th>{t("devices.label")}</th>
-              <th>{t("devices.kind")}</th>
-              <th>{t("devices.deviceId")}</th>
-              <th>{t("devices.enrolledAt")}</th>
-              <th>{t("devices.lastSeen")}</th>
-              <th>{t("devices.lag")}</th>
-              <th>{t("devices.status")}</th>
-              <th>{t("common.actions")}</th>
-            </tr>
-          </thead>
+          <TableHead columns={DEVICE_COLUMNS} />
           <tbody>
             {overview && devices.length === 0 ? (
-              <tr>
-                <td colSpan={COLUMNS} className="muted" data-testid="devices-empty">
-                  {t("devices.empty")}
-                </td>
-              </tr>
+              <EmptyRow columns={DEVICE_COLUMNS} text={t("devices.empty")} testId="devices-empty" />
             ) : null}
             {devices.map((d) => (
               <DeviceRow
@@ -207,7 +201,7 @@ function DeviceRow({
       </tr>
       {revokeOpen ? (
         <tr className="inline-form-row" data-testid="device-revoke-row" data-device={d.device_id}>
-          <td colSpan={COLUMNS}>
+          <td colSpan={DEVICE_COLUMNS.length}>
             <RevokeForm device={d} onDone={onRevoked} onCancel={onOpenRevoke} />
           </td>
         </tr>

@@ -3,9 +3,17 @@ import { commands, type Patient, type PatientFile as PatientFileData, type Patie
 import { call } from "../api";
 import { useApp } from "../context";
 import { useLang } from "../i18n/useLang";
-import { Ltr } from "../components/common";
+import { Ltr, TableHead } from "../components/common";
 import { PatientForm } from "./PatientForm";
 import { PatientFileView } from "./PatientFile";
+
+const PATIENT_COLUMNS = [
+  "patients.fileNumber",
+  "patients.nameEn",
+  "patients.nameAr",
+  "patients.phone",
+  "patients.dob",
+] as const;
 
 type View =
   | { name: "search" }
@@ -135,15 +143,7 @@ function PatientSearch({
       ) : (
         <div className="card table-card">
           <table className="table table-clickable" data-testid="patient-results" aria-busy={!settled}>
-            <thead>
-              <tr>
-                <th>{t("patients.fileNumber")}</th>
-                <th>{t("patients.nameEn")}</th>
-                <th>{t("patients.nameAr")}</th>
-                <th>{t("patients.phone")}</th>
-                <th>{t("patients.dob")}</th>
-              </tr>
-            </thead>
+            <TableHead columns={PATIENT_COLUMNS} />
             <tbody>
               {rows.map((p) => (
                 <tr

@@ -13,7 +13,18 @@ import { useApp } from "../context";
 import { ROLES, fieldMessage, type FieldMessage } from "../errors";
 import { formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field, Ltr, Notice } from "../components/common";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, TableHead } from "../components/common";
+
+const USER_COLUMNS = [
+  "users.username",
+  "users.name",
+  "users.role",
+  "users.language",
+  "users.status",
+  "users.lockedUntil",
+  "users.created",
+  "common.actions",
+] as const;
 
 type CreateField = "username" | "display_name" | "role" | "password" | "language";
 const CREATE_FIELDS: readonly string[] = ["username", "display_name", "role", "password", "language"];
@@ -63,25 +74,10 @@ export function UsersScreen() {
       <Notice text={notice} testId="users-message" />
       <div className="card table-card">
         <table className="table" data-testid="users-table">
-          <thead>
-            <tr>
-              <th>{t("users.username")}</th>
-              <th>{t("users.name")}</th>
-              <th>{t("users.role")}</th>
-              <th>{t("users.language")}</th>
-              <th>{t("users.status")}</th>
-              <th>{t("users.lockedUntil")}</th>
-              <th>{t("users.created")}</th>
-              <th>{t("common.actions")}</th>
-            </tr>
-          </thead>
+          <TableHead columns={USER_COLUMNS} />
           <tbody>
             {users && users.length === 0 ? (
-              <tr>
-                <td colSpan={8} className="muted">
-                  {t("users.empty")}
-                </td>
-              </tr>
+              <EmptyRow columns={USER_COLUMNS} text={t("users.empty")} />
             ) : null}
             {(users ?? []).map((u) => (
               <UserRow
@@ -189,14 +185,14 @@ function UserRow({
       </tr>
       {resetOpen ? (
         <tr className="inline-form-row" data-testid="user-reset-row" data-username={u.username}>
-          <td colSpan={8}>
+          <td colSpan={USER_COLUMNS.length}>
             <ResetPassword user={u} onDone={onResetDone} onCancel={onOpenReset} />
           </td>
         </tr>
       ) : null}
       {terminalsOpen ? (
         <tr className="inline-form-row" data-testid="user-terminals-row" data-username={u.username}>
-          <td colSpan={8}>
+          <td colSpan={USER_COLUMNS.length}>
             <CashierTerminals user={u} onDone={onTerminalsDone} onCancel={onOpenTerminals} />
           </td>
         </tr>
