@@ -156,6 +156,32 @@ fn a_database_opened_with_another_devices_key_is_refused() {
 }
 
 #[test]
+fn a_data_dir_open_in_the_app_is_refused_clearly_then_verifies_once_closed() {
+    use dentpro_core::clock::SystemClock;
+    use dentpro_core::device::KeyStorePreference;
+    use dentpro_core::workstation::{OpenOptions, Workstation};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(demo(dir.path(), "file").status.success());
+    let app = Workstation::open(OpenOptions {
+        data_dir: dir.path().to_path_buf(),
+        key_store: KeyStorePreference::File,
+        clock: std::sync::Arc::new(SystemClock),
+    })
+    .unwrap();
+    for out in [verify(dir.path()), demo(dir.path(), "file")] {
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("open in another DentPro window or tool"),
+            "{}",
+            text(&out)
+        );
+    }
+    drop(app);
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+#[test]
 fn unknown_key_store_and_missing_data_dir_are_clear_errors() {
     let out = dentpro(&["demo", "--data-dir", "/tmp/x", "--key-store", "vault"]);
     assert_eq!(out.status.code(), Some(2));

@@ -464,7 +464,11 @@ export type ErrorCode =
 /**
  * The database belongs to another device key.
  */
-"device_mismatch" | "key_storage" | "conflict" | 
+"device_mismatch" | 
+/**
+ * Another DentPro window or tool has this workstation's data directory open.
+ */
+"data_dir_in_use" | "key_storage" | "conflict" | 
 /**
  * The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.
  */

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     NotSetUp,
     /// The database belongs to another device key.
     DeviceMismatch,
+    /// Another DentPro window or tool has this workstation's data directory open.
+    DataDirInUse,
     KeyStorage,
     Conflict,
     /// The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.

@@ -659,16 +659,20 @@ pub fn resolve_conflict(
 
 /// The file as the records left it: fields, history and open conflicts.
 fn file(conn: &Connection, patient_id: &str) -> Result<PatientFile> {
+    with_history(conn, get(conn, patient_id)?)
+}
+
+fn with_history(conn: &Connection, patient: Patient) -> Result<PatientFile> {
     Ok(PatientFile {
-        patient: get(conn, patient_id)?,
-        history: history(conn, patient_id)?,
-        conflicts: open_conflicts(conn, patient_id)?,
+        history: history(conn, &patient.id)?,
+        conflicts: open_conflicts(conn, &patient.id)?,
+        patient,
     })
 }
 
 /// Opens a file: the opening itself is recorded before the file is returned.
 pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<PatientFile> {
-    get(ledger.conn(), patient_id)?;
+    let patient = get(ledger.conn(), patient_id)?;
     ledger.append(
         actor,
         PatientViewed {
@@ -676,7 +680,8 @@ pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<Pati
         }
         .into(),
     )?;
-    file(ledger.conn(), patient_id)
+    // The viewing record changes the history, not the patient: no second read of the row.
+    with_history(ledger.conn(), patient)
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Patient> {

@@ -633,6 +633,40 @@ fn an_edited_projection_is_seen() {
 }
 
 #[test]
+fn a_data_directory_has_one_owner_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let mut ws = open(dir.path(), &clock).unwrap();
+    let admin = ws.setup_branch(&setup_input()).unwrap().session_id;
+    // A second window, the CLI and the sqlite3 tool are all refused while the first is open,
+    // with an error that says so; the owner goes on working.
+    let err = open(dir.path(), &clock).map(drop).unwrap_err();
+    assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
+    assert!(
+        err.message.contains("open in another DentPro window"),
+        "{}",
+        err.message
+    );
+    let err = dentpro_core::store::open_read_only(dir.path())
+        .map(drop)
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
+    let out = Command::new(SQLITE3)
+        .arg(db(dir.path()))
+        .arg("SELECT count(*) FROM records")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("locked"), "{out:?}");
+    ws.register_patient(&admin, &demo_patient(1)).unwrap();
+    // Closed, it opens again, with everything written.
+    drop(ws);
+    drop(open(dir.path(), &clock).unwrap());
+    assert!(verify(dir.path()).ok);
+    let conn = Connection::open(db(dir.path())).unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM patients"), 1);
+}
+
+#[test]
 fn another_devices_key_is_refused() {
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();

@@ -229,8 +229,20 @@ impl Station {
         self.ws().login(username, PASSWORD).expect("login").session_id
     }
 
-    pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.join(dentpro_core::store::DB_FILE)).expect("open db")
+    /// This desk's database, read through its workstation (which owns the file while open).
+    /// Holds the workstation: don't call `ws()` while it lives.
+    pub fn db(&self) -> StationDb<'_> {
+        StationDb(self.ws())
+    }
+}
+
+pub struct StationDb<'a>(std::sync::MutexGuard<'a, Workstation>);
+
+impl std::ops::Deref for StationDb<'_> {
+    type Target = rusqlite::Connection;
+
+    fn deref(&self) -> &rusqlite::Connection {
+        self.0.ledger().conn()
     }
 }
 
