@@ -404,17 +404,25 @@ describe("edit conflicts on the patient file", () => {
     expect(screen.getByTestId("history-resolution").getAttribute("data-outcome")).toBe("dismissed");
   });
 
-  it("shows a refusal in the reader's language and leaves the conflict open", async () => {
-    core.resolveError = { code: "conflict", message: "x", details: { reason: "conflict_already_resolved" } };
-    const card = await openFile(ALL_ACTIONS, "ar");
+  it("shows a refusal in the reader's language; a conflict decided elsewhere leaves the card", async () => {
+    core.resolveError = { code: "storage", message: "x", details: {} };
+    const card = await openFile(ALL_ACTIONS, "en");
     fireEvent.click(within(card).getByTestId("conflict-keep"));
-    expect((await screen.findByTestId("error-banner")).textContent).toContain("حسم شخص آخر تعارض التعديل هذا من قبل.");
+    await screen.findByTestId("error-banner");
+    // Any other refusal: the conflict is still there to decide.
     within(screen.getByTestId("patient-conflicts")).getByTestId("conflict-row");
+    cleanup();
+    core.resolveError = { code: "conflict", message: "x", details: { reason: "conflict_already_resolved" } };
+    const decided = await openFile(ALL_ACTIONS, "ar");
+    fireEvent.click(within(decided).getByTestId("conflict-keep"));
+    expect((await screen.findByTestId("error-banner")).textContent).toContain("حسم شخص آخر تعارض التعديل هذا من قبل.");
+    await waitFor(() => expect(screen.queryByTestId("patient-conflicts")).toBeNull());
     cleanup();
     core.resolveError = { code: "not_found", message: "x", details: { what: "conflict", reason: "conflict_not_found" } };
     const again = await openFile(ALL_ACTIONS, "en");
     fireEvent.click(within(again).getByTestId("conflict-apply"));
     fireEvent.click(within(again).getByTestId("conflict-confirm"));
     expect((await screen.findByTestId("error-banner")).textContent).toContain("This edit conflict is no longer on the file.");
+    await waitFor(() => expect(screen.queryByTestId("patient-conflicts")).toBeNull());
   });
 });

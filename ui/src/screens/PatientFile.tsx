@@ -168,6 +168,9 @@ function useShownValue() {
   };
 }
 
+/** Refusals that mean the conflict is no longer there to decide. */
+const SETTLED_REASONS = ["conflict_already_resolved", "conflict_not_found"];
+
 /**
  * Edits made offline at another desk that lost to an edit which reached the branch server first,
  * still open. Staff who may edit the file decide each one: use the other desk's value (after a
@@ -191,9 +194,13 @@ function Conflicts({
   // The row waiting for "Use this value" to be confirmed, and the row being sent.
   const [confirming, setConfirming] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  if (conflicts.length === 0) return null;
-
+  // Rows the workstation said were decided elsewhere (or are gone) since the file was read:
+  // nothing is left to decide on them, so they leave the card while the error says why.
+  const [settled, setSettled] = useState<ReadonlySet<string>>(new Set());
   const keyOf = (c: EditConflict) => `${c.record_id}-${c.field}`;
+  const open = conflicts.filter((c) => !settled.has(keyOf(c)));
+  if (open.length === 0) return null;
+
   const resolve = async (c: EditConflict, apply: boolean) => {
     setBusy(true);
     const r = await call(() => commands.resolvePatientConflict(patientId, c.record_id, c.field, apply));
@@ -202,7 +209,10 @@ function Conflicts({
     if (r.status === "ok") {
       showError(null);
       onResolved(r.data);
-    } else showError(r.error);
+      return;
+    }
+    showError(r.error);
+    if (SETTLED_REASONS.includes(r.error.details.reason ?? "")) setSettled((s) => new Set(s).add(keyOf(c)));
   };
 
   return (
@@ -221,7 +231,7 @@ function Conflicts({
           </tr>
         </thead>
         <tbody>
-          {conflicts.map((c) => (
+          {open.map((c) => (
             <tr key={keyOf(c)} data-testid="conflict-row" data-field={c.field} data-record-id={c.record_id}>
               <td className="nowrap">{formatDateTime(c.at, lang)}</td>
               <td>{fieldLabel(t, c.field)}</td>
