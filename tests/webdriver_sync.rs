@@ -204,6 +204,19 @@ impl Reception {
     }
 }
 
+impl Reception {
+    /// The reason the server gives for refusing this desk's next sync (it must refuse).
+    fn sync_refusal(&self) -> String {
+        let mut client = self.client.lock().unwrap();
+        let refused = client
+            .as_mut()
+            .expect("the desk has synced before")
+            .sync_once(&self.ws, |_| {})
+            .expect_err("the server must refuse a revoked desk");
+        refused.details.get("reason").cloned().unwrap_or(refused.message)
+    }
+}
+
 impl Ctx {
     /// The search for `query` shows the file `file_number`, within `limit` (background sync).
     async fn wait_for_patient(&self, query: &str, file_number: &str, limit: Duration) -> Result<String> {
@@ -327,6 +340,62 @@ fn a_new_desk_joins_the_branch_and_finds_a_reception_patient() {
             assert_eq!(ok["refused"], json!(0));
             assert!(ok["log_size"].as_u64().unwrap_or(0) > 0, "{ok}");
             assert_eq!(ok["applied_to"], ok["log_size"]);
+
+            // The doctor has no Devices screen; the branch admin, signed in at this desk, does:
+            // both workstations, live from the server, this one first and marked.
+            assert!(!t.nav_items().await?.contains(&"devices".to_owned()));
+            t.click("logout").await?;
+            t.sign_in("admin", PASSWORD, "Adel Admin", "admin").await?;
+            t.click("nav-devices").await?;
+            t.wait_js(
+                "the live list of both workstations",
+                "(() => { const table = document.querySelector('[data-testid=devices-table]');
+                          return !!table && table.dataset.live === 'true'
+                              && table.querySelectorAll('[data-testid=device-row]').length === 2; })()",
+                vec![],
+            )
+            .await?;
+            let rows = t
+                .js(
+                    "return [...document.querySelectorAll('[data-testid=device-row]')].map(r => [
+                        r.querySelector('[data-testid=device-label]').textContent, r.dataset.this,
+                        r.dataset.status, !!r.querySelector('[data-testid=device-revoke]')]);",
+                    vec![],
+                )
+                .await?;
+            assert_eq!(
+                rows,
+                json!([
+                    ["Chair 2", "true", "active", false],
+                    ["Front desk", "false", "active", true]
+                ])
+            );
+            t.shot("devices").await?;
+
+            // The admin revokes the front desk (confirm step with a reason). Once the record
+            // reaches the server, the front desk's syncs are refused.
+            let front_desk = "[data-testid=device-row][data-this=false]";
+            t.click_css(&format!("{front_desk} [data-testid=device-revoke]"))
+                .await?;
+            t.wait_tid("device-revoke-warning").await?;
+            t.type_into("device-revoke-reason", "Laptop stolen").await?;
+            t.click("device-revoke-confirm").await?;
+            t.wait_js(
+                "the front desk shown revoked",
+                &format!("document.querySelector('{front_desk}')?.dataset.status === 'revoked'"),
+                vec![],
+            )
+            .await?;
+            t.wait_js(
+                "the revocation to reach the server",
+                "document.querySelector('[data-testid=sync-status]')?.dataset.pending === '0'",
+                vec![],
+            )
+            .await?;
+            let desk = Arc::clone(&desk_handle);
+            let refused = tokio::task::spawn_blocking(move || desk.sync_refusal()).await?;
+            assert_eq!(refused, "device_revoked");
+            t.shot("device-revoked").await?;
 
             // The same pill in Arabic (right to left).
             t.click("lang-ar").await?;

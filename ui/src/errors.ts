@@ -15,6 +15,7 @@ const ERROR_CODE_SET: Record<ErrorCode, true> = {
   already_set_up: true,
   not_set_up: true,
   device_mismatch: true,
+  data_dir_in_use: true,
   key_storage: true,
   conflict: true,
   sync_rejected: true,

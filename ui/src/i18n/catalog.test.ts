@@ -3,6 +3,7 @@ import en from "./en.json";
 import ar from "./ar.json";
 import { ACTIONS, ERROR_CODES, REASONS, ROLES, SYNC_REASONS } from "../errors";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS } from "../auditFormat";
+import { translator } from "./translator";
 
 type Tree = { [k: string]: string | Tree };
 
@@ -16,16 +17,42 @@ function leaves(tree: Tree, prefix = ""): Map<string, string> {
   return out;
 }
 
+// i18next plural forms (`key_one`, `key_other`, ...): each language has its own categories
+// (English two, Arabic six), so catalogs are compared by the key without the suffix.
+const PLURAL = /_(zero|one|two|few|many|other)$/;
+const base = (key: string) => key.replace(PLURAL, "");
+
+/** The catalog with plural forms folded into their base key. */
+function folded(catalog: Map<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [k, v] of catalog) out.set(base(k), [...(out.get(base(k)) ?? []), v]);
+  return out;
+}
+
 const EN = leaves(en as Tree);
 const AR = leaves(ar as Tree);
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 
 describe("translation catalogs", () => {
   it("en.json and ar.json have exactly the same keys", () => {
-    const onlyEn = [...EN.keys()].filter((k) => !AR.has(k));
-    const onlyAr = [...AR.keys()].filter((k) => !EN.has(k));
+    const [en, ar] = [folded(EN), folded(AR)];
+    const onlyEn = [...en.keys()].filter((k) => !ar.has(k));
+    const onlyAr = [...ar.keys()].filter((k) => !en.has(k));
     expect(onlyEn).toEqual([]);
     expect(onlyAr).toEqual([]);
+  });
+
+  it.each([
+    ["en", EN],
+    ["ar", AR],
+  ] as const)("%s gives every plural key exactly its language's plural forms", (lang, catalog) => {
+    const categories = new Intl.PluralRules(lang).resolvedOptions().pluralCategories.slice().sort();
+    const plurals = new Set([...catalog.keys()].filter((k) => PLURAL.test(k)).map(base));
+    expect(plurals.size).toBeGreaterThan(0);
+    for (const key of plurals) {
+      const forms = [...catalog.keys()].filter((k) => base(k) === key && PLURAL.test(k));
+      expect(forms.map((k) => k.slice(key.length + 1)).sort(), key).toEqual(categories);
+    }
   });
 
   it("no translation is empty", () => {
@@ -33,7 +60,17 @@ describe("translation catalogs", () => {
   });
 
   it("uses the same {{placeholders}} in both languages", () => {
-    for (const [k, v] of EN) expect(placeholders(AR.get(k) ?? ""), k).toEqual(placeholders(v));
+    for (const [k, v] of EN) {
+      if (PLURAL.test(k)) continue;
+      expect(placeholders(AR.get(k) ?? ""), k).toEqual(placeholders(v));
+    }
+    // A plural form may leave the number out ("one record"), never add another placeholder.
+    const en = folded(EN);
+    for (const [k, v] of AR) {
+      if (!PLURAL.test(k)) continue;
+      const allowed = new Set((en.get(base(k)) ?? []).flatMap(placeholders));
+      for (const p of placeholders(v)) expect(allowed.has(p), `${k}: ${p}`).toBe(true);
+    }
   });
 
   it("the Arabic catalog is actually Arabic", () => {
@@ -76,5 +113,19 @@ describe("translation catalogs", () => {
       "ticket", "label",
     ];
     for (const f of fields) expect(EN.has(`fields.${f}`) && AR.has(`fields.${f}`), f).toBe(true);
+  });
+});
+
+describe("plural texts", () => {
+  it("count records in each language's grammar", async () => {
+    const [tEn, tAr] = [await translator("en"), await translator("ar")];
+    expect([1, 7].map((count) => tEn("devices.behind", { count }))).toEqual(["1 record behind", "7 records behind"]);
+    expect([1, 2, 7, 40, 100].map((count) => tAr("devices.behind", { count }))).toEqual([
+      "متأخر سجلًا واحدًا",
+      "متأخر سجلين",
+      "متأخر 7 سجلات",
+      "متأخر 40 سجلًا",
+      "متأخر 100 سجل",
+    ]);
   });
 });

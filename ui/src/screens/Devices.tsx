@@ -180,7 +180,7 @@ function DeviceRow({
           {!live ? unknown : d.last_seen_at ? formatDateTime(d.last_seen_at, lang) : t("devices.neverSeen")}
         </td>
         <td className="nowrap" data-testid="device-lag" data-lag={d.pull_lag ?? undefined}>
-          {d.pull_lag === null ? unknown : d.pull_lag === 0 ? t("devices.upToDate") : t("devices.behind", { n: d.pull_lag })}
+          {d.pull_lag === null ? unknown : d.pull_lag === 0 ? t("devices.upToDate") : t("devices.behind", { count: d.pull_lag })}
         </td>
         <td data-testid="device-status">
           <Status device={d} live={live} lang={lang} />
