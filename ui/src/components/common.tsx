@@ -51,11 +51,20 @@ export function ErrorMessage({ error, testId }: { error: CoreError | null; testI
   );
 }
 
-export function Notice({ text, testId }: { text: string | null; testId: string }) {
+/**
+ * A success message kept as its text key and values, not as text: it is translated when shown,
+ * so it follows a language switch. A value may itself be a text key (e.g. a device kind).
+ */
+export type NoticeText = { key: string; values?: Record<string, string | number | NoticeText> };
+
+export function Notice({ text, testId }: { text: NoticeText | null; testId: string }) {
+  const { t } = useTranslation();
   if (!text) return null;
+  const render = (n: NoticeText): string =>
+    t(n.key, Object.fromEntries(Object.entries(n.values ?? {}).map(([k, v]) => [k, typeof v === "object" ? render(v) : v])));
   return (
     <div className="message message-success" role="status" data-testid={testId}>
-      {text}
+      {render(text)}
     </div>
   );
 }

@@ -80,6 +80,9 @@ class FakeBranch {
         return this.sync;
       case "heartbeat":
         return null;
+      case "set_language":
+        this.language = args.language as Language;
+        return this.session();
       case "search_patients":
         return [];
       case "device_overview": {
@@ -175,6 +178,9 @@ describe("devices screen", () => {
     // Not at the server yet: the row says so.
     expect(within(row(CHAIR)).getByTestId("device-revoke-pending")).toBeTruthy();
     expect(within(row(CHAIR)).getByTestId("device-revoked-reason").textContent).toBe("Stolen from surgery 2");
+    // The message follows a switch to Arabic (it is kept as a text key, not as English text).
+    fireEvent.click(screen.getByTestId("lang-ar"));
+    await waitFor(() => expect(screen.getByTestId("devices-message").textContent).toContain("أُلغي اعتماد Chair 2"));
   });
 
   it("cancels a revocation without asking the core", async () => {

@@ -5,7 +5,7 @@ import { useApp } from "../context";
 import { errorText } from "../errors";
 import { formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { EmptyRow, ErrorMessage, Ltr, Notice, TableHead } from "../components/common";
+import { EmptyRow, ErrorMessage, Ltr, Notice, type NoticeText, TableHead } from "../components/common";
 
 const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
 
@@ -31,7 +31,7 @@ export function DevicesScreen() {
   const [overview, setOverview] = useState<DeviceOverview | null>(null);
   const [loading, setLoading] = useState(true);
   const [reload, setReload] = useState(0);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<NoticeText | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
 
   useEffect(() => {
@@ -95,7 +95,7 @@ export function DevicesScreen() {
                 }}
                 onRevoked={() => {
                   setRevoking(null);
-                  setNotice(t("devices.revokedOk", { label: d.label || t(kindKey(d.kind)) }));
+                  setNotice({ key: "devices.revokedOk", values: { label: d.label || { key: kindKey(d.kind) } } });
                   showError(null);
                   refresh();
                 }}

@@ -11,7 +11,7 @@ import { useApp } from "../context";
 import { fieldLabel } from "../errors";
 import { ageInYears, formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { Ltr, Notice } from "../components/common";
+import { Ltr, Notice, type NoticeText } from "../components/common";
 
 type Shown = { name: keyof PatientInput; ltr?: boolean; multiline?: boolean };
 
@@ -40,7 +40,7 @@ export function PatientFileView({
   onEdit,
 }: {
   patientId: string;
-  notice: string | null;
+  notice: NoticeText | null;
   onBack: () => void;
   onEdit: (file: PatientFileData) => void;
 }) {

@@ -3,7 +3,7 @@ import { commands, type Patient, type PatientFile as PatientFileData, type Patie
 import { call } from "../api";
 import { useApp } from "../context";
 import { useLang } from "../i18n/useLang";
-import { Ltr, TableHead } from "../components/common";
+import { Ltr, type NoticeText, TableHead } from "../components/common";
 import { PatientForm } from "./PatientForm";
 import { PatientFileView } from "./PatientFile";
 
@@ -18,14 +18,13 @@ const PATIENT_COLUMNS = [
 type View =
   | { name: "search" }
   | { name: "new" }
-  | { name: "file"; id: string; notice: string | null }
+  | { name: "file"; id: string; notice: NoticeText | null }
   | { name: "edit"; patient: Patient };
 
 export function PatientsScreen() {
   const [view, setView] = useState<View>({ name: "search" });
   // The query survives opening a file and coming back.
   const [query, setQuery] = useState("");
-  const { t } = useLang();
 
   switch (view.name) {
     case "search":
@@ -42,13 +41,13 @@ export function PatientsScreen() {
         <PatientForm
           patient={null}
           onCancel={() => setView({ name: "search" })}
-          onSaved={(p) => setView({ name: "file", id: p.id, notice: t("patientForm.registered", { fileNumber: p.file_number }) })}
+          onSaved={(p) => setView({ name: "file", id: p.id, notice: { key: "patientForm.registered", values: { fileNumber: p.file_number } } })}
         />
       );
     case "file":
       return (
         <PatientFileView
-          key={view.id + (view.notice ?? "")}
+          key={view.id + JSON.stringify(view.notice)}
           patientId={view.id}
           notice={view.notice}
           onBack={() => setView({ name: "search" })}
@@ -60,7 +59,7 @@ export function PatientsScreen() {
         <PatientForm
           patient={view.patient}
           onCancel={() => setView({ name: "file", id: view.patient.id, notice: null })}
-          onSaved={(p) => setView({ name: "file", id: p.id, notice: t("patientForm.updated") })}
+          onSaved={(p) => setView({ name: "file", id: p.id, notice: { key: "patientForm.updated" } })}
         />
       );
   }

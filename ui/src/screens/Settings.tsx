@@ -51,7 +51,7 @@ export function SettingsScreen() {
       <div className="page-head">
         <h1>{t("settings.title")}</h1>
       </div>
-      <Notice text={saved ? t("settings.saved") : null} testId="settings-saved" />
+      <Notice text={saved ? { key: "settings.saved" } : null} testId="settings-saved" />
       <form className="card narrow" onSubmit={submit} noValidate data-testid="settings-form">
         <h2>{t("settings.security")}</h2>
         {error && !fm ? <ErrorMessage error={error} testId="settings-error" /> : null}

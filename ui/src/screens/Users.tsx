@@ -13,7 +13,7 @@ import { useApp } from "../context";
 import { ROLES, fieldMessage, type FieldMessage } from "../errors";
 import { formatDateTime } from "../format";
 import { useLang } from "../i18n/useLang";
-import { EmptyRow, ErrorMessage, Field, Ltr, Notice, TableHead } from "../components/common";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../components/common";
 
 const USER_COLUMNS = [
   "users.username",
@@ -35,7 +35,7 @@ export function UsersScreen() {
   const [users, setUsers] = useState<UserSummary[] | null>(null);
   const [loadedAt, setLoadedAt] = useState(0);
   const [reload, setReload] = useState(0);
-  const [notice, setNotice] = useState<string | null>(null);
+  const [notice, setNotice] = useState<NoticeText | null>(null);
   const [resetFor, setResetFor] = useState<string | null>(null);
   const [terminalsFor, setTerminalsFor] = useState<string | null>(null);
 
@@ -53,7 +53,7 @@ export function UsersScreen() {
     };
   }, [reload, showError]);
 
-  const done = (text: string) => {
+  const done = (text: NoticeText) => {
     setNotice(text);
     showError(null);
     setReload((n) => n + 1);
@@ -62,7 +62,7 @@ export function UsersScreen() {
   async function setActive(u: UserSummary, active: boolean) {
     setNotice(null);
     const r = await call(() => commands.setUserActive(u.id, active));
-    if (r.status === "ok") done(t(active ? "users.reactivated" : "users.deactivated", { username: u.username }));
+    if (r.status === "ok") done({ key: active ? "users.reactivated" : "users.deactivated", values: { username: u.username } });
     else showError(r.error);
   }
 
@@ -89,14 +89,14 @@ export function UsersScreen() {
                 onOpenReset={() => setResetFor(resetFor === u.id ? null : u.id)}
                 onResetDone={() => {
                   setResetFor(null);
-                  done(t("users.passwordReset", { username: u.username }));
+                  done({ key: "users.passwordReset", values: { username: u.username } });
                 }}
                 onSetActive={(a) => void setActive(u, a)}
                 terminalsOpen={terminalsFor === u.id}
                 onOpenTerminals={() => setTerminalsFor(terminalsFor === u.id ? null : u.id)}
                 onTerminalsDone={() => {
                   setTerminalsFor(null);
-                  done(t("users.terminalsSaved", { username: u.username }));
+                  done({ key: "users.terminalsSaved", values: { username: u.username } });
                 }}
                 lang={lang}
               />
@@ -104,7 +104,7 @@ export function UsersScreen() {
           </tbody>
         </table>
       </div>
-      {can("user_create") ? <CreateUser onCreated={(u) => done(t("users.createdOk", { username: u.username }))} /> : null}
+      {can("user_create") ? <CreateUser onCreated={(u) => done({ key: "users.createdOk", values: { username: u.username } })} /> : null}
     </section>
   );
 }
