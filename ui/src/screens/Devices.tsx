@@ -1,6 +1,6 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState } from "react";
 import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../bindings";
-import { call } from "../api";
+import { call, useSubmit } from "../api";
 import { useApp } from "../context";
 import { errorText } from "../errors";
 import { formatDateTime } from "../format";
@@ -251,18 +251,7 @@ function Status({ device: d, live, lang }: { device: DeviceStatus; live: boolean
 function RevokeForm({ device, onDone, onCancel }: { device: DeviceStatus; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang();
   const [reason, setReason] = useState("");
-  const [error, setError] = useState<CoreError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await call(() => commands.revokeDevice(device.device_id, reason));
-    setBusy(false);
-    if (r.status === "ok") onDone();
-    else setError(r.error);
-  }
+  const { busy, error, submit } = useSubmit(() => commands.revokeDevice(device.device_id, reason), onDone);
 
   const id = `revoke-${device.device_id}`;
   const label = device.label || t(kindKey(device.kind));

@@ -8,7 +8,7 @@ import {
   type Role,
   type UserSummary,
 } from "../bindings";
-import { call } from "../api";
+import { call, useSubmit } from "../api";
 import { useApp } from "../context";
 import { ROLES, fieldMessage, type FieldMessage } from "../errors";
 import { formatDateTime } from "../format";
@@ -270,18 +270,7 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
 function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang();
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<CoreError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await call(() => commands.resetPassword(user.id, password));
-    setBusy(false);
-    if (r.status === "ok") onDone();
-    else setError(r.error);
-  }
+  const { busy, error, submit } = useSubmit(() => commands.resetPassword(user.id, password), onDone);
 
   const fm = error ? fieldMessage(error) : null;
   return (
