@@ -77,29 +77,24 @@ fn claim(conn: &Connection, data_dir: &Path) -> Result<()> {
     // The owner holds its lock until it closes: waiting for it would only delay the refusal.
     conn.busy_timeout(std::time::Duration::ZERO)?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;
-    let claimed = conn
-        .pragma_update(None, "journal_mode", "WAL")
-        .and_then(|()| conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
-    match claimed {
-        Err(e) if is_busy(&e) => Err(in_use(data_dir)),
-        other => Ok(other?),
-    }
+    unless_held(conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"), data_dir)
 }
 
-fn is_busy(e: &rusqlite::Error) -> bool {
-    e.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy)
-}
-
-/// The error for a data directory another process has open.
-pub fn in_use(data_dir: &Path) -> CoreError {
-    CoreError::new(
-        ErrorCode::DataDirInUse,
-        format!(
-            "the workstation data in {} is open in another DentPro window or tool; close it first",
-            data_dir.display()
-        ),
-    )
-    .with("data_dir", data_dir.display().to_string())
+/// `result`, with "the database is busy" (another process holds it) as `data_dir_in_use`.
+fn unless_held<T>(result: rusqlite::Result<T>, data_dir: &Path) -> Result<T> {
+    result.map_err(|e| {
+        if e.sqlite_error_code() != Some(rusqlite::ErrorCode::DatabaseBusy) {
+            return CoreError::from(e);
+        }
+        CoreError::new(
+            ErrorCode::DataDirInUse,
+            format!(
+                "the workstation data in {} is open in another DentPro window or tool; close it first",
+                data_dir.display()
+            ),
+        )
+        .with("data_dir", data_dir.display().to_string())
+    })
 }
 
 /// Opens an existing database read-only, without binding (verification from the CLI).
@@ -111,10 +106,10 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
     let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     conn.busy_timeout(std::time::Duration::ZERO)?;
     // Opening is lazy: read once, so a database the app holds is reported now, clearly.
-    match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)) {
-        Err(e) if is_busy(&e) => Err(in_use(data_dir)),
-        other => other.map(drop).map_err(CoreError::from),
-    }?;
+    unless_held(
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0)),
+        data_dir,
+    )?;
     Ok(conn)
 }
 
