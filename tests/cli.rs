@@ -1,5 +1,6 @@
-//! The `dentpro` command line on real data dirs: demo, verification, tampering with the
-//! `sqlite3` tool, the device binding, and the OS keyring.
+//! The `dentpro` command line on real data dirs: demo, verification, tampering with the keyed
+//! SQL tool (`dentpro db sql`: the database is encrypted, so `sqlite3` cannot read it), the
+//! device binding, and the OS keyring.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -39,13 +40,15 @@ fn verify(dir: &Path) -> Output {
     dentpro(&["audit", "verify", "--data-dir", dir.to_str().unwrap()])
 }
 
-fn sqlite(dir: &Path, sql: &str) {
-    let status = Command::new("sqlite3")
-        .arg(dir.join("dentpro.sqlite3"))
-        .arg(sql)
-        .status()
-        .expect("the sqlite3 tool is installed");
-    assert!(status.success(), "sqlite3 failed on: {sql}");
+/// `dentpro db sql`: SQL on the data dir's database with its key, outside the app.
+fn db_sql(dir: &Path, sql: &str) -> Output {
+    dentpro(&["db", "sql", "--data-dir", dir.to_str().unwrap(), sql])
+}
+
+fn sql_ok(dir: &Path, sql: &str) -> String {
+    let out = db_sql(dir, sql);
+    assert!(out.status.success(), "db sql failed on: {sql}: {}", text(&out));
+    String::from_utf8(out.stdout).unwrap()
 }
 
 #[test]
@@ -63,18 +66,18 @@ fn demo_then_verify_is_clean() {
 }
 
 #[test]
-fn editing_a_record_with_sqlite3_is_detected_and_named() {
+fn editing_a_record_outside_the_app_is_detected_and_named() {
     let dir = tempfile::tempdir().unwrap();
     assert!(demo(dir.path(), "file").status.success());
     // Triggers refuse the edit...
-    let refused = Command::new("sqlite3")
-        .arg(dir.path().join("dentpro.sqlite3"))
-        .arg("UPDATE records SET payload = CAST('{}' AS BLOB) WHERE seq = 20;")
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("append-only"));
+    let refused = db_sql(
+        dir.path(),
+        "UPDATE records SET payload = CAST('{}' AS BLOB) WHERE seq = 20;",
+    );
+    assert!(!refused.status.success());
+    assert!(text(&refused).contains("append-only"), "{}", text(&refused));
     // ...so a tamperer drops them first.
-    sqlite(
+    sql_ok(
         dir.path(),
         "DROP TRIGGER records_no_update; \
          UPDATE records SET payload = CAST(replace(CAST(payload AS TEXT), 'Ahmad', 'Ahmed') AS BLOB) \
@@ -92,27 +95,23 @@ fn editing_a_record_with_sqlite3_is_detected_and_named() {
     assert!(report.contains("record edited"), "{report}");
 }
 
-/// The seq of the edited record, read back with the sqlite3 tool (no app code involved).
+/// The seq of the edited record, read back with the SQL tool.
 fn edited_seq(dir: &Path) -> i64 {
-    let out = Command::new("sqlite3")
-        .arg(dir.join("dentpro.sqlite3"))
-        .arg(
-            "SELECT min(seq) FROM records WHERE kind = 'patient.registered' \
-             AND CAST(payload AS TEXT) LIKE '%Ahmed%';",
-        )
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .expect("a seq")
+    sql_ok(
+        dir,
+        "SELECT min(seq) FROM records WHERE kind = 'patient.registered' \
+         AND CAST(payload AS TEXT) LIKE '%Ahmed%';",
+    )
+    .trim()
+    .parse()
+    .expect("a seq")
 }
 
 #[test]
 fn cutting_records_off_the_end_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     assert!(demo(dir.path(), "file").status.success());
-    sqlite(
+    sql_ok(
         dir.path(),
         "DROP TRIGGER records_no_delete; \
          DELETE FROM records WHERE local_index > (SELECT max(local_index) - 3 FROM records);",
@@ -126,7 +125,7 @@ fn cutting_records_off_the_end_is_detected() {
 fn editing_a_table_behind_the_apps_back_is_detected() {
     let dir = tempfile::tempdir().unwrap();
     assert!(demo(dir.path(), "file").status.success());
-    sqlite(
+    sql_ok(
         dir.path(),
         "UPDATE users SET role = 'admin' WHERE username = 'cashier';",
     );
@@ -152,7 +151,7 @@ fn a_database_opened_with_another_devices_key_is_refused() {
     }
     let out = demo(b.path(), "file");
     assert!(!out.status.success());
-    assert!(text(&out).contains("belongs to device"), "{}", text(&out));
+    assert!(text(&out).contains("belongs to another device"), "{}", text(&out));
 }
 
 #[test]
@@ -168,7 +167,11 @@ fn a_data_dir_open_in_the_app_is_refused_clearly_then_verifies_once_closed() {
         clock: std::sync::Arc::new(SystemClock),
     })
     .unwrap();
-    for out in [verify(dir.path()), demo(dir.path(), "file")] {
+    for out in [
+        verify(dir.path()),
+        demo(dir.path(), "file"),
+        db_sql(dir.path(), "SELECT count(*) FROM records"),
+    ] {
         assert_eq!(out.status.code(), Some(2), "{}", text(&out));
         assert!(
             text(&out).contains("open in another DentPro window or tool"),

@@ -1,7 +1,7 @@
 //! The command-line side of the `dentpro` binary: work on a data dir without a window.
 
 use clap::{Parser, Subcommand};
-use dentpro_core::device::KeyStorePreference;
+use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::workstation::{OpenOptions, Workstation};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -42,6 +42,11 @@ pub enum Command {
         #[arg(long, default_value = "")]
         label: String,
     },
+    /// Database tools for support.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Sync once with the branch server (push pending records, pull everyone else's).
     Sync,
     /// Write the UI's TypeScript command bindings.
@@ -49,6 +54,14 @@ pub enum Command {
         #[arg(default_value = "ui/src/bindings.ts")]
         path: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Runs SQL on the (encrypted) workstation database with this device's key and prints the
+    /// rows, `|` between columns. Refused while DentPro has the data dir open. Writing with it
+    /// bypasses the app: verification (`dentpro audit verify`) reports such changes.
+    Sql { sql: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -71,6 +84,9 @@ pub fn run(cli: &Cli) -> Option<ExitCode> {
             command: AuditCommand::Verify,
         } => verify(cli),
         Command::Demo { patients } => demo(cli, *patients),
+        Command::Db {
+            command: DbCommand::Sql { sql },
+        } => db_sql(cli, sql),
         Command::Enrol { ticket, label } => enrol(cli, ticket, label),
         Command::Sync => sync(cli),
         Command::ExportBindings { path } => crate::export_bindings(path).map(|()| ExitCode::SUCCESS),
@@ -81,9 +97,23 @@ pub fn run(cli: &Cli) -> Option<ExitCode> {
     }))
 }
 
+/// The database key of an existing data dir (never creates a device identity).
+fn database_key(dir: &std::path::Path) -> Result<dentpro_core::store::DbKey, String> {
+    Ok(DeviceIdentity::load_existing(dir)
+        .map_err(|e| e.message)?
+        .database_key())
+}
+
+fn db_sql(cli: &Cli, sql: &str) -> Result<ExitCode, String> {
+    let dir = required_dir(cli)?;
+    let out = dentpro_core::store::run_sql(&dir, &database_key(&dir)?, sql).map_err(|e| e.message)?;
+    print!("{out}");
+    Ok(ExitCode::SUCCESS)
+}
+
 fn verify(cli: &Cli) -> Result<ExitCode, String> {
     let dir = required_dir(cli)?;
-    let conn = dentpro_core::store::open_read_only(&dir).map_err(|e| e.message)?;
+    let conn = dentpro_core::store::open_read_only(&dir, &database_key(&dir)?).map_err(|e| e.message)?;
     let own_device = dentpro_core::store::meta_get(&conn, "device_id").map_err(|e| e.message)?;
     let report =
         dentpro_core::audit::verify(&conn, Some(&dir), own_device.as_deref()).map_err(|e| e.message)?;

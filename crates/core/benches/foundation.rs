@@ -84,9 +84,10 @@ fn append(c: &mut Criterion) {
         )
         .unwrap();
 
-    // The bare baseline: the same pragmas (a single owner, WAL, durable commits), a plain
-    // table, a row of the same size.
-    let bare = Connection::open(dir.path().join("bare.sqlite3")).unwrap();
+    // The bare baseline: the same encryption (SQLCipher, a raw key) and pragmas (a single
+    // owner, WAL, durable commits), a plain table, a row of the same size. The physical limit
+    // of a durable write now includes the cipher.
+    let bare = store::open_keyed(&dir.path().join("bare.sqlite3"), &store::DbKey::random()).unwrap();
     bare.pragma_update(None, "locking_mode", "EXCLUSIVE").unwrap();
     bare.pragma_update(None, "journal_mode", "WAL").unwrap();
     bare.pragma_update(None, "synchronous", "FULL").unwrap();
@@ -180,7 +181,7 @@ fn append(c: &mut Criterion) {
 
 fn ledger_in(dir: &Path) -> Ledger {
     let identity = DeviceIdentity::load_or_create(dir, KeyStorePreference::File).unwrap();
-    let conn = store::open_bound(dir, &identity.device_id).unwrap();
+    let conn = store::open_bound(dir, &identity).unwrap();
     let public_key = hex::encode(identity.verifying_key().as_bytes());
     let mut ledger = Ledger::new(conn, identity, Arc::new(SystemClock), Some(dir)).unwrap();
     let init = DeviceInitialized {
@@ -231,9 +232,10 @@ fn chain_100k() -> Chain {
         .into()
     });
     let device_id = ledger.identity().device_id.clone();
+    let key = ledger.identity().database_key();
     drop(ledger);
     eprintln!("verify: built a {BIG}-record chain in {:.1?}", started.elapsed());
-    let conn = Connection::open(dir.path().join(store::DB_FILE)).unwrap();
+    let conn = store::open_keyed(&dir.path().join(store::DB_FILE), &key).unwrap();
     let n: i64 = conn
         .query_row("SELECT count(*) FROM records", [], |r| r.get(0))
         .unwrap();

@@ -5,9 +5,15 @@
 //! 0600 permissions in the data dir. The choice is explicit: it is made once, written to
 //! `device.json` in the data dir, logged, and shown on the About screen; a data dir that was set
 //! up with the keyring never silently falls back to a file later.
+//!
+//! The database key is derived from this one secret (HKDF-SHA256 under its own label), so it
+//! is kept exactly where and as well as the device key, with the same fallback, and there is
+//! no second secret to lose or to leave behind; the derivation is one-way, so the database key
+//! does not reveal the signing key.
 
 use crate::record::device_id_for;
-use crate::{CoreError, ErrorCode, Result};
+use crate::store::DbKey;
+use crate::{CoreError, ErrorCode, Result, private};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use std::fs;
@@ -17,6 +23,8 @@ use std::path::{Path, PathBuf};
 const KEYRING_SERVICE: &str = "dentpro";
 const DEVICE_FILE: &str = "device.json";
 const KEY_FILE: &str = "device.key";
+/// HKDF `info` of the workstation database key: a key for this purpose only.
+const DB_KEY_LABEL: &[u8] = b"dentpro/workstation-database-key/v1";
 
 /// How the user asked for the key to be kept (`--key-store` / `DENTPRO_KEY_STORE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -84,6 +92,15 @@ impl DeviceIdentity {
         self.key.verifying_key()
     }
 
+    /// The key this device's database is encrypted with: HKDF-SHA256 of the device key's seed.
+    pub fn database_key(&self) -> DbKey {
+        let mut okm = [0u8; 32];
+        hkdf::Hkdf::<sha2::Sha256>::new(None, self.key.as_bytes())
+            .expand(DB_KEY_LABEL, &mut okm)
+            .expect("32 bytes is a valid HKDF-SHA256 output length");
+        DbKey::from_bytes(okm)
+    }
+
     /// An identity from a known key, not persisted anywhere (tests, benchmarks).
     pub fn ephemeral(key: SigningKey) -> Self {
         let device_id = device_id_for(&key.verifying_key());
@@ -97,13 +114,23 @@ impl DeviceIdentity {
 
     /// Loads this data dir's device key, creating it on first start.
     pub fn load_or_create(data_dir: &Path, pref: KeyStorePreference) -> Result<Self> {
-        fs::create_dir_all(data_dir)?;
-        let device_path = data_dir.join(DEVICE_FILE);
-        if device_path.exists() {
-            let file: DeviceFile = serde_json::from_slice(&fs::read(&device_path)?)?;
-            return Self::load(data_dir, file);
+        private::create_dir(data_dir)?;
+        if data_dir.join(DEVICE_FILE).exists() {
+            return Self::load_existing(data_dir);
         }
         Self::create(data_dir, pref)
+    }
+
+    /// Loads the device key of an existing data dir (tools that must not create one).
+    pub fn load_existing(data_dir: &Path) -> Result<Self> {
+        let device_path = data_dir.join(DEVICE_FILE);
+        let bytes = fs::read(&device_path).map_err(|e| {
+            CoreError::not_found("device identity")
+                .with("path", device_path.display().to_string())
+                .with("error", e.to_string())
+        })?;
+        private::restrict(&device_path, 0o600);
+        Self::load(data_dir, serde_json::from_slice(&bytes)?)
     }
 
     fn load(data_dir: &Path, file: DeviceFile) -> Result<Self> {
@@ -216,8 +243,7 @@ fn keyring_get(user: &str) -> Result<[u8; 32]> {
 }
 
 fn read_key_file(path: &Path) -> Result<[u8; 32]> {
-    let text = fs::read_to_string(path)
-        .map_err(|e| key_error(format!("cannot read device key file {}: {e}", path.display())))?;
+    let text = private::read_secret(path)?;
     let bytes = hex::decode(text.trim()).map_err(|_| key_error("malformed device key file"))?;
     bytes
         .try_into()
@@ -225,23 +251,17 @@ fn read_key_file(path: &Path) -> Result<[u8; 32]> {
 }
 
 fn write_key_file(path: &Path, seed: &[u8; 32]) -> Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut f = options.open(path)?;
-    f.write_all(hex::encode(seed).as_bytes())?;
-    f.sync_all()?;
-    Ok(())
+    private::write_new(path, hex::encode(seed).as_bytes())
 }
 
-/// Write-then-rename, so a crash leaves the old file or the new one, never half of one.
+/// Write-then-rename, so a crash leaves the old file or the new one, never half of one. The
+/// file is 0600 (a leftover temporary file of any mode is replaced, not reused).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp: PathBuf = path.with_extension("tmp");
-    let mut f = fs::File::create(&tmp)?;
+    if tmp.exists() {
+        fs::remove_file(&tmp)?;
+    }
+    let mut f = private::options().write(true).create_new(true).open(&tmp)?;
     f.write_all(bytes)?;
     f.sync_all()?;
     fs::rename(&tmp, path)?;

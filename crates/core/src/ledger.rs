@@ -8,7 +8,7 @@ use crate::events::{Applied, Event};
 use crate::permissions::Role;
 use crate::record::{GENESIS_PREV_HASH, Record, RecordBody, WireRecord};
 use crate::{CoreError, Result};
-use ed25519_dalek::{Signature, Signer, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -17,10 +17,12 @@ use std::sync::Arc;
 const ANCHOR_FILE: &str = "chain.head";
 /// The anchor file holds two slots of this size, each one anchor (JSON, then anything).
 /// Appends overwrite them in place, alternately, so a write torn by a power cut spoils at most
-/// one slot and the other still holds an older (lagging, allowed) head.
-const ANCHOR_SLOT: usize = 256 * 1024;
-/// Slot size of files written before anchors carried their record.
-const LEGACY_ANCHOR_SLOT: usize = 512;
+/// one slot and the other still holds an older (lagging, allowed) head. The first layout had
+/// this size too; an anchor is about 300 bytes.
+const ANCHOR_SLOT: usize = 512;
+/// Slot size of files whose anchors carried the head record itself, payload included (read
+/// only: such a file is rewritten at open, so that no patient data stays in it).
+const RECORD_ANCHOR_SLOT: usize = 256 * 1024;
 const ANCHOR_TAG: &[u8] = b"dentpro/chain-head/v1\0";
 
 /// Who a record is written for. Built only by the session checks in [`crate::workstation`]
@@ -55,14 +57,18 @@ pub struct ChainHead {
 /// place and without an fsync of its own (a second fsync per record would halve the write
 /// rate): it may lag the database after a crash or power cut (allowed), never lead it.
 ///
-/// The anchor is a copy of the head record, whose own device signature vouches for its seq and
-/// hash: no second signature per append. A head too large for a slot, and files written before,
-/// carry a signature over the anchor bytes instead.
+/// The anchor holds the head record's device, seq, hash and the record's own signature, which
+/// is an Ed25519 signature over that 32-byte hash (see `record.rs`): enough to vouch for the
+/// head, with no second signature per append and nothing of the record's content (the file is
+/// not encrypted, and must hold no patient data). Files of earlier versions carry a copy of the
+/// whole head record, or a signature over the anchor bytes; both are still read.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Anchor {
     pub device_id: String,
     pub seq: u64,
     pub hash: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record_signature: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<WireRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,32 +85,29 @@ impl Anchor {
         m
     }
 
-    /// The anchor for `head`: the record itself.
-    fn of_record(head: &Record) -> Self {
+    /// The anchor of the record with this hash and signature.
+    fn of_head(device_id: &str, seq: u64, hash: &[u8; 32], signature: &[u8; 64]) -> Self {
         Self {
-            device_id: head.body.device_id.clone(),
-            seq: head.body.seq,
-            hash: hex::encode(head.hash),
-            record: Some(head.into()),
-            signature: None,
-        }
-    }
-
-    /// An anchor signed on its own (for a head record too large for a slot).
-    fn signed(head: &Record, key: &ed25519_dalek::SigningKey) -> Self {
-        let hash = hex::encode(head.hash);
-        let signature = key.sign(&Self::signed_bytes(&head.body.device_id, head.body.seq, &hash));
-        Self {
-            device_id: head.body.device_id.clone(),
-            seq: head.body.seq,
-            hash,
+            device_id: device_id.to_owned(),
+            seq,
+            hash: hex::encode(hash),
+            record_signature: Some(hex::encode(signature)),
             record: None,
-            signature: Some(hex::encode(signature.to_bytes())),
+            signature: None,
         }
     }
 
     /// Whether `key` vouches for this anchor's device, seq and hash.
     pub fn verify(&self, key: &VerifyingKey) -> bool {
+        if let Some(sig) = &self.record_signature {
+            let (Ok(hash), Ok(sig)) = (
+                crate::record::hex_array::<32>("hash", &self.hash),
+                crate::record::hex_array::<64>("record_signature", sig),
+            ) else {
+                return false;
+            };
+            return key.verify(&hash, &Signature::from_bytes(&sig)).is_ok();
+        }
         if let Some(record) = &self.record {
             return Record::try_from(record).is_ok_and(|r| {
                 r.body.device_id == self.device_id
@@ -137,7 +140,7 @@ impl Anchor {
         Some(std::fs::read(&path).map_err(|e| e.to_string()).and_then(|bytes| {
             // Each slot starts with its JSON; what follows it in the slot is left over from
             // longer anchors. A slot torn mid-write fails to parse or to verify.
-            let anchors: Vec<Anchor> = [0, LEGACY_ANCHOR_SLOT, ANCHOR_SLOT]
+            let anchors: Vec<Anchor> = [0, ANCHOR_SLOT, RECORD_ANCHOR_SLOT]
                 .into_iter()
                 .filter_map(|offset| bytes.get(offset..))
                 .filter_map(|slot| {
@@ -191,7 +194,7 @@ impl Ledger {
         if let Some(dir) = data_dir {
             refuse_if_behind_anchor(dir, &identity, head)?;
         }
-        Ok(Self {
+        let mut ledger = Self {
             conn,
             identity,
             clock,
@@ -199,7 +202,44 @@ impl Ledger {
             anchor_path: data_dir.map(|d| d.join(ANCHOR_FILE)),
             anchor_file: None,
             anchor_slot: 0,
-        })
+        };
+        ledger.rewrite_record_anchors()?;
+        Ok(ledger)
+    }
+
+    /// Replaces an anchor file of the layout that copied the head record (patient data, in a
+    /// file that is not encrypted) by the current layout, at once rather than at the next append.
+    fn rewrite_record_anchors(&mut self) -> Result<()> {
+        let Some(path) = self.anchor_path.clone() else {
+            return Ok(());
+        };
+        let Some(Ok(anchors)) = Anchor::read(path.parent().unwrap_or(Path::new("."))) else {
+            return Ok(());
+        };
+        if self.head.seq == 0 {
+            return Ok(()); // nothing to anchor; verification reports the file
+        }
+        let leftover = std::fs::metadata(&path).is_ok_and(|m| m.len() != 2 * ANCHOR_SLOT as u64);
+        if !leftover && anchors.iter().all(|a| a.record.is_none()) {
+            return Ok(());
+        }
+        let signature: Vec<u8> = self.conn.query_row(
+            "SELECT signature FROM records WHERE device_id = ?1 AND seq = ?2",
+            params![self.identity.device_id, self.head.seq as i64],
+            |r| r.get(0),
+        )?;
+        let signature: [u8; 64] = signature
+            .try_into()
+            .map_err(|_| CoreError::internal("stored record signature is not 64 bytes"))?;
+        let anchor = Anchor::of_head(
+            &self.identity.device_id,
+            self.head.seq,
+            &self.head.hash,
+            &signature,
+        );
+        self.put_anchor(&path, &anchor_slot(&anchor))?;
+        tracing::info!("rewrote the chain-head anchor without the head record's content");
+        Ok(())
     }
 
     pub fn conn(&self) -> &Connection {
@@ -275,12 +315,8 @@ impl Ledger {
         let Some(path) = self.anchor_path.clone() else {
             return;
         };
-        let mut slot = serde_json::to_vec(&Anchor::of_record(head)).expect("anchor serialises");
-        if slot.len() >= ANCHOR_SLOT {
-            slot = serde_json::to_vec(&Anchor::signed(head, self.identity.signing_key()))
-                .expect("anchor serialises");
-        }
-        slot.push(b'\n');
+        let b = &head.body;
+        let slot = anchor_slot(&Anchor::of_head(&b.device_id, b.seq, &head.hash, &head.signature));
         // The record is already durable; a lagging anchor is tolerated, so a failure here is
         // logged rather than failing the acknowledged action.
         if let Err(e) = self.put_anchor(&path, &slot) {
@@ -312,6 +348,14 @@ impl Ledger {
         file.write_all(slot)?;
         Ok(())
     }
+}
+
+/// An anchor as the bytes of one slot's start: its JSON and a newline.
+fn anchor_slot(anchor: &Anchor) -> Vec<u8> {
+    let mut slot = serde_json::to_vec(anchor).expect("anchor serialises");
+    slot.push(b'\n');
+    debug_assert!(slot.len() <= ANCHOR_SLOT, "an anchor fits its slot");
+    slot
 }
 
 /// Inserts a record row and applies its event to the projections, inside `tx`.

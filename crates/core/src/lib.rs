@@ -21,6 +21,7 @@ pub mod events;
 pub mod ledger;
 pub mod patients;
 pub mod permissions;
+pub mod private;
 pub mod record;
 pub mod settings;
 pub mod store;

@@ -1,15 +1,151 @@
-//! The workstation's SQLite database: opening it durably, migrating it (refinery, from the
-//! top-level `migrations/`), and binding it to the device that created it.
+//! The workstation's SQLite database: opening it encrypted and durably, migrating it (refinery,
+//! from the top-level `migrations/`), and binding it to the device that created it.
+//!
+//! Every database file is encrypted at rest with SQLCipher (AES-256, an HMAC per page) under a
+//! raw 32-byte key: the workstation's is derived from its device key
+//! ([`crate::device::DeviceIdentity::database_key`]), the branch server's is a key file. A
+//! plain database of an earlier version is encrypted in place the first time it is opened.
 
-use crate::{CoreError, ErrorCode, Result};
+use crate::{CoreError, ErrorCode, Result, private};
 use rusqlite::{Connection, OptionalExtension, params};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 mod embedded {
     refinery::embed_migrations!("../../migrations");
 }
 
 pub const DB_FILE: &str = "dentpro.sqlite3";
+
+/// The first bytes of every plain (unencrypted) SQLite file; an encrypted one starts with salt.
+const PLAIN_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// A database's 256-bit SQLCipher key. Given raw (`x'..'`), so opening costs no key derivation.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DbKey([u8; 32]);
+
+impl DbKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    pub fn random() -> Self {
+        let mut bytes = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        Self(bytes)
+    }
+
+    /// The key from its 64 hex digits (a key file's text).
+    pub fn from_hex(text: &str) -> Option<Self> {
+        hex::decode(text.trim()).ok()?.try_into().ok().map(Self)
+    }
+
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// The key as SQLCipher's raw-key literal (hex digits only: safe to put in SQL text).
+    fn sql(&self) -> String {
+        format!("\"x'{}'\"", self.to_hex())
+    }
+}
+
+impl std::fmt::Debug for DbKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DbKey(..)")
+    }
+}
+
+/// Opens the database file at `path` (created 0600 if missing) with `key`, after encrypting a
+/// plain database of an earlier version in place. `PRAGMA key` is the connection's first
+/// statement, as SQLCipher requires; the caller applies the other pragmas after it.
+pub fn open_keyed(path: &Path, key: &DbKey) -> Result<Connection> {
+    if !path.exists() {
+        // Created here with 0600, SQLite then gives its WAL and SHM files the same mode.
+        private::options()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+    }
+    for file in [path.to_path_buf(), sidecar(path, "-wal"), sidecar(path, "-shm")] {
+        private::restrict(&file, 0o600);
+    }
+    if is_plain(path)? {
+        encrypt_in_place(path, key)?;
+    }
+    let conn = Connection::open(path)?;
+    conn.execute_batch(&format!("PRAGMA key = {};", key.sql()))?;
+    Ok(conn)
+}
+
+/// Whether `path` holds an encrypted database (not missing, empty or plain).
+pub fn is_encrypted(path: &Path) -> Result<bool> {
+    Ok(std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !is_plain(path)?)
+}
+
+/// Whether `path` is a plain SQLite database (an empty new file is not).
+fn is_plain(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    let mut f = std::fs::File::open(path)?;
+    let mut read = 0;
+    while read < header.len() {
+        match f.read(&mut header[read..])? {
+            0 => return Ok(false),
+            n => read += n,
+        }
+    }
+    Ok(&header == PLAIN_HEADER)
+}
+
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Encrypts the plain database at `path` in place, atomically: the old database is first made
+/// one self-contained file (its WAL checkpointed into it and the WAL removed, so no plain WAL
+/// is left to be applied to the new file), exported into a new encrypted file beside it, which
+/// is synced and renamed over the old one. A crash at any point leaves the old database or the
+/// new one; an export left half-done is discarded at the next try.
+fn encrypt_in_place(path: &Path, key: &DbKey) -> Result<()> {
+    let tmp = sidecar(path, ".encrypting");
+    for stale in [tmp.clone(), sidecar(&tmp, "-journal")] {
+        if stale.exists() {
+            std::fs::remove_file(&stale)?;
+        }
+    }
+    {
+        let plain = Connection::open(path)?;
+        plain.busy_timeout(std::time::Duration::ZERO)?;
+        plain.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        plain.pragma_update(None, "journal_mode", "DELETE")?;
+        private::write_new(&tmp, &[])?;
+        plain.execute(
+            &format!("ATTACH DATABASE ?1 AS encrypted KEY {}", key.sql()),
+            [tmp.to_string_lossy()],
+        )?;
+        plain.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
+        let version: i64 = plain.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        plain.execute_batch(&format!(
+            "PRAGMA encrypted.user_version = {version}; DETACH DATABASE encrypted;"
+        ))?;
+    }
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        // The rename itself is durable once the directory is synced.
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    for old in [sidecar(path, "-wal"), sidecar(path, "-shm")] {
+        if old.exists() {
+            std::fs::remove_file(&old)?;
+        }
+    }
+    tracing::info!(path = %path.display(), "encrypted a plain database of an earlier version in place");
+    Ok(())
+}
 
 /// Pragmas of every connection. `synchronous=FULL` in WAL mode makes each commit durable
 /// (survives power loss), which is what "an acknowledged action survives" requires.
@@ -34,10 +170,12 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
-/// Opens (creating if needed) the database in `data_dir` and checks it belongs to `device_id`.
-/// A new database is bound to the device on creation.
-pub fn open_bound(data_dir: &Path, device_id: &str) -> Result<Connection> {
-    let mut conn = Connection::open(data_dir.join(DB_FILE))?;
+/// Opens (creating if needed) the database in `data_dir`, encrypted with `identity`'s database
+/// key, and checks it belongs to that device. A new database is bound to the device on creation.
+pub fn open_bound(data_dir: &Path, identity: &crate::device::DeviceIdentity) -> Result<Connection> {
+    let device_id = identity.device_id.as_str();
+    let path = data_dir.join(DB_FILE);
+    let mut conn = open_keyed(&path, &identity.database_key())?;
     claim(&conn, data_dir)?;
     configure(&conn)?;
     migrate(&mut conn)?;
@@ -59,10 +197,27 @@ pub fn open_bound(data_dir: &Path, device_id: &str) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens (creating if needed) a durable, migrated database at `path` that belongs to no device:
-/// the branch server's copy of every device's records.
-pub fn open_unbound(path: &Path) -> Result<Connection> {
-    let mut conn = Connection::open(path)?;
+/// Opens (creating if needed) a durable, migrated database at `path`, encrypted with `key`, that
+/// belongs to no device: the branch server's copy of every device's records.
+pub fn open_unbound(path: &Path, key: &DbKey) -> Result<Connection> {
+    let mut conn = open_keyed(path, key)?;
+    // The first read: a wrong key is reported here, plainly.
+    conn.query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get::<_, i64>(0))
+        .map_err(|e| {
+            if e.sqlite_error_code() != Some(rusqlite::ErrorCode::NotADatabase) {
+                return CoreError::from(e);
+            }
+            CoreError::new(
+                ErrorCode::Storage,
+                format!(
+                    "the database {} cannot be read with the key given: wrong key file, or a \
+                     damaged database",
+                    path.display()
+                ),
+            )
+            .with("reason", "database_key_mismatch")
+            .with("path", path.display().to_string())
+        })?;
     configure(&conn)?;
     migrate(&mut conn)?;
     Ok(conn)
@@ -80,9 +235,22 @@ fn claim(conn: &Connection, data_dir: &Path) -> Result<()> {
     unless_held(conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"), data_dir)
 }
 
-/// `result`, with "the database is busy" (another process holds it) as `data_dir_in_use`.
+/// `result`, with "the database is busy" (another process holds it) as `data_dir_in_use` and
+/// "file is not a database" (the key does not open it) said plainly.
 fn unless_held<T>(result: rusqlite::Result<T>, data_dir: &Path) -> Result<T> {
     result.map_err(|e| {
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) {
+            return CoreError::new(
+                ErrorCode::DeviceMismatch,
+                format!(
+                    "the database in {} cannot be read with this device's key: it belongs to \
+                     another device, or it is damaged. Refusing to open it.",
+                    data_dir.display()
+                ),
+            )
+            .with("reason", "database_key_mismatch")
+            .with("data_dir", data_dir.display().to_string());
+        }
         if e.sqlite_error_code() != Some(rusqlite::ErrorCode::DatabaseBusy) {
             return CoreError::from(e);
         }
@@ -97,13 +265,17 @@ fn unless_held<T>(result: rusqlite::Result<T>, data_dir: &Path) -> Result<T> {
     })
 }
 
-/// Opens an existing database read-only, without binding (verification from the CLI).
-pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
+/// Opens an existing database read-only, without binding (verification from the CLI). A plain
+/// database of an earlier version is read as it is: encrypting it is a write.
+pub fn open_read_only(data_dir: &Path, key: &DbKey) -> Result<Connection> {
     let path = data_dir.join(DB_FILE);
     if !path.exists() {
         return Err(CoreError::not_found("database").with("path", path.display().to_string()));
     }
     let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if !is_plain(&path)? {
+        conn.execute_batch(&format!("PRAGMA key = {};", key.sql()))?;
+    }
     conn.busy_timeout(std::time::Duration::ZERO)?;
     // Opening is lazy: read once, so a database the app holds is reported now, clearly.
     unless_held(
@@ -111,6 +283,37 @@ pub fn open_read_only(data_dir: &Path) -> Result<Connection> {
         data_dir,
     )?;
     Ok(conn)
+}
+
+/// Runs `sql` (one or more statements) on the database in `data_dir` with its key, as the
+/// support tool `dentpro db sql` does, and returns the rows of the last statement that returns
+/// rows in `sqlite3`'s list format (`|` between columns, blobs as `X'..'`, NULL empty). Like
+/// the app, it claims the database, so it is refused while the app holds it.
+pub fn run_sql(data_dir: &Path, key: &DbKey, sql: &str) -> Result<String> {
+    use rusqlite::types::ValueRef;
+    let conn = open_keyed(&data_dir.join(DB_FILE), key)?;
+    claim(&conn, data_dir)?;
+    configure(&conn)?;
+    let mut out = String::new();
+    let mut batch = rusqlite::Batch::new(&conn, sql);
+    while let Some(mut stmt) = rusqlite::fallible_iterator::FallibleIterator::next(&mut batch)? {
+        let columns = stmt.column_count();
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            let cells: Vec<String> = (0..columns)
+                .map(|i| match row.get_ref(i) {
+                    Ok(ValueRef::Null) | Err(_) => String::new(),
+                    Ok(ValueRef::Integer(n)) => n.to_string(),
+                    Ok(ValueRef::Real(x)) => x.to_string(),
+                    Ok(ValueRef::Text(t)) => String::from_utf8_lossy(t).into_owned(),
+                    Ok(ValueRef::Blob(b)) => format!("X'{}'", hex::encode_upper(b)),
+                })
+                .collect();
+            out.push_str(&cells.join("|"));
+            out.push('\n');
+        }
+    }
+    Ok(out)
 }
 
 /// A fresh, migrated in-memory database (projection rebuilds, tests).

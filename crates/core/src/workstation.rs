@@ -109,7 +109,7 @@ impl Workstation {
     /// database bound to it, and the genesis record of a new chain.
     pub fn open(opts: OpenOptions) -> Result<Self> {
         let identity = DeviceIdentity::load_or_create(&opts.data_dir, opts.key_store)?;
-        let conn = store::open_bound(&opts.data_dir, &identity.device_id)?;
+        let conn = store::open_bound(&opts.data_dir, &identity)?;
         let mut ledger = Ledger::new(conn, identity, opts.clock, Some(&opts.data_dir))?;
         if ledger.head().seq == 0 {
             let id = ledger.identity();

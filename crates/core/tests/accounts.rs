@@ -221,7 +221,7 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
     let dir = d.ws.data_dir().to_path_buf();
     drop(d.ws);
     let identity = DeviceIdentity::load_or_create(&dir, KeyStorePreference::File).unwrap();
-    let conn = store::open_bound(&dir, &identity.device_id).unwrap();
+    let conn = store::open_bound(&dir, &identity).unwrap();
     let mut ledger = Ledger::new(conn, identity, Arc::new(d.clock.clone()), Some(&dir)).unwrap();
     let someone = Actor {
         user_id: Some(first_admin),

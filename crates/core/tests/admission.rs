@@ -135,7 +135,8 @@ fn branch() -> Branch {
     }
 
     let identity = DeviceIdentity::load_or_create(ws_dir.path(), KeyStorePreference::File).unwrap();
-    let mut server = store::open_unbound(&server_dir.path().join("server.sqlite3")).unwrap();
+    let mut server =
+        store::open_unbound(&server_dir.path().join("server.sqlite3"), &store::DbKey::random()).unwrap();
     let tx = server.transaction().unwrap();
     let key = identity.verifying_key();
     let (admitted, error) = sync::admit_all(&tx, &sender(&device_id, &key), &base);

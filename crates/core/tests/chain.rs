@@ -1,6 +1,7 @@
-//! Tamper evidence: records edited, deleted, forged, reordered or cut off with the real
-//! `sqlite3` tool (after dropping the append-only triggers) are named by verification, and a
-//! projection edited behind the app's back is seen too.
+//! Tamper evidence: records edited, deleted, forged, reordered or cut off outside the app with
+//! the keyed SQL tool's function (`dentpro db sql`; the database is encrypted, so the `sqlite3`
+//! tool cannot read it), after dropping the append-only triggers, are named by verification,
+//! and a projection edited behind the app's back is seen too.
 
 mod common;
 
@@ -13,12 +14,8 @@ use dentpro_core::ledger::read_record;
 use dentpro_core::permissions::Role;
 use dentpro_core::record::{Record, RecordBody};
 use ed25519_dalek::SigningKey;
-use rusqlite::Connection;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::sync::OnceLock;
-
-const SQLITE3: &str = "/usr/bin/sqlite3";
 
 /// A closed data dir with a branch, staff, 20 patients, edits and views; built once, copied
 /// by every test.
@@ -66,40 +63,27 @@ fn fresh() -> tempfile::TempDir {
     dir
 }
 
-fn db(dir: &Path) -> PathBuf {
-    dir.join(DB_FILE)
-}
-
-/// Runs SQL with the real sqlite3 tool, as someone with file access would.
-fn sqlite3(dir: &Path, sql: &str) -> String {
-    let out = Command::new(SQLITE3)
-        .arg(db(dir))
-        .arg(sql)
-        .output()
-        .expect("run sqlite3");
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "sqlite3 failed on {sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+/// Runs SQL with the keyed SQL tool (`dentpro db sql`), as someone with the key would.
+fn db_sql(dir: &Path, sql: &str) -> String {
+    dentpro_core::store::run_sql(dir, &db_key(dir), sql)
+        .unwrap_or_else(|e| panic!("db sql failed on {sql}: {e:?}"))
 }
 
 /// Tampering starts by removing the append-only triggers.
 fn tamper(dir: &Path, sql: &str) {
-    sqlite3(
+    db_sql(
         dir,
         &format!("DROP TRIGGER IF EXISTS records_no_update; DROP TRIGGER IF EXISTS records_no_delete; {sql}"),
     );
 }
 
 fn verify(dir: &Path) -> VerifyReport {
-    let conn = Connection::open(db(dir)).unwrap();
+    let conn = open_db(dir);
     audit::verify(&conn, Some(dir), Some(&device_id_of(dir))).unwrap()
 }
 
 fn head_seq(dir: &Path) -> i64 {
-    sqlite3(dir, "SELECT max(seq) FROM records")
+    db_sql(dir, "SELECT max(seq) FROM records")
         .trim()
         .parse()
         .unwrap()
@@ -107,7 +91,7 @@ fn head_seq(dir: &Path) -> i64 {
 
 /// The seq of the `n`th (0-based) record of `kind`.
 fn seq_of(dir: &Path, kind: &str, n: usize) -> i64 {
-    sqlite3(
+    db_sql(
         dir,
         &format!("SELECT seq FROM records WHERE kind = '{kind}' ORDER BY seq LIMIT 1 OFFSET {n}"),
     )
@@ -117,7 +101,7 @@ fn seq_of(dir: &Path, kind: &str, n: usize) -> i64 {
 }
 
 fn record_at(dir: &Path, seq: i64) -> Record {
-    let conn = Connection::open(db(dir)).unwrap();
+    let conn = open_db(dir);
     conn.query_row("SELECT * FROM records WHERE seq = ?1", [seq], read_record)
         .unwrap()
 }
@@ -187,7 +171,7 @@ fn an_untouched_chain_verifies() {
     let report = verify_in_app(dir.path());
     assert!(report.ok, "{report:?}");
     // Seq is contiguous from 1 and local order is seq order on a single device.
-    let conn = Connection::open(db(dir.path())).unwrap();
+    let conn = open_db(dir.path());
     let n = count(&conn, "SELECT count(*) FROM records");
     assert_eq!(count(&conn, "SELECT max(seq) FROM records"), n);
     assert_eq!(
@@ -199,7 +183,7 @@ fn an_untouched_chain_verifies() {
 #[test]
 fn triggers_refuse_update_and_delete_of_records() {
     let dir = fresh();
-    let conn = Connection::open(db(dir.path())).unwrap();
+    let conn = open_db(dir.path());
     let before = count(&conn, "SELECT count(*) FROM records");
     let err = conn
         .execute("UPDATE records SET kind = 'patient.viewed' WHERE seq = 5", [])
@@ -210,15 +194,19 @@ fn triggers_refuse_update_and_delete_of_records() {
     let err = conn.execute("DELETE FROM records", []).unwrap_err();
     assert!(err.to_string().contains("append-only"), "{err}");
     assert_eq!(count(&conn, "SELECT count(*) FROM records"), before);
-    // The sqlite3 tool meets the same triggers while they stand.
-    let out = Command::new(SQLITE3)
-        .arg(db(dir.path()))
-        .arg("DELETE FROM records WHERE seq = 5")
-        .output()
-        .unwrap();
-    assert!(!out.status.success() || !out.stderr.is_empty());
-    assert_eq!(count(&conn, "SELECT count(*) FROM records"), before);
     drop(conn);
+    // The SQL tool meets the same triggers while they stand.
+    let err = dentpro_core::store::run_sql(
+        dir.path(),
+        &db_key(dir.path()),
+        "DELETE FROM records WHERE seq = 5",
+    )
+    .unwrap_err();
+    assert!(err.message.contains("append-only"), "{err:?}");
+    assert_eq!(
+        count(&open_db(dir.path()), "SELECT count(*) FROM records"),
+        before
+    );
     assert!(verify(dir.path()).ok);
 }
 
@@ -401,9 +389,10 @@ fn a_deleted_database_is_not_silently_replaced_by_a_new_chain() {
     );
 }
 
-const ANCHOR_SLOT: usize = 256 * 1024;
+const ANCHOR_SLOT: usize = 512;
 
-/// The anchor file: two slots written alternately in place, each a copy of a head record.
+/// The anchor file: two slots written alternately in place, each a head's seq, hash and
+/// record signature.
 fn anchor_slots(dir: &Path) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(dir.join("chain.head")).unwrap();
     assert_eq!(bytes.len(), 2 * ANCHOR_SLOT);
@@ -424,7 +413,7 @@ fn slot_seq(slot: &[u8]) -> u64 {
 }
 
 #[test]
-fn the_anchor_is_the_head_record_itself() {
+fn the_anchor_holds_the_head_records_hash_and_signature_only() {
     let dir = fresh();
     let head = head_seq(dir.path());
     let newest = anchor_slots(dir.path())
@@ -433,12 +422,15 @@ fn the_anchor_is_the_head_record_itself() {
         .find(|a| a["seq"] == head)
         .unwrap();
     let stored = record_at(dir.path(), head);
-    assert_eq!(newest["record"]["signature"], hex::encode(stored.signature));
+    assert_eq!(newest["hash"], hex::encode(stored.hash));
+    assert_eq!(newest["record_signature"], hex::encode(stored.signature));
+    // Nothing of the record's content (the file is not encrypted), and no second signature.
+    let fields: Vec<&String> = newest.as_object().unwrap().keys().collect();
     assert_eq!(
-        newest["record"]["payload"],
-        String::from_utf8(stored.body.payload).unwrap()
+        fields,
+        ["device_id", "hash", "record_signature", "seq"],
+        "{newest}"
     );
-    assert!(newest.get("signature").is_none(), "no second signature: {newest}");
 }
 
 #[test]
@@ -524,7 +516,25 @@ fn anchor_files_of_earlier_layouts_are_read_and_upgraded() {
         }
         both
     };
-    for layout in [&single as &dyn Fn(&Path) -> Vec<u8>, &two_slots] {
+    // The layout before this one: two 256 KiB slots, each a copy of a head record, payload
+    // (patient data) included.
+    let record_copies = |dir: &Path| {
+        let mut both = Vec::new();
+        for seq in [head, head - 1] {
+            let record = record_at(dir, seq as i64);
+            let mut slot = serde_json::to_vec(&serde_json::json!({
+                "device_id": record.body.device_id,
+                "seq": seq,
+                "hash": hex::encode(record.hash),
+                "record": dentpro_core::record::WireRecord::from(&record),
+            }))
+            .unwrap();
+            slot.resize(256 * 1024, b' ');
+            both.extend(slot);
+        }
+        both
+    };
+    for layout in [&single as &dyn Fn(&Path) -> Vec<u8>, &two_slots, &record_copies] {
         let dir = fresh();
         std::fs::write(dir.path().join("chain.head"), layout(dir.path())).unwrap();
         let report = verify(dir.path());
@@ -547,10 +557,16 @@ fn anchor_files_of_earlier_layouts_are_read_and_upgraded() {
             "{}",
             report.anchor
         );
-        // Writing again lays out the current file.
+        // Opening rewrites a file that copies records (before any append); writing again lays
+        // out the current file.
         std::fs::write(dir.path().join("chain.head"), layout(dir.path())).unwrap();
         let clock = clock();
         let mut ws = open(dir.path(), &clock).unwrap();
+        let anchor = std::fs::read(dir.path().join("chain.head")).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&anchor).contains("payload"),
+            "no record copy is left in the anchor file"
+        );
         ws.login("admin", PASSWORD).unwrap();
         drop(ws);
         let seqs: Vec<u64> = anchor_slots(dir.path()).iter().map(|s| slot_seq(s)).collect();
@@ -597,7 +613,7 @@ fn an_edited_projection_is_seen() {
     let dir = fresh();
     let before = verify(dir.path());
     assert!(before.ok);
-    sqlite3(
+    db_sql(
         dir.path(),
         "UPDATE patients SET name_en = 'Mallory Evil' WHERE rowid = (SELECT min(rowid) FROM patients)",
     );
@@ -615,7 +631,7 @@ fn an_edited_projection_is_seen() {
 
     // A user row changed behind the app's back (role raised) is seen as well.
     let dir = fresh();
-    sqlite3(
+    db_sql(
         dir.path(),
         "UPDATE users SET role = 'admin' WHERE username = 'desk'",
     );
@@ -625,7 +641,7 @@ fn an_edited_projection_is_seen() {
 
     // So is a deleted patient row.
     let dir = fresh();
-    sqlite3(
+    db_sql(
         dir.path(),
         "DELETE FROM patients WHERE rowid = (SELECT max(rowid) FROM patients)",
     );
@@ -638,8 +654,8 @@ fn a_data_directory_has_one_owner_at_a_time() {
     let clock = clock();
     let mut ws = open(dir.path(), &clock).unwrap();
     let admin = ws.setup_branch(&setup_input()).unwrap().session_id;
-    // A second window, the CLI and the sqlite3 tool are all refused while the first is open,
-    // with an error that says so; the owner goes on working.
+    // A second window, the CLI and the SQL tool are all refused while the first is open, with
+    // an error that says so; the owner goes on working.
     let err = open(dir.path(), &clock).map(drop).unwrap_err();
     assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
     assert!(
@@ -647,22 +663,19 @@ fn a_data_directory_has_one_owner_at_a_time() {
         "{}",
         err.message
     );
-    let err = dentpro_core::store::open_read_only(dir.path())
+    let key = ws.ledger().identity().database_key();
+    let err = dentpro_core::store::open_read_only(dir.path(), &key)
         .map(drop)
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
-    let out = Command::new(SQLITE3)
-        .arg(db(dir.path()))
-        .arg("SELECT count(*) FROM records")
-        .output()
-        .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).contains("locked"), "{out:?}");
+    let err = dentpro_core::store::run_sql(dir.path(), &key, "SELECT count(*) FROM records").unwrap_err();
+    assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
     ws.register_patient(&admin, &demo_patient(1)).unwrap();
     // Closed, it opens again, with everything written.
     drop(ws);
     drop(open(dir.path(), &clock).unwrap());
     assert!(verify(dir.path()).ok);
-    let conn = Connection::open(db(dir.path())).unwrap();
+    let conn = open_db(dir.path());
     assert_eq!(count(&conn, "SELECT count(*) FROM patients"), 1);
 }
 
@@ -693,7 +706,7 @@ fn a_copied_database_verifies_only_as_its_own_device() {
     // The template's database checked against another device id: its records are not that
     // device's.
     let dir = fresh();
-    let conn = Connection::open(db(dir.path())).unwrap();
+    let conn = open_db(dir.path());
     let report = audit::verify(&conn, None, Some("00000000000000000000000000000000")).unwrap();
     assert!(!report.ok);
     // Without a device (e.g. a server checking records) the chain itself is fine.

@@ -22,6 +22,11 @@ struct Cli {
         default_value = "dentpro-server-data"
     )]
     data_dir: PathBuf,
+    /// The database key file (default: db.key in the data dir). Keep it outside the data dir,
+    /// e.g. a systemd credential (`LoadCredential=db.key:/etc/dentpro/db.key`, then
+    /// `--db-key-file %d/db.key`), so that a copy of the data dir alone does not open.
+    #[arg(long, env = "DENTPRO_SERVER_DB_KEY_FILE", global = true)]
+    db_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -97,7 +102,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
-    let dir = DataDir::new(&cli.data_dir);
+    let dir = DataDir::new(&cli.data_dir).with_db_key_file(cli.db_key_file.clone());
     match cli.command {
         Command::Init {
             branch_name,

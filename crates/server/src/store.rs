@@ -1,6 +1,11 @@
 //! The branch server's data dir: its SQLite database (every device's records and the core's
 //! projections, through the core's migrations, plus the server's own tables), its signing key
 //! and its TLS identity.
+//!
+//! The database is encrypted at rest (SQLCipher) with a random key kept in a key file: by
+//! default `db.key` in the data dir, or a path the service manager gives (`--db-key-file`, e.g.
+//! a systemd credential), so that a copy of the data dir alone does not open. The data dir is
+//! 0700 and every file in it 0600.
 
 use chrono::{DateTime, Utc};
 use dentpro_core::record::Record;
@@ -23,6 +28,8 @@ const KEY_FILE: &str = "server.key";
 const CONFIG_FILE: &str = "server.json";
 const CERT_FILE: &str = "tls-cert.pem";
 const TLS_KEY_FILE: &str = "tls-key.pem";
+/// The database key's default place (see [`DataDir::with_db_key_file`]).
+pub const DB_KEY_FILE: &str = "db.key";
 
 /// `server.json`: what `init` decided.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,11 +42,60 @@ pub struct ServerConfig {
 
 pub struct DataDir {
     pub path: PathBuf,
+    db_key_file: PathBuf,
 }
 
 impl DataDir {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into() }
+        let path = path.into();
+        Self {
+            db_key_file: path.join(DB_KEY_FILE),
+            path,
+        }
+    }
+
+    /// Keeps the database key in `file` instead of the data dir (`None`: the default place).
+    pub fn with_db_key_file(mut self, file: Option<PathBuf>) -> Self {
+        if let Some(file) = file {
+            self.db_key_file = file;
+        }
+        self
+    }
+
+    pub fn db_key_file(&self) -> &Path {
+        &self.db_key_file
+    }
+
+    /// The database key: read from its file (refused if others can read it), or made (0600) for
+    /// a new database and for a plain one of an earlier version, which is then encrypted.
+    fn db_key(&self) -> Result<core_store::DbKey> {
+        let file = &self.db_key_file;
+        if file.exists() {
+            let text = dentpro_core::private::read_secret(file)?;
+            return core_store::DbKey::from_hex(&text).ok_or_else(|| {
+                CoreError::new(
+                    ErrorCode::KeyStorage,
+                    format!("{} is not a 32-byte hex key", file.display()),
+                )
+            });
+        }
+        let db = self.path.join(DB_FILE);
+        if core_store::is_encrypted(&db)? {
+            return Err(CoreError::new(
+                ErrorCode::KeyStorage,
+                format!(
+                    "the server database {} is encrypted and its key file {} is missing; give \
+                     its path with --db-key-file (DENTPRO_SERVER_DB_KEY_FILE)",
+                    db.display(),
+                    file.display()
+                ),
+            )
+            .with("path", file.display().to_string()));
+        }
+        let key = core_store::DbKey::random();
+        write_private(file, key.to_hex().as_bytes())?;
+        tracing::info!(key_file = %file.display(), "created the database key");
+        Ok(key)
     }
 
     pub fn is_initialised(&self) -> bool {
@@ -58,14 +114,14 @@ impl DataDir {
         if name.is_empty() {
             return Err(CoreError::invalid("branch_name", "required"));
         }
-        std::fs::create_dir_all(&self.path).map_err(io)?;
+        dentpro_core::private::create_dir(&self.path)?;
         let mut seed = [0u8; 32];
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
         let key = SigningKey::from_bytes(&seed);
         write_private(&self.path.join(KEY_FILE), hex::encode(key.to_bytes()).as_bytes())?;
         let identity = dentpro_sync::tls::create_server_identity(subject_alt_names)
             .map_err(|e| CoreError::internal(format!("certificate: {e}")))?;
-        std::fs::write(self.path.join(CERT_FILE), &identity.cert_pem).map_err(io)?;
+        write_private(&self.path.join(CERT_FILE), identity.cert_pem.as_bytes())?;
         write_private(&self.path.join(TLS_KEY_FILE), identity.key_pem.as_bytes())?;
         let config = ServerConfig {
             branch_name: name.to_owned(),
@@ -74,7 +130,7 @@ impl DataDir {
             subject_alt_names: subject_alt_names.to_vec(),
         };
         self.open_db()?;
-        std::fs::write(self.path.join(CONFIG_FILE), serde_json::to_vec_pretty(&config)?).map_err(io)?;
+        write_private(&self.path.join(CONFIG_FILE), &serde_json::to_vec_pretty(&config)?)?;
         Ok(config)
     }
 
@@ -92,7 +148,7 @@ impl DataDir {
     }
 
     pub fn signing_key(&self) -> Result<SigningKey> {
-        let text = std::fs::read_to_string(self.path.join(KEY_FILE)).map_err(io)?;
+        let text = dentpro_core::private::read_secret(&self.path.join(KEY_FILE))?;
         let bytes: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())
@@ -108,7 +164,13 @@ impl DataDir {
     }
 
     pub fn open_db(&self) -> Result<Connection> {
-        let mut conn = core_store::open_unbound(&self.path.join(DB_FILE))?;
+        // A data dir of an earlier version: the dir was 0755, these files 0644 (the keys were
+        // 0600 already, and a key file others can read is refused, not quietly narrowed).
+        dentpro_core::private::restrict(&self.path, 0o700);
+        for file in [CONFIG_FILE, CERT_FILE] {
+            dentpro_core::private::restrict(&self.path.join(file), 0o600);
+        }
+        let mut conn = core_store::open_unbound(&self.path.join(DB_FILE), &self.db_key()?)?;
         embedded::migrations::runner()
             .set_migration_table_name("server_schema_history")
             .run(&mut conn)
@@ -122,16 +184,8 @@ fn io(e: std::io::Error) -> CoreError {
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut f = options.open(path).map_err(io)?;
-    f.write_all(bytes).map_err(io)?;
-    f.sync_all().map_err(io)
+    dentpro_core::private::write_new(path, bytes)
+        .map_err(|e| CoreError::new(e.code, format!("{}: {}", path.display(), e.message)))
 }
 
 pub fn code_hash(code: &str) -> String {

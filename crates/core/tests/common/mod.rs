@@ -112,6 +112,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// The database key of a data dir, from its device key (as the app derives it).
+pub fn db_key(dir: &Path) -> dentpro_core::store::DbKey {
+    dentpro_core::device::DeviceIdentity::load_existing(dir)
+        .expect("the data dir's device key")
+        .database_key()
+}
+
+/// A connection to a closed data dir's encrypted database, outside the app.
+pub fn open_db(dir: &Path) -> Connection {
+    dentpro_core::store::open_keyed(&dir.join(DB_FILE), &db_key(dir)).expect("open the database")
+}
+
 pub fn device_id_of(dir: &Path) -> String {
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("device.json")).unwrap()).unwrap();

@@ -101,7 +101,9 @@ impl TestServer {
     }
 
     pub fn db(&self) -> rusqlite::Connection {
-        rusqlite::Connection::open(self.dir.join(dentpro_server::store::DB_FILE)).expect("open server db")
+        dentpro_server::store::DataDir::new(&self.dir)
+            .open_db()
+            .expect("open server db")
     }
 }
 
@@ -204,7 +206,7 @@ impl Station {
         drop(std::mem::replace(&mut *self.ws.lock().unwrap(), placeholder));
         {
             let identity = DeviceIdentity::load_or_create(&self.dir, KeyStorePreference::File).unwrap();
-            let conn = dentpro_core::store::open_bound(&self.dir, &identity.device_id).unwrap();
+            let conn = dentpro_core::store::open_bound(&self.dir, &identity).unwrap();
             let clock = std::sync::Arc::new(dentpro_core::clock::SystemClock);
             let mut ledger =
                 dentpro_core::ledger::Ledger::new(conn, identity, clock, Some(&self.dir)).unwrap();
