@@ -261,3 +261,41 @@ fn without_a_keyring_service_auto_falls_back_to_a_logged_key_file() {
     assert!(!out.status.success());
     assert!(!other.path().join("device.key").exists());
 }
+
+#[test]
+fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_encrypts_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v0-plain/workstation");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let from = entry.unwrap().path();
+        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
+    }
+    let key = dir.path().join("device.key");
+    // As git checks it out, the key file is 0644: refused, with the fix.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = verify(dir.path());
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("chmod 600"), "{}", text(&out));
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // Read-only verification reads the plain database as it is.
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("records checked: 18"), "{}", text(&out));
+    // The SQL tool's open encrypts it, with nothing lost.
+    let counts = sql_ok(
+        dir.path(),
+        "SELECT count(*) FROM records; SELECT count(*), count(DISTINCT name_ar) FROM patients;",
+    );
+    assert_eq!(counts, "18\n5|5\n");
+    let db = std::fs::read(dir.path().join("dentpro.sqlite3")).unwrap();
+    assert!(!db.starts_with(b"SQLite format 3\0"));
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("records checked: 18"), "{}", text(&out));
+    assert!(
+        text(&out).contains("OK: the chain and the tables are intact"),
+        "{}",
+        text(&out)
+    );
+}

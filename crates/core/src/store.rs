@@ -286,8 +286,8 @@ pub fn open_read_only(data_dir: &Path, key: &DbKey) -> Result<Connection> {
 }
 
 /// Runs `sql` (one or more statements) on the database in `data_dir` with its key, as the
-/// support tool `dentpro db sql` does, and returns the rows of the last statement that returns
-/// rows in `sqlite3`'s list format (`|` between columns, blobs as `X'..'`, NULL empty). Like
+/// support tool `dentpro db sql` does, and returns the rows of each statement in turn, in
+/// `sqlite3`'s list format (`|` between columns, blobs as `X'..'`, NULL empty). Like
 /// the app, it claims the database, so it is refused while the app holds it.
 pub fn run_sql(data_dir: &Path, key: &DbKey, sql: &str) -> Result<String> {
     use rusqlite::types::ValueRef;
