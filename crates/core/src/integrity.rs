@@ -93,9 +93,8 @@ pub fn io_error(e: std::io::Error) -> CoreError {
     }
 }
 
-/// Checks, before anything is opened, that this user may use `dir` (and the database in it):
-/// a folder it cannot enter, list or (`write`) write is `data_dir_permission`, naming the
-/// folder. A folder that does not exist yet is left to the caller to create.
+/// Checks, before anything is opened, that this user may use `dir`: a folder it cannot enter,
+/// list or (`write`) write is `data_dir_permission`, naming the folder. A folder that does not exist yet is left to the caller to create.
 pub fn check_data_dir(dir: &Path, write: bool) -> Result<()> {
     let denied = |e: std::io::Error| {
         if e.kind() == ErrorKind::PermissionDenied {
@@ -110,14 +109,9 @@ pub fn check_data_dir(dir: &Path, write: bool) -> Result<()> {
         Ok(_) => {}
     }
     std::fs::read_dir(dir).map_err(denied)?;
-    let db = dir.join(crate::store::DB_FILE);
-    if db.exists() {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(write)
-            .open(&db)
-            .map_err(denied)?;
-    }
+    // Never open the database file itself here: closing any descriptor of it drops the POSIX
+    // locks SQLite holds on it in this process (the owner's claim). Its own permission errors
+    // come from SQLite (`sqlite_error`).
     if write {
         // The only portable way to know a folder is writable is to write in it.
         let probe = dir.join(format!(".dentpro-write-check-{}", std::process::id()));

@@ -69,6 +69,19 @@ enum Command {
     Revoke { device_id: String },
     /// Forks, refused records and refused requests, oldest first.
     Alerts,
+    /// Writes a consistent copy of the database to a new file, while the server runs.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Brings a backup back as this data dir's database (the server must be stopped).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database (it is kept beside it, not deleted).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -119,6 +132,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
                 ..Settings::default()
             };
+            // Held while serving: a second server or a restore on this dir is refused.
+            let _serving = dentpro_server::backup::hold_serve_lock(&dir)?;
             let server = Arc::new(Server::open(&dir, settings)?);
             let (cert, key) = dir.tls_pem()?;
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -198,6 +213,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             println!("quarantined forks: {}", store::quarantined(&conn)?);
+        }
+        Command::Backup { out } => {
+            let snapshot = dentpro_server::backup::backup(&dir, &out)?;
+            println!("backup written to {snapshot}");
+            // Until the database is encrypted at rest, neither is its backup.
+            println!("note: the backup is NOT encrypted: keep it where only the administrator can read it");
+        }
+        Command::Restore { from, force } => {
+            let snapshot = dentpro_server::backup::restore(&dir, &from, force)?;
+            println!("restored {}", snapshot);
         }
     }
     Ok(())

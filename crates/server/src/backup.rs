@@ -1,0 +1,210 @@
+//! Backups of the branch server's database while it serves, and bringing one back.
+//!
+//! `backup` copies the database with `VACUUM INTO` on a connection of its own: one read
+//! transaction, so the copy is a consistent snapshot even while pushes are being written (the
+//! server never claims its database exclusively), and the serving process is not paused. The
+//! copy is written beside its destination, checked (`PRAGMA integrity_check`, the log readable)
+//! and renamed into place, so a backup file is either whole or absent.
+//!
+//! `restore` refuses while a server serves the data dir (`serve` holds an OS lock on
+//! `serve.lock` for its lifetime), refuses to replace a database without `--force` (and then
+//! keeps the replaced one beside it, never deletes it), checks the backup first, and leaves no
+//! stale WAL of the replaced database behind to be replayed into the restored one.
+//!
+//! Keys are not in the backup: the data dir's `server.key`, TLS identity and `server.json` stay
+//! where they are (kept once, offline, after `init`); a restore goes into a data dir holding
+//! them, so workstations keep their pinned certificate and server key.
+
+use crate::store::{DB_FILE, DataDir};
+use dentpro_core::{CoreError, ErrorCode, Result};
+use dentpro_sync::merkle::MerkleLog;
+use rusqlite::{Connection, OpenFlags};
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+const SERVE_LOCK: &str = "serve.lock";
+
+/// Held by `serve` for its lifetime; dropped (or the process ending) releases it.
+#[derive(Debug)]
+pub struct ServeLock {
+    _file: File,
+}
+
+fn lock_file(dir: &DataDir) -> Result<File> {
+    Ok(OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path.join(SERVE_LOCK))?)
+}
+
+fn running_error(dir: &DataDir) -> CoreError {
+    CoreError::new(
+        ErrorCode::DataDirInUse,
+        format!(
+            "a branch server is running on {}; stop it first (`systemctl stop dentpro-server` or \
+             its service manager)",
+            dir.path.display()
+        ),
+    )
+    .with("data_dir", dir.path.display().to_string())
+}
+
+/// Marks the data dir as served: a second `serve` or a `restore` is refused while it is held.
+pub fn hold_serve_lock(dir: &DataDir) -> Result<ServeLock> {
+    let file = lock_file(dir)?;
+    match file.try_lock() {
+        Ok(()) => Ok(ServeLock { _file: file }),
+        Err(std::fs::TryLockError::WouldBlock) => Err(running_error(dir)),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// What a backup or restore holds: the log's size and root, to compare with the checkpoints
+/// workstations pinned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub path: PathBuf,
+    pub log_size: u64,
+    pub log_root: String,
+}
+
+impl std::fmt::Display for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: log size {}, root {}",
+            self.path.display(),
+            self.log_size,
+            self.log_root
+        )
+    }
+}
+
+/// Checks a database file is a sound branch-server database and reads its log.
+fn inspect(path: &Path) -> Result<Snapshot> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let problems = dentpro_core::integrity::storage_problems(&conn);
+    if !problems.is_empty() {
+        return Err(CoreError::new(
+            ErrorCode::DatabaseCorrupt,
+            format!("{} is damaged: {}", path.display(), problems.join("; ")),
+        ));
+    }
+    let is_server_db: bool = conn.query_row(
+        "SELECT count(*) = 2 FROM sqlite_schema WHERE name IN ('server_schema_history', 'record_log')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !is_server_db {
+        return Err(CoreError::invalid("backup", "not_a_server_database"));
+    }
+    let log: MerkleLog = dentpro_core::sync::log_leaves(&conn, None)?.into_iter().collect();
+    Ok(Snapshot {
+        path: path.to_owned(),
+        log_size: log.len(),
+        log_root: hex::encode(log.root()),
+    })
+}
+
+fn sync_dir(dir: &Path) {
+    // The rename is durable once the directory is: best effort where directories cannot be opened.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(unix)]
+fn private(path: &Path) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private(_: &Path) -> Result<()> {
+    Ok(())
+}
+
+/// A consistent copy of the running server's database at `out` (which must not exist).
+pub fn backup(dir: &DataDir, out: &Path) -> Result<Snapshot> {
+    dir.config()?;
+    if out.exists() {
+        return Err(CoreError::new(
+            ErrorCode::Conflict,
+            format!("{} already exists; choose a new file for the backup", out.display()),
+        ));
+    }
+    let partial = out.with_extension("partial");
+    let _ = std::fs::remove_file(&partial);
+    let conn = Connection::open_with_flags(dir.path.join(DB_FILE), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // A push holds the write lock briefly; the snapshot is a read transaction beside it.
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    let target = partial
+        .to_str()
+        .ok_or_else(|| CoreError::invalid("out", "not_utf8"))?;
+    conn.execute("VACUUM INTO ?1", [target])?;
+    drop(conn);
+    private(&partial)?;
+    let snapshot = inspect(&partial).inspect_err(|_| {
+        let _ = std::fs::remove_file(&partial);
+    })?;
+    File::open(&partial)?.sync_all()?;
+    std::fs::rename(&partial, out)?;
+    sync_dir(&parent_of(out));
+    Ok(Snapshot {
+        path: out.to_owned(),
+        ..snapshot
+    })
+}
+
+/// Brings the backup at `from` back as `dir`'s database. The server must be stopped; an
+/// existing database is only replaced with `force`, and is then kept beside it
+/// (`server.sqlite3.before-restore-<time>`, with its WAL).
+pub fn restore(dir: &DataDir, from: &Path, force: bool) -> Result<Snapshot> {
+    dir.config()?;
+    // Held through the restore: `serve` cannot start on a half-restored dir.
+    let _lock = hold_serve_lock(dir)?;
+    let db = dir.path.join(DB_FILE);
+    let wal = |p: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", p.display()));
+    if db.exists() && !force {
+        return Err(CoreError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} already holds a database; restoring would replace it. Run again with --force \
+                 (the current database is kept beside it).",
+                dir.path.display()
+            ),
+        ));
+    }
+    let checked = inspect(from)?;
+    let incoming = dir.path.join(format!("{DB_FILE}.restoring"));
+    std::fs::copy(from, &incoming)?;
+    private(&incoming)?;
+    File::open(&incoming)?.sync_all()?;
+    // The replaced database with its WAL and index, so the kept copy opens as it was. A WAL
+    // left without its database is moved too: it must never be replayed into the restored one.
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let kept = dir.path.join(format!("{DB_FILE}.before-restore-{stamp}"));
+    for suffix in ["-wal", "-shm", ""] {
+        let from = wal(&db, suffix);
+        if from.exists() {
+            std::fs::rename(&from, wal(&kept, suffix))?;
+        }
+    }
+    std::fs::rename(&incoming, &db)?;
+    sync_dir(&dir.path);
+    // Migrations of a backup made by an earlier version run here, not at the first request.
+    drop(dir.open_db()?);
+    Ok(Snapshot {
+        path: db,
+        ..checked
+    })
+}
