@@ -15,10 +15,15 @@
 //! where they are (kept once, offline, after `init`); a restore goes into a data dir holding
 //! them, so workstations keep their pinned certificate and server key.
 
-use crate::store::{DB_FILE, DataDir};
+use crate::store::{self, DB_FILE, DataDir};
+use dentpro_core::events::Event;
+use dentpro_core::record::{Record, device_id_for};
+use dentpro_core::sync::{self as core_sync, Admission, Sender};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use dentpro_sync::merkle::MerkleLog;
-use rusqlite::{Connection, OpenFlags};
+use dentpro_sync::protocol::{LogExport, parse_key, record_from_wire};
+use ed25519_dalek::VerifyingKey;
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
 
@@ -202,9 +207,164 @@ pub fn restore(dir: &DataDir, from: &Path, force: bool) -> Result<Snapshot> {
     std::fs::rename(&incoming, &db)?;
     sync_dir(&dir.path);
     // Migrations of a backup made by an earlier version run here, not at the first request.
-    drop(dir.open_db()?);
+    let conn = dir.open_db()?;
+    // A code used after the backup is unused again in it: none issued before may work now.
+    let now = chrono::Utc::now().to_rfc3339();
+    conn.execute(
+        "UPDATE enrolment_codes SET expires_at = ?1 WHERE used_by IS NULL AND expires_at > ?1",
+        [&now],
+    )?;
     Ok(Snapshot {
         path: db,
         ..checked
     })
+}
+
+/// What `recover-log` took back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recovered {
+    pub entries: u64,
+    pub log_size: u64,
+    pub log_root: String,
+}
+
+fn recovery_refused(message: impl Into<String>) -> CoreError {
+    CoreError::new(ErrorCode::SyncRejected, message).with("reason", "recovery_refused")
+}
+
+/// Takes back, from a workstation's copy of the log, the entries this (restored) server logged
+/// after its backup. Nothing is taken on trust: the workstation's checkpoint must be signed by
+/// this server's key; each lost entry is admitted again exactly as a push would be (the same
+/// checks: hash, signature of its enrolled device, chain link, the rules) and must come out at
+/// the same index with the same verdict; and the log must then give the root this server
+/// signed. Anything else and nothing is written. The server must be stopped.
+pub fn recover_log(dir: &DataDir, export: &LogExport) -> Result<Recovered> {
+    let _lock = hold_serve_lock(dir)?;
+    let key = dir.signing_key()?.verifying_key();
+    let checkpoint = &export.checkpoint;
+    if !checkpoint.verify(&key) {
+        return Err(recovery_refused(
+            "the workstation's checkpoint is not signed by this server's key",
+        ));
+    }
+    let mut conn = dir.open_db()?;
+    let held = core_sync::log_leaves(&conn, None)?.len() as u64;
+    let target = checkpoint.tree_size;
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut next = held;
+    for entry in &export.entries {
+        if entry.position.log_index < next {
+            continue; // the server holds it; the root check below covers it
+        }
+        if entry.position.log_index >= target {
+            break;
+        }
+        if entry.position.log_index != next {
+            return Err(recovery_refused(format!(
+                "the workstation's copy has no entry {next} (it starts at {})",
+                entry.position.log_index
+            )));
+        }
+        let record = record_from_wire(&entry.record).map_err(|e| recovery_refused(e.message))?;
+        let device = match store::device(&tx, &record.body.device_id)? {
+            Some(d) => d,
+            None => enrolled_after_backup(&tx, &record, export, &key)?,
+        };
+        let public_key = parse_key(&device.public_key).map_err(|e| recovery_refused(e.message))?;
+        let sender = Sender {
+            device_id: &device.device_id,
+            public_key: &public_key,
+            clock_skew_seconds: entry.position.clock_skew_seconds,
+        };
+        let at = format!("entry {next} (device {} seq {})", record.body.device_id, record.body.seq);
+        match core_sync::admit(&tx, &sender, &record) {
+            Ok(Admission::Logged(p)) if p == entry.position => {
+                if p.verdict == core_sync::Verdict::Accepted
+                    && let Some(revoked) = core_sync::revocation_in(&record)
+                {
+                    store::revoke_by_record(&tx, &record, &revoked)?;
+                }
+            }
+            Ok(other) => {
+                return Err(recovery_refused(format!(
+                    "{at}: this server decides it differently ({:?} instead of {:?})",
+                    other.position(),
+                    entry.position
+                )));
+            }
+            Err(e) => return Err(recovery_refused(format!("{at}: {}", e.message))),
+        }
+        next += 1;
+    }
+    if next < target {
+        return Err(recovery_refused(format!(
+            "the workstation's copy ends at entry {next}, before its checkpoint's {target}"
+        )));
+    }
+    let log: MerkleLog = core_sync::log_leaves(&tx, None)?.into_iter().collect();
+    let root = log.root_at(target).map(hex::encode);
+    if root.as_deref() != Some(checkpoint.root.as_str()) {
+        return Err(recovery_refused(format!(
+            "the log does not give the root this server signed at size {target}: not recovered"
+        )));
+    }
+    tx.commit()?;
+    Ok(Recovered {
+        entries: next.saturating_sub(held),
+        log_size: log.len(),
+        log_root: hex::encode(log.root()),
+    })
+}
+
+/// A device enrolled after the backup: its enrolment is in its own records (the genesis record
+/// with its key, `device.enrolled` naming this server's key, kind and label), which travel in
+/// the log like every record; its `devices` row is made again from them.
+fn enrolled_after_backup(
+    tx: &Connection,
+    record: &Record,
+    export: &LogExport,
+    server_key: &VerifyingKey,
+) -> Result<store::DeviceRow> {
+    let device_id = &record.body.device_id;
+    let unknown = || recovery_refused(format!("device {device_id} is not enrolled here and its enrolment is not in the copy"));
+    let own: Vec<Record> = export
+        .entries
+        .iter()
+        .filter(|e| &e.record.device_id == device_id)
+        .filter_map(|e| record_from_wire(&e.record).ok())
+        .collect();
+    let genesis = own.iter().find(|r| r.body.seq == 1).ok_or_else(unknown)?;
+    let Ok(Event::DeviceInitialized(init)) =
+        Event::decode(&genesis.body.kind, genesis.body.kind_version, &genesis.body.payload)
+    else {
+        return Err(unknown());
+    };
+    let public_key = parse_key(&init.public_key).map_err(|_| unknown())?;
+    if device_id_for(&public_key) != *device_id || genesis.check(&public_key).is_err() {
+        return Err(unknown());
+    }
+    let enrolled = own
+        .iter()
+        .filter(|r| r.check(&public_key).is_ok())
+        .find_map(|r| match Event::decode(&r.body.kind, r.body.kind_version, &r.body.payload) {
+            Ok(Event::DeviceEnrolled(e)) if e.server_key == hex::encode(server_key.as_bytes()) => {
+                Some((e, r.body.device_time.clone()))
+            }
+            _ => None,
+        })
+        .ok_or_else(unknown)?;
+    let (enrolment, at) = enrolled;
+    tx.execute(
+        "INSERT INTO devices (device_id, public_key, kind, label, station, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        rusqlite::params![
+            device_id,
+            init.public_key,
+            enrolment.device_kind.as_str(),
+            enrolment.label,
+            device_id[..4].to_uppercase(),
+            at
+        ],
+    )?;
+    tracing::warn!(device = %device_id, "device enrolled after the backup: enrolment taken from its records");
+    store::device(tx, device_id)?.ok_or_else(unknown)
 }

@@ -82,6 +82,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// After a restore: takes back the entries logged after the backup from a workstation's
+    /// copy of the log (`dentpro log export`), each re-checked (the server must be stopped).
+    RecoverLog {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -223,6 +229,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Restore { from, force } => {
             let snapshot = dentpro_server::backup::restore(&dir, &from, force)?;
             println!("restored {}", snapshot);
+            println!("unused enrolment codes were invalidated: issue new ones");
+        }
+        Command::RecoverLog { from } => {
+            let file = std::fs::File::open(&from)?;
+            let export = serde_json::from_reader(std::io::BufReader::new(file))?;
+            let recovered = dentpro_server::backup::recover_log(&dir, &export)?;
+            println!(
+                "recovered {} entries: log size {}, root {}",
+                recovered.entries, recovered.log_size, recovered.log_root
+            );
         }
     }
     Ok(())
