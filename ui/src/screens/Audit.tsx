@@ -282,7 +282,7 @@ function VerifyResult({ report }: { report: VerifyReport }) {
       data-testid="audit-verify-result"
       data-ok={ok ? "true" : "false"}
     >
-      {report.ok ? (
+      {report.ok || (!bad && report.projections_ok) ? (
         <div className="verify-line">✔ {t("audit.chainOk", { n: report.records_checked })}</div>
       ) : bad && bad.seq !== null ? (
         <div className="verify-line">
@@ -293,6 +293,11 @@ function VerifyResult({ report }: { report: VerifyReport }) {
       )}
       {!report.projections_ok ? (
         <div className="verify-line">✖ {t("audit.projectionsBad", { problem: isolate(report.projection_problem ?? "") })}</div>
+      ) : null}
+      {report.storage_problems.length > 0 ? (
+        <div className="verify-line" data-testid="audit-storage-problems">
+          ✖ {t("audit.storageBad", { problem: isolate(report.storage_problems.join("; ")) })}
+        </div>
       ) : null}
       <div className="small" title={report.anchor}>
         {t("audit.chainOkDevices", { n: report.devices })}
