@@ -273,7 +273,10 @@ fn dentpro_as_nobody(args: &[&str]) -> Output {
 
 #[test]
 fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
-    let root = tempfile::tempdir().unwrap(); // 0700, root's
+    let root = tempfile::tempdir().unwrap();
+    // Root's, and no one else's (as the data dir's parent is on a multi-user machine).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let dir = root.path().join("desk");
     let d = dir.to_str().unwrap();
     let out = demo(&dir, "file");

@@ -55,8 +55,8 @@ fn corrupt_error(detail: impl std::fmt::Display) -> CoreError {
     CoreError::new(
         ErrorCode::DatabaseCorrupt,
         format!(
-            "the workstation's database is damaged: {detail}. Nothing more will be synced from it; \
-             call your administrator (restore from a backup, or re-enrol this workstation)."
+            "the database is damaged: {detail}. Nothing more will be synced from it; call your \
+             administrator (restore from a backup, or set this workstation up again)."
         ),
     )
 }
@@ -69,8 +69,8 @@ pub fn sqlite_error(e: rusqlite::Error) -> CoreError {
         Some(E::ReadOnly | E::PermissionDenied) => CoreError::new(
             ErrorCode::DataDirPermission,
             format!(
-                "no permission to write the workstation's database ({e}). Nothing was changed. \
-                 Ask your administrator to give this user access to the data folder."
+                "no permission to write the database ({e}). Nothing was changed. Ask your \
+                 administrator to give this user access to the data folder."
             ),
         ),
         Some(E::DatabaseCorrupt | E::NotADatabase) => corrupt_error(&e).with("reason", "file_damaged"),

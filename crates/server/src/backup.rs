@@ -88,23 +88,33 @@ impl std::fmt::Display for Snapshot {
 
 /// Checks a database file is a sound branch-server database and reads its log.
 fn inspect(path: &Path) -> Result<Snapshot> {
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let unusable = |why: String| {
+        CoreError::new(
+            ErrorCode::DatabaseCorrupt,
+            format!("{} is not a usable branch-server database: {why}", path.display()),
+        )
+        .with("path", path.display().to_string())
+    };
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| unusable(e.to_string()))?;
     let problems = dentpro_core::integrity::storage_problems(&conn);
     if !problems.is_empty() {
-        return Err(CoreError::new(
-            ErrorCode::DatabaseCorrupt,
-            format!("{} is damaged: {}", path.display(), problems.join("; ")),
-        ));
+        return Err(unusable(problems.join("; ")));
     }
-    let is_server_db: bool = conn.query_row(
-        "SELECT count(*) = 2 FROM sqlite_schema WHERE name IN ('server_schema_history', 'record_log')",
-        [],
-        |r| r.get(0),
-    )?;
+    let is_server_db: bool = conn
+        .query_row(
+            "SELECT count(*) = 2 FROM sqlite_schema WHERE name IN ('server_schema_history', 'record_log')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| unusable(e.to_string()))?;
     if !is_server_db {
-        return Err(CoreError::invalid("backup", "not_a_server_database"));
+        return Err(unusable("it has no branch-server tables".into()));
     }
-    let log: MerkleLog = dentpro_core::sync::log_leaves(&conn, None)?.into_iter().collect();
+    let log: MerkleLog = dentpro_core::sync::log_leaves(&conn, None)
+        .map_err(|e| unusable(e.message))?
+        .into_iter()
+        .collect();
     Ok(Snapshot {
         path: path.to_owned(),
         log_size: log.len(),

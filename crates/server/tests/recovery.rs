@@ -125,6 +125,11 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     server.dir = fresh;
     let out = server.cli(&["restore", "--from", backup.to_str().unwrap()]);
     assert!(out.contains(&format!("log size {logged}")), "{out}");
+    // Not a database: refused, nothing changed.
+    let junk = root.path().join("junk.sqlite3");
+    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
+    let refused = server_refuses(&server.dir, &["restore", "--from", junk.to_str().unwrap(), "--force"]);
+    assert!(refused.contains("not a usable branch-server database"), "{refused}");
     // Over a database, only with --force.
     let refused = server_refuses(&server.dir, &["restore", "--from", backup.to_str().unwrap()]);
     assert!(refused.contains("--force"), "{refused}");
@@ -208,6 +213,13 @@ fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
     server.kill();
     let export = dentpro_sync::client::export_log(&reception.ws, 0).unwrap();
     assert_eq!(export.checkpoint.tree_size as i64, logged);
+    // A checkpoint this server did not sign is refused.
+    let mut unsigned = export.clone();
+    unsigned.checkpoint.tree_size += 1;
+    let unsigned_file = root.path().join("unsigned.json");
+    std::fs::write(&unsigned_file, serde_json::to_vec(&unsigned).unwrap()).unwrap();
+    let refused = server_refuses(&server.dir, &["recover-log", "--from", unsigned_file.to_str().unwrap()]);
+    assert!(refused.contains("not signed by this server"), "{refused}");
     // An altered copy is refused whole.
     let mut altered = export.clone();
     let last = altered.entries.last_mut().unwrap();

@@ -275,6 +275,7 @@ function VerifyResult({ report }: { report: VerifyReport }) {
   const { t } = useLang();
   const bad = report.first_bad;
   const ok = report.ok && report.projections_ok;
+  const storage = report.storage_problems ?? [];
   return (
     <div
       className={ok ? "message message-success verify-result" : "message message-error verify-result"}
@@ -294,9 +295,9 @@ function VerifyResult({ report }: { report: VerifyReport }) {
       {!report.projections_ok ? (
         <div className="verify-line">✖ {t("audit.projectionsBad", { problem: isolate(report.projection_problem ?? "") })}</div>
       ) : null}
-      {report.storage_problems.length > 0 ? (
+      {storage.length > 0 ? (
         <div className="verify-line" data-testid="audit-storage-problems">
-          ✖ {t("audit.storageBad", { problem: isolate(report.storage_problems.join("; ")) })}
+          ✖ {t("audit.storageBad", { problem: isolate(storage.join("; ")) })}
         </div>
       ) : null}
       <div className="small" title={report.anchor}>
