@@ -299,3 +299,65 @@ fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_enc
         text(&out)
     );
 }
+
+/// Runs the real binary as the unprivileged user `nobody` (the tests run as root, who may read
+/// anything), with the key in a file (no keyring for that user).
+fn dentpro_as_nobody(args: &[&str]) -> Output {
+    Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env("DENTPRO_KEY_STORE", "file")
+        .output()
+        .expect("setpriv runs")
+}
+
+#[test]
+fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
+    let root = tempfile::tempdir().unwrap();
+    // Root's, and no one else's (as the data dir's parent is on a multi-user machine).
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+    let dir = root.path().join("desk");
+    let d = dir.to_str().unwrap();
+    let out = demo(&dir, "file");
+    assert!(out.status.success(), "{}", text(&out));
+    // Read through the keyed SQL tool, as root (the owner of the data dir).
+    let records = || sql_ok(&dir, "SELECT count(*) FROM records");
+    let before = records();
+
+    for args in [
+        vec!["audit", "verify", "--data-dir", d],
+        vec!["demo", "--data-dir", d, "--patients", "3"],
+        vec!["sync", "--data-dir", d],
+    ] {
+        let out = dentpro_as_nobody(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("no permission to use the data folder"),
+            "{args:?}: {}",
+            text(&out)
+        );
+        assert!(!text(&out).contains("not found"), "{args:?}: {}", text(&out));
+    }
+    // A new data dir inside a folder this user may not enter: the same words.
+    let inner = root.path().join("desk").join("new");
+    let out = dentpro_as_nobody(&["demo", "--data-dir", inner.to_str().unwrap(), "--patients", "3"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("no permission"), "{}", text(&out));
+
+    // Nothing was changed, and it all works once the user has permission.
+    assert_eq!(records(), before);
+    assert!(!dir.join("dentpro.open").exists());
+    let out = verify(&dir);
+    assert!(out.status.success(), "{}", text(&out));
+    let status = Command::new("chown")
+        .args(["-R", "nobody:nogroup"])
+        .arg(root.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = dentpro_as_nobody(&["audit", "verify", "--data-dir", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("OK: the chain and the tables are intact"), "{}", text(&out));
+}

@@ -49,6 +49,11 @@ pub enum Command {
     },
     /// Sync once with the branch server (push pending records, pull everyone else's).
     Sync,
+    /// The branch log this workstation holds.
+    Log {
+        #[command(subcommand)]
+        command: LogCommand,
+    },
     /// Write the UI's TypeScript command bindings.
     ExportBindings {
         #[arg(default_value = "ui/src/bindings.ts")]
@@ -62,6 +67,18 @@ pub enum DbCommand {
     /// rows, `|` between columns. Refused while DentPro has the data dir open. Writing with it
     /// bypasses the app: verification (`dentpro audit verify`) reports such changes.
     Sql { sql: String },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LogCommand {
+    /// Writes this workstation's copy of the branch log (from log index FROM up to the
+    /// checkpoint it verified) for `dentpro-server recover-log` after a server restore.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -89,6 +106,9 @@ pub fn run(cli: &Cli) -> Option<ExitCode> {
         } => db_sql(cli, sql),
         Command::Enrol { ticket, label } => enrol(cli, ticket, label),
         Command::Sync => sync(cli),
+        Command::Log {
+            command: LogCommand::Export { out, from },
+        } => export_log(cli, out, *from),
         Command::ExportBindings { path } => crate::export_bindings(path).map(|()| ExitCode::SUCCESS),
     };
     Some(result.unwrap_or_else(|message| {
@@ -193,6 +213,20 @@ fn sync(cli: &Cli) -> Result<ExitCode, String> {
     if let Some(skew) = report.clock_skew_seconds {
         println!("warning: this machine's clock is {skew} s off the server's");
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_log(cli: &Cli, out: &std::path::Path, from: u64) -> Result<ExitCode, String> {
+    let ws = open(cli)?;
+    let export = dentpro_sync::client::export_log(&ws, from).map_err(|e| e.message)?;
+    let json = serde_json::to_vec(&export).map_err(|e| e.to_string())?;
+    std::fs::write(out, json).map_err(|e| format!("{}: {e}", out.display()))?;
+    println!(
+        "wrote {} log entries (checkpoint size {}) to {}",
+        export.entries.len(),
+        export.checkpoint.tree_size,
+        out.display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -146,8 +146,18 @@ pub fn run(opts: RunOptions) {
             app.manage(state);
             Ok(())
         })
-        .run(tauri::generate_context!("tauri.conf.json"))
-        .expect("error while running the DentPro window");
+        .build(tauri::generate_context!("tauri.conf.json"))
+        .expect("error while building the DentPro window")
+        .run(|app, event| {
+            // Tauri ends the process without dropping its managed state: close the workstation
+            // here, so the database is closed cleanly and the unclean-shutdown marker removed
+            // (otherwise every start would run the full integrity check).
+            if let tauri::RunEvent::Exit = event
+                && let Some(state) = app.try_state::<AppState>()
+            {
+                *state.workstation.lock() = Err(CoreError::new(ErrorCode::Internal, "the window is closing"));
+            }
+        });
 }
 
 #[cfg(test)]

@@ -468,7 +468,23 @@ export type ErrorCode =
 /**
  * Another DentPro window or tool has this workstation's data directory open.
  */
-"data_dir_in_use" | "key_storage" | "conflict" | 
+"data_dir_in_use" | "key_storage" | 
+/**
+ * The data directory (or a file in it) may not be read or written by this user.
+ */
+"data_dir_permission" | 
+/**
+ * The disk (or the database's size limit) is full; nothing was written.
+ */
+"disk_full" | 
+/**
+ * The database file or a record in it is damaged; `details` name the record, page or table.
+ */
+"database_corrupt" | 
+/**
+ * A user's row in `users` disagrees with the account's signed records; `details.field`.
+ */
+"account_tampered" | "conflict" | 
 /**
  * The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.
  */
@@ -593,7 +609,12 @@ export type VerifyReport = { ok: boolean; records_checked: number; devices: numb
 /**
  * What the chain-head anchor said.
  */
-anchor: string; projections_ok: boolean; projection_problem: string | null }
+anchor: string; projections_ok: boolean; projection_problem: string | null; 
+/**
+ * SQLite's own check of the file (`PRAGMA integrity_check`: page, table, index), filled
+ * by the audit screen's run (`Workstation::verify_audit`); empty when sound.
+ */
+storage_problems?: string[] }
 
 /** tauri-specta globals **/
 

@@ -84,6 +84,10 @@ pub struct VerifyReport {
     pub anchor: String,
     pub projections_ok: bool,
     pub projection_problem: Option<String>,
+    /// SQLite's own check of the file (`PRAGMA integrity_check`: page, table, index), filled
+    /// by the audit screen's run (`Workstation::verify_audit`); empty when sound.
+    #[serde(default)]
+    pub storage_problems: Vec<String>,
 }
 
 /// The outcome of a verification run from the app is itself recorded.
@@ -350,6 +354,7 @@ pub fn verify(
         anchor: chain.anchor,
         projections_ok: projection_problem.is_none(),
         projection_problem,
+        storage_problems: Vec::new(),
     })
 }
 

@@ -30,6 +30,14 @@ pub enum ErrorCode {
     /// Another DentPro window or tool has this workstation's data directory open.
     DataDirInUse,
     KeyStorage,
+    /// The data directory (or a file in it) may not be read or written by this user.
+    DataDirPermission,
+    /// The disk (or the database's size limit) is full; nothing was written.
+    DiskFull,
+    /// The database file or a record in it is damaged; `details` name the record, page or table.
+    DatabaseCorrupt,
+    /// A user's row in `users` disagrees with the account's signed records; `details.field`.
+    AccountTampered,
     Conflict,
     /// The branch server (or a pulled log) did not pass the sync checks; `details.reason` says which.
     SyncRejected,
@@ -83,7 +91,7 @@ impl CoreError {
 
 impl From<rusqlite::Error> for CoreError {
     fn from(e: rusqlite::Error) -> Self {
-        CoreError::new(ErrorCode::Storage, format!("database error: {e}"))
+        crate::integrity::sqlite_error(e)
     }
 }
 
@@ -95,6 +103,6 @@ impl From<serde_json::Error> for CoreError {
 
 impl From<std::io::Error> for CoreError {
     fn from(e: std::io::Error) -> Self {
-        CoreError::new(ErrorCode::Storage, format!("file error: {e}"))
+        crate::integrity::io_error(e)
     }
 }

@@ -18,6 +18,7 @@ pub mod demo;
 pub mod device;
 pub mod error;
 pub mod events;
+pub mod integrity;
 pub mod ledger;
 pub mod patients;
 pub mod permissions;

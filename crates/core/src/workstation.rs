@@ -15,7 +15,7 @@ use crate::patients::{self, Patient, PatientFile, PatientInput, PatientSummary};
 use crate::permissions::{self, Action, Role};
 use crate::settings::{self, Settings};
 use crate::sync::{self, DeviceEnrolled, Enrolment};
-use crate::{CoreError, ErrorCode, Result, store};
+use crate::{CoreError, ErrorCode, Result, integrity, store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -102,12 +102,18 @@ pub struct Workstation {
     ledger: Ledger,
     data_dir: PathBuf,
     sessions: HashMap<String, Session>,
+    /// What the full check found after an unclean shutdown (or the audit screen's last run):
+    /// while set, nothing is synced from this database.
+    integrity_problem: Option<CoreError>,
+    /// Removed when the workstation closes cleanly; declared last so it outlives the database.
+    _open_marker: Option<integrity::OpenMarker>,
 }
 
 impl Workstation {
     /// Opens the workstation in `data_dir`: device identity (created on first start), the
     /// database bound to it, and the genesis record of a new chain.
     pub fn open(opts: OpenOptions) -> Result<Self> {
+        integrity::check_data_dir(&opts.data_dir, true)?;
         let identity = DeviceIdentity::load_or_create(&opts.data_dir, opts.key_store)?;
         let conn = store::open_bound(&opts.data_dir, &identity)?;
         let mut ledger = Ledger::new(conn, identity, opts.clock, Some(&opts.data_dir))?;
@@ -123,11 +129,31 @@ impl Workstation {
             };
             ledger.append(&Actor::system(), init.into())?;
         }
+        // Placed only once the database is ours (a refused second opener leaves it alone).
+        let (marker, unclean) = integrity::OpenMarker::place(&opts.data_dir)?;
+        let integrity_problem = if unclean {
+            let report = integrity::full_check(ledger.conn(), Some(&opts.data_dir), Some(&ledger.identity().device_id))?;
+            let problem = report.as_error();
+            match &problem {
+                Some(e) => tracing::error!(error = %e, "integrity check after an unclean shutdown failed"),
+                None => tracing::info!("integrity check after an unclean shutdown: ok"),
+            }
+            problem
+        } else {
+            None
+        };
         Ok(Self {
             ledger,
             data_dir: opts.data_dir,
             sessions: HashMap::new(),
+            integrity_problem,
+            _open_marker: Some(marker),
         })
+    }
+
+    /// The problem the last full integrity check found, if any (sync stays stopped while set).
+    pub fn integrity_problem(&self) -> Option<&CoreError> {
+        self.integrity_problem.as_ref()
     }
 
     pub fn ledger(&self) -> &Ledger {
@@ -305,6 +331,7 @@ impl Workstation {
                 "this workstation is not set up yet",
             ));
         }
+        self.check_signed_account(username)?;
         match accounts::check_login(self.ledger.conn(), username, password, self.now())? {
             LoginOutcome::Success(user) if !self.may_work_here(&user)? => {
                 let refusal = accounts::LoginFailed {
@@ -337,6 +364,35 @@ impl Workstation {
                 Err(err)
             }
         }
+    }
+
+    /// The account's row must be what its signed records say (a role or password hash changed
+    /// with the `sqlite3` tool is refused here, not trusted until someone verifies); a refusal
+    /// is recorded.
+    fn check_signed_account(&mut self, username: &str) -> Result<()> {
+        let conn = self.ledger.conn();
+        let Some(user) = accounts::user_by_username(conn, &username.trim().to_lowercase())? else {
+            return Ok(()); // check_login refuses and records it
+        };
+        let hash = accounts::password_hash_of(conn, &user.id)?;
+        let terminals = accounts::cashier_terminals(conn, &user.id)?;
+        let Err(err) = integrity::check_signed_account(conn, self.device_id(), &user, &hash, &terminals) else {
+            return Ok(());
+        };
+        let refusal = accounts::LoginFailed {
+            username: user.username.clone(),
+            user_id: Some(user.id.clone()),
+            reason: "account_tampered".into(),
+            failed_attempts: 0,
+            locked_until: None,
+        };
+        let actor = Actor {
+            user_id: Some(user.id),
+            role: None,
+            session_id: None,
+        };
+        self.ledger.append(&actor, refusal.into())?;
+        Err(err)
     }
 
     /// Once this workstation is enrolled in a branch, a cashier works only at the cashier
@@ -553,11 +609,21 @@ impl Workstation {
     /// Verifies the chain, the anchor and the projections; the run is itself recorded.
     pub fn verify_audit(&mut self, session_id: &str) -> Result<VerifyReport> {
         let actor = self.authorize(session_id, Action::AuditVerify)?;
-        let report = audit::verify(self.ledger.conn(), Some(&self.data_dir), Some(self.device_id()))?;
+        let mut report = audit::verify(self.ledger.conn(), Some(&self.data_dir), Some(self.device_id()))?;
+        // The audit screen's run also checks the file itself (pages, indexes).
+        report.storage_problems = integrity::storage_problems(self.ledger.conn());
+        report.ok &= report.storage_problems.is_empty();
+        self.integrity_problem = integrity::IntegrityReport {
+            ok: report.ok,
+            storage_problems: report.storage_problems.clone(),
+            verify: Some(report.clone()),
+        }
+        .as_error();
         let problem = report
-            .first_bad
-            .as_ref()
-            .map(|b| b.problem.clone())
+            .storage_problems
+            .first()
+            .cloned()
+            .or_else(|| report.first_bad.as_ref().map(|b| b.problem.clone()))
             .or_else(|| report.projection_problem.clone());
         let event = audit::AuditVerified {
             ok: report.ok,
@@ -621,8 +687,20 @@ impl Workstation {
         store::meta_set(self.ledger.conn(), &sync_meta_key(key)?, value)
     }
 
+    /// This device's records to push, each re-checked first (hash, signature, link): a
+    /// database damaged on disk stops here with `database_corrupt`, naming the record, and so
+    /// does one whose full check failed after an unclean shutdown.
     pub fn sync_outbox(&self, after_seq: u64, limit: u32) -> Result<Vec<crate::record::Record>> {
-        sync::outbox(self.ledger.conn(), self.device_id(), after_seq, limit)
+        if let Some(problem) = &self.integrity_problem {
+            return Err(problem.clone());
+        }
+        integrity::checked_outbox(
+            self.ledger.conn(),
+            self.device_id(),
+            &self.ledger.identity().verifying_key(),
+            after_seq,
+            limit,
+        )
     }
 
     pub fn sync_pending(&self) -> Result<i64> {

@@ -74,6 +74,25 @@ enum Command {
     Revoke { device_id: String },
     /// Forks, refused records and refused requests, oldest first.
     Alerts,
+    /// Writes a consistent copy of the database to a new file, while the server runs.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Brings a backup back as this data dir's database (the server must be stopped).
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database (it is kept beside it, not deleted).
+        #[arg(long)]
+        force: bool,
+    },
+    /// After a restore: takes back the entries logged after the backup from a workstation's
+    /// copy of the log (`dentpro log export`), each re-checked (the server must be stopped).
+    RecoverLog {
+        #[arg(long)]
+        from: PathBuf,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -124,6 +143,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
                 ..Settings::default()
             };
+            // Held while serving: a second server or a restore on this dir is refused.
+            let _serving = dentpro_server::backup::hold_serve_lock(&dir)?;
             let server = Arc::new(Server::open(&dir, settings)?);
             let (cert, key) = dir.tls_pem()?;
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -203,6 +224,26 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
             println!("quarantined forks: {}", store::quarantined(&conn)?);
+        }
+        Command::Backup { out } => {
+            let snapshot = dentpro_server::backup::backup(&dir, &out)?;
+            println!("backup written to {snapshot}");
+            // Until the database is encrypted at rest, neither is its backup.
+            println!("note: the backup is NOT encrypted: keep it where only the administrator can read it");
+        }
+        Command::Restore { from, force } => {
+            let snapshot = dentpro_server::backup::restore(&dir, &from, force)?;
+            println!("restored {}", snapshot);
+            println!("unused enrolment codes were invalidated: issue new ones");
+        }
+        Command::RecoverLog { from } => {
+            let file = std::fs::File::open(&from)?;
+            let export = serde_json::from_reader(std::io::BufReader::new(file))?;
+            let recovered = dentpro_server::backup::recover_log(&dir, &export)?;
+            println!(
+                "recovered {} entries: log size {}, root {}",
+                recovered.entries, recovered.log_size, recovered.log_root
+            );
         }
     }
     Ok(())

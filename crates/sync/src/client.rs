@@ -606,3 +606,21 @@ fn is_clock_refusal(e: &CoreError) -> bool {
         .get("reason")
         .is_some_and(|r| r == "proof_too_old" || r == "proof_not_yet_valid")
 }
+
+/// This workstation's copy of the branch log from index `from` up to the checkpoint it pinned,
+/// with that checkpoint: for a restored server to recover what it logged after its backup.
+pub fn export_log(ws: &impl Access, from: u64) -> Result<LogExport> {
+    ws.with(|ws| {
+        let checkpoint: SignedCheckpoint = ws
+            .sync_meta(PIN_KEY)?
+            .map(|json| serde_json::from_str(&json))
+            .transpose()?
+            .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "this workstation has not synced with a branch server"))?;
+        let count = checkpoint.tree_size.saturating_sub(from);
+        let entries = dentpro_core::sync::log_entries(ws.ledger().conn(), from, u32::try_from(count).unwrap_or(u32::MAX))?
+            .iter()
+            .map(WireEntry::from)
+            .collect();
+        Ok(LogExport { checkpoint, entries })
+    })
+}

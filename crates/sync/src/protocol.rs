@@ -273,3 +273,12 @@ pub struct DeviceInfo {
     /// Log entries the device has not pulled yet.
     pub pull_lag: u64,
 }
+
+/// A workstation's copy of the branch log (`dentpro log export`): what a restored server takes
+/// back the entries logged after its backup from (`dentpro-server recover-log`). The checkpoint
+/// is the one the workstation pinned, signed by the server: the recovered log must give its root.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogExport {
+    pub checkpoint: SignedCheckpoint,
+    pub entries: Vec<WireEntry>,
+}

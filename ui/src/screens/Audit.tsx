@@ -275,6 +275,7 @@ function VerifyResult({ report }: { report: VerifyReport }) {
   const { t } = useLang();
   const bad = report.first_bad;
   const ok = report.ok && report.projections_ok;
+  const storage = report.storage_problems ?? [];
   return (
     <div
       className={ok ? "message message-success verify-result" : "message message-error verify-result"}
@@ -282,7 +283,7 @@ function VerifyResult({ report }: { report: VerifyReport }) {
       data-testid="audit-verify-result"
       data-ok={ok ? "true" : "false"}
     >
-      {report.ok ? (
+      {report.ok || (!bad && report.projections_ok) ? (
         <div className="verify-line">✔ {t("audit.chainOk", { n: report.records_checked })}</div>
       ) : bad && bad.seq !== null ? (
         <div className="verify-line">
@@ -293,6 +294,11 @@ function VerifyResult({ report }: { report: VerifyReport }) {
       )}
       {!report.projections_ok ? (
         <div className="verify-line">✖ {t("audit.projectionsBad", { problem: isolate(report.projection_problem ?? "") })}</div>
+      ) : null}
+      {storage.length > 0 ? (
+        <div className="verify-line" data-testid="audit-storage-problems">
+          ✖ {t("audit.storageBad", { problem: isolate(storage.join("; ")) })}
+        </div>
       ) : null}
       <div className="small" title={report.anchor}>
         {t("audit.chainOkDevices", { n: report.devices })}

@@ -1,0 +1,255 @@
+//! Damage and recovery with the real `dentpro-server` binary: a workstation whose database was
+//! damaged on disk does not sync it; the server is backed up while it runs and restored (into a
+//! fresh data dir with the same keys, or over its own with `--force`), after which every
+//! workstation's pinned checkpoint still verifies; a lost workstation is replaced by a new one
+//! that catches up.
+
+mod support;
+
+use dentpro_core::ErrorCode;
+use dentpro_core::sync::DeviceKind;
+use std::path::Path;
+use std::process::Command;
+use support::*;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
+
+/// The server CLI on `dir`, expected to fail: its error text.
+fn server_refuses(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(SERVER)
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} should be refused");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn log_size(server: &TestServer) -> i64 {
+    count(&server.db(), "SELECT count(*) FROM record_log")
+}
+
+#[test]
+fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
+    let Branch {
+        root,
+        server,
+        reception,
+        doctor: _doctor,
+    } = Branch::new();
+    let rita = reception.login("rita");
+    reception
+        .ws()
+        .register_patient(&rita, &patient("Philippa Damagedrecord", "0791112223"))
+        .unwrap();
+    let dir = reception.dir.clone();
+    let logged = log_size(&server);
+    drop(reception); // the app is closed
+
+    // Outside the app: the pending record's payload bytes in the file, overwritten.
+    let path = dir.join(dentpro_core::store::DB_FILE);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let needle = b"Philippa Damagedrecord";
+    let hits: Vec<usize> = (0..bytes.len() - needle.len())
+        .filter(|&at| &bytes[at..at + needle.len()] == needle)
+        .collect();
+    assert!(!hits.is_empty(), "the name is in the file");
+    for at in hits {
+        bytes[at..at + 8].copy_from_slice(b"Qhilippa");
+    }
+    std::fs::write(&path, &bytes).unwrap();
+
+    let mut reception = Station::open(&dir);
+    let err = reception.sync().unwrap_err();
+    assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{err:?}");
+    assert!(
+        err.details.contains_key("record_id") || err.details.contains_key("problem"),
+        "the error names the record or the page: {err:?}"
+    );
+    // Nothing of it reached the server.
+    assert_eq!(log_size(&server), logged);
+    assert_eq!(
+        count(
+            &server.db(),
+            "SELECT count(*) FROM records WHERE kind = 'patient.registered'"
+        ),
+        0
+    );
+    drop(root);
+}
+
+/// The data dir files a restore needs beside the backup: the server's keys and identity.
+const KEY_FILES: [&str; 4] = ["server.key", "server.json", "tls-cert.pem", "tls-key.pem"];
+
+#[test]
+fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new_desk_catches_up() {
+    let Branch {
+        root,
+        mut server,
+        mut reception,
+        mut doctor,
+    } = Branch::new();
+    let rita = reception.login("rita");
+    for n in 0..3 {
+        reception
+            .ws()
+            .register_patient(&rita, &patient(&format!("Backed Up {n}"), "0791234567"))
+            .unwrap();
+    }
+    reception.sync().unwrap();
+    doctor.sync().unwrap();
+    let logged = log_size(&server);
+
+    // While the server runs.
+    let backups = root.path().join("backups");
+    std::fs::create_dir(&backups).unwrap();
+    let backup = backups.join("server-1.sqlite3");
+    let out = server.cli(&["backup", "--out", backup.to_str().unwrap()]);
+    assert!(out.contains(&format!("log size {logged}")), "{out}");
+    assert!(out.contains("NOT encrypted"), "{out}");
+    // A backup never overwrites a file.
+    let refused = server_refuses(&server.dir, &["backup", "--out", backup.to_str().unwrap()]);
+    assert!(refused.contains("already exists"), "{refused}");
+    // A restore is refused while the server runs.
+    let refused = server_refuses(&server.dir, &["restore", "--from", backup.to_str().unwrap(), "--force"]);
+    assert!(refused.contains("running"), "{refused}");
+
+    // The machine is lost: a fresh data dir with the same keys, the backup restored into it.
+    server.kill();
+    let fresh = root.path().join("server-new");
+    std::fs::create_dir(&fresh).unwrap();
+    for f in KEY_FILES {
+        std::fs::copy(server.dir.join(f), fresh.join(f)).unwrap();
+    }
+    server.dir = fresh;
+    let out = server.cli(&["restore", "--from", backup.to_str().unwrap()]);
+    assert!(out.contains(&format!("log size {logged}")), "{out}");
+    // Not a database: refused, nothing changed.
+    let junk = root.path().join("junk.sqlite3");
+    std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
+    let refused = server_refuses(&server.dir, &["restore", "--from", junk.to_str().unwrap(), "--force"]);
+    assert!(refused.contains("not a usable branch-server database"), "{refused}");
+    // Over a database, only with --force.
+    let refused = server_refuses(&server.dir, &["restore", "--from", backup.to_str().unwrap()]);
+    assert!(refused.contains("--force"), "{refused}");
+    server.cli(&["restore", "--from", backup.to_str().unwrap(), "--force"]);
+    server.restart();
+
+    // Both desks' pinned checkpoints verify against the restored log, and they work on.
+    reception.sync().expect("reception syncs with the restored server");
+    doctor.sync().expect("doctor syncs with the restored server");
+    reception
+        .ws()
+        .register_patient(&rita, &patient("After Restore", "0797654321"))
+        .unwrap();
+    reception.sync().unwrap();
+    doctor.sync().unwrap();
+    let dana = doctor.login("dana");
+    assert_eq!(
+        doctor.ws().search_patients(&dana, "After Restore", 10).unwrap().len(),
+        1
+    );
+
+    // The doctor's machine is lost: revoked, and a new one enrols and pulls everything.
+    let lost = doctor.device_id();
+    drop(doctor);
+    server.cli(&["revoke", &lost]);
+    let mut replacement = Station::open(&root.path().join("doctor-new"));
+    replacement.enrol(&server, DeviceKind::Doctor);
+    replacement.sync().unwrap();
+    replacement.login("dana"); // the accounts arrived too
+    let conn = replacement.db();
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM patients"),
+        4,
+        "every patient reached the new desk"
+    );
+    let verified = dentpro_core::audit::verify(&conn, None, None).unwrap();
+    assert!(verified.ok, "{verified:?}");
+}
+
+#[test]
+fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
+    let Branch {
+        root,
+        mut server,
+        mut reception,
+        mut doctor,
+    } = Branch::new();
+    let backup = root.path().join("server-1.sqlite3");
+    server.cli(&["backup", "--out", backup.to_str().unwrap()]);
+    // After the backup, both desks write and sync, interleaved, and pin the longer log.
+    let rita = reception.login("rita");
+    reception
+        .ws()
+        .register_patient(&rita, &patient("Logged After Backup", "0791234567"))
+        .unwrap();
+    reception.sync().unwrap();
+    doctor.login("dana");
+    doctor.sync().unwrap();
+    // A desk enrolled after the backup: the restored server has never heard of it.
+    let mut late = Station::open(&root.path().join("late-desk"));
+    late.enrol(&server, DeviceKind::Doctor);
+    late.sync().unwrap();
+    reception.sync().unwrap();
+    doctor.sync().unwrap();
+    let logged = log_size(&server);
+
+    server.kill();
+    server.cli(&["restore", "--from", backup.to_str().unwrap(), "--force"]);
+    server.restart();
+    // The restored log is shorter than what the desks verified: they refuse it (rather than
+    // accept a rewritten history), and change nothing.
+    let err = doctor.sync().unwrap_err();
+    assert_eq!(
+        err.details.get("reason").map(String::as_str),
+        Some("log_truncated"),
+        "{err:?}"
+    );
+    assert!(log_size(&server) < logged);
+
+    // The reception desk's copy of the log brings the lost entries back, each re-checked.
+    server.kill();
+    let export = dentpro_sync::client::export_log(&reception.ws, 0).unwrap();
+    assert_eq!(export.checkpoint.tree_size as i64, logged);
+    // A checkpoint this server did not sign is refused.
+    let mut unsigned = export.clone();
+    unsigned.checkpoint.tree_size += 1;
+    let unsigned_file = root.path().join("unsigned.json");
+    std::fs::write(&unsigned_file, serde_json::to_vec(&unsigned).unwrap()).unwrap();
+    let refused = server_refuses(&server.dir, &["recover-log", "--from", unsigned_file.to_str().unwrap()]);
+    assert!(refused.contains("not signed by this server"), "{refused}");
+    // An altered copy is refused whole.
+    let mut altered = export.clone();
+    let last = altered.entries.last_mut().unwrap();
+    last.position.reason = Some("forbidden: forged".into());
+    let altered_file = root.path().join("altered.json");
+    std::fs::write(&altered_file, serde_json::to_vec(&altered).unwrap()).unwrap();
+    let refused = server_refuses(&server.dir, &["recover-log", "--from", altered_file.to_str().unwrap()]);
+    assert!(refused.contains("decides it differently"), "{refused}");
+    let restored = log_size(&server);
+    assert!(restored < logged);
+
+    let file = root.path().join("reception-log.json");
+    std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
+    let out = server.cli(&["recover-log", "--from", file.to_str().unwrap()]);
+    assert!(
+        out.contains(&format!("recovered {} entries: log size {logged}", logged - restored)),
+        "{out}"
+    );
+    server.restart();
+    // Every desk's pinned checkpoint verifies again; they sync on.
+    doctor.sync().expect("the doctor's pinned checkpoint verifies");
+    reception.sync().expect("reception syncs");
+    // The late desk's enrolment came back with its records: it signs in to the server as before.
+    late.forget_client();
+    late.sync().expect("the desk enrolled after the backup syncs");
+    assert_eq!(
+        count(
+            &server.db(),
+            "SELECT count(*) FROM patients WHERE name_en = 'Logged After Backup'"
+        ),
+        1
+    );
+}
