@@ -12,7 +12,6 @@ use dentpro_core::integrity::OPEN_MARKER;
 use dentpro_core::patients::{PatientInput, Sex};
 use dentpro_core::permissions::Role;
 use std::path::Path;
-use std::process::Command;
 
 fn patient(name_en: &str) -> PatientInput {
     PatientInput {
@@ -31,14 +30,10 @@ fn patient(name_en: &str) -> PatientInput {
     }
 }
 
+/// SQL through the keyed SQL tool's core function (`dentpro db sql`), as support would run it.
 fn sqlite3(dir: &Path, sql: &str) -> String {
-    let out = Command::new("/usr/bin/sqlite3")
-        .arg(dir.join(DB_FILE))
-        .arg(sql)
-        .output()
-        .expect("run sqlite3");
-    assert!(out.status.success(), "sqlite3: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
+    dentpro_core::store::run_sql(dir, &common::db_key(dir), sql)
+        .unwrap_or_else(|e| panic!("db sql failed on {sql}: {e:?}"))
 }
 
 /// The chain head as stored in the database.
