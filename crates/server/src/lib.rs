@@ -6,6 +6,7 @@
 //! - [`store`]: the data dir (database, key, TLS identity), devices and enrolment codes.
 //! - this file: the HTTP API (axum) over one SQLite connection and the in-memory Merkle tree.
 
+pub mod listener;
 pub mod store;
 
 use axum::extract::{Query, State};
