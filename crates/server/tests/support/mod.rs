@@ -19,6 +19,8 @@ mod core_common;
 #[allow(unused_imports)] // each includer (tests, bench) uses its own part
 pub use core_common::{PASSWORD, count, new_user, setup_input};
 
+pub mod raw;
+
 const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
 
 pub struct TestServer {
