@@ -875,24 +875,22 @@ fn leaf_version_of(v: u8) -> Result<LeafVersion> {
 }
 
 fn position_of(conn: &Connection, local_index: i64) -> Result<Option<LogPosition>> {
-    let row: Option<(i64, String, Option<String>, Option<i64>, u8)> = conn
-        .prepare_cached(
-            "SELECT log_index, verdict, reason, clock_skew_seconds, leaf_version FROM record_log WHERE local_index = ?1",
-        )?
-        .query_row([local_index], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })
-        .optional()?;
-    row.map(|(log_index, verdict, reason, clock_skew_seconds, leaf_version)| {
-        Ok(LogPosition {
-            log_index: log_index as u64,
-            verdict: Verdict::parse(&verdict)?,
-            reason,
-            clock_skew_seconds,
-            leaf_version: leaf_version_of(leaf_version)?,
-        })
+    let mut stmt = conn.prepare_cached(
+        "SELECT log_index, verdict, reason, clock_skew_seconds, leaf_version FROM record_log WHERE local_index = ?1",
+    )?;
+    let mut rows = stmt.query([local_index])?;
+    rows.next()?.map(position_in_row).transpose()
+}
+
+/// The log position in a row that has `record_log`'s columns by name.
+fn position_in_row(row: &rusqlite::Row<'_>) -> Result<LogPosition> {
+    Ok(LogPosition {
+        log_index: row.get::<_, i64>("log_index")? as u64,
+        verdict: Verdict::parse(&row.get::<_, String>("verdict")?)?,
+        reason: row.get("reason")?,
+        clock_skew_seconds: row.get("clock_skew_seconds")?,
+        leaf_version: leaf_version_of(row.get("leaf_version")?)?,
     })
-    .transpose()
 }
 
 /// Server: log entries from `from` on, at most `limit` (what a pull returns).
@@ -907,13 +905,7 @@ pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<Logge
     while let Some(row) = rows.next()? {
         out.push(LoggedRecord {
             record: read_record(row)?,
-            position: LogPosition {
-                log_index: row.get::<_, i64>("log_index")? as u64,
-                verdict: Verdict::parse(&row.get::<_, String>("verdict")?)?,
-                reason: row.get("reason")?,
-                clock_skew_seconds: row.get("clock_skew_seconds")?,
-                leaf_version: leaf_version_of(row.get("leaf_version")?)?,
-            },
+            position: position_in_row(row)?,
         });
     }
     Ok(out)
@@ -934,13 +926,7 @@ pub fn log_leaves(conn: &Connection, before: Option<u64>) -> Result<Vec<[u8; 32]
         let hash: [u8; 32] = hash
             .try_into()
             .map_err(|_| CoreError::internal("stored record hash is not 32 bytes"))?;
-        let position = LogPosition {
-            log_index: row.get::<_, i64>(1)? as u64,
-            verdict: Verdict::parse(&row.get::<_, String>(2)?)?,
-            reason: row.get(3)?,
-            clock_skew_seconds: row.get(4)?,
-            leaf_version: leaf_version_of(row.get(5)?)?,
-        };
+        let position = position_in_row(row)?;
         if position.log_index != leaves.len() as u64 {
             return Err(CoreError::new(
                 ErrorCode::Storage,
