@@ -27,6 +27,7 @@ fn start(dir: &std::path::Path, max_connections: &str) -> TestServer {
             ("DENTPRO_SERVER_MAX_CONNECTIONS", max_connections),
             ("DENTPRO_SERVER_HEADER_READ_TIMEOUT_SECONDS", &timeout),
             ("DENTPRO_SERVER_TLS_HANDSHAKE_TIMEOUT_SECONDS", &timeout),
+            ("DENTPRO_SERVER_REQUEST_TIMEOUT_SECONDS", &timeout),
         ],
     )
 }
@@ -146,4 +147,34 @@ fn beyond_the_connection_cap_new_connections_wait_and_the_server_stays_up() {
     drop(flood);
     assert!(server.is_running());
     assert!(health(&server.address, &fp));
+}
+
+#[test]
+fn a_body_sent_slowly_is_answered_408_after_the_request_timeout() {
+    let root = tempfile::tempdir().unwrap();
+    let server = start(&root.path().join("server"), "64");
+    let fp = fingerprint(&server);
+    let mut s = tls(&server.address, &fp);
+    s.sock.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+    let start = Instant::now();
+    // Prompt headers, then a body one byte a second.
+    s.write_all(
+        b"POST /v1/enrol HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 1024];
+    while start.elapsed() < HELD && !answer.ends_with(b"}") {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => answer.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+                let _ = s.write_all(b" ");
+            }
+            Err(_) => break,
+        }
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""reason":"request_timeout""#), "{answer}");
 }
