@@ -33,6 +33,11 @@
 //!   which form covers it: absent or `1` (record hash, verdict, reason: entries logged before
 //!   the clock-skew flag was covered, kept so that checkpoints pinned then still verify) or `2`
 //!   (also `clock_skew_seconds`: every entry logged since).
+//! - **Push receipt** ([`PushReceipt`]): over `"dentpro/receipt/v1\0"` ‖ the compact JSON
+//!   array `[device_id, entries, checkpoint]` as serde_json writes it (fields in declaration
+//!   order, no spaces; `leaf_version` only when not 1). Unlike the checkpoint this is a
+//!   re-serialisation, so a verifier in another language must write the same JSON: moving it
+//!   to signed-as-sent bytes needs a receipt v2.
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use dentpro_core::record::Record;
