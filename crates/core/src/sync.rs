@@ -1336,6 +1336,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn leaf_v1_is_as_before_and_only_v2_covers_the_skew_flag() {
+        let v1 = LogPosition {
+            log_index: 0,
+            verdict: Verdict::Accepted,
+            reason: None,
+            clock_skew_seconds: None,
+            leaf_version: LeafVersion::V1,
+        };
+        // v1 exactly as the previous version computed it: pinned checkpoints depend on it.
+        let mut before = Sha256::new();
+        before.update(b"dentpro/log-entry/v1\0");
+        before.update([7; 32]);
+        before.update(b"accepted\0");
+        assert_eq!(entry_leaf(&[7; 32], &v1), <[u8; 32]>::from(before.finalize()));
+        let flagged = |p: &LogPosition| LogPosition {
+            clock_skew_seconds: Some(10800),
+            ..p.clone()
+        };
+        assert_eq!(entry_leaf(&[7; 32], &flagged(&v1)), entry_leaf(&[7; 32], &v1));
+        let v2 = LogPosition {
+            leaf_version: LeafVersion::V2,
+            ..v1.clone()
+        };
+        assert_ne!(entry_leaf(&[7; 32], &v2), entry_leaf(&[7; 32], &v1));
+        assert_ne!(entry_leaf(&[7; 32], &flagged(&v2)), entry_leaf(&[7; 32], &v2));
+        // Length-prefixed: no reason and an empty one differ in v2.
+        let empty_reason = LogPosition {
+            reason: Some(String::new()),
+            ..v2.clone()
+        };
+        assert_ne!(entry_leaf(&[7; 32], &empty_reason), entry_leaf(&[7; 32], &v2));
+    }
+
+    #[test]
     fn the_revocation_kind_is_the_registered_one() {
         let event = Event::from(DeviceRevoked {
             device_id: "d".into(),
