@@ -12,7 +12,7 @@ PACKAGES=(
   libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config xvfb xauth webkit2gtk-driver
   dbus dbus-x11 gnome-keyring libsecret-tools libsecret-1-dev x11-utils imagemagick
-  poppler-utils qpdf sqlite3 fonts-noto-core faketime
+  poppler-utils qpdf sqlite3 fonts-noto-core faketime python3
 )
 # Node may come from elsewhere (nodesource, nvm): Debian's is only installed when none is found.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)
@@ -36,6 +36,14 @@ fi
 if ! command -v cargo >/dev/null; then
   echo "setup: Rust (cargo) is required: install it with rustup first" >&2
   exit 1
+fi
+
+# The server's tests check its signatures with an independent implementation (Python's
+# `cryptography`).
+if ! python3 -c 'import cryptography' 2>/dev/null; then
+  echo "setup: installing Python's cryptography package"
+  python3 -m pip install --quiet cryptography 2>/dev/null ||
+    $SUDO apt-get install -y -qq --no-install-recommends python3-cryptography
 fi
 
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then

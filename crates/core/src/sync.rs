@@ -32,7 +32,8 @@ pub const CANONICAL_ORDER: &str =
      WHERE l.verdict IS NULL OR l.verdict = 'accepted'
      ORDER BY l.log_index IS NULL, l.log_index, r.local_index";
 
-const LEAF_TAG: &[u8] = b"dentpro/log-entry/v1\0";
+const LEAF_TAG_V1: &[u8] = b"dentpro/log-entry/v1\0";
+const LEAF_TAG_V2: &[u8] = b"dentpro/log-entry/v2\0";
 /// Meta key: the next log index this workstation expects to pull.
 const CURSOR_KEY: &str = "sync.next_log_index";
 
@@ -62,6 +63,47 @@ impl Verdict {
     }
 }
 
+/// Which form of Merkle leaf covers a log entry (see [`entry_leaf`]). Entries keep the version
+/// they were logged with, so checkpoints signed over old entries still verify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum LeafVersion {
+    /// Record hash, verdict and reason (entries logged before the skew flag was covered).
+    #[default]
+    V1,
+    /// Also the clock-skew flag.
+    V2,
+}
+
+impl LeafVersion {
+    /// What the server logs new entries with.
+    pub const CURRENT: Self = LeafVersion::V2;
+
+    pub fn is_v1(&self) -> bool {
+        *self == LeafVersion::V1
+    }
+}
+
+impl TryFrom<u8> for LeafVersion {
+    type Error = String;
+    fn try_from(v: u8) -> std::result::Result<Self, String> {
+        match v {
+            1 => Ok(LeafVersion::V1),
+            2 => Ok(LeafVersion::V2),
+            other => Err(format!("unknown leaf version {other}")),
+        }
+    }
+}
+
+impl From<LeafVersion> for u8 {
+    fn from(v: LeafVersion) -> u8 {
+        match v {
+            LeafVersion::V1 => 1,
+            LeafVersion::V2 => 2,
+        }
+    }
+}
+
 /// A record's place in the server's log and the server's verdict on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogPosition {
@@ -70,6 +112,9 @@ pub struct LogPosition {
     /// Why it was refused (a stable key, with particulars after a colon).
     pub reason: Option<String>,
     pub clock_skew_seconds: Option<i64>,
+    /// Absent on the wire for v1 entries (as the previous version sent them).
+    #[serde(default, skip_serializing_if = "LeafVersion::is_v1")]
+    pub leaf_version: LeafVersion,
 }
 
 /// A record as the server's log holds it.
@@ -80,15 +125,45 @@ pub struct LoggedRecord {
 }
 
 /// The Merkle log's leaf for an entry: the record's hash and the verdict, so that a server
-/// cannot later flip a verdict without rewriting its log.
+/// cannot later flip a verdict without rewriting its log; from v2 on also the clock-skew flag.
+///
+/// - v1: `SHA-256("dentpro/log-entry/v1\0" || record_hash || verdict || 0x00 || reason?)`
+/// - v2: `SHA-256("dentpro/log-entry/v2\0" || record_hash || verdict || 0x00 || opt(reason)
+///   || opt(skew))` where `opt(None) = 0x00`, `opt(reason) = 0x01 || u64 BE byte length ||
+///   UTF-8`, `opt(skew) = 0x01 || i64 BE seconds`.
 pub fn entry_leaf(record_hash: &[u8; 32], position: &LogPosition) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(LEAF_TAG);
-    h.update(record_hash);
-    h.update(position.verdict.as_str().as_bytes());
-    h.update([0]);
-    if let Some(reason) = &position.reason {
-        h.update(reason.as_bytes());
+    match position.leaf_version {
+        LeafVersion::V1 => {
+            h.update(LEAF_TAG_V1);
+            h.update(record_hash);
+            h.update(position.verdict.as_str().as_bytes());
+            h.update([0]);
+            if let Some(reason) = &position.reason {
+                h.update(reason.as_bytes());
+            }
+        }
+        LeafVersion::V2 => {
+            h.update(LEAF_TAG_V2);
+            h.update(record_hash);
+            h.update(position.verdict.as_str().as_bytes());
+            h.update([0]);
+            match &position.reason {
+                None => h.update([0]),
+                Some(reason) => {
+                    h.update([1]);
+                    h.update((reason.len() as u64).to_be_bytes());
+                    h.update(reason.as_bytes());
+                }
+            }
+            match position.clock_skew_seconds {
+                None => h.update([0]),
+                Some(skew) => {
+                    h.update([1]);
+                    h.update(skew.to_be_bytes());
+                }
+            }
+        }
     }
     h.finalize().into()
 }
@@ -614,6 +689,7 @@ fn admit_checked(
         },
         reason: refusal,
         clock_skew_seconds: sender.clock_skew_seconds,
+        leaf_version: LeafVersion::CURRENT,
     };
     insert_position(tx, local_index, &position)?;
     Ok(Admission::Logged(position))
@@ -779,43 +855,48 @@ fn next_log_index(conn: &Connection) -> Result<u64> {
 
 fn insert_position(tx: &Transaction<'_>, local_index: i64, p: &LogPosition) -> Result<()> {
     tx.prepare_cached(
-        "INSERT INTO record_log (log_index, local_index, verdict, reason, clock_skew_seconds)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO record_log (log_index, local_index, verdict, reason, clock_skew_seconds, leaf_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         p.log_index as i64,
         local_index,
         p.verdict.as_str(),
         p.reason,
-        p.clock_skew_seconds
+        p.clock_skew_seconds,
+        u8::from(p.leaf_version)
     ])?;
     Ok(())
 }
 
+fn leaf_version_of(v: u8) -> Result<LeafVersion> {
+    LeafVersion::try_from(v)
+        .map_err(|e| CoreError::new(ErrorCode::Storage, format!("the log holds an entry with an {e}")))
+}
+
 fn position_of(conn: &Connection, local_index: i64) -> Result<Option<LogPosition>> {
-    let row: Option<(i64, String, Option<String>, Option<i64>)> = conn
-        .prepare_cached(
-            "SELECT log_index, verdict, reason, clock_skew_seconds FROM record_log WHERE local_index = ?1",
-        )?
-        .query_row([local_index], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })
-        .optional()?;
-    row.map(|(log_index, verdict, reason, clock_skew_seconds)| {
-        Ok(LogPosition {
-            log_index: log_index as u64,
-            verdict: Verdict::parse(&verdict)?,
-            reason,
-            clock_skew_seconds,
-        })
+    let mut stmt = conn.prepare_cached(
+        "SELECT log_index, verdict, reason, clock_skew_seconds, leaf_version FROM record_log WHERE local_index = ?1",
+    )?;
+    let mut rows = stmt.query([local_index])?;
+    rows.next()?.map(position_in_row).transpose()
+}
+
+/// The log position in a row that has `record_log`'s columns by name.
+fn position_in_row(row: &rusqlite::Row<'_>) -> Result<LogPosition> {
+    Ok(LogPosition {
+        log_index: row.get::<_, i64>("log_index")? as u64,
+        verdict: Verdict::parse(&row.get::<_, String>("verdict")?)?,
+        reason: row.get("reason")?,
+        clock_skew_seconds: row.get("clock_skew_seconds")?,
+        leaf_version: leaf_version_of(row.get("leaf_version")?)?,
     })
-    .transpose()
 }
 
 /// Server: log entries from `from` on, at most `limit` (what a pull returns).
 pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<LoggedRecord>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT r.*, l.log_index, l.verdict, l.reason, l.clock_skew_seconds
+        "SELECT r.*, l.log_index, l.verdict, l.reason, l.clock_skew_seconds, l.leaf_version
          FROM record_log l JOIN records r ON r.local_index = l.local_index
          WHERE l.log_index >= ?1 ORDER BY l.log_index LIMIT ?2",
     )?;
@@ -824,12 +905,7 @@ pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<Logge
     while let Some(row) = rows.next()? {
         out.push(LoggedRecord {
             record: read_record(row)?,
-            position: LogPosition {
-                log_index: row.get::<_, i64>("log_index")? as u64,
-                verdict: Verdict::parse(&row.get::<_, String>("verdict")?)?,
-                reason: row.get("reason")?,
-                clock_skew_seconds: row.get("clock_skew_seconds")?,
-            },
+            position: position_in_row(row)?,
         });
     }
     Ok(out)
@@ -839,7 +915,7 @@ pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<Logge
 /// Merkle tree from them at start, a workstation its copy of the tree over what it pulled.
 pub fn log_leaves(conn: &Connection, before: Option<u64>) -> Result<Vec<[u8; 32]>> {
     let mut stmt = conn.prepare(
-        "SELECT r.hash, l.log_index, l.verdict, l.reason, l.clock_skew_seconds
+        "SELECT r.hash, l.log_index, l.verdict, l.reason, l.clock_skew_seconds, l.leaf_version
          FROM record_log l JOIN records r ON r.local_index = l.local_index
          WHERE l.log_index < ?1 ORDER BY l.log_index",
     )?;
@@ -850,12 +926,7 @@ pub fn log_leaves(conn: &Connection, before: Option<u64>) -> Result<Vec<[u8; 32]
         let hash: [u8; 32] = hash
             .try_into()
             .map_err(|_| CoreError::internal("stored record hash is not 32 bytes"))?;
-        let position = LogPosition {
-            log_index: row.get::<_, i64>(1)? as u64,
-            verdict: Verdict::parse(&row.get::<_, String>(2)?)?,
-            reason: row.get(3)?,
-            clock_skew_seconds: row.get(4)?,
-        };
+        let position = position_in_row(row)?;
         if position.log_index != leaves.len() as u64 {
             return Err(CoreError::new(
                 ErrorCode::Storage,
@@ -1263,6 +1334,40 @@ pub(crate) fn replay_canonical(source: &Connection, target: &Transaction<'_>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaf_v1_is_as_before_and_only_v2_covers_the_skew_flag() {
+        let v1 = LogPosition {
+            log_index: 0,
+            verdict: Verdict::Accepted,
+            reason: None,
+            clock_skew_seconds: None,
+            leaf_version: LeafVersion::V1,
+        };
+        // v1 exactly as the previous version computed it: pinned checkpoints depend on it.
+        let mut before = Sha256::new();
+        before.update(b"dentpro/log-entry/v1\0");
+        before.update([7; 32]);
+        before.update(b"accepted\0");
+        assert_eq!(entry_leaf(&[7; 32], &v1), <[u8; 32]>::from(before.finalize()));
+        let flagged = |p: &LogPosition| LogPosition {
+            clock_skew_seconds: Some(10800),
+            ..p.clone()
+        };
+        assert_eq!(entry_leaf(&[7; 32], &flagged(&v1)), entry_leaf(&[7; 32], &v1));
+        let v2 = LogPosition {
+            leaf_version: LeafVersion::V2,
+            ..v1.clone()
+        };
+        assert_ne!(entry_leaf(&[7; 32], &v2), entry_leaf(&[7; 32], &v1));
+        assert_ne!(entry_leaf(&[7; 32], &flagged(&v2)), entry_leaf(&[7; 32], &v2));
+        // Length-prefixed: no reason and an empty one differ in v2.
+        let empty_reason = LogPosition {
+            reason: Some(String::new()),
+            ..v2.clone()
+        };
+        assert_ne!(entry_leaf(&[7; 32], &empty_reason), entry_leaf(&[7; 32], &v2));
+    }
 
     #[test]
     fn the_revocation_kind_is_the_registered_one() {

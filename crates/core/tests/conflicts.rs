@@ -83,6 +83,7 @@ impl Desk {
                         verdict: Verdict::Accepted,
                         reason: None,
                         clock_skew_seconds: None,
+                        leaf_version: Default::default(),
                     },
                     record,
                 }

@@ -7,6 +7,7 @@
 //! - this file: the HTTP API (axum) over one SQLite connection and the in-memory Merkle tree.
 
 pub mod backup;
+pub mod listener;
 pub mod store;
 
 use axum::extract::{Query, State};

@@ -5,6 +5,7 @@
 use chrono::Duration;
 use clap::{Parser, Subcommand};
 use dentpro_core::sync::DeviceKind;
+use dentpro_server::listener::{self, Limits};
 use dentpro_server::store::{self, DataDir};
 use dentpro_server::{Server, Settings};
 use std::net::SocketAddr;
@@ -52,6 +53,18 @@ enum Command {
         /// Log as JSON lines (for log collectors) instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Connections at once (TLS handshakes included); beyond it new ones wait.
+        #[arg(long, env = "DENTPRO_SERVER_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+        max_connections: usize,
+        /// A client must finish its TLS handshake within this.
+        #[arg(long, env = "DENTPRO_SERVER_TLS_HANDSHAKE_TIMEOUT_SECONDS", default_value_t = Limits::default().tls_handshake_timeout.as_secs())]
+        tls_handshake_timeout_seconds: u64,
+        /// A request's headers must arrive within this (also the idle keep-alive limit).
+        #[arg(long, env = "DENTPRO_SERVER_HEADER_READ_TIMEOUT_SECONDS", default_value_t = Limits::default().header_read_timeout.as_secs())]
+        header_read_timeout_seconds: u64,
+        /// A whole request, body included, must arrive within this.
+        #[arg(long, env = "DENTPRO_SERVER_REQUEST_TIMEOUT_SECONDS", default_value_t = Limits::default().request_timeout.as_secs())]
+        request_timeout_seconds: u64,
     },
     /// Issues a one-time enrolment code for a workstation of a kind.
     EnrolCode {
@@ -137,8 +150,18 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve {
             listen,
             max_clock_skew_seconds,
+            max_connections,
+            tls_handshake_timeout_seconds,
+            header_read_timeout_seconds,
+            request_timeout_seconds,
             ..
         } => {
+            let limits = Limits {
+                max_connections,
+                tls_handshake_timeout: std::time::Duration::from_secs(tls_handshake_timeout_seconds),
+                header_read_timeout: std::time::Duration::from_secs(header_read_timeout_seconds),
+                request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
+            };
             let settings = Settings {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
                 ..Settings::default()
@@ -150,7 +173,7 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let runtime = tokio::runtime::Runtime::new()?;
             runtime.block_on(async move {
-                let tls = axum_server::tls_rustls::RustlsConfig::from_pem(cert, key).await?;
+                let tls = listener::tls_config(&cert, &key)?;
                 let handle = axum_server::Handle::new();
                 let announce = handle.clone();
                 tokio::spawn(async move {
@@ -160,9 +183,10 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                         println!("listening on {addr}");
                     }
                 });
-                axum_server::bind_rustls(listen, tls)
+                let router = listener::with_request_timeout(server.router(), limits.request_timeout);
+                listener::server(listen, tls, &limits)
                     .handle(handle)
-                    .serve(server.router().into_make_service())
+                    .serve(router.into_make_service())
                     .await
             })?;
         }

@@ -14,8 +14,32 @@
 //!
 //! Every `/v1` call but enrolment carries `Authorization: DPoP <token>` and a `DPoP` proof
 //! header (see [`crate::auth`]). Errors are [`ApiError`] with an HTTP status.
+//!
+//! ## Signed forms (what an independent verifier checks)
+//!
+//! Signatures are Ed25519 by the server key (`server_key` of [`EnrolResponse`], hex), written
+//! as 128 hex digits. A signature covers the bytes exactly as they are sent: nothing is
+//! re-formatted before verifying.
+//!
+//! - **Checkpoint** ([`SignedCheckpoint`]): over `"dentpro/checkpoint/v1\0"` ‖ `tree_size` as
+//!   u64 big-endian ‖ `root` (the JSON string's bytes: 64 lowercase hex digits) ‖ `0x00` ‖
+//!   `issued_at` (the JSON string's bytes). The server writes `issued_at` as RFC 3339 in UTC,
+//!   whole seconds, with `+00:00` (e.g. `2026-12-01T22:00:00+00:00`). Earlier servers sent a
+//!   `Z` form while signing `+00:00`; a workstation's pinned checkpoint (meta
+//!   `sync.checkpoint`) is only ever used for its size and root, which it checked when it
+//!   pinned it, so pins made before stay valid and are replaced at the next pull.
+//! - **Log leaf** (`root` is the RFC 6962 root over them): see
+//!   [`dentpro_core::sync::entry_leaf`]. Each [`WireEntry`]'s `position.leaf_version` says
+//!   which form covers it: absent or `1` (record hash, verdict, reason: entries logged before
+//!   the clock-skew flag was covered, kept so that checkpoints pinned then still verify) or `2`
+//!   (also `clock_skew_seconds`: every entry logged since).
+//! - **Push receipt** ([`PushReceipt`]): over `"dentpro/receipt/v1\0"` ‖ the compact JSON
+//!   array `[device_id, entries, checkpoint]` as serde_json writes it (fields in declaration
+//!   order, no spaces; `leaf_version` only when not 1). Unlike the checkpoint this is a
+//!   re-serialisation, so a verifier in another language must write the same JSON: moving it
+//!   to signed-as-sent bytes needs a receipt v2.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use dentpro_core::record::Record;
 use dentpro_core::sync::{DeviceKind, LogPosition, LoggedRecord};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -192,26 +216,40 @@ pub struct InclusionProof {
 // ---- checkpoints ----
 
 /// The server's signed statement of its log: size and RFC 6962 root.
+///
+/// `issued_at` travels as the exact string that was signed (see the module docs for the
+/// canonical signed form): a verifier never re-formats a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedCheckpoint {
     pub tree_size: u64,
     pub root: String,
-    pub issued_at: DateTime<Utc>,
+    /// RFC 3339 in UTC, whole seconds, written `+00:00` (e.g. `2026-12-01T22:00:00+00:00`):
+    /// what chrono's `to_rfc3339()` gives, so workstations of the previous version, which
+    /// re-format the time they parse, still verify it.
+    pub issued_at: String,
     pub signature: String,
 }
 
+/// Longest `issued_at` a checkpoint may carry (an RFC 3339 time is 25 to 35 bytes).
+const MAX_ISSUED_AT: usize = 64;
+
 impl SignedCheckpoint {
-    fn message(tree_size: u64, root: &str, issued_at: &DateTime<Utc>) -> Vec<u8> {
+    /// The signed bytes: see the module docs.
+    pub fn message(tree_size: u64, root: &str, issued_at: &str) -> Vec<u8> {
         let mut m = CHECKPOINT_TAG.to_vec();
         m.extend_from_slice(&tree_size.to_be_bytes());
         m.extend_from_slice(root.as_bytes());
         m.push(0);
-        m.extend_from_slice(issued_at.to_rfc3339().as_bytes());
+        m.extend_from_slice(issued_at.as_bytes());
         m
     }
 
     pub fn sign(key: &SigningKey, tree_size: u64, root: [u8; 32], issued_at: DateTime<Utc>) -> Self {
         let root = hex::encode(root);
+        let issued_at = issued_at
+            .with_nanosecond(0)
+            .unwrap_or(issued_at)
+            .to_rfc3339_opts(SecondsFormat::Secs, false);
         let signature = key.sign(&Self::message(tree_size, &root, &issued_at));
         SignedCheckpoint {
             tree_size,
@@ -221,7 +259,11 @@ impl SignedCheckpoint {
         }
     }
 
+    /// Checks the signature over the fields exactly as they were received.
     pub fn verify(&self, key: &VerifyingKey) -> bool {
+        if self.issued_at.len() > MAX_ISSUED_AT || self.issued_at().is_none() {
+            return false;
+        }
         let Ok(sig) = hex_array::<64>("signature", &self.signature) else {
             return false;
         };
@@ -230,6 +272,13 @@ impl SignedCheckpoint {
             &Signature::from_bytes(&sig),
         )
         .is_ok()
+    }
+
+    /// When the server signed it (`None` when `issued_at` is not an RFC 3339 time).
+    pub fn issued_at(&self) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(&self.issued_at)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
     }
 
     pub fn root_bytes(&self) -> Result<[u8; 32], ApiError> {

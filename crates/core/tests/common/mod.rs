@@ -276,6 +276,7 @@ pub fn make_conflict(
                 verdict: Verdict::Accepted,
                 reason: None,
                 clock_skew_seconds: None,
+                leaf_version: Default::default(),
             };
             next += 1;
             LoggedRecord { position, record }
@@ -329,6 +330,7 @@ pub fn pull_into(ws: &mut Workstation, records: &[dentpro_core::record::Record])
                 verdict: dentpro_core::sync::Verdict::Accepted,
                 reason: None,
                 clock_skew_seconds: None,
+                leaf_version: Default::default(),
             },
             record: record.clone(),
         })

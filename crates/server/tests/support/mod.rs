@@ -19,17 +19,26 @@ mod core_common;
 #[allow(unused_imports)] // each includer (tests, bench) uses its own part
 pub use core_common::{PASSWORD, count, new_user, setup_input};
 
+pub mod raw;
+
 const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
 
 pub struct TestServer {
     pub dir: PathBuf,
     pub address: String,
     child: Option<Child>,
+    /// Environment of `serve` (its options' `DENTPRO_SERVER_*` variables).
+    env: Vec<(String, String)>,
 }
 
 impl TestServer {
     /// `init` + `serve` on a free loopback port.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with_env(dir, &[])
+    }
+
+    /// `init` + `serve` with these environment variables (`serve` options) set.
+    pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Self {
         let status = Command::new(SERVER)
             .args(["--data-dir"])
             .arg(dir)
@@ -43,6 +52,7 @@ impl TestServer {
             dir: dir.to_owned(),
             address: "127.0.0.1:0".into(),
             child: None,
+            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         };
         server.restart();
         server
@@ -55,6 +65,7 @@ impl TestServer {
             .arg("--data-dir")
             .arg(&self.dir)
             .args(["serve", "--listen", &self.address])
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -70,6 +81,13 @@ impl TestServer {
             .unwrap_or_else(|| panic!("unexpected server output: {line:?}"));
         self.address = address.to_owned();
         self.child = Some(child);
+    }
+
+    /// Whether `serve` is still running (it did not exit or crash).
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().expect("poll server").is_none())
     }
 
     /// SIGKILL: no clean shutdown.
