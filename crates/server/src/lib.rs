@@ -672,6 +672,16 @@ async fn pull(
     let device = authenticate(&server, &mut inner, &call)?;
     let q = query(q)?;
     let size = inner.log.len();
+    // A log shorter than the device saw is truncation, which the client names: checked first.
+    let known = q.known_size.unwrap_or(0);
+    let consistency = inner.log.consistency_proof(known, size).ok_or_else(|| {
+        Failure::new(
+            StatusCode::CONFLICT,
+            "sync_rejected",
+            "log_shorter_than_known",
+            format!("the log holds {size} entries, fewer than the {known} this device has seen"),
+        )
+    })?;
     if q.from > size {
         return Err(out_of_range("from", q.from, format!("the log holds {size} entries")));
     }
@@ -683,15 +693,6 @@ async fn pull(
             format!("1 to {MAX_PULL_LIMIT}"),
         ));
     }
-    let known = q.known_size.unwrap_or(0);
-    let consistency = inner.log.consistency_proof(known, size).ok_or_else(|| {
-        Failure::new(
-            StatusCode::CONFLICT,
-            "sync_rejected",
-            "log_shorter_than_known",
-            format!("the log holds {size} entries, fewer than the {known} this device has seen"),
-        )
-    })?;
     let entries = page(&inner.db, q.from, limit)?;
     // `from + entries` is at most the log's size, checked above.
     let pulled_to = q.from.checked_add(entries.len() as u64).and_then(|t| i64::try_from(t).ok());
