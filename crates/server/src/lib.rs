@@ -651,7 +651,7 @@ fn out_of_range(name: &str, value: u64, allowed: String) -> Failure {
     Failure::new(
         StatusCode::BAD_REQUEST,
         "bad_request",
-        "out_of_range",
+        "parameter_out_of_range",
         format!("{name}={value} is out of range: {allowed}"),
     )
 }
