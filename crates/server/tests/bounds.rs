@@ -264,3 +264,53 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
     let e = w.create_user(&admin.session_id, &user).unwrap_err();
     assert_eq!((e.details["field"].as_str(), e.details["reason"].as_str()), ("password", "too_long"));
 }
+
+/// The label an enrolling device sends is stored and shown to every admin: bounded, before the
+/// code is even looked at. And a workstation refuses a label over the bound before sending it.
+#[test]
+fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
+    use dentpro_sync::protocol::{EnrolRequest, enrol_message, sign_hex};
+    let root = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&root.path().join("server"));
+    let ticket = server.ticket(dentpro_core::sync::DeviceKind::Doctor);
+    let http = dentpro_sync::tls::pinned_http_client(&ticket.certificate_fingerprint).unwrap();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+    let device_id = dentpro_core::record::device_id_for(&key.verifying_key());
+    let request = |label: String| EnrolRequest {
+        code: ticket.code.clone(),
+        device_id: device_id.clone(),
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        signature: sign_hex(&key, &enrol_message(&ticket.code, &device_id)),
+        label,
+        app_version: "test".into(),
+        branch_id: None,
+    };
+    let url = format!("https://{}/v1/enrol", ticket.address);
+    let answer = http.post(&url).json(&request("ب".repeat(100_000))).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 400);
+    let error: ApiError = answer.json().unwrap();
+    assert_eq!((error.code.as_str(), error.reason.as_str()), ("bad_request", "too_long"));
+    assert_eq!(count(&server.db(), "SELECT count(*) FROM devices"), 0);
+    // The code was not spent: the same device enrols with a label at the bound.
+    let answer = http.post(&url).json(&request("ب".repeat(dentpro_core::text::LABEL_MAX))).send().unwrap();
+    assert_eq!(answer.status().as_u16(), 200, "{}", answer.text().unwrap());
+    // A workstation checks its own label first.
+    let desk = Station::open(&root.path().join("desk"));
+    let e = dentpro_sync::client::enrol(
+        &desk.ws,
+        &server.ticket(dentpro_core::sync::DeviceKind::Reception),
+        &"x".repeat(dentpro_core::text::LABEL_MAX + 1),
+    )
+    .unwrap_err();
+    assert_eq!((e.details["field"].as_str(), e.details["reason"].as_str()), ("label", "too_long"));
+    // And an enrolment code's own label is bounded when it is issued.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_dentpro-server"))
+        .arg("--data-dir")
+        .arg(&server.dir)
+        .args(["enrol-code", "--kind", "doctor", "--address", &server.address, "--label"])
+        .arg("y".repeat(1000))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("too long"), "{out:?}");
+}
