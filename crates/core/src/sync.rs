@@ -545,7 +545,9 @@ fn admit_checked(
     }
     let existing: Option<(Vec<u8>, i64)> = tx
         .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
-        .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     if let Some((hash, local_index)) = existing {
         if hash != record.hash {
@@ -910,9 +912,10 @@ pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) ->
 pub fn pending_count(conn: &Connection, device_id: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM records WHERE device_id = ?1 AND seq > ?2")?
-        .query_row(params![device_id, sql_int("seq", acked_seq(conn, device_id)?)?], |r| {
-            r.get(0)
-        })?)
+        .query_row(
+            params![device_id, sql_int("seq", acked_seq(conn, device_id)?)?],
+            |r| r.get(0),
+        )?)
 }
 
 /// The last seq of this device the server has placed in its log. A device's records reach the
@@ -1041,7 +1044,9 @@ pub fn apply_pulled(
         if b.device_id == own_device_id {
             let mine: Option<(Vec<u8>, i64)> = tx
                 .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
-                .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             let Some((hash, local_index)) = mine.filter(|(h, _)| h[..] == record.hash[..]) else {
                 return Err(sync_error(
@@ -1226,7 +1231,11 @@ fn lands_before_applied(
          SELECT kind, kind_version, payload FROM records WHERE device_id = ?1 AND seq > ?3",
     )?;
     let acked = acked_seq(tx, own_device_id)?;
-    let mut rows = stmt.query(params![own_device_id, sql_int("log index", first)?, sql_int("seq", acked)?])?;
+    let mut rows = stmt.query(params![
+        own_device_id,
+        sql_int("log index", first)?,
+        sql_int("seq", acked)?
+    ])?;
     while let Some(row) = rows.next()? {
         let event = Event::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
         if event.subjects().iter().any(|s| subjects.contains(s)) {

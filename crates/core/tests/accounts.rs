@@ -250,12 +250,19 @@ fn every_account_text_is_bounded_and_a_failed_login_records_at_most_64_character
     long.display_name = "د".repeat(101);
     let err = assert_code(d.ws.create_user(&admin, &long), ErrorCode::Invalid);
     assert_eq!(
-        (err.details["field"].as_str(), err.details["reason"].as_str(), err.details["max"].as_str()),
+        (
+            err.details["field"].as_str(),
+            err.details["reason"].as_str(),
+            err.details["max"].as_str()
+        ),
         ("display_name", "too_long", "100")
     );
     assert_eq!(record_count(&d.ws), before);
     // What is typed at the login screen goes on the record, so it is bounded there too.
-    assert_code(d.ws.login(&"m".repeat(1_000_000), "anything-1"), ErrorCode::BadCredentials);
+    assert_code(
+        d.ws.login(&"m".repeat(1_000_000), "anything-1"),
+        ErrorCode::BadCredentials,
+    );
     let recorded: String = d
         .ws
         .ledger()

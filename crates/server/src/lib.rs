@@ -683,7 +683,11 @@ async fn pull(
         )
     })?;
     if q.from > size {
-        return Err(out_of_range("from", q.from, format!("the log holds {size} entries")));
+        return Err(out_of_range(
+            "from",
+            q.from,
+            format!("the log holds {size} entries"),
+        ));
     }
     let limit = q.limit.unwrap_or(BATCH);
     if !(1..=MAX_PULL_LIMIT).contains(&limit) {
@@ -695,10 +699,16 @@ async fn pull(
     }
     let entries = page(&inner.db, q.from, limit)?;
     // `from + entries` is at most the log's size, checked above.
-    let pulled_to = q.from.checked_add(entries.len() as u64).and_then(|t| i64::try_from(t).ok());
+    let pulled_to = q
+        .from
+        .checked_add(entries.len() as u64)
+        .and_then(|t| i64::try_from(t).ok());
     inner.db.execute(
         "UPDATE devices SET pulled_to = max(pulled_to, ?2) WHERE device_id = ?1",
-        params![device.device_id, pulled_to.ok_or_else(|| out_of_range("from", q.from, "the log's size".into()))?],
+        params![
+            device.device_id,
+            pulled_to.ok_or_else(|| out_of_range("from", q.from, "the log's size".into()))?
+        ],
     )?;
     Ok(Json(PullResponse {
         entries,
@@ -753,10 +763,18 @@ async fn inclusion(
     let log_size = inner.log.len();
     let size = q.size.unwrap_or(log_size);
     if size > log_size {
-        return Err(out_of_range("size", size, format!("the log holds {log_size} entries")));
+        return Err(out_of_range(
+            "size",
+            size,
+            format!("the log holds {log_size} entries"),
+        ));
     }
     if q.index >= size {
-        return Err(out_of_range("index", q.index, format!("below the tree size {size}")));
+        return Err(out_of_range(
+            "index",
+            q.index,
+            format!("below the tree size {size}"),
+        ));
     }
     let no_entry = || {
         Failure::new(

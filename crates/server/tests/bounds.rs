@@ -13,7 +13,14 @@ use support::*;
 
 /// `n` characters of mixed Arabic and English clinical text.
 fn long_text(n: usize, salt: usize) -> String {
-    let words = ["حساسية", "penicillin", "ضغط الدم", "diabetes type 2", "أسنان", "x-ray"];
+    let words = [
+        "حساسية",
+        "penicillin",
+        "ضغط الدم",
+        "diabetes type 2",
+        "أسنان",
+        "x-ray",
+    ];
     let mut s = format!("#{salt} ");
     let mut i = 0;
     while s.chars().count() < n {
@@ -62,7 +69,11 @@ fn a_run_of_patients_with_long_notes_syncs_and_is_pulled_in_bounded_pages() {
     assert!(pages.len() >= 2, "about 6 MiB came in one page: {pages:?}");
     let conn = b.doctor.db();
     let pulled: i64 = conn
-        .query_row("SELECT count(*) FROM patients WHERE name_en LIKE 'Long Notes %'", [], |r| r.get(0))
+        .query_row(
+            "SELECT count(*) FROM patients WHERE name_en LIKE 'Long Notes %'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(pulled, N as i64);
     let history: String = conn
@@ -95,7 +106,13 @@ impl RawClient {
         let http = dentpro_sync::tls::pinned_http_client(&enrolment.certificate_fingerprint).unwrap();
         let url = format!("{}/v1/token", enrolment.server_url);
         let proof = dentpro_sync::auth::make_proof(&key, "POST", &url, None, Utc::now());
-        let token: TokenResponse = http.post(&url).header("DPoP", proof).send().unwrap().json().unwrap();
+        let token: TokenResponse = http
+            .post(&url)
+            .header("DPoP", proof)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         RawClient {
             http,
             base: enrolment.server_url,
@@ -135,7 +152,11 @@ fn hostile_numbers_get_a_json_400_and_the_server_stays_up() {
         (size + 1).to_string(),
     ];
     let mut cases: Vec<(&str, String)> = Vec::new();
-    for v in big.iter().map(String::as_str).chain(["-1", "abc", "1e3", "", "18446744073709551616"]) {
+    for v in big
+        .iter()
+        .map(String::as_str)
+        .chain(["-1", "abc", "1e3", "", "18446744073709551616"])
+    {
         cases.push(("/v1/pull", format!("?from={v}")));
         if v != (size + 1).to_string() {
             cases.push(("/v1/pull", format!("?from=0&limit={v}")));
@@ -219,7 +240,9 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
             ..patient("x", "0791234567")
         };
         assert_eq!(full.phone.chars().count(), PHONE_MAX);
-        let p = w.register_patient(&admin.session_id, &full).expect("maximal patient");
+        let p = w
+            .register_patient(&admin.session_id, &full)
+            .expect("maximal patient");
         // An edit of every field, from maximal text to other maximal text: `from` and `to` both.
         let mut other = full.clone();
         for f in [
@@ -234,7 +257,8 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
         ] {
             *f = f.replace('\u{1}', "\u{2}");
         }
-        w.update_patient(&admin.session_id, &p.id, &other).expect("maximal edit");
+        w.update_patient(&admin.session_id, &p.id, &other)
+            .expect("maximal edit");
     }
     // Every one of its records, in the push body it would travel in.
     let records = ws.ws().sync_outbox(0, 10_000).unwrap();
@@ -259,12 +283,18 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
     let mut too_long = patient("x", "0791234567");
     too_long.medical_history = worst(NOTES_MAX + 1);
     let e = w.register_patient(&admin.session_id, &too_long).unwrap_err();
-    assert_eq!((e.details["field"].as_str(), e.details["reason"].as_str()), ("medical_history", "too_long"));
+    assert_eq!(
+        (e.details["field"].as_str(), e.details["reason"].as_str()),
+        ("medical_history", "too_long")
+    );
     assert_eq!(e.details["max"], NOTES_MAX.to_string());
     let mut user = new_user("someone", dentpro_core::permissions::Role::Doctor);
     user.password = worst(PASSWORD_MAX + 1);
     let e = w.create_user(&admin.session_id, &user).unwrap_err();
-    assert_eq!((e.details["field"].as_str(), e.details["reason"].as_str()), ("password", "too_long"));
+    assert_eq!(
+        (e.details["field"].as_str(), e.details["reason"].as_str()),
+        ("password", "too_long")
+    );
 }
 
 /// The label an enrolling device sends is stored and shown to every admin: bounded, before the
@@ -288,13 +318,24 @@ fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
         branch_id: None,
     };
     let url = format!("https://{}/v1/enrol", ticket.address);
-    let answer = http.post(&url).json(&request("ب".repeat(100_000))).send().unwrap();
+    let answer = http
+        .post(&url)
+        .json(&request("ب".repeat(100_000)))
+        .send()
+        .unwrap();
     assert_eq!(answer.status().as_u16(), 400);
     let error: ApiError = answer.json().unwrap();
-    assert_eq!((error.code.as_str(), error.reason.as_str()), ("bad_request", "too_long"));
+    assert_eq!(
+        (error.code.as_str(), error.reason.as_str()),
+        ("bad_request", "too_long")
+    );
     assert_eq!(count(&server.db(), "SELECT count(*) FROM devices"), 0);
     // The code was not spent: the same device enrols with a label at the bound.
-    let answer = http.post(&url).json(&request("ب".repeat(dentpro_core::text::LABEL_MAX))).send().unwrap();
+    let answer = http
+        .post(&url)
+        .json(&request("ب".repeat(dentpro_core::text::LABEL_MAX)))
+        .send()
+        .unwrap();
     assert_eq!(answer.status().as_u16(), 200, "{}", answer.text().unwrap());
     // A workstation checks its own label first.
     let desk = Station::open(&root.path().join("desk"));
@@ -304,15 +345,28 @@ fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
         &"x".repeat(dentpro_core::text::LABEL_MAX + 1),
     )
     .unwrap_err();
-    assert_eq!((e.details["field"].as_str(), e.details["reason"].as_str()), ("label", "too_long"));
+    assert_eq!(
+        (e.details["field"].as_str(), e.details["reason"].as_str()),
+        ("label", "too_long")
+    );
     // And an enrolment code's own label is bounded when it is issued.
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_dentpro-server"))
         .arg("--data-dir")
         .arg(&server.dir)
-        .args(["enrol-code", "--kind", "doctor", "--address", &server.address, "--label"])
+        .args([
+            "enrol-code",
+            "--kind",
+            "doctor",
+            "--address",
+            &server.address,
+            "--label",
+        ])
         .arg("y".repeat(1000))
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("too long"), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("too long"),
+        "{out:?}"
+    );
 }

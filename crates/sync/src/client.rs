@@ -109,8 +109,11 @@ fn answer<T: DeserializeOwned>(
     let status = response.status();
     // An answer is bounded like anything else from outside: a page is at most a few MiB.
     let mut body = Vec::new();
-    std::io::Read::read_to_end(&mut std::io::Read::take(response, MAX_ANSWER_BYTES + 1), &mut body)
-        .map_err(|e| unavailable(format!("reading the answer: {e}")))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(response, MAX_ANSWER_BYTES + 1),
+        &mut body,
+    )
+    .map_err(|e| unavailable(format!("reading the answer: {e}")))?;
     if body.len() as u64 > MAX_ANSWER_BYTES {
         return Err(rejected(
             "answer_too_large",
