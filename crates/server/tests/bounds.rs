@@ -183,6 +183,17 @@ fn hostile_numbers_get_a_json_400_and_the_server_stays_up() {
             assert_eq!(error.code, "bad_request", "{path}{query}: {body}");
         }
     }
+    // A signed record whose seq does not fit SQLite's i64 is malformed, not wrapped negative.
+    let mut b = b;
+    let mut record = b.reception.ws().sync_outbox(0, 1).unwrap().remove(0);
+    for seq in [i64::MAX as u64 + 1, u64::MAX] {
+        record.body.seq = seq;
+        let key = b.reception.ws().ledger().identity().signing_key().clone();
+        let forged = record.body.clone().sign(&key);
+        let e = b.reception.push_records(&[forged]).unwrap_err();
+        assert_eq!(e.details["status"], "400", "{e:?}");
+        assert_eq!(e.details["reason"], "malformed", "{e:?}");
+    }
     // Still up and still right: the edges that are in range are answered.
     let (status, body) = raw.get("/v1/pull", &format!("?from={size}&limit=1&known_size={size}"));
     assert_eq!(status, 200, "{body}");

@@ -338,3 +338,21 @@ pub struct DeviceInfo {
     /// Log entries the device has not pulled yet.
     pub pull_lag: u64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitting_takes_the_longest_prefix_within_the_budget_and_never_nothing() {
+        let lens = [10usize, 20, 30];
+        // envelope 5 + 10 + (20 + comma) = 36.
+        assert_eq!(fitting(&lens, 5, 36, |l| *l), 2);
+        assert_eq!(fitting(&lens, 5, 35, |l| *l), 1);
+        assert_eq!(fitting(&lens, 5, 1000, |l| *l), 3);
+        // One item over the budget still goes alone: the caller decides what to do with it.
+        assert_eq!(fitting(&lens, 5, 0, |l| *l), 1);
+        assert_eq!(fitting::<usize>(&[], 5, 0, |l| *l), 0);
+        assert_eq!(json_len(&vec!["a"; 3]), r#"["a","a","a"]"#.len());
+    }
+}
