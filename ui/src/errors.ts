@@ -108,6 +108,8 @@ export const SYNC_REASONS = [
   "bad_receipt",
   "malformed_answer",
   "push_stalled",
+  "record_too_large",
+  "answer_too_large",
   "not_included",
   "device_revoked",
   "not_enrolled",

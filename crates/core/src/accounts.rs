@@ -8,6 +8,7 @@
 use crate::events::{Applied, Project};
 use crate::ledger::{Actor, Ledger};
 use crate::permissions::Role;
+use crate::text::{LOGIN_NAME_MAX, NAME_MAX, PASSWORD_MAX, bounded, truncated};
 use crate::{CoreError, ErrorCode, Result};
 use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
@@ -362,8 +363,12 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 fn validate_password(field: &str, password: &str) -> Result<()> {
-    if password.chars().count() < MIN_PASSWORD_LEN {
+    let len = password.chars().count();
+    if len < MIN_PASSWORD_LEN {
         return Err(CoreError::invalid(field, "password_too_short").with("min", MIN_PASSWORD_LEN.to_string()));
+    }
+    if len > PASSWORD_MAX {
+        return Err(CoreError::invalid(field, "too_long").with("max", PASSWORD_MAX.to_string()));
     }
     Ok(())
 }
@@ -380,14 +385,11 @@ fn validate_username(username: &str) -> Result<String> {
 }
 
 fn required(field: &str, value: &str, max: usize) -> Result<String> {
-    let v = value.trim();
+    let v = bounded(field, value, max)?;
     if v.is_empty() {
         return Err(CoreError::invalid(field, "required"));
     }
-    if v.chars().count() > max {
-        return Err(CoreError::invalid(field, "too_long").with("max", max.to_string()));
-    }
-    Ok(v.to_owned())
+    Ok(v)
 }
 
 pub fn branch(conn: &rusqlite::Connection) -> Result<Option<BranchInfo>> {
@@ -410,7 +412,7 @@ pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSumma
             "this workstation is already set up",
         ));
     }
-    let name = required("branch_name", &input.branch_name, 100)?;
+    let name = required("branch_name", &input.branch_name, NAME_MAX)?;
     let code = required("branch_code", &input.branch_code, 12)?.to_uppercase();
     if !code.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(CoreError::invalid("branch_code", "code_format"));
@@ -439,7 +441,7 @@ pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSumma
 
 fn prepare_user(ledger: &Ledger, new: &NewUser) -> Result<UserCreated> {
     let username = validate_username(&new.username)?;
-    let display_name = required("display_name", &new.display_name, 100)?;
+    let display_name = required("display_name", &new.display_name, NAME_MAX)?;
     validate_password("password", &new.password)?;
     if user_by_username(ledger.conn(), &username)?.is_some() {
         return Err(CoreError::new(ErrorCode::Conflict, "that username is taken")
@@ -610,7 +612,8 @@ fn failed(
     locked_until: Option<String>,
 ) -> LoginFailed {
     LoginFailed {
-        username: username.to_owned(),
+        // Whatever was typed at the login screen goes on the record: bounded, like any text.
+        username: truncated(username, LOGIN_NAME_MAX),
         user_id: user_id.map(str::to_owned),
         reason: reason.to_owned(),
         failed_attempts,

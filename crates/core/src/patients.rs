@@ -8,7 +8,7 @@
 
 use crate::events::{Applied, PATIENT_OF_RECORD, Project};
 use crate::ledger::{Actor, Ledger};
-use crate::text::{fold, phone_digits};
+use crate::text::{LINE_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, bounded, fold, phone_digits};
 use crate::{CoreError, ErrorCode, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -441,19 +441,9 @@ fn phone_search_terms(phone: &str) -> String {
 
 // ---- validation ----
 
-const NAME_MAX: usize = 100;
-const LINE_MAX: usize = 300;
-const NOTES_MAX: usize = 4000;
-
 /// Trims and checks every field; the error names the first bad field and a reason key.
 pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> {
-    let text = |field: &str, v: &str, max: usize| -> Result<String> {
-        let v = v.trim();
-        if v.chars().count() > max {
-            return Err(CoreError::invalid(field, "too_long").with("max", max.to_string()));
-        }
-        Ok(v.to_owned())
-    };
+    let text = bounded;
     let name_en = text("name_en", &input.name_en, NAME_MAX)?;
     let name_ar = text("name_ar", &input.name_ar, NAME_MAX)?;
     if name_en.is_empty() && name_ar.is_empty() {
@@ -467,7 +457,7 @@ pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> 
     if dob < NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date") {
         return Err(CoreError::invalid("date_of_birth", "date_too_old"));
     }
-    let phone = input.phone.trim().to_owned();
+    let phone = bounded("phone", &input.phone, PHONE_MAX)?;
     let digits = phone_digits(&phone);
     let phone_chars_ok = phone
         .chars()

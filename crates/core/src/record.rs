@@ -172,6 +172,10 @@ impl TryFrom<&WireRecord> for Record {
     /// What is malformed (the hash and signature are checked by [`Record::check`]).
     type Error = String;
     fn try_from(w: &WireRecord) -> std::result::Result<Self, String> {
+        // Seqs are stored as SQLite's i64.
+        if i64::try_from(w.seq).is_err() {
+            return Err(format!("seq {} is out of range", w.seq));
+        }
         Ok(Record {
             body: RecordBody {
                 id: w.id.clone(),

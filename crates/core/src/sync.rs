@@ -339,7 +339,7 @@ fn already_revoked(device_id: &str) -> CoreError {
 }
 
 /// Longest revocation reason kept (characters).
-pub const MAX_REVOCATION_REASON: usize = 500;
+pub const MAX_REVOCATION_REASON: usize = crate::text::REASON_MAX;
 
 /// Revokes another enrolled workstation of the branch (the caller checked the actor may): a
 /// `device.revoked` record, which the branch server acts on when it accepts it.
@@ -350,15 +350,12 @@ pub fn revoke_device(
     reason: &str,
 ) -> Result<BranchDevice> {
     let device_id = device_id.trim().to_lowercase();
-    let reason = reason.trim();
+    let reason = crate::text::bounded("reason", reason, MAX_REVOCATION_REASON)?;
     if device_id.is_empty() {
         return Err(CoreError::invalid("device_id", "required"));
     }
     if reason.is_empty() {
         return Err(CoreError::invalid("reason", "required"));
-    }
-    if reason.chars().count() > MAX_REVOCATION_REASON {
-        return Err(CoreError::invalid("reason", "too_long").with("max", MAX_REVOCATION_REASON.to_string()));
     }
     if device_id == ledger.identity().device_id {
         return Err(CoreError::invalid("device_id", "cannot_revoke_self"));
@@ -523,6 +520,12 @@ fn sync_error(reason: &str, message: impl Into<String>) -> CoreError {
     CoreError::new(ErrorCode::SyncRejected, message).with("reason", reason)
 }
 
+/// A seq or log index (from the wire) as SQLite's i64: out of range is a refusal, never a
+/// wrap to a negative number.
+fn sql_int(what: &str, v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| sync_error("out_of_range", format!("{what} {v} is out of range")))
+}
+
 // ---- the server side ----
 
 /// The enrolled device a push comes from (authenticated by the server before this is called).
@@ -617,7 +620,9 @@ fn admit_checked(
     }
     let existing: Option<(Vec<u8>, i64)> = tx
         .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
-        .query_row(params![b.device_id, b.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
         .optional()?;
     if let Some((hash, local_index)) = existing {
         if hash != record.hash {
@@ -859,7 +864,7 @@ fn insert_position(tx: &Transaction<'_>, local_index: i64, p: &LogPosition) -> R
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
-        p.log_index as i64,
+        sql_int("log index", p.log_index)?,
         local_index,
         p.verdict.as_str(),
         p.reason,
@@ -900,7 +905,7 @@ pub fn log_entries(conn: &Connection, from: u64, limit: u32) -> Result<Vec<Logge
          FROM record_log l JOIN records r ON r.local_index = l.local_index
          WHERE l.log_index >= ?1 ORDER BY l.log_index LIMIT ?2",
     )?;
-    let mut rows = stmt.query(params![from as i64, limit])?;
+    let mut rows = stmt.query(params![sql_int("log index", from)?, limit])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
         out.push(LoggedRecord {
@@ -919,7 +924,7 @@ pub fn log_leaves(conn: &Connection, before: Option<u64>) -> Result<Vec<[u8; 32]
          FROM record_log l JOIN records r ON r.local_index = l.local_index
          WHERE l.log_index < ?1 ORDER BY l.log_index",
     )?;
-    let mut rows = stmt.query([before.map_or(i64::MAX, |b| b as i64)])?;
+    let mut rows = stmt.query([before.map_or(Ok(i64::MAX), |b| sql_int("log index", b))?])?;
     let mut leaves = Vec::new();
     while let Some(row) = rows.next()? {
         let hash: Vec<u8> = row.get(0)?;
@@ -943,7 +948,7 @@ pub fn own_leaf(conn: &Connection, device_id: &str, seq: u64) -> Result<Option<(
     let row: Option<(Vec<u8>, i64)> = conn
         .query_row(
             "SELECT r.hash, r.local_index FROM records r WHERE r.device_id = ?1 AND r.seq = ?2",
-            params![device_id, seq as i64],
+            params![device_id, sql_int("seq", seq)?],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
@@ -970,7 +975,7 @@ pub fn logged_seq(conn: &Connection, device_id: &str) -> Result<u64> {
 pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) -> Result<Vec<Record>> {
     let mut stmt =
         conn.prepare_cached("SELECT * FROM records WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3")?;
-    let rows = stmt.query_map(params![device_id, after_seq as i64, limit], read_record)?;
+    let rows = stmt.query_map(params![device_id, sql_int("seq", after_seq)?, limit], read_record)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -978,9 +983,10 @@ pub fn outbox(conn: &Connection, device_id: &str, after_seq: u64, limit: u32) ->
 pub fn pending_count(conn: &Connection, device_id: &str) -> Result<i64> {
     Ok(conn
         .prepare_cached("SELECT count(*) FROM records WHERE device_id = ?1 AND seq > ?2")?
-        .query_row(params![device_id, acked_seq(conn, device_id)? as i64], |r| {
-            r.get(0)
-        })?)
+        .query_row(
+            params![device_id, sql_int("seq", acked_seq(conn, device_id)?)?],
+            |r| r.get(0),
+        )?)
 }
 
 /// The last seq of this device the server has placed in its log. A device's records reach the
@@ -1026,7 +1032,7 @@ pub fn record_receipt(conn: &mut Connection, device_id: &str, entries: &[(u64, L
     for (seq, position) in entries {
         let local_index: i64 = tx
             .prepare_cached("SELECT local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
-            .query_row(params![device_id, *seq as i64], |r| r.get(0))
+            .query_row(params![device_id, sql_int("seq", *seq)?], |r| r.get(0))
             .optional()?
             .ok_or_else(|| {
                 sync_error(
@@ -1109,7 +1115,9 @@ pub fn apply_pulled(
         if b.device_id == own_device_id {
             let mine: Option<(Vec<u8>, i64)> = tx
                 .prepare_cached("SELECT hash, local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
-                .query_row(params![b.device_id, b.seq as i64], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![b.device_id, sql_int("seq", b.seq)?], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()?;
             let Some((hash, local_index)) = mine.filter(|(h, _)| h[..] == record.hash[..]) else {
                 return Err(sync_error(
@@ -1294,7 +1302,11 @@ fn lands_before_applied(
          SELECT kind, kind_version, payload FROM records WHERE device_id = ?1 AND seq > ?3",
     )?;
     let acked = acked_seq(tx, own_device_id)?;
-    let mut rows = stmt.query(params![own_device_id, first as i64, acked as i64])?;
+    let mut rows = stmt.query(params![
+        own_device_id,
+        sql_int("log index", first)?,
+        sql_int("seq", acked)?
+    ])?;
     while let Some(row) = rows.next()? {
         let event = Event::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
         if event.subjects().iter().any(|s| subjects.contains(s)) {

@@ -662,18 +662,22 @@ impl Workstation {
                 "this workstation is already enrolled",
             ));
         }
+        // Part of it came from the server's answer: bounded before it goes on the record.
+        use crate::text::{LABEL_MAX, NAME_MAX, TICKET_MAX, bounded};
+        bounded("branch_name", &enrolment.branch_name, NAME_MAX)?;
+        bounded("enrolled_at", &enrolment.enrolled_at, NAME_MAX)?;
+        let event = DeviceEnrolled {
+            server_url: bounded("server_url", &enrolment.server_url, TICKET_MAX)?,
+            server_certificate: bounded("server_certificate", &enrolment.certificate_fingerprint, 64)?,
+            server_key: bounded("server_key", &enrolment.server_key, 64)?,
+            device_kind: enrolment.device_kind,
+            label: bounded("label", &enrolment.label, LABEL_MAX)?,
+        };
         store::meta_set(
             self.ledger.conn(),
             ENROLMENT_KEY,
             &serde_json::to_string(enrolment)?,
         )?;
-        let event = DeviceEnrolled {
-            server_url: enrolment.server_url.clone(),
-            server_certificate: enrolment.certificate_fingerprint.clone(),
-            server_key: enrolment.server_key.clone(),
-            device_kind: enrolment.device_kind,
-            label: enrolment.label.clone(),
-        };
         self.ledger.append(&Actor::system(), event.into())?;
         Ok(())
     }

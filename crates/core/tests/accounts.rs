@@ -236,6 +236,47 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
 }
 
 #[test]
+fn every_account_text_is_bounded_and_a_failed_login_records_at_most_64_characters() {
+    let mut d = desk();
+    let admin = d.admin.clone();
+    let before = record_count(&d.ws);
+    let mut long = new_user("longtext", Role::Doctor);
+    long.password = "p".repeat(dentpro_core::text::PASSWORD_MAX + 1);
+    let err = assert_code(d.ws.create_user(&admin, &long), ErrorCode::Invalid);
+    assert_eq!(err.details["field"], "password");
+    assert_eq!(err.details["reason"], "too_long");
+    assert_eq!(err.details["max"], "256");
+    long.password = PASSWORD.into();
+    long.display_name = "د".repeat(101);
+    let err = assert_code(d.ws.create_user(&admin, &long), ErrorCode::Invalid);
+    assert_eq!(
+        (
+            err.details["field"].as_str(),
+            err.details["reason"].as_str(),
+            err.details["max"].as_str()
+        ),
+        ("display_name", "too_long", "100")
+    );
+    assert_eq!(record_count(&d.ws), before);
+    // What is typed at the login screen goes on the record, so it is bounded there too.
+    assert_code(
+        d.ws.login(&"m".repeat(1_000_000), "anything-1"),
+        ErrorCode::BadCredentials,
+    );
+    let recorded: String = d
+        .ws
+        .ledger()
+        .conn()
+        .query_row(
+            "SELECT json_extract(CAST(payload AS TEXT), '$.username') FROM records WHERE kind = 'auth.login_failed' ORDER BY local_index DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(recorded, "m".repeat(64));
+}
+
+#[test]
 fn passwords_have_at_least_eight_characters() {
     let mut d = desk();
     let admin = d.admin.clone();

@@ -199,6 +199,18 @@ fn invalid_input_is_refused_and_changes_nothing() {
             "too_long",
             Box::new(|p| p.allergies = "x".repeat(4001)),
         ),
+        // Seven digits and a long run of spaces: digits alone did not bound the text.
+        (
+            "phone",
+            "too_long",
+            Box::new(|p| p.phone = format!("079{}1234567", " ".repeat(100_000))),
+        ),
+        // Characters, not bytes: 4000 Arabic letters are allowed, 4001 are not.
+        (
+            "medical_history",
+            "too_long",
+            Box::new(|p| p.medical_history = "ب".repeat(4001)),
+        ),
     ];
     for (field, reason, edit) in &cases {
         let mut bad = input("Sara Nasser", "سارة ناصر", "+962795550000");

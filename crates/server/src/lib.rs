@@ -10,6 +10,7 @@ pub mod backup;
 pub mod listener;
 pub mod store;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -94,6 +95,8 @@ impl Server {
             .route("/v1/pull", get(pull))
             .route("/v1/proof/inclusion", get(inclusion))
             .route("/v1/devices", get(devices))
+            // One explicit bound on every request body, the one clients learn from `/v1/state`.
+            .layer(axum::extract::DefaultBodyLimit::max(MAX_PUSH_BYTES))
             .with_state(self)
     }
 
@@ -326,6 +329,14 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
             message,
         )
     };
+    if req.label.chars().count() > dentpro_core::text::LABEL_MAX {
+        return Err(Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "too_long",
+            format!("the label is over {} characters", dentpro_core::text::LABEL_MAX),
+        ));
+    }
     if device_id_for(&key) != req.device_id {
         return Err(refuse(
             &inner,
@@ -510,6 +521,7 @@ async fn state(State(server): State<Arc<Server>>, call: Call) -> ApiResult<Devic
         log_size: inner.log.len(),
         server_time: Utc::now(),
         max_clock_skew_seconds: server.settings.max_clock_skew.num_seconds(),
+        max_push_bytes: MAX_PUSH_BYTES as u64,
     }))
 }
 
@@ -614,13 +626,36 @@ fn quarantine(
         "INSERT INTO quarantine (device_id, seq, logged_hash, record, received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             device_id,
-            record.body.seq as i64,
+            i64::try_from(record.body.seq).map_err(|_| dentpro_core::CoreError::internal("seq out of range"))?,
             logged,
             serde_json::to_string(&WireRecord::from(record))?,
             Utc::now().to_rfc3339()
         ],
     )?;
     Ok(())
+}
+
+/// A query string, or a JSON 400 naming what is wrong with it (a missing, negative,
+/// non-numeric or over-large number).
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, Failure> {
+    q.map(|Query(q)| q).map_err(|e| {
+        Failure::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "bad_parameter",
+            e.body_text(),
+        )
+    })
+}
+
+/// A JSON 400 for a number outside what the log allows.
+fn out_of_range(name: &str, value: u64, allowed: String) -> Failure {
+    Failure::new(
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "parameter_out_of_range",
+        format!("{name}={value} is out of range: {allowed}"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -633,13 +668,13 @@ struct PullQuery {
 async fn pull(
     State(server): State<Arc<Server>>,
     call: Call,
-    Query(q): Query<PullQuery>,
+    q: Result<Query<PullQuery>, QueryRejection>,
 ) -> ApiResult<PullResponse> {
     let mut inner = server.lock();
     let device = authenticate(&server, &mut inner, &call)?;
-    let limit = q.limit.unwrap_or(BATCH).clamp(1, 5 * BATCH);
-    let entries = core_sync::log_entries(&inner.db, q.from, limit)?;
+    let q = query(q)?;
     let size = inner.log.len();
+    // A log shorter than the device saw is truncation, which the client names: checked first.
     let known = q.known_size.unwrap_or(0);
     let consistency = inner.log.consistency_proof(known, size).ok_or_else(|| {
         Failure::new(
@@ -649,30 +684,100 @@ async fn pull(
             format!("the log holds {size} entries, fewer than the {known} this device has seen"),
         )
     })?;
-    let pulled_to = q.from + entries.len() as u64;
+    if q.from > size {
+        return Err(out_of_range(
+            "from",
+            q.from,
+            format!("the log holds {size} entries"),
+        ));
+    }
+    let limit = q.limit.unwrap_or(BATCH);
+    if !(1..=MAX_PULL_LIMIT).contains(&limit) {
+        return Err(out_of_range(
+            "limit",
+            limit.into(),
+            format!("1 to {MAX_PULL_LIMIT}"),
+        ));
+    }
+    let entries = page(&inner.db, q.from, limit)?;
+    // `from + entries` is at most the log's size, checked above.
+    let pulled_to = q
+        .from
+        .checked_add(entries.len() as u64)
+        .and_then(|t| i64::try_from(t).ok());
     inner.db.execute(
         "UPDATE devices SET pulled_to = max(pulled_to, ?2) WHERE device_id = ?1",
-        params![device.device_id, pulled_to as i64],
+        params![
+            device.device_id,
+            pulled_to.ok_or_else(|| out_of_range("from", q.from, "the log's size".into()))?
+        ],
     )?;
     Ok(Json(PullResponse {
-        entries: entries.iter().map(WireEntry::from).collect::<Vec<_>>(),
+        entries,
         checkpoint: server.checkpoint(&inner.log),
         consistency: hashes_to_hex(&consistency),
     }))
 }
 
+/// Log entries from `from` on: at most `limit` of them and [`MAX_PULL_BYTES`] of JSON, and at
+/// least one when there is one. Read in small chunks, so a page of large records never holds
+/// more than the page in memory.
+fn page(db: &Connection, from: u64, limit: u32) -> Result<Vec<WireEntry>, Failure> {
+    const CHUNK: u32 = 64;
+    let mut out: Vec<WireEntry> = Vec::new();
+    let mut bytes = 0usize;
+    while (out.len() as u64) < u64::from(limit) {
+        let next = from + out.len() as u64;
+        let want = CHUNK.min(limit - out.len() as u32);
+        let chunk = core_sync::log_entries(db, next, want)?;
+        let got = chunk.len();
+        for entry in &chunk {
+            let entry = WireEntry::from(entry);
+            let len = json_len(&entry) + 1;
+            if !out.is_empty() && bytes + len > MAX_PULL_BYTES {
+                return Ok(out);
+            }
+            bytes += len;
+            out.push(entry);
+        }
+        if got < want as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 #[derive(Deserialize)]
 struct InclusionQuery {
     index: u64,
+    /// The tree size to prove against (the log's size when absent).
+    size: Option<u64>,
 }
 
 async fn inclusion(
     State(server): State<Arc<Server>>,
     call: Call,
-    Query(q): Query<InclusionQuery>,
+    q: Result<Query<InclusionQuery>, QueryRejection>,
 ) -> ApiResult<InclusionProof> {
     let mut inner = server.lock();
     authenticate(&server, &mut inner, &call)?;
+    let q = query(q)?;
+    let log_size = inner.log.len();
+    let size = q.size.unwrap_or(log_size);
+    if size > log_size {
+        return Err(out_of_range(
+            "size",
+            size,
+            format!("the log holds {log_size} entries"),
+        ));
+    }
+    if q.index >= size {
+        return Err(out_of_range(
+            "index",
+            q.index,
+            format!("below the tree size {size}"),
+        ));
+    }
     let no_entry = || {
         Failure::new(
             StatusCode::NOT_FOUND,
@@ -681,8 +786,8 @@ async fn inclusion(
             "no such log entry",
         )
     };
-    let size = inner.log.len();
     let proof = inner.log.inclusion_proof(q.index, size).ok_or_else(no_entry)?;
+    let root = inner.log.root_at(size).ok_or_else(no_entry)?;
     let entry: Vec<LoggedRecord> = core_sync::log_entries(&inner.db, q.index, 1)?;
     let leaf = entry
         .first()
@@ -692,7 +797,7 @@ async fn inclusion(
         index: q.index,
         leaf: hex::encode(leaf),
         proof: hashes_to_hex(&proof),
-        checkpoint: server.checkpoint(&inner.log),
+        checkpoint: SignedCheckpoint::sign(&server.key, size, root, Utc::now()),
     }))
 }
 

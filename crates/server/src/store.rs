@@ -206,6 +206,7 @@ pub fn issue_code(
     valid: chrono::Duration,
 ) -> Result<String> {
     use rand::Rng;
+    let label = dentpro_core::text::bounded("label", label, dentpro_core::text::LABEL_MAX)?;
     const ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
     let mut rng = rand::rng();
     let raw: String = (0..16)

@@ -58,7 +58,8 @@ impl FromStr for EnrolmentTicket {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self> {
         let bad = || CoreError::invalid("ticket", "ticket_format");
-        let rest = s.trim().strip_prefix(TICKET_PREFIX).ok_or_else(bad)?;
+        let s = dentpro_core::text::bounded("ticket", s, dentpro_core::text::TICKET_MAX)?;
+        let rest = s.strip_prefix(TICKET_PREFIX).ok_or_else(bad)?;
         let (code, rest) = rest.split_once('@').ok_or_else(bad)?;
         let (address, fingerprint) = rest.split_once('#').ok_or_else(bad)?;
         let fingerprint = crate::tls::normalize_fingerprint(fingerprint).map_err(|_| bad())?;
@@ -106,9 +107,20 @@ fn answer<T: DeserializeOwned>(
         .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
         .map(|d| d.with_timezone(&Utc));
     let status = response.status();
-    let text = response
-        .text()
-        .map_err(|e| unavailable(format!("reading the answer: {e}")))?;
+    // An answer is bounded like anything else from outside: a page is at most a few MiB.
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(response, MAX_ANSWER_BYTES + 1),
+        &mut body,
+    )
+    .map_err(|e| unavailable(format!("reading the answer: {e}")))?;
+    if body.len() as u64 > MAX_ANSWER_BYTES {
+        return Err(rejected(
+            "answer_too_large",
+            format!("the branch server's answer is over {MAX_ANSWER_BYTES} bytes"),
+        ));
+    }
+    let text = String::from_utf8_lossy(&body).into_owned();
     if status.is_success() {
         let value = serde_json::from_str(&text)
             .map_err(|e| rejected("malformed_answer", format!("unreadable answer: {e}")))?;
@@ -131,6 +143,7 @@ fn answer<T: DeserializeOwned>(
 
 /// Enrols the workstation with the branch server named in `ticket`.
 pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<Enrolment> {
+    let label = dentpro_core::text::bounded("label", label, dentpro_core::text::LABEL_MAX)?;
     let (device_id, key, branch_id) = ws.with(|ws| {
         if ws.enrolment()?.is_some() {
             return Err(CoreError::new(
@@ -150,7 +163,7 @@ pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<
         code: ticket.code.clone(),
         public_key: hex::encode(key.verifying_key().as_bytes()),
         device_id,
-        label: label.to_owned(),
+        label,
         app_version: APP_VERSION.into(),
         branch_id,
     };
@@ -345,7 +358,8 @@ impl SyncClient {
         if let Err(e) = self.pull(ws, &mut report, &mut progress) {
             return Err(self.report_fork(ws, e));
         }
-        self.push(ws, state.logged_seq, &mut report)?;
+        let budget = usize::try_from(state.max_push_bytes).unwrap_or(usize::MAX);
+        self.push(ws, state.logged_seq, budget, &mut report)?;
         report.pending = ws.with(|ws| ws.sync_pending())?;
         Ok(report)
     }
@@ -381,7 +395,16 @@ impl SyncClient {
     /// Pushes this device's records after the last one the log holds. The first batch also
     /// repeats that last one: if this device's chain no longer has it (a restored backup that
     /// wrote on), the server sees two records at one seq and quarantines the fork.
-    fn push(&mut self, ws: &impl Access, mut logged_seq: u64, report: &mut SyncReport) -> Result<()> {
+    ///
+    /// A batch is at most [`BATCH`] records and at most `max_bytes` of body (the server's limit),
+    /// and always at least one record, so long notes never leave the workstation stuck.
+    fn push(
+        &mut self,
+        ws: &impl Access,
+        mut logged_seq: u64,
+        max_bytes: usize,
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let mut after = logged_seq.saturating_sub(1);
         let mut first = true;
         loop {
@@ -393,10 +416,29 @@ impl SyncClient {
                 return Ok(());
             }
             first = false;
-            let request = PushRequest {
+            let mut request = PushRequest {
                 records: records.iter().map(WireRecord::from).collect(),
                 device_time,
             };
+            let envelope = json_len(&PushRequest {
+                records: Vec::new(),
+                device_time,
+            });
+            let fit = fitting(&request.records, envelope, max_bytes, json_len);
+            request.records.truncate(fit);
+            let records = &records[..fit];
+            if envelope + json_len(&request.records[0]) > max_bytes {
+                // The core bounds every field, so only a record written before the bounds (or a
+                // server that shrank its limit) can get here: say so instead of retrying forever.
+                return Err(rejected(
+                    "record_too_large",
+                    format!(
+                        "record seq {} is larger than the {max_bytes} bytes the branch server accepts",
+                        records[0].body.seq
+                    ),
+                )
+                .with("seq", records[0].body.seq.to_string()));
+            }
             let receipt: PushReceipt = self.call("POST", "/v1/push", "", Some(&request))?;
             report.clock_skew_seconds = report.clock_skew_seconds.or(receipt.clock_skew_seconds);
             let message = receipt_message(&receipt.device_id, &receipt.entries, &receipt.checkpoint);

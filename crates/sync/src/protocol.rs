@@ -47,8 +47,24 @@ use serde::{Deserialize, Serialize};
 
 pub const ENROL_TAG: &[u8] = b"dentpro/enrol/v1\0";
 pub const CHECKPOINT_TAG: &[u8] = b"dentpro/checkpoint/v1\0";
-/// Records per push and per pulled page.
+/// Records per push and per pulled page, at most (pages are bounded by bytes too).
 pub const BATCH: u32 = 500;
+/// The largest request body the server accepts, in bytes: its body limit is set from this, and
+/// it tells clients in [`DeviceState::max_push_bytes`]. The largest record a user can cause is
+/// far below it (every free-text field is bounded in the core), so a push of one record always
+/// fits.
+pub const MAX_PUSH_BYTES: usize = 2 * 1024 * 1024;
+/// What a server that does not say its limit accepts (axum's default body limit).
+pub const LEGACY_MAX_PUSH_BYTES: u64 = 2 * 1024 * 1024;
+/// A pulled page's entries, in bytes of JSON, at most (always at least one entry).
+pub const MAX_PULL_BYTES: usize = 2 * 1024 * 1024;
+/// Entries a pull may ask for at once (`limit`).
+pub const MAX_PULL_LIMIT: u32 = 5 * BATCH;
+/// The largest answer a client reads: a pull page of one largest entry or of
+/// [`MAX_PULL_BYTES`], a devices list, with room to spare.
+pub const MAX_ANSWER_BYTES: u64 = 4 * MAX_PULL_BYTES as u64;
+/// Wire integers (seqs, log indexes) are stored as SQLite's signed 64-bit integers.
+pub const MAX_WIRE_INT: u64 = i64::MAX as u64;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
@@ -105,6 +121,9 @@ impl From<&LoggedRecord> for WireEntry {
 impl TryFrom<&WireEntry> for LoggedRecord {
     type Error = ApiError;
     fn try_from(w: &WireEntry) -> Result<Self, ApiError> {
+        if w.position.log_index > MAX_WIRE_INT {
+            return Err(malformed("log_index is out of range"));
+        }
         Ok(LoggedRecord {
             position: w.position.clone(),
             record: record_from_wire(&w.record)?,
@@ -161,6 +180,52 @@ pub struct DeviceState {
     pub server_time: DateTime<Utc>,
     /// The branch's bound on clock skew, in seconds.
     pub max_clock_skew_seconds: i64,
+    /// The largest push body the server accepts, in bytes ([`MAX_PUSH_BYTES`]; an older server
+    /// that does not say accepts [`LEGACY_MAX_PUSH_BYTES`]).
+    #[serde(default = "legacy_max_push_bytes")]
+    pub max_push_bytes: u64,
+}
+
+fn legacy_max_push_bytes() -> u64 {
+    LEGACY_MAX_PUSH_BYTES
+}
+
+/// Counts the bytes a value serialises to, without keeping them.
+#[derive(Default)]
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The length of `value`'s JSON, as `serde_json` sends it.
+pub fn json_len(value: &impl Serialize) -> usize {
+    let mut count = ByteCount::default();
+    serde_json::to_writer(&mut count, value).expect("wire types serialise");
+    count.0
+}
+
+/// How many of `items` (of JSON lengths `len(item)`) fit in a JSON array within `budget` bytes
+/// of body, with `envelope` bytes for the rest of it: always at least one, so that a page or a
+/// batch always moves on.
+pub fn fitting<T>(items: &[T], envelope: usize, budget: usize, len: impl Fn(&T) -> usize) -> usize {
+    let mut total = envelope;
+    let mut n = 0;
+    for item in items {
+        // One comma between array items.
+        total = total.saturating_add(len(item) + usize::from(n > 0));
+        if n > 0 && total > budget {
+            break;
+        }
+        n += 1;
+    }
+    n
 }
 
 // ---- push and pull ----
@@ -330,4 +395,22 @@ pub struct DeviceInfo {
 pub struct LogExport {
     pub checkpoint: SignedCheckpoint,
     pub entries: Vec<WireEntry>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitting_takes_the_longest_prefix_within_the_budget_and_never_nothing() {
+        let lens = [10usize, 20, 30];
+        // envelope 5 + 10 + (20 + comma) = 36.
+        assert_eq!(fitting(&lens, 5, 36, |l| *l), 2);
+        assert_eq!(fitting(&lens, 5, 35, |l| *l), 1);
+        assert_eq!(fitting(&lens, 5, 1000, |l| *l), 3);
+        // One item over the budget still goes alone: the caller decides what to do with it.
+        assert_eq!(fitting(&lens, 5, 0, |l| *l), 1);
+        assert_eq!(fitting::<usize>(&[], 5, 0, |l| *l), 0);
+        assert_eq!(json_len(&vec!["a"; 3]), r#"["a","a","a"]"#.len());
+    }
 }

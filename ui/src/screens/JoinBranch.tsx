@@ -67,6 +67,7 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
         <input
           id="join-label"
           data-testid="join-label"
+          maxLength={100}
           value={label}
           onChange={(e) => {
             setLabel(e.target.value);

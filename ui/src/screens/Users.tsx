@@ -345,6 +345,7 @@ function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
             id="user-create-username"
             data-testid="user-create-username"
             dir="ltr"
+            maxLength={32}
             autoComplete="off"
             value={values.username}
             onChange={(e) => set("username", e.target.value)}
