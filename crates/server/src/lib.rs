@@ -38,6 +38,8 @@ pub struct Settings {
     /// clock (learnt from each answer), so this only has to cover network delay.
     pub proof_window: Duration,
     pub token_ttl: Duration,
+    /// Bound on the replay state (DPoP `jti`s remembered).
+    pub replay_cache_entries: usize,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             max_clock_skew: Duration::minutes(2),
             proof_window: Duration::minutes(5),
             token_ttl: Duration::minutes(10),
+            replay_cache_entries: JtiCache::DEFAULT_MAX_ENTRIES,
         }
     }
 }
@@ -74,7 +77,7 @@ impl Server {
             inner: Mutex::new(Inner {
                 db,
                 log,
-                jti: JtiCache::new(settings.proof_window),
+                jti: JtiCache::with_max_entries(settings.proof_window, settings.replay_cache_entries),
             }),
             key: dir.signing_key()?,
             branch_name: config.branch_name,

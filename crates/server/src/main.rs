@@ -47,6 +47,9 @@ enum Command {
         /// Log as JSON lines (for log collectors) instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Bound on the DPoP replay state (for tests; the default suits a branch).
+        #[arg(long, hide = true)]
+        replay_cache_entries: Option<usize>,
     },
     /// Issues a one-time enrolment code for a workstation of a kind.
     EnrolCode {
@@ -113,11 +116,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Serve {
             listen,
             max_clock_skew_seconds,
+            replay_cache_entries,
             ..
         } => {
+            let defaults = Settings::default();
             let settings = Settings {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
-                ..Settings::default()
+                replay_cache_entries: replay_cache_entries.unwrap_or(defaults.replay_cache_entries),
+                ..defaults
             };
             let server = Arc::new(Server::open(&dir, settings)?);
             let (cert, key) = dir.tls_pem()?;

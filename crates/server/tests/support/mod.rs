@@ -25,11 +25,18 @@ pub struct TestServer {
     pub dir: PathBuf,
     pub address: String,
     child: Option<Child>,
+    /// Extra arguments of `serve` (tunables a test lowers).
+    serve_args: Vec<String>,
 }
 
 impl TestServer {
     /// `init` + `serve` on a free loopback port.
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    /// `init` + `serve` with extra `serve` arguments.
+    pub fn start_with(dir: &Path, serve_args: &[&str]) -> Self {
         let status = Command::new(SERVER)
             .args(["--data-dir"])
             .arg(dir)
@@ -43,6 +50,7 @@ impl TestServer {
             dir: dir.to_owned(),
             address: "127.0.0.1:0".into(),
             child: None,
+            serve_args: serve_args.iter().map(|a| a.to_string()).collect(),
         };
         server.restart();
         server
@@ -55,6 +63,7 @@ impl TestServer {
             .arg("--data-dir")
             .arg(&self.dir)
             .args(["serve", "--listen", &self.address])
+            .args(&self.serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
