@@ -47,9 +47,12 @@ enum Command {
         /// Log as JSON lines (for log collectors) instead of text.
         #[arg(long)]
         json_logs: bool,
-        /// Bound on the DPoP replay state (for tests; the default suits a branch).
+        /// Bound on the DPoP replay state of one device (for tests; the default suits a branch).
         #[arg(long, hide = true)]
         replay_cache_entries: Option<usize>,
+        /// Refusals a peer address may cause in a minute before they are only counted.
+        #[arg(long, hide = true)]
+        refusals_per_minute: Option<u32>,
     },
     /// Issues a one-time enrolment code for a workstation of a kind.
     EnrolCode {
@@ -117,12 +120,14 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             listen,
             max_clock_skew_seconds,
             replay_cache_entries,
+            refusals_per_minute,
             ..
         } => {
             let defaults = Settings::default();
             let settings = Settings {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
                 replay_cache_entries: replay_cache_entries.unwrap_or(defaults.replay_cache_entries),
+                refusals_per_minute: refusals_per_minute.unwrap_or(defaults.refusals_per_minute),
                 ..defaults
             };
             let server = Arc::new(Server::open(&dir, settings)?);
@@ -142,7 +147,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 });
                 axum_server::bind_rustls(listen, tls)
                     .handle(handle)
-                    .serve(server.router().into_make_service())
+                    // The peer's address: refusals are counted and recorded per source.
+                    .serve(server.router().into_make_service_with_connect_info::<SocketAddr>())
                     .await
             })?;
         }
@@ -174,6 +180,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     "DEVICE", "KIND", "LABEL", "LAST SEEN", "SEQ", "PULL LAG"
                 );
                 for d in devices {
+                    // Stored text printed escaped: no control characters reach the terminal.
+                    let (device_id, label) = (shown(&d.device_id), shown(&d.label));
                     let seen = d.last_seen_at.map_or("never".into(), |t| t.to_rfc3339());
                     let kind = if d.revoked_at.is_some() {
                         format!("{} (revoked)", d.kind.as_str())
@@ -182,29 +190,41 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     };
                     println!(
                         "{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}",
-                        d.device_id, kind, d.label, seen, d.logged_seq, d.pull_lag
+                        device_id, kind, label, seen, d.logged_seq, d.pull_lag
                     );
                 }
             }
         }
         Command::Revoke { device_id } => {
             store::revoke(&dir.open_db()?, &device_id)?;
-            println!("device {device_id} revoked");
+            println!("device {} revoked", shown(&device_id));
         }
         Command::Alerts => {
             let conn = dir.open_db()?;
+            // One line per aggregated event; every stored field escaped (rows of older versions
+            // were stored raw).
             for e in store::security_events(&conn)? {
+                let times = if e.count > 1 {
+                    format!("{} … {} ×{}", shown(&e.at), shown(&e.last_at), e.count)
+                } else {
+                    shown(&e.at)
+                };
                 println!(
-                    "{} {} {} {}: {}",
-                    e.at,
-                    e.device_id.as_deref().unwrap_or("-"),
-                    e.kind,
-                    e.reason,
-                    e.message
+                    "{times} {} {} {} {}: {}",
+                    shown(&e.source),
+                    shown(e.device_id.as_deref().unwrap_or("-")),
+                    shown(&e.kind),
+                    shown(&e.reason),
+                    shown(&e.message)
                 );
             }
             println!("quarantined forks: {}", store::quarantined(&conn)?);
         }
     }
     Ok(())
+}
+
+/// Stored text as printed on the admin's terminal: control characters escaped.
+fn shown(text: &str) -> String {
+    store::printable(text, usize::MAX)
 }
