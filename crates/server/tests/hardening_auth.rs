@@ -122,26 +122,44 @@ fn ten_thousand_refused_enrolments_with_1_mib_device_ids_grow_the_database_by_at
         .into_boxed_slice(),
     );
     assert!(body.len() > 1 << 20);
-    let http = http(&server);
-    let (mut answered, mut limited) = (0, 0);
-    for _ in 0..10_000 {
-        // The server may answer before reading the body and close the connection: a client
-        // still writing its megabyte then sees a broken connection. Both are fine.
-        if let Ok(r) = http
-            .post(url(&server, "/v1/enrol"))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-        {
-            answered += 1;
-            let (status, _) = api_error(r);
-            assert!(matches!(status, 400 | 403 | 413 | 422 | 429), "{status}");
-            limited += usize::from(status == 429);
-        }
-    }
+    let started = std::time::Instant::now();
+    // Four clients at once (each request is a new TLS connection: the server closes it).
+    let (answered, limited) = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let http = http(&server);
+                    let (mut answered, mut limited) = (0, 0);
+                    for _ in 0..2_500 {
+                        // The server may answer before reading the body and close the
+                        // connection: a client still writing its megabyte then sees a broken
+                        // connection. Both are fine.
+                        if let Ok(r) = http
+                            .post(url(&server, "/v1/enrol"))
+                            .header("content-type", "application/json")
+                            .body(body)
+                            .send()
+                        {
+                            answered += 1;
+                            let (status, _) = api_error(r);
+                            assert!(matches!(status, 400 | 403 | 413 | 422 | 429), "{status}");
+                            limited += usize::from(status == 429);
+                        }
+                    }
+                    (answered, limited)
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap())
+            .fold((0, 0), |(a, l), (a2, l2)| (a + a2, l + l2))
+    });
+    eprintln!("{answered} answered ({limited} with 429) in {:.1?}", started.elapsed());
     let grown = db_bytes(&server) - before;
     assert!(grown <= 64 * 1024, "the database grew by {grown} bytes");
     assert!(limited > 0, "{answered} answers, none rate-limited");
+    let http = http(&server);
     // The refusals are there, aggregated and capped.
     let alerts = server.cli(&["alerts"]);
     assert!(alerts.lines().count() < 20, "{alerts}");
