@@ -344,10 +344,7 @@ impl RefusalLimiter {
         } else {
             b.suppressed += 1;
         }
-        Tally {
-            record,
-            over_budget,
-        }
+        Tally { record, over_budget }
     }
 }
 
@@ -417,7 +414,12 @@ async fn shaped(response: Response) -> Response {
 }
 
 async fn no_route() -> Failure {
-    Failure::new(StatusCode::NOT_FOUND, "not_found", "no_such_route", "no such route")
+    Failure::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "no_such_route",
+        "no such route",
+    )
 }
 
 impl Server {
@@ -429,7 +431,15 @@ impl Server {
             Some(r) if r.authenticated => {
                 let device = r.device.as_deref().unwrap_or("-");
                 let source = Source::Device(device);
-                store::security_event(&inner.db, &source, Some(device), r.kind, &r.error.reason, &r.error.message, 1)
+                store::security_event(
+                    &inner.db,
+                    &source,
+                    Some(device),
+                    r.kind,
+                    &r.error.reason,
+                    &r.error.message,
+                    1,
+                )
             }
             _ => {
                 let tally = inner.limiter.refusal(ip, now);
@@ -527,9 +537,8 @@ fn single<'a>(headers: &'a HeaderMap, name: &str) -> Result<Option<&'a str>, Fai
 
 /// The request's DPoP proof: exactly one `DPoP` header.
 fn dpop_proof(headers: &HeaderMap) -> Result<&str, Failure> {
-    single(headers, "dpop")?.ok_or_else(|| {
-        Failure::unauthorized(INVALID_DPOP_PROOF, "no_proof", "a DPoP proof is required")
-    })
+    single(headers, "dpop")?
+        .ok_or_else(|| Failure::unauthorized(INVALID_DPOP_PROOF, "no_proof", "a DPoP proof is required"))
 }
 
 /// The access token of `Authorization: DPoP <token>`; the scheme is case-insensitive
@@ -540,9 +549,7 @@ fn access_token(headers: &HeaderMap) -> Result<&str, Failure> {
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("dpop"))
         .map(|(_, token)| token.trim())
         .filter(|token| !token.is_empty())
-        .ok_or_else(|| {
-            Failure::unauthorized(INVALID_TOKEN, "no_token", "a DPoP access token is required")
-        })
+        .ok_or_else(|| Failure::unauthorized(INVALID_TOKEN, "no_token", "a DPoP access token is required"))
 }
 
 /// A refused proof; one refused for its date says the server's time, so the workstation can
@@ -576,7 +583,9 @@ fn authenticate(server: &Server, inner: &mut Inner, call: &Call) -> Result<Devic
     .map_err(|e| bad_proof(e, now).naming(Some(&claims.device_id)))?;
     if proof.thumbprint != claims.thumbprint {
         let e = auth::AuthError::TokenBinding;
-        return Err(Failure::unauthorized(INVALID_TOKEN, e.reason(), e.to_string()).naming(Some(&claims.device_id)));
+        return Err(
+            Failure::unauthorized(INVALID_TOKEN, e.reason(), e.to_string()).naming(Some(&claims.device_id))
+        );
     }
     let device = enrolled_device(inner, &claims.device_id, &proof.public_key)?;
     inner
@@ -1060,7 +1069,14 @@ mod tests {
         };
         assert_eq!(
             tallies,
-            [record(0), record(0), record(0), counted(1), counted(0), counted(0)]
+            [
+                record(0),
+                record(0),
+                record(0),
+                counted(1),
+                counted(0),
+                counted(0)
+            ]
         );
         assert!(limiter.exhausted(ip, t0));
         // Another source has its own budget.

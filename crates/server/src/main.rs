@@ -148,7 +148,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 axum_server::bind_rustls(listen, tls)
                     .handle(handle)
                     // The peer's address: refusals are counted and recorded per source.
-                    .serve(server.router().into_make_service_with_connect_info::<SocketAddr>())
+                    .serve(
+                        server
+                            .router()
+                            .into_make_service_with_connect_info::<SocketAddr>(),
+                    )
                     .await
             })?;
         }

@@ -251,7 +251,12 @@ pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {
 /// Revokes a device (`dentpro-server revoke`): its later pushes and token requests are refused;
 /// its records stay.
 pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
-    if !mark_revoked(conn, &Source::Console, device_id, "device revoked by an admin at the server")? {
+    if !mark_revoked(
+        conn,
+        &Source::Console,
+        device_id,
+        "device revoked by an admin at the server",
+    )? {
         return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
     }
     Ok(())
@@ -290,7 +295,15 @@ fn mark_revoked(conn: &Connection, source: &Source, device_id: &str, message: &s
     if n == 0 {
         return Ok(false);
     }
-    security_event(conn, source, Some(device_id), "device_revoked", "revoked", message, 1)?;
+    security_event(
+        conn,
+        source,
+        Some(device_id),
+        "device_revoked",
+        "revoked",
+        message,
+        1,
+    )?;
     Ok(true)
 }
 
@@ -440,7 +453,10 @@ mod tests {
 
     #[test]
     fn printable_escapes_control_characters_and_caps() {
-        assert_eq!(printable("a\nb\u{1b}[2J\u{9b}\u{202e}c\t", 100), r"a\nb\u{1b}[2J\u{9b}\u{202e}c\t");
+        assert_eq!(
+            printable("a\nb\u{1b}[2J\u{9b}\u{202e}c\t", 100),
+            r"a\nb\u{1b}[2J\u{9b}\u{202e}c\t"
+        );
         assert_eq!(printable("ok ÄÖ عربي", 100), "ok ÄÖ عربي");
         // Escaping twice changes nothing.
         let once = printable("x\u{7}y", 100);

@@ -155,7 +155,10 @@ fn ten_thousand_refused_enrolments_with_1_mib_device_ids_grow_the_database_by_at
             .map(|w| w.join().unwrap())
             .fold((0, 0), |(a, l), (a2, l2)| (a + a2, l + l2))
     });
-    eprintln!("{answered} answered ({limited} with 429) in {:.1?}", started.elapsed());
+    eprintln!(
+        "{answered} answered ({limited} with 429) in {:.1?}",
+        started.elapsed()
+    );
     let grown = db_bytes(&server) - before;
     assert!(grown <= 64 * 1024, "the database grew by {grown} bytes");
     assert!(limited > 0, "{answered} answers, none rate-limited");
@@ -166,7 +169,13 @@ fn ten_thousand_refused_enrolments_with_1_mib_device_ids_grow_the_database_by_at
     assert!(!alerts.contains('\u{1b}'), "{alerts}");
     assert!(alerts.contains("127.0.0.1"), "{alerts}");
     // The server still serves.
-    assert!(http.get(url(&server, "/health")).send().unwrap().status().is_success());
+    assert!(
+        http.get(url(&server, "/health"))
+            .send()
+            .unwrap()
+            .status()
+            .is_success()
+    );
 }
 
 // ---- (3) unauthenticated lockout ----
@@ -175,10 +184,7 @@ fn ten_thousand_refused_enrolments_with_1_mib_device_ids_grow_the_database_by_at
 fn a_flood_of_valid_proofs_from_unknown_keys_locks_no_workstation_out() {
     let root = tempfile::tempdir().unwrap();
     // The replay bound lowered from 100k to 1,000 so that the flood below exceeds it quickly.
-    let server = TestServer::start_with(
-        &root.path().join("server"),
-        &["--replay-cache-entries", "1000"],
-    );
+    let server = TestServer::start_with(&root.path().join("server"), &["--replay-cache-entries", "1000"]);
     let mut b = branch_on(root, server);
     let http = http(&b.server);
     let token_url = url(&b.server, "/v1/token");
@@ -231,7 +237,8 @@ fn branch_on(root: tempfile::TempDir, server: TestServer) -> Branch {
 fn alerts_and_devices_escape_control_characters_from_stored_text() {
     let b = Branch::new();
     let http = http(&b.server);
-    let forged = "x\n2026-01-01T00:00:00+00:00 - device_revoked revoked: forged line\u{1b}]0;owned\u{7}\u{1b}[31m";
+    let forged =
+        "x\n2026-01-01T00:00:00+00:00 - device_revoked revoked: forged line\u{1b}]0;owned\u{7}\u{1b}[31m";
     let r = http
         .post(url(&b.server, "/v1/enrol"))
         .json(&json!({
@@ -253,12 +260,16 @@ fn alerts_and_devices_escape_control_characters_from_stored_text() {
             "{args:?} printed control characters: {out:?}"
         );
         assert!(
-            !out.lines().any(|l| l.starts_with("2026-01-01") || l.starts_with("fake")),
+            !out.lines()
+                .any(|l| l.starts_with("2026-01-01") || l.starts_with("fake")),
             "{args:?}: a forged line: {out}"
         );
     }
     let alerts = b.server.cli(&["alerts"]);
-    assert!(alerts.contains(r"\n2026-01-01") && alerts.contains(r"\u{1b}"), "{alerts}");
+    assert!(
+        alerts.contains(r"\n2026-01-01") && alerts.contains(r"\u{1b}"),
+        "{alerts}"
+    );
     assert!(b.server.cli(&["devices"]).contains(r"Desk\u{1b}[2J\nfake"));
 }
 
@@ -284,7 +295,11 @@ fn dpop_details_of_rfc_9449_and_rfc_9110() {
     // A non-integer iat (RFC 7519 NumericDate) is accepted.
     let mut claims = proof_claims("POST", &token_url, None);
     claims["iat"] = json!(chrono::Utc::now().timestamp() as f64 + 0.5);
-    let fractional = hand_proof(&key, json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": jwk(&key)}), claims);
+    let fractional = hand_proof(
+        &key,
+        json!({"typ": "dpop+jwt", "alg": "EdDSA", "jwk": jwk(&key)}),
+        claims,
+    );
     let r = http.post(&token_url).header("DPoP", fractional).send().unwrap();
     assert_eq!(r.status().as_u16(), 200, "{}", r.text().unwrap());
     let token: dentpro_sync::protocol::TokenResponse = r.json().unwrap();
@@ -298,7 +313,11 @@ fn dpop_details_of_rfc_9449_and_rfc_9110() {
         .send()
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    assert!(dpop_error(&www_authenticate(&r), "invalid_dpop_proof"), "{}", www_authenticate(&r));
+    assert!(
+        dpop_error(&www_authenticate(&r), "invalid_dpop_proof"),
+        "{}",
+        www_authenticate(&r)
+    );
     assert_eq!(api_error(r).1.reason, "multiple_proofs");
 
     // A jwk carrying the private key: refused (section 4.3 step 7).
@@ -376,11 +395,19 @@ fn enrolment_refusals_and_bad_requests_are_recorded_with_counts() {
     first.forget_client();
     let thief = Station::open(&b.root.path().join("thief"));
     let e = dentpro_sync::client::enrol(&thief.ws, &ticket, "thief").unwrap_err();
-    assert_eq!(e.details.get("reason").map(String::as_str), Some("code_used"), "{e:?}");
+    assert_eq!(
+        e.details.get("reason").map(String::as_str),
+        Some("code_used"),
+        "{e:?}"
+    );
     let mut unknown = ticket.clone();
     unknown.code = "0000-0000-0000-0000".into();
     let e = dentpro_sync::client::enrol(&thief.ws, &unknown, "thief").unwrap_err();
-    assert_eq!(e.details.get("reason").map(String::as_str), Some("unknown_code"), "{e:?}");
+    assert_eq!(
+        e.details.get("reason").map(String::as_str),
+        Some("unknown_code"),
+        "{e:?}"
+    );
     // Three bad JSON bodies, a body of the wrong shape, one too large.
     for _ in 0..3 {
         let r = http
@@ -406,7 +433,13 @@ fn enrolment_refusals_and_bad_requests_are_recorded_with_counts() {
         assert_eq!(api_error(r).0, 413);
     }
     let alerts = b.server.cli(&["alerts"]);
-    for expected in ["code_used", "stolen", "unknown_code", "malformed", "unprocessable"] {
+    for expected in [
+        "code_used",
+        "stolen",
+        "unknown_code",
+        "malformed",
+        "unprocessable",
+    ] {
         assert!(alerts.contains(expected), "{expected} missing: {alerts}");
     }
     let malformed = alerts.lines().find(|l| l.contains("malformed")).unwrap();

@@ -472,14 +472,35 @@ fn a_hand_built_proof_with_a_fractional_iat_is_accepted() {
     assert_eq!(verified.iat.timestamp_subsec_millis(), 500);
     // Whole seconds still work, and a fraction outside the window is still refused.
     let whole = serde_json::json!({"jti": "b", "htm": "POST", "htu": URL, "iat": now().timestamp()});
-    assert!(verify_proof(&hand_proof(&key, hand_header(&key), whole), "POST", URL, None, now(), skew()).is_ok());
+    assert!(
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), whole),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        )
+        .is_ok()
+    );
     let late = serde_json::json!({"jti": "c", "htm": "POST", "htu": URL,
         "iat": (now() - skew()).timestamp() as f64 - 0.5});
     assert_eq!(
-        verify_proof(&hand_proof(&key, hand_header(&key), late), "POST", URL, None, now(), skew()),
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), late),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        ),
         Err(AuthError::ProofTooOld)
     );
-    for bad in [serde_json::json!("1700000000"), serde_json::json!(1e300), serde_json::json!(null)] {
+    for bad in [
+        serde_json::json!("1700000000"),
+        serde_json::json!(1e300),
+        serde_json::json!(null),
+    ] {
         let claims = serde_json::json!({"jti": "d", "htm": "POST", "htu": URL, "iat": bad});
         let proof = hand_proof(&key, hand_header(&key), claims);
         assert!(matches!(
@@ -502,7 +523,17 @@ fn a_proof_whose_jwk_holds_the_private_key_is_refused() {
         Err(AuthError::PrivateKeyInProof)
     );
     // The same proof without `d` is fine.
-    assert!(verify_proof(&hand_proof(&key, hand_header(&key), claims), "POST", URL, None, now(), skew()).is_ok());
+    assert!(
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), claims),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        )
+        .is_ok()
+    );
 }
 
 #[test]
@@ -513,7 +544,10 @@ fn replay_state_is_per_device_and_bounded_per_device() {
         caches.check("flooder", jti, now(), now()).unwrap();
     }
     // The flooding device is locked out until its window passes ...
-    assert_eq!(caches.check("flooder", "d", now(), now()), Err(AuthError::ReplayCacheFull));
+    assert_eq!(
+        caches.check("flooder", "d", now(), now()),
+        Err(AuthError::ReplayCacheFull)
+    );
     // ... but no other device is, and a jti is only a replay for the device that used it.
     for jti in ["a", "b", "c"] {
         caches.check("desk", jti, now(), now()).unwrap();
