@@ -6,7 +6,7 @@
 //! - [`store`]: the data dir (database, key, TLS identity), devices and enrolment codes.
 //! - this file: the HTTP API (axum) over one SQLite connection and the in-memory Merkle tree.
 //!
-//! **What arrives before authentication is bounded.** Every 4xx answer goes through [`guard`]:
+//! **What arrives before authentication is bounded.** Every 4xx answer goes through `guard`:
 //! it gets the one JSON error shape ([`ApiError`]) and is recorded as an aggregated security
 //! event (per source, kind, reason and hour, with a count: see [`store::security_event`]); a
 //! source (peer IP) past its refusal budget has its refusals counted in memory instead of
@@ -145,20 +145,26 @@ impl Server {
 pub struct Failure {
     status: StatusCode,
     error: ApiError,
-    refusal: Refusal,
+    about: Box<About>,
     /// RFC 6750 / RFC 9449 error code of a 401's `WWW-Authenticate: DPoP` challenge.
     challenge: &'static str,
 }
 
-/// How a refusal is recorded (by [`guard`], from the answer's extensions).
+/// A refusal as [`guard`] records it (from the answer's extensions).
 #[derive(Clone, Debug)]
 struct Refusal {
+    about: About,
+    error: ApiError,
+}
+
+/// What a refusal is recorded as, beside its error.
+#[derive(Clone, Debug)]
+struct About {
     kind: &'static str,
     /// The device the request named: a sample, capped when stored.
     device: Option<String>,
     /// The device authenticated: the event's source is the device, not the peer address.
     authenticated: bool,
-    error: ApiError,
 }
 
 /// `WWW-Authenticate` error codes (RFC 6750 section 3.1, RFC 9449 section 7.1).
@@ -174,32 +180,31 @@ impl Failure {
         };
         Self {
             status,
-            refusal: Refusal {
+            about: Box::new(About {
                 kind: "request_refused",
                 device: None,
                 authenticated: false,
-                error: error.clone(),
-            },
+            }),
             error,
             challenge: INVALID_TOKEN,
         }
     }
 
     fn kind(mut self, kind: &'static str) -> Self {
-        self.refusal.kind = kind;
+        self.about.kind = kind;
         self
     }
 
     /// Names the device the request claimed to come from (not authenticated).
     fn naming(mut self, device_id: Option<&str>) -> Self {
-        self.refusal.device = device_id.map(|d| store::printable(d, store::MAX_DEVICE_ID_CHARS));
+        self.about.device = device_id.map(|d| store::printable(d, store::MAX_DEVICE_ID_CHARS));
         self
     }
 
     /// A refusal of an authenticated device's request.
     fn of(mut self, device_id: &str) -> Self {
-        self.refusal.device = Some(device_id.to_owned());
-        self.refusal.authenticated = true;
+        self.about.device = Some(device_id.to_owned());
+        self.about.authenticated = true;
         self
     }
 
@@ -212,20 +217,23 @@ impl Failure {
 }
 
 impl IntoResponse for Failure {
-    fn into_response(mut self) -> Response {
-        self.refusal.error = self.error.clone();
+    fn into_response(self) -> Response {
+        let refusal = Refusal {
+            about: *self.about,
+            error: self.error.clone(),
+        };
         let mut response = (self.status, Json(self.error)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             // The reason is a snake_case key: safe inside a quoted-string.
             let challenge = format!(
                 r#"DPoP error="{}", error_description="{}", algs="EdDSA""#,
-                self.challenge, self.refusal.error.reason
+                self.challenge, refusal.error.reason
             );
             if let Ok(value) = HeaderValue::from_str(&challenge) {
                 response.headers_mut().insert(h::WWW_AUTHENTICATE, value);
             }
         }
-        response.extensions_mut().insert(self.refusal);
+        response.extensions_mut().insert(refusal);
         response
     }
 }
@@ -354,7 +362,7 @@ async fn guard(State(server): State<Arc<Server>>, request: Request, next: Next) 
     let ip = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| source_of(c.0.ip()));
     let now = Instant::now();
     // Only enrolment reads a body before authentication.
     if request.uri().path() == "/v1/enrol" && server.lock().limiter.exhausted(ip, now) {
@@ -379,6 +387,18 @@ async fn guard(State(server): State<Arc<Server>>, request: Request, next: Next) 
     let refusal = response.extensions().get::<Refusal>().cloned();
     server.record(ip, now, refusal.as_ref());
     response
+}
+
+/// The source a peer's refusals are counted under: its IPv4 address, or its IPv6 /64 (one
+/// host usually holds a whole /64, so single addresses would be free to rotate).
+fn source_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6((u128::from(v6) & !u128::from(u64::MAX)).into()),
+        },
+        v4 => v4,
+    }
 }
 
 /// An error answer in the [`ApiError`] shape: ours already are; axum's rejections (plain
@@ -428,14 +448,14 @@ impl Server {
     fn record(&self, ip: IpAddr, now: Instant, refusal: Option<&Refusal>) {
         let mut inner = self.lock();
         let result = match refusal {
-            Some(r) if r.authenticated => {
-                let device = r.device.as_deref().unwrap_or("-");
+            Some(r) if r.about.authenticated => {
+                let device = r.about.device.as_deref().unwrap_or("-");
                 let source = Source::Device(device);
                 store::security_event(
                     &inner.db,
                     &source,
                     Some(device),
-                    r.kind,
+                    r.about.kind,
                     &r.error.reason,
                     &r.error.message,
                     1,
@@ -463,8 +483,8 @@ impl Server {
                     Some(r) if tally.record => result.and(store::security_event(
                         &inner.db,
                         &source,
-                        r.device.as_deref(),
-                        r.kind,
+                        r.about.device.as_deref(),
+                        r.about.kind,
                         &r.error.reason,
                         &r.error.message,
                         1,
@@ -1085,6 +1105,15 @@ mod tests {
         let later = t0 + RefusalLimiter::WINDOW;
         assert_eq!(limiter.refusal(ip, later), record(2));
         assert!(!limiter.exhausted(ip, later));
+    }
+
+    #[test]
+    fn an_ipv6_peer_is_counted_by_its_64() {
+        let a = source_of("2001:db8:1:2:aaaa::1".parse().unwrap());
+        assert_eq!(a, source_of("2001:db8:1:2:bbbb::9".parse().unwrap()));
+        assert_ne!(a, source_of("2001:db8:1:3::1".parse().unwrap()));
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(source_of(mapped), "192.0.2.1".parse::<IpAddr>().unwrap());
     }
 
     #[test]
