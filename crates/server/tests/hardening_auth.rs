@@ -496,3 +496,38 @@ fn every_error_body_is_the_documented_json_and_push_authenticates_before_parsing
     let (status, _) = api_error(r);
     assert!(matches!(status, 400 | 422), "{status}");
 }
+
+#[test]
+fn a_device_flooding_its_own_proofs_locks_out_only_itself() {
+    let root = tempfile::tempdir().unwrap();
+    let server = TestServer::start_with(&root.path().join("server"), &["--replay-cache-entries", "50"]);
+    let mut b = branch_on(root, server);
+    let http = http(&b.server);
+    let token_url = url(&b.server, "/v1/token");
+    let key = device_key(&b.doctor);
+    let statuses: Vec<u16> = (0..60)
+        .map(|_| {
+            http.post(&token_url)
+                .header("DPoP", proof(&key, "POST", &token_url, None))
+                .send()
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+        .collect();
+    // The doctor's first sync used a few of its 50; the rest of the flood fills them.
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() < 50,
+        "{statuses:?}"
+    );
+    let r = http
+        .post(&token_url)
+        .header("DPoP", proof(&key, "POST", &token_url, None))
+        .send()
+        .unwrap();
+    let (status, error) = api_error(r);
+    assert_eq!((status, error.reason.as_str()), (401, "replay_cache_full"));
+    // The reception desk is not affected.
+    b.reception.forget_client();
+    b.reception.sync().expect("reception syncs");
+}
