@@ -10,7 +10,9 @@
 //!
 //! A token copied off a workstation is useless without its device key, and a proof captured in
 //! flight is only good for that method and URL, for `max_skew` and once ([`JtiCache`]). The
-//! server calls [`authenticate`] (token + proof + binding) and then [`JtiCache::check`].
+//! server checks token + proof + binding, then that the key is an enrolled device's, and only
+//! then remembers the proof's `jti` in that device's replay state ([`DeviceReplayCaches`]), so
+//! that proofs from unknown keys store nothing.
 //!
 //! **JOSE.** JWS compact serialisation, headers and claims are `jsonwebtoken`'s. Its
 //! signatures go through a process-wide `CryptoProvider`; the crate's own `rust_crypto` backend
@@ -277,7 +279,7 @@ pub fn verify_access_token(
 /// Everything the server checks on an authenticated request except replay: the access token
 /// (signed by `server_key`, unexpired), the DPoP proof for this method and URL carrying the
 /// token's hash, and that the proof's key is the one the token is bound to (a token copied to
-/// another machine comes with a proof from another key). Then call [`JtiCache::check`] with
+/// another machine comes with a proof from another key). Then call [`DeviceReplayCaches::check`] with
 /// the proof's `jti` and `iat`.
 pub fn authenticate(
     token: &str,
