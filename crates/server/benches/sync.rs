@@ -111,10 +111,21 @@ fn main() {
     doctor.enrol(&server, DeviceKind::Doctor);
     let t = Instant::now();
     let report = doctor.sync().unwrap();
+    let took = t.elapsed();
     println!(
-        "catch-up: a new workstation pulled, checked and applied {} records in {:.2?} (target <= 5 s)",
+        "catch-up: a new workstation pulled, checked and applied {} records in {took:.2?} (target <= 5 s)",
         report.pulled,
-        t.elapsed()
+    );
+    // The DPoP replay state of one device must hold every request of a proof window (issue
+    // 9): each request of the catch-up leaves one jti (token, state, pulls of 1,000 records
+    // — the client's page — and the last, empty one).
+    let window = 60.0_f64;
+    let pages = report.pulled.div_ceil(1000) + 3;
+    let per_window = (pages as f64 * (window / took.as_secs_f64()).min(1.0)).ceil();
+    println!(
+        "catch-up requests: about {pages} in {took:.2?}, so at most {per_window:.0} within one 60 s proof \
+         window; one device's replay bound is {} jtis",
+        dentpro_server::Settings::default().replay_cache_entries
     );
     assert!(report.pulled as usize >= total);
     server.kill();

@@ -65,6 +65,12 @@ enum Command {
         /// A whole request, body included, must arrive within this.
         #[arg(long, env = "DENTPRO_SERVER_REQUEST_TIMEOUT_SECONDS", default_value_t = Limits::default().request_timeout.as_secs())]
         request_timeout_seconds: u64,
+        /// Bound on the DPoP replay state of one device (for tests; the default suits a branch).
+        #[arg(long, hide = true)]
+        replay_cache_entries: Option<usize>,
+        /// Refusals a peer address may cause in a minute before they are only counted.
+        #[arg(long, hide = true)]
+        refusals_per_minute: Option<u32>,
     },
     /// Issues a one-time enrolment code for a workstation of a kind.
     EnrolCode {
@@ -154,6 +160,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             tls_handshake_timeout_seconds,
             header_read_timeout_seconds,
             request_timeout_seconds,
+            replay_cache_entries,
+            refusals_per_minute,
             ..
         } => {
             let limits = Limits {
@@ -162,9 +170,12 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 header_read_timeout: std::time::Duration::from_secs(header_read_timeout_seconds),
                 request_timeout: std::time::Duration::from_secs(request_timeout_seconds),
             };
+            let defaults = Settings::default();
             let settings = Settings {
                 max_clock_skew: Duration::seconds(max_clock_skew_seconds),
-                ..Settings::default()
+                replay_cache_entries: replay_cache_entries.unwrap_or(defaults.replay_cache_entries),
+                refusals_per_minute: refusals_per_minute.unwrap_or(defaults.refusals_per_minute),
+                ..defaults
             };
             // Held while serving: a second server or a restore on this dir is refused.
             let _serving = dentpro_server::backup::hold_serve_lock(&dir)?;
@@ -186,7 +197,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                 let router = listener::with_request_timeout(server.router(), limits.request_timeout);
                 listener::server(listen, tls, &limits)
                     .handle(handle)
-                    .serve(router.into_make_service())
+                    // The peer's address: refusals are counted and recorded per source.
+                    .serve(router.into_make_service_with_connect_info::<SocketAddr>())
                     .await
             })?;
         }
@@ -218,6 +230,8 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     "DEVICE", "KIND", "LABEL", "LAST SEEN", "SEQ", "PULL LAG"
                 );
                 for d in devices {
+                    // Stored text printed escaped: no control characters reach the terminal.
+                    let (device_id, label) = (shown(&d.device_id), shown(&d.label));
                     let seen = d.last_seen_at.map_or("never".into(), |t| t.to_rfc3339());
                     let kind = if d.revoked_at.is_some() {
                         format!("{} (revoked)", d.kind.as_str())
@@ -226,25 +240,32 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
                     };
                     println!(
                         "{:<34} {:<17} {:<20} {:<26} {:>8} {:>9}",
-                        d.device_id, kind, d.label, seen, d.logged_seq, d.pull_lag
+                        device_id, kind, label, seen, d.logged_seq, d.pull_lag
                     );
                 }
             }
         }
         Command::Revoke { device_id } => {
             store::revoke(&dir.open_db()?, &device_id)?;
-            println!("device {device_id} revoked");
+            println!("device {} revoked", shown(&device_id));
         }
         Command::Alerts => {
             let conn = dir.open_db()?;
+            // One line per aggregated event; every stored field escaped (rows of older versions
+            // were stored raw).
             for e in store::security_events(&conn)? {
+                let times = if e.count > 1 {
+                    format!("{} … {} ×{}", shown(&e.at), shown(&e.last_at), e.count)
+                } else {
+                    shown(&e.at)
+                };
                 println!(
-                    "{} {} {} {}: {}",
-                    e.at,
-                    e.device_id.as_deref().unwrap_or("-"),
-                    e.kind,
-                    e.reason,
-                    e.message
+                    "{times} {} {} {} {}: {}",
+                    shown(&e.source),
+                    shown(e.device_id.as_deref().unwrap_or("-")),
+                    shown(&e.kind),
+                    shown(&e.reason),
+                    shown(&e.message)
                 );
             }
             println!("quarantined forks: {}", store::quarantined(&conn)?);
@@ -271,4 +292,9 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     Ok(())
+}
+
+/// Stored text as printed on the admin's terminal: control characters escaped.
+fn shown(text: &str) -> String {
+    store::printable(text, usize::MAX)
 }

@@ -306,7 +306,12 @@ pub fn devices(conn: &Connection) -> Result<Vec<DeviceInfo>> {
 /// Revokes a device (`dentpro-server revoke`): its later pushes and token requests are refused;
 /// its records stay.
 pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
-    if !mark_revoked(conn, device_id, "device revoked by an admin at the server")? {
+    if !mark_revoked(
+        conn,
+        &Source::Console,
+        device_id,
+        "device revoked by an admin at the server",
+    )? {
         return Err(CoreError::not_found("enrolled, unrevoked device").with("device_id", device_id));
     }
     Ok(())
@@ -327,7 +332,7 @@ pub fn revoke_by_record(conn: &Connection, record: &Record, revoked: &DeviceRevo
         "device revoked by {by} from device {} (record seq {}): {}",
         b.device_id, b.seq, revoked.reason
     );
-    if mark_revoked(conn, &revoked.device_id, &message)? {
+    if mark_revoked(conn, &Source::Device(&b.device_id), &revoked.device_id, &message)? {
         tracing::warn!(device = %revoked.device_id, by = %by, from = %b.device_id, reason = %revoked.reason, "device revoked");
     } else {
         tracing::info!(device = %revoked.device_id, "a revocation of a device already revoked here");
@@ -337,7 +342,7 @@ pub fn revoke_by_record(conn: &Connection, record: &Record, revoked: &DeviceRevo
 
 /// Marks an enrolled device revoked and records the security event; `false` if there was no
 /// such unrevoked device.
-fn mark_revoked(conn: &Connection, device_id: &str, message: &str) -> Result<bool> {
+fn mark_revoked(conn: &Connection, source: &Source, device_id: &str, message: &str) -> Result<bool> {
     let n = conn.execute(
         "UPDATE devices SET revoked_at = ?2 WHERE device_id = ?1 AND revoked_at IS NULL",
         params![device_id, Utc::now().to_rfc3339()],
@@ -345,27 +350,127 @@ fn mark_revoked(conn: &Connection, device_id: &str, message: &str) -> Result<boo
     if n == 0 {
         return Ok(false);
     }
-    security_event(conn, Some(device_id), "device_revoked", "revoked", message)?;
+    security_event(
+        conn,
+        source,
+        Some(device_id),
+        "device_revoked",
+        "revoked",
+        message,
+        1,
+    )?;
     Ok(true)
 }
 
+/// Longest stored device id (ours are 32 hex digits; a refused request's is a sample).
+pub const MAX_DEVICE_ID_CHARS: usize = 96;
+const MAX_REASON_CHARS: usize = 64;
+const MAX_MESSAGE_CHARS: usize = 400;
+/// Aggregated events of unauthenticated sources kept; the oldest go first. With the caps above
+/// a row is under 1 KiB, so these stay under a few MiB whatever is sent.
+const MAX_UNAUTHENTICATED_EVENTS: i64 = 2000;
+/// Events of one (source, kind, reason) are counted in one row per hour.
+const BUCKET_SECONDS: i64 = 3600;
+
+/// Where a security event came from.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// A peer that did not authenticate (its address; port left out).
+    Peer(std::net::IpAddr),
+    /// An authenticated, enrolled device.
+    Device(&'a str),
+    /// The admin at the server's console.
+    Console,
+}
+
+impl Source<'_> {
+    fn key(&self) -> String {
+        match self {
+            Source::Peer(ip) => format!("ip:{ip}"),
+            Source::Device(id) => format!("device:{}", printable(id, MAX_DEVICE_ID_CHARS)),
+            Source::Console => "console".into(),
+        }
+    }
+}
+
+/// `text` safe to store and to print on a terminal: control characters (C0, C1, and the
+/// bidirectional overrides that reorder a line) escaped as `\n`, `\u{1b}`…, and cut after
+/// about `max` bytes (marked with `…`). Text already escaped stays as it is.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max) + 8);
+    for c in text.chars() {
+        if out.len() >= max {
+            out.push('…');
+            break;
+        }
+        let bidi = matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+        if c.is_control() || bidi {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Records `count` security events: one row per (source, kind, reason, hour) holding the
+/// count, first and last time and the first event's device id and message as a sample, every
+/// field capped and escaped ([`printable`]). Rows of unauthenticated peers beyond
+/// [`MAX_UNAUTHENTICATED_EVENTS`] are dropped oldest first: whatever a peer sends, the table
+/// stays bounded.
 pub fn security_event(
     conn: &Connection,
+    source: &Source,
     device_id: Option<&str>,
     kind: &str,
     reason: &str,
     message: &str,
+    count: u64,
 ) -> Result<()> {
-    conn.execute(
-        "INSERT INTO security_events (at, device_id, kind, reason, message) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![Utc::now().to_rfc3339(), device_id, kind, reason, message],
-    )?;
+    let now = Utc::now();
+    let count = i64::try_from(count).unwrap_or(i64::MAX);
+    let total: i64 = conn
+        .prepare_cached(
+            "INSERT INTO security_events (source, kind, reason, bucket, count, at, last_at, device_id, message)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?8)
+             ON CONFLICT (source, kind, reason, bucket) DO UPDATE
+             SET count = count + excluded.count, last_at = excluded.last_at
+             RETURNING count",
+        )?
+        .query_row(
+            params![
+                source.key(),
+                printable(kind, MAX_REASON_CHARS),
+                printable(reason, MAX_REASON_CHARS),
+                now.timestamp() / BUCKET_SECONDS,
+                count,
+                now.to_rfc3339(),
+                device_id.map(|d| printable(d, MAX_DEVICE_ID_CHARS)),
+                printable(message, MAX_MESSAGE_CHARS),
+            ],
+            |r| r.get(0),
+        )?;
+    // A new row (not an update of one): keep the unauthenticated ones bounded.
+    if total == count && matches!(source, Source::Peer(_)) {
+        conn.prepare_cached(
+            "DELETE FROM security_events WHERE id IN (
+                 SELECT id FROM security_events WHERE source LIKE 'ip:%'
+                 ORDER BY last_at DESC LIMIT -1 OFFSET ?1)",
+        )?
+        .execute([MAX_UNAUTHENTICATED_EVENTS])?;
+    }
     Ok(())
 }
 
+/// An aggregated security event as stored (fields capped and escaped when stored).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecurityEvent {
+    /// First time.
     pub at: String,
+    pub last_at: String,
+    pub count: i64,
+    pub source: String,
+    /// The (first) device the requests named.
     pub device_id: Option<String>,
     pub kind: String,
     pub reason: String,
@@ -373,15 +478,19 @@ pub struct SecurityEvent {
 }
 
 pub fn security_events(conn: &Connection) -> Result<Vec<SecurityEvent>> {
-    let mut stmt =
-        conn.prepare("SELECT at, device_id, kind, reason, message FROM security_events ORDER BY id")?;
+    let mut stmt = conn.prepare(
+        "SELECT at, last_at, count, source, device_id, kind, reason, message FROM security_events ORDER BY at, id",
+    )?;
     let rows = stmt.query_map([], |r| {
         Ok(SecurityEvent {
             at: r.get(0)?,
-            device_id: r.get(1)?,
-            kind: r.get(2)?,
-            reason: r.get(3)?,
-            message: r.get(4)?,
+            last_at: r.get(1)?,
+            count: r.get(2)?,
+            source: r.get(3)?,
+            device_id: r.get(4)?,
+            kind: r.get(5)?,
+            reason: r.get(6)?,
+            message: r.get(7)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -389,4 +498,23 @@ pub fn security_events(conn: &Connection) -> Result<Vec<SecurityEvent>> {
 
 pub fn quarantined(conn: &Connection) -> Result<i64> {
     Ok(conn.query_row("SELECT count(*) FROM quarantine", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_control_characters_and_caps() {
+        assert_eq!(
+            printable("a\nb\u{1b}[2J\u{9b}\u{202e}c\t", 100),
+            r"a\nb\u{1b}[2J\u{9b}\u{202e}c\t"
+        );
+        assert_eq!(printable("ok ÄÖ عربي", 100), "ok ÄÖ عربي");
+        // Escaping twice changes nothing.
+        let once = printable("x\u{7}y", 100);
+        assert_eq!(printable(&once, 100), once);
+        let long = printable(&"\u{1b}".repeat(1 << 20), 96);
+        assert!(long.len() <= 96 + 10 && long.ends_with('…'), "{}", long.len());
+    }
 }

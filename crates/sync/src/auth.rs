@@ -10,7 +10,9 @@
 //!
 //! A token copied off a workstation is useless without its device key, and a proof captured in
 //! flight is only good for that method and URL, for `max_skew` and once ([`JtiCache`]). The
-//! server calls [`authenticate`] (token + proof + binding) and then [`JtiCache::check`].
+//! server checks token + proof + binding, then that the key is an enrolled device's, and only
+//! then remembers the proof's `jti` in that device's replay state ([`DeviceReplayCaches`]), so
+//! that proofs from unknown keys store nothing.
 //!
 //! **JOSE.** JWS compact serialisation, headers and claims are `jsonwebtoken`'s. Its
 //! signatures go through a process-wide `CryptoProvider`; the crate's own `rust_crypto` backend
@@ -23,7 +25,7 @@
 //! clock), so the server's injectable clock rules.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::{Arc, Once};
 
 use base64::Engine as _;
@@ -79,6 +81,9 @@ pub enum AuthError {
     /// only safe answer (forgetting one would let it be replayed).
     #[error("too many requests in the replay window")]
     ReplayCacheFull,
+    /// The proof's `jwk` carries private key material (RFC 9449 section 4.3 step 7).
+    #[error("the proof's jwk holds a private key")]
+    PrivateKeyInProof,
 }
 
 impl AuthError {
@@ -94,6 +99,7 @@ impl AuthError {
             AuthError::TokenBinding => "token_binding",
             AuthError::Replayed => "replayed",
             AuthError::ReplayCacheFull => "replay_cache_full",
+            AuthError::PrivateKeyInProof => "private_key_in_proof",
         }
     }
 }
@@ -104,7 +110,8 @@ struct ProofClaims {
     jti: String,
     htm: String,
     htu: String,
-    iat: i64,
+    /// RFC 7519 NumericDate: seconds, possibly with a fraction (ours are whole seconds).
+    iat: serde_json::Number,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ath: Option<String>,
 }
@@ -169,7 +176,7 @@ pub fn make_proof(
         jti: Uuid::now_v7().to_string(),
         htm: method.to_owned(),
         htu: htu_of(url),
-        iat: now.timestamp(),
+        iat: now.timestamp().into(),
         ath: access_token.map(token_hash),
     };
     sign(&header, &claims, device_key)
@@ -189,6 +196,7 @@ pub fn verify_proof(
 ) -> Result<VerifiedProof, AuthError> {
     let header = jsonwebtoken::decode_header(proof).map_err(malformed)?;
     check_header(&header, PROOF_TYPE)?;
+    refuse_private_jwk(proof)?;
     let jwk = header
         .jwk
         .as_ref()
@@ -202,7 +210,7 @@ pub fn verify_proof(
     if claims.htm != method || !same_target(&claims.htu, url) {
         return Err(AuthError::WrongMethodOrUrl);
     }
-    let iat = timestamp(claims.iat)?;
+    let iat = numeric_date(&claims.iat)?;
     if iat < now - max_skew {
         return Err(AuthError::ProofTooOld);
     }
@@ -271,7 +279,7 @@ pub fn verify_access_token(
 /// Everything the server checks on an authenticated request except replay: the access token
 /// (signed by `server_key`, unexpired), the DPoP proof for this method and URL carrying the
 /// token's hash, and that the proof's key is the one the token is bound to (a token copied to
-/// another machine comes with a proof from another key). Then call [`JtiCache::check`] with
+/// another machine comes with a proof from another key). Then call [`DeviceReplayCaches::check`] with
 /// the proof's `jti` and `iat`.
 pub fn authenticate(
     token: &str,
@@ -363,6 +371,54 @@ impl JtiCache {
     }
 }
 
+/// Replay state kept per device: one bounded [`JtiCache`] each. The server calls
+/// [`DeviceReplayCaches::check`] only once a proof's key is known to belong to an enrolled,
+/// unrevoked device, so proofs from unknown keys store nothing, and a flood from one device
+/// can fill only that device's cache (locking out only that device until its window passes).
+#[derive(Debug)]
+pub struct DeviceReplayCaches {
+    window: Duration,
+    per_device: usize,
+    caches: HashMap<String, JtiCache>,
+}
+
+impl DeviceReplayCaches {
+    pub fn new(window: Duration, per_device: usize) -> Self {
+        Self {
+            window,
+            per_device,
+            caches: HashMap::new(),
+        }
+    }
+
+    /// Records the proof `jti` of `device_id`: [`AuthError::Replayed`] if that device already
+    /// used it, [`AuthError::ReplayCacheFull`] if that device's cache is full of live proofs.
+    pub fn check(
+        &mut self,
+        device_id: &str,
+        jti: &str,
+        iat: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        if !self.caches.contains_key(device_id) {
+            let cache = JtiCache::with_max_entries(self.window, self.per_device);
+            self.caches.insert(device_id.to_owned(), cache);
+        }
+        let cache = self.caches.get_mut(device_id).expect("inserted above");
+        cache.check(jti, iat, now)
+    }
+
+    /// `jti`s remembered for `device_id`.
+    pub fn len_of(&self, device_id: &str) -> usize {
+        self.caches.get(device_id).map_or(0, JtiCache::len)
+    }
+
+    /// Devices with replay state.
+    pub fn devices(&self) -> usize {
+        self.caches.len()
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
@@ -448,6 +504,37 @@ fn decode_verified<T: serde::de::DeserializeOwned>(jwt: &str, key: &VerifyingKey
 
 fn malformed(e: impl std::fmt::Display) -> AuthError {
     AuthError::Malformed(e.to_string())
+}
+
+/// An RFC 7519 NumericDate (JSON number of seconds, fraction allowed) as a time.
+fn numeric_date(n: &serde_json::Number) -> Result<DateTime<Utc>, AuthError> {
+    if let Some(seconds) = n.as_i64() {
+        return timestamp(seconds);
+    }
+    let bad = || AuthError::Malformed("iat is not a NumericDate".into());
+    let f = n.as_f64().filter(|f| f.is_finite()).ok_or_else(bad)?;
+    // Whole seconds in range of i64 first (the cast saturates, the range check catches it).
+    let seconds = f.floor();
+    if !(-1e15..=1e15).contains(&seconds) {
+        return Err(bad());
+    }
+    let nanos = ((f - seconds) * 1e9) as u32;
+    DateTime::from_timestamp(seconds as i64, nanos.min(999_999_999)).ok_or_else(bad)
+}
+
+/// RFC 9449 section 4.3 step 7: the proof's `jwk` must not hold a private key. Read from the
+/// raw header, as `jsonwebtoken`'s `Jwk` type drops members it does not know (such as `d`).
+fn refuse_private_jwk(jwt: &str) -> Result<(), AuthError> {
+    /// Private members of JWKs of every type (RFC 7517, 7518, 8037).
+    const PRIVATE: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+    let segment = jwt.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD.decode(segment).map_err(malformed)?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes).map_err(malformed)?;
+    let jwk = header.get("jwk").and_then(|j| j.as_object());
+    if jwk.is_some_and(|jwk| PRIVATE.iter().any(|m| jwk.contains_key(*m))) {
+        return Err(AuthError::PrivateKeyInProof);
+    }
+    Ok(())
 }
 
 fn timestamp(seconds: i64) -> Result<DateTime<Utc>, AuthError> {
@@ -630,6 +717,7 @@ mod tests {
             AuthError::TokenBinding,
             AuthError::Replayed,
             AuthError::ReplayCacheFull,
+            AuthError::PrivateKeyInProof,
         ];
         let reasons: HashSet<&str> = all.iter().map(AuthError::reason).collect();
         assert_eq!(reasons.len(), all.len());

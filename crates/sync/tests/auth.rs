@@ -436,3 +436,126 @@ fn full_replay_cache_refuses_rather_than_forgets() {
     assert!(cache.check_and_insert("d", later, later));
     assert_eq!(cache.len(), 1);
 }
+
+/// A DPoP proof built by hand (base64url + ed25519-dalek, not `make_proof`): header and claims
+/// exactly as given.
+fn hand_proof(key: &SigningKey, header: Value, claims: Value) -> String {
+    use ed25519_dalek::Signer as _;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap())
+    );
+    let signature = key.sign(input.as_bytes());
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+}
+
+fn hand_header(key: &SigningKey) -> Value {
+    serde_json::json!({
+        "typ": "dpop+jwt",
+        "alg": "EdDSA",
+        "jwk": {"kty": "OKP", "crv": "Ed25519", "x": URL_SAFE_NO_PAD.encode(key.verifying_key().as_bytes())}
+    })
+}
+
+#[test]
+fn a_hand_built_proof_with_a_fractional_iat_is_accepted() {
+    // RFC 7519 section 2: a NumericDate may be non-integer.
+    let key = device(21);
+    let claims = serde_json::json!({
+        "jti": "7c1c6f0e-hand-built", "htm": "POST", "htu": URL,
+        "iat": now().timestamp() as f64 + 0.5,
+    });
+    let proof = hand_proof(&key, hand_header(&key), claims);
+    let verified = verify_proof(&proof, "POST", URL, None, now(), skew()).unwrap();
+    assert_eq!(verified.iat.timestamp(), now().timestamp());
+    assert_eq!(verified.iat.timestamp_subsec_millis(), 500);
+    // Whole seconds still work, and a fraction outside the window is still refused.
+    let whole = serde_json::json!({"jti": "b", "htm": "POST", "htu": URL, "iat": now().timestamp()});
+    assert!(
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), whole),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        )
+        .is_ok()
+    );
+    let late = serde_json::json!({"jti": "c", "htm": "POST", "htu": URL,
+        "iat": (now() - skew()).timestamp() as f64 - 0.5});
+    assert_eq!(
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), late),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        ),
+        Err(AuthError::ProofTooOld)
+    );
+    for bad in [
+        serde_json::json!("1700000000"),
+        serde_json::json!(1e300),
+        serde_json::json!(null),
+    ] {
+        let claims = serde_json::json!({"jti": "d", "htm": "POST", "htu": URL, "iat": bad});
+        let proof = hand_proof(&key, hand_header(&key), claims);
+        assert!(matches!(
+            verify_proof(&proof, "POST", URL, None, now(), skew()),
+            Err(AuthError::Malformed(_))
+        ));
+    }
+}
+
+#[test]
+fn a_proof_whose_jwk_holds_the_private_key_is_refused() {
+    // RFC 9449 section 4.3 step 7.
+    let key = device(22);
+    let mut header = hand_header(&key);
+    header["jwk"]["d"] = URL_SAFE_NO_PAD.encode(key.to_bytes()).into();
+    let claims = serde_json::json!({"jti": "e", "htm": "POST", "htu": URL, "iat": now().timestamp()});
+    let proof = hand_proof(&key, header, claims.clone());
+    assert_eq!(
+        verify_proof(&proof, "POST", URL, None, now(), skew()),
+        Err(AuthError::PrivateKeyInProof)
+    );
+    // The same proof without `d` is fine.
+    assert!(
+        verify_proof(
+            &hand_proof(&key, hand_header(&key), claims),
+            "POST",
+            URL,
+            None,
+            now(),
+            skew()
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn replay_state_is_per_device_and_bounded_per_device() {
+    use dentpro_sync::auth::DeviceReplayCaches;
+    let mut caches = DeviceReplayCaches::new(skew(), 3);
+    for jti in ["a", "b", "c"] {
+        caches.check("flooder", jti, now(), now()).unwrap();
+    }
+    // The flooding device is locked out until its window passes ...
+    assert_eq!(
+        caches.check("flooder", "d", now(), now()),
+        Err(AuthError::ReplayCacheFull)
+    );
+    // ... but no other device is, and a jti is only a replay for the device that used it.
+    for jti in ["a", "b", "c"] {
+        caches.check("desk", jti, now(), now()).unwrap();
+    }
+    assert_eq!(caches.check("desk", "a", now(), now()), Err(AuthError::Replayed));
+    assert_eq!(caches.len_of("flooder"), 3);
+    assert_eq!(caches.devices(), 2);
+    let later = now() + skew() + Duration::seconds(1);
+    caches.check("flooder", "d", later, later).unwrap();
+    assert_eq!(caches.len_of("flooder"), 1);
+}

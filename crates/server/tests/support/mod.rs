@@ -29,16 +29,27 @@ pub struct TestServer {
     child: Option<Child>,
     /// Environment of `serve` (its options' `DENTPRO_SERVER_*` variables).
     env: Vec<(String, String)>,
+    /// Extra arguments of `serve` (tunables a test lowers).
+    serve_args: Vec<String>,
 }
 
 impl TestServer {
     /// `init` + `serve` on a free loopback port.
     pub fn start(dir: &Path) -> Self {
-        Self::start_with_env(dir, &[])
+        Self::start_configured(dir, &[], &[])
     }
 
     /// `init` + `serve` with these environment variables (`serve` options) set.
     pub fn start_with_env(dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_configured(dir, &[], env)
+    }
+
+    /// `init` + `serve` with extra `serve` arguments.
+    pub fn start_with(dir: &Path, serve_args: &[&str]) -> Self {
+        Self::start_configured(dir, serve_args, &[])
+    }
+
+    fn start_configured(dir: &Path, serve_args: &[&str], env: &[(&str, &str)]) -> Self {
         let status = Command::new(SERVER)
             .args(["--data-dir"])
             .arg(dir)
@@ -53,6 +64,7 @@ impl TestServer {
             address: "127.0.0.1:0".into(),
             child: None,
             env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            serve_args: serve_args.iter().map(|a| a.to_string()).collect(),
         };
         server.restart();
         server
@@ -66,6 +78,7 @@ impl TestServer {
             .arg(&self.dir)
             .args(["serve", "--listen", &self.address])
             .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .args(&self.serve_args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
