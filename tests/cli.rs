@@ -359,5 +359,9 @@ fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
     assert!(status.success());
     let out = dentpro_as_nobody(&["audit", "verify", "--data-dir", d]);
     assert!(out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("OK: the chain and the tables are intact"), "{}", text(&out));
+    assert!(
+        text(&out).contains("OK: the chain and the tables are intact"),
+        "{}",
+        text(&out)
+    );
 }

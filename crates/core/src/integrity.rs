@@ -267,7 +267,11 @@ impl IntegrityReport {
 
 /// The full check: SQLite's page/index check, then (if the file reads) the chain, anchor and
 /// projections verification.
-pub fn full_check(conn: &Connection, data_dir: Option<&Path>, device_id: Option<&str>) -> Result<IntegrityReport> {
+pub fn full_check(
+    conn: &Connection,
+    data_dir: Option<&Path>,
+    device_id: Option<&str>,
+) -> Result<IntegrityReport> {
     let storage_problems = storage_problems(conn);
     let verify = if storage_problems.is_empty() {
         match crate::audit::verify(conn, data_dir, device_id) {
@@ -334,7 +338,11 @@ const ACCOUNT_KINDS: &str =
 /// device's own pending ones, count: a record slipped into the table from an unknown device
 /// has no place in the log. Uses the `records` kind index: one login reads the few account
 /// records of the branch, never the whole chain.
-pub fn signed_account(conn: &Connection, own_device_id: &str, user_id: &str) -> Result<Option<SignedAccount>> {
+pub fn signed_account(
+    conn: &Connection,
+    own_device_id: &str,
+    user_id: &str,
+) -> Result<Option<SignedAccount>> {
     let sql = format!(
         "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
          WHERE r.kind IN ({ACCOUNT_KINDS}) AND json_extract(r.payload, '$.user_id') = ?1
@@ -367,7 +375,10 @@ pub fn signed_account(conn: &Connection, own_device_id: &str, user_id: &str) -> 
             )
             .with("record_id", b.id.clone()));
         }
-        match (Event::decode(&b.kind, b.kind_version, &b.payload)?, account.as_mut()) {
+        match (
+            Event::decode(&b.kind, b.kind_version, &b.payload)?,
+            account.as_mut(),
+        ) {
             (Event::UserCreated(c), _) => {
                 account = Some(SignedAccount {
                     username: c.username,

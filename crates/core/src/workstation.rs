@@ -132,7 +132,11 @@ impl Workstation {
         // Placed only once the database is ours (a refused second opener leaves it alone).
         let (marker, unclean) = integrity::OpenMarker::place(&opts.data_dir)?;
         let integrity_problem = if unclean {
-            let report = integrity::full_check(ledger.conn(), Some(&opts.data_dir), Some(&ledger.identity().device_id))?;
+            let report = integrity::full_check(
+                ledger.conn(),
+                Some(&opts.data_dir),
+                Some(&ledger.identity().device_id),
+            )?;
             let problem = report.as_error();
             match &problem {
                 Some(e) => tracing::error!(error = %e, "integrity check after an unclean shutdown failed"),
@@ -376,7 +380,8 @@ impl Workstation {
         };
         let hash = accounts::password_hash_of(conn, &user.id)?;
         let terminals = accounts::cashier_terminals(conn, &user.id)?;
-        let Err(err) = integrity::check_signed_account(conn, self.device_id(), &user, &hash, &terminals) else {
+        let Err(err) = integrity::check_signed_account(conn, self.device_id(), &user, &hash, &terminals)
+        else {
             return Ok(());
         };
         let refusal = accounts::LoginFailed {

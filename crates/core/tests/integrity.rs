@@ -93,7 +93,10 @@ fn a_full_disk_is_said_plainly_loses_nothing_and_passes_once_there_is_room() {
     let report = ws.verify_audit(&admin.session_id).unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(
-        count(ws.ledger().conn(), "SELECT count(*) FROM patients WHERE name_en = 'Before Full'"),
+        count(
+            ws.ledger().conn(),
+            "SELECT count(*) FROM patients WHERE name_en = 'Before Full'"
+        ),
         1
     );
 }
@@ -118,10 +121,13 @@ fn a_clean_close_removes_the_open_marker_and_a_crash_leaves_a_sound_database_usa
 
 /// The page of `table`'s b-tree root, 1-based, and the page size.
 fn root_page(dir: &Path, table: &str) -> (u64, u64) {
-    let page: u64 = sqlite3(dir, &format!("SELECT rootpage FROM sqlite_schema WHERE name = '{table}'"))
-        .trim()
-        .parse()
-        .unwrap();
+    let page: u64 = sqlite3(
+        dir,
+        &format!("SELECT rootpage FROM sqlite_schema WHERE name = '{table}'"),
+    )
+    .trim()
+    .parse()
+    .unwrap();
     let size: u64 = sqlite3(dir, "PRAGMA page_size").trim().parse().unwrap();
     (page, size)
 }
@@ -152,7 +158,10 @@ fn after_an_unclean_shutdown_a_damaged_page_is_found_named_and_stops_sync() {
     std::fs::write(dir.path().join(OPEN_MARKER), b"1").unwrap();
 
     let mut ws = open(dir.path(), &clock).unwrap();
-    let problem = ws.integrity_problem().cloned().expect("the full check ran and failed");
+    let problem = ws
+        .integrity_problem()
+        .cloned()
+        .expect("the full check ran and failed");
     assert_eq!(problem.code, ErrorCode::DatabaseCorrupt, "{problem:?}");
     assert_eq!(problem.details["reason"], "file_damaged");
     assert!(
@@ -168,7 +177,10 @@ fn after_an_unclean_shutdown_a_damaged_page_is_found_named_and_stops_sync() {
     let report = ws.verify_audit(&admin.session_id).unwrap();
     assert!(!report.ok);
     assert!(
-        report.storage_problems.iter().any(|p| p.contains(&format!("page {page}"))),
+        report
+            .storage_problems
+            .iter()
+            .any(|p| p.contains(&format!("page {page}"))),
         "{report:?}"
     );
 }
@@ -233,7 +245,10 @@ fn a_role_changed_in_the_users_table_is_refused_at_sign_in_and_recorded() {
     ws.create_user(&admin.session_id, &new_user("omar", Role::Doctor))
         .unwrap();
     drop(ws);
-    sqlite3(dir.path(), "UPDATE users SET role = 'admin' WHERE username = 'rita'");
+    sqlite3(
+        dir.path(),
+        "UPDATE users SET role = 'admin' WHERE username = 'rita'",
+    );
     // And another account's password hash swapped for the admin's.
     sqlite3(
         dir.path(),

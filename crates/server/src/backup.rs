@@ -56,13 +56,19 @@ fn running_error(dir: &DataDir) -> CoreError {
 }
 
 /// Marks the data dir as served: a second `serve` or a `restore` is refused while it is held.
+/// An OS lock (`flock`), so a server that died (even by kill -9) holds nothing.
 pub fn hold_serve_lock(dir: &DataDir) -> Result<ServeLock> {
     let file = lock_file(dir)?;
-    match file.try_lock() {
-        Ok(()) => Ok(ServeLock { _file: file }),
-        Err(std::fs::TryLockError::WouldBlock) => Err(running_error(dir)),
-        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    #[cfg(unix)]
+    {
+        use rustix::fs::{FlockOperation, flock};
+        match flock(&file, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => {}
+            Err(rustix::io::Errno::WOULDBLOCK) => return Err(running_error(dir)),
+            Err(e) => return Err(std::io::Error::from(e).into()),
+        }
     }
+    Ok(ServeLock { _file: file })
 }
 
 /// What a backup or restore holds: the log's size and root, to compare with the checkpoints
@@ -154,7 +160,10 @@ pub fn backup(dir: &DataDir, out: &Path) -> Result<Snapshot> {
     if out.exists() {
         return Err(CoreError::new(
             ErrorCode::Conflict,
-            format!("{} already exists; choose a new file for the backup", out.display()),
+            format!(
+                "{} already exists; choose a new file for the backup",
+                out.display()
+            ),
         ));
     }
     let partial = out.with_extension("partial");
@@ -224,10 +233,7 @@ pub fn restore(dir: &DataDir, from: &Path, force: bool) -> Result<Snapshot> {
         "UPDATE enrolment_codes SET expires_at = ?1 WHERE used_by IS NULL AND expires_at > ?1",
         [&now],
     )?;
-    Ok(Snapshot {
-        path: db,
-        ..checked
-    })
+    Ok(Snapshot { path: db, ..checked })
 }
 
 /// What `recover-log` took back.
@@ -286,7 +292,10 @@ pub fn recover_log(dir: &DataDir, export: &LogExport) -> Result<Recovered> {
             public_key: &public_key,
             clock_skew_seconds: entry.position.clock_skew_seconds,
         };
-        let at = format!("entry {next} (device {} seq {})", record.body.device_id, record.body.seq);
+        let at = format!(
+            "entry {next} (device {} seq {})",
+            record.body.device_id, record.body.seq
+        );
         match core_sync::admit(&tx, &sender, &record) {
             Ok(Admission::Logged(p)) if p == entry.position => {
                 if p.verdict == core_sync::Verdict::Accepted
@@ -336,7 +345,11 @@ fn enrolled_after_backup(
     server_key: &VerifyingKey,
 ) -> Result<store::DeviceRow> {
     let device_id = &record.body.device_id;
-    let unknown = || recovery_refused(format!("device {device_id} is not enrolled here and its enrolment is not in the copy"));
+    let unknown = || {
+        recovery_refused(format!(
+            "device {device_id} is not enrolled here and its enrolment is not in the copy"
+        ))
+    };
     let own: Vec<Record> = export
         .entries
         .iter()
@@ -344,9 +357,11 @@ fn enrolled_after_backup(
         .filter_map(|e| record_from_wire(&e.record).ok())
         .collect();
     let genesis = own.iter().find(|r| r.body.seq == 1).ok_or_else(unknown)?;
-    let Ok(Event::DeviceInitialized(init)) =
-        Event::decode(&genesis.body.kind, genesis.body.kind_version, &genesis.body.payload)
-    else {
+    let Ok(Event::DeviceInitialized(init)) = Event::decode(
+        &genesis.body.kind,
+        genesis.body.kind_version,
+        &genesis.body.payload,
+    ) else {
         return Err(unknown());
     };
     let public_key = parse_key(&init.public_key).map_err(|_| unknown())?;
@@ -356,12 +371,14 @@ fn enrolled_after_backup(
     let enrolled = own
         .iter()
         .filter(|r| r.check(&public_key).is_ok())
-        .find_map(|r| match Event::decode(&r.body.kind, r.body.kind_version, &r.body.payload) {
-            Ok(Event::DeviceEnrolled(e)) if e.server_key == hex::encode(server_key.as_bytes()) => {
-                Some((e, r.body.device_time.clone()))
-            }
-            _ => None,
-        })
+        .find_map(
+            |r| match Event::decode(&r.body.kind, r.body.kind_version, &r.body.payload) {
+                Ok(Event::DeviceEnrolled(e)) if e.server_key == hex::encode(server_key.as_bytes()) => {
+                    Some((e, r.body.device_time.clone()))
+                }
+                _ => None,
+            },
+        )
         .ok_or_else(unknown)?;
     let (enrolment, at) = enrolled;
     tx.execute(

@@ -112,7 +112,10 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     let refused = server_refuses(&server.dir, &["backup", "--out", backup.to_str().unwrap()]);
     assert!(refused.contains("already exists"), "{refused}");
     // A restore is refused while the server runs.
-    let refused = server_refuses(&server.dir, &["restore", "--from", backup.to_str().unwrap(), "--force"]);
+    let refused = server_refuses(
+        &server.dir,
+        &["restore", "--from", backup.to_str().unwrap(), "--force"],
+    );
     assert!(refused.contains("running"), "{refused}");
 
     // The machine is lost: a fresh data dir with the same keys, the backup restored into it.
@@ -128,8 +131,14 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     // Not a database: refused, nothing changed.
     let junk = root.path().join("junk.sqlite3");
     std::fs::write(&junk, vec![0x5a; 8192]).unwrap();
-    let refused = server_refuses(&server.dir, &["restore", "--from", junk.to_str().unwrap(), "--force"]);
-    assert!(refused.contains("not a usable branch-server database"), "{refused}");
+    let refused = server_refuses(
+        &server.dir,
+        &["restore", "--from", junk.to_str().unwrap(), "--force"],
+    );
+    assert!(
+        refused.contains("not a usable branch-server database"),
+        "{refused}"
+    );
     // Over a database, only with --force.
     let refused = server_refuses(&server.dir, &["restore", "--from", backup.to_str().unwrap()]);
     assert!(refused.contains("--force"), "{refused}");
@@ -137,7 +146,9 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     server.restart();
 
     // Both desks' pinned checkpoints verify against the restored log, and they work on.
-    reception.sync().expect("reception syncs with the restored server");
+    reception
+        .sync()
+        .expect("reception syncs with the restored server");
     doctor.sync().expect("doctor syncs with the restored server");
     reception
         .ws()
@@ -147,7 +158,11 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     doctor.sync().unwrap();
     let dana = doctor.login("dana");
     assert_eq!(
-        doctor.ws().search_patients(&dana, "After Restore", 10).unwrap().len(),
+        doctor
+            .ws()
+            .search_patients(&dana, "After Restore", 10)
+            .unwrap()
+            .len(),
         1
     );
 
@@ -218,7 +233,10 @@ fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
     unsigned.checkpoint.tree_size += 1;
     let unsigned_file = root.path().join("unsigned.json");
     std::fs::write(&unsigned_file, serde_json::to_vec(&unsigned).unwrap()).unwrap();
-    let refused = server_refuses(&server.dir, &["recover-log", "--from", unsigned_file.to_str().unwrap()]);
+    let refused = server_refuses(
+        &server.dir,
+        &["recover-log", "--from", unsigned_file.to_str().unwrap()],
+    );
     assert!(refused.contains("not signed by this server"), "{refused}");
     // An altered copy is refused whole.
     let mut altered = export.clone();
@@ -226,7 +244,10 @@ fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
     last.position.reason = Some("forbidden: forged".into());
     let altered_file = root.path().join("altered.json");
     std::fs::write(&altered_file, serde_json::to_vec(&altered).unwrap()).unwrap();
-    let refused = server_refuses(&server.dir, &["recover-log", "--from", altered_file.to_str().unwrap()]);
+    let refused = server_refuses(
+        &server.dir,
+        &["recover-log", "--from", altered_file.to_str().unwrap()],
+    );
     assert!(refused.contains("decides it differently"), "{refused}");
     let restored = log_size(&server);
     assert!(restored < logged);
@@ -235,7 +256,10 @@ fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
     std::fs::write(&file, serde_json::to_vec(&export).unwrap()).unwrap();
     let out = server.cli(&["recover-log", "--from", file.to_str().unwrap()]);
     assert!(
-        out.contains(&format!("recovered {} entries: log size {logged}", logged - restored)),
+        out.contains(&format!(
+            "recovered {} entries: log size {logged}",
+            logged - restored
+        )),
         "{out}"
     );
     server.restart();

@@ -657,12 +657,21 @@ pub fn export_log(ws: &impl Access, from: u64) -> Result<LogExport> {
             .sync_meta(PIN_KEY)?
             .map(|json| serde_json::from_str(&json))
             .transpose()?
-            .ok_or_else(|| CoreError::new(ErrorCode::NotSetUp, "this workstation has not synced with a branch server"))?;
+            .ok_or_else(|| {
+                CoreError::new(
+                    ErrorCode::NotSetUp,
+                    "this workstation has not synced with a branch server",
+                )
+            })?;
         let count = checkpoint.tree_size.saturating_sub(from);
-        let entries = dentpro_core::sync::log_entries(ws.ledger().conn(), from, u32::try_from(count).unwrap_or(u32::MAX))?
-            .iter()
-            .map(WireEntry::from)
-            .collect();
+        let entries = dentpro_core::sync::log_entries(
+            ws.ledger().conn(),
+            from,
+            u32::try_from(count).unwrap_or(u32::MAX),
+        )?
+        .iter()
+        .map(WireEntry::from)
+        .collect();
         Ok(LogExport { checkpoint, entries })
     })
 }
