@@ -159,7 +159,7 @@ impl DataDir {
     pub fn tls_pem(&self) -> Result<(Vec<u8>, Vec<u8>)> {
         Ok((
             std::fs::read(self.path.join(CERT_FILE)).map_err(io)?,
-            std::fs::read(self.path.join(TLS_KEY_FILE)).map_err(io)?,
+            dentpro_core::private::read_secret(&self.path.join(TLS_KEY_FILE))?.into_bytes(),
         ))
     }
 

@@ -141,7 +141,7 @@ fn key_files_others_can_read_are_refused_naming_the_file_and_the_fix() {
             .status
             .success()
     );
-    for name in ["db.key", "server.key"] {
+    for name in ["db.key", "server.key", "tls-key.pem"] {
         let file = dir.join(name);
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
         let out = server(&dir, &["serve", "--listen", "127.0.0.1:0"]);
