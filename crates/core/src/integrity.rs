@@ -189,6 +189,18 @@ pub fn checked_outbox(
     Ok(records)
 }
 
+/// A damaged file met while opening (the connection is gone with the failed open): the file
+/// is read again, read-only, so that the error says which pages are damaged.
+pub fn name_damage_in(data_dir: &Path, key: &crate::store::DbKey, e: CoreError) -> CoreError {
+    if e.code != ErrorCode::DatabaseCorrupt {
+        return e;
+    }
+    match crate::store::open_keyed_read_only(&data_dir.join(crate::store::DB_FILE), key) {
+        Ok(conn) => name_damage(&conn, e),
+        Err(_) => e,
+    }
+}
+
 /// A storage error while reading: if the file is damaged, the error says where.
 fn name_damage(conn: &Connection, e: CoreError) -> CoreError {
     if !matches!(e.code, ErrorCode::DatabaseCorrupt | ErrorCode::Storage) {
@@ -205,18 +217,32 @@ fn name_damage(conn: &Connection, e: CoreError) -> CoreError {
 
 // ---- the whole file ----
 
-/// SQLite's own check of every page and index (`PRAGMA integrity_check`): the problems it
-/// names (page, table, index), empty when the file is sound. Once the database is encrypted
-/// (SQLCipher), `PRAGMA cipher_integrity_check` is to be run first: it names pages whose HMAC
-/// fails.
+/// The file's problems, empty when it is sound: first SQLCipher's check of every page's HMAC
+/// (`PRAGMA cipher_integrity_check`: a page changed outside the app fails its authentication
+/// and is named), then SQLite's own check of every page and index (`PRAGMA integrity_check`:
+/// page, table, index). A plain or in-memory database has no HMACs to check.
 pub fn storage_problems(conn: &Connection) -> Vec<String> {
-    let lines = || -> rusqlite::Result<Vec<String>> {
-        let mut stmt = conn.prepare("PRAGMA integrity_check(20)")?;
+    let lines = |pragma: &str| -> rusqlite::Result<Vec<String>> {
+        let mut stmt = conn.prepare(pragma)?;
         let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
         rows.filter(|l| !matches!(l.as_deref(), Ok("ok"))).collect()
     };
+    let encrypted = conn
+        .query_row("PRAGMA cipher_status", [], |r| r.get::<_, String>(0))
+        .is_ok_and(|s| s == "1");
+    let mut problems = Vec::new();
+    if encrypted {
+        match lines("PRAGMA cipher_integrity_check") {
+            Ok(found) => problems.extend(found),
+            Err(e) => problems.push(format!("SQLCipher cannot check the file: {e}")),
+        }
+    }
     // So damaged that the check itself cannot read it: that is the finding.
-    lines().unwrap_or_else(|e| vec![format!("SQLite cannot read the file: {e}")])
+    match lines("PRAGMA integrity_check(20)") {
+        Ok(found) => problems.extend(found),
+        Err(e) => problems.push(format!("SQLite cannot read the file: {e}")),
+    }
+    problems
 }
 
 /// What the full check found: the file's problems (SQLite) and the chain's first bad record.

@@ -78,6 +78,20 @@ pub fn open_keyed(path: &Path, key: &DbKey) -> Result<Connection> {
     Ok(conn)
 }
 
+/// Opens an existing database file read-only with `key` (a plain one of an earlier version is
+/// read as it is): backups and their checks, which must never write or encrypt what they read.
+pub fn open_keyed_read_only(path: &Path, key: &DbKey) -> Result<Connection> {
+    if !path.exists() {
+        return Err(CoreError::not_found("database").with("path", path.display().to_string()));
+    }
+    let plain = is_plain(path)?;
+    let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if !plain {
+        conn.execute_batch(&format!("PRAGMA key = {};", key.sql()))?;
+    }
+    Ok(conn)
+}
+
 /// Whether `path` holds an encrypted database (not missing, empty or plain).
 pub fn is_encrypted(path: &Path) -> Result<bool> {
     Ok(std::fs::metadata(path).is_ok_and(|m| m.len() > 0) && !is_plain(path)?)

@@ -115,8 +115,10 @@ impl Workstation {
     pub fn open(opts: OpenOptions) -> Result<Self> {
         integrity::check_data_dir(&opts.data_dir, true)?;
         let identity = DeviceIdentity::load_or_create(&opts.data_dir, opts.key_store)?;
-        let conn = store::open_bound(&opts.data_dir, &identity)?;
-        let mut ledger = Ledger::new(conn, identity, opts.clock, Some(&opts.data_dir))?;
+        let key = identity.database_key();
+        let named = |e| integrity::name_damage_in(&opts.data_dir, &key, e);
+        let conn = store::open_bound(&opts.data_dir, &identity).map_err(named)?;
+        let mut ledger = Ledger::new(conn, identity, opts.clock, Some(&opts.data_dir)).map_err(named)?;
         if ledger.head().seq == 0 {
             let id = ledger.identity();
             let init = DeviceInitialized {

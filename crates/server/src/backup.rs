@@ -11,9 +11,11 @@
 //! keeps the replaced one beside it, never deletes it), checks the backup first, and leaves no
 //! stale WAL of the replaced database behind to be replayed into the restored one.
 //!
-//! Keys are not in the backup: the data dir's `server.key`, TLS identity and `server.json` stay
-//! where they are (kept once, offline, after `init`); a restore goes into a data dir holding
-//! them, so workstations keep their pinned certificate and server key.
+//! Keys are not in the backup: the data dir's `server.key`, TLS identity, `server.json` and the
+//! database key stay where they are (kept once, offline, after `init`); a restore goes into a
+//! data dir holding them, so workstations keep their pinned certificate and server key. The
+//! backup is written through a connection keyed like the database, so `VACUUM INTO` writes it
+//! encrypted with the same key.
 
 use crate::store::{self, DB_FILE, DataDir};
 use dentpro_core::events::Event;
@@ -23,8 +25,8 @@ use dentpro_core::{CoreError, ErrorCode, Result};
 use dentpro_sync::merkle::MerkleLog;
 use dentpro_sync::protocol::{LogExport, parse_key, record_from_wire};
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
-use std::fs::{File, OpenOptions};
+use rusqlite::{Connection, TransactionBehavior};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 const SERVE_LOCK: &str = "serve.lock";
@@ -36,7 +38,8 @@ pub struct ServeLock {
 }
 
 fn lock_file(dir: &DataDir) -> Result<File> {
-    Ok(OpenOptions::new()
+    // 0600 like every file of the data dir.
+    Ok(dentpro_core::private::options()
         .create(true)
         .truncate(false)
         .write(true)
@@ -93,7 +96,7 @@ impl std::fmt::Display for Snapshot {
 }
 
 /// Checks a database file is a sound branch-server database and reads its log.
-fn inspect(path: &Path) -> Result<Snapshot> {
+fn inspect(dir: &DataDir, path: &Path) -> Result<Snapshot> {
     let unusable = |why: String| {
         CoreError::new(
             ErrorCode::DatabaseCorrupt,
@@ -101,8 +104,7 @@ fn inspect(path: &Path) -> Result<Snapshot> {
         )
         .with("path", path.display().to_string())
     };
-    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| unusable(e.to_string()))?;
+    let conn = dir.open_file_read_only(path).map_err(|e| unusable(e.message))?;
     let problems = dentpro_core::integrity::storage_problems(&conn);
     if !problems.is_empty() {
         return Err(unusable(problems.join("; ")));
@@ -168,7 +170,8 @@ pub fn backup(dir: &DataDir, out: &Path) -> Result<Snapshot> {
     }
     let partial = out.with_extension("partial");
     let _ = std::fs::remove_file(&partial);
-    let conn = Connection::open_with_flags(dir.path.join(DB_FILE), OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    // Keyed like the database: `VACUUM INTO` then writes the copy encrypted with the same key.
+    let conn = dir.open_file_read_only(&dir.path.join(DB_FILE))?;
     // A push holds the write lock briefly; the snapshot is a read transaction beside it.
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     let target = partial
@@ -177,7 +180,7 @@ pub fn backup(dir: &DataDir, out: &Path) -> Result<Snapshot> {
     conn.execute("VACUUM INTO ?1", [target])?;
     drop(conn);
     private(&partial)?;
-    let snapshot = inspect(&partial).inspect_err(|_| {
+    let snapshot = inspect(dir, &partial).inspect_err(|_| {
         let _ = std::fs::remove_file(&partial);
     })?;
     File::open(&partial)?.sync_all()?;
@@ -208,7 +211,7 @@ pub fn restore(dir: &DataDir, from: &Path, force: bool) -> Result<Snapshot> {
             ),
         ));
     }
-    let checked = inspect(from)?;
+    let checked = inspect(dir, from)?;
     let incoming = dir.path.join(format!("{DB_FILE}.restoring"));
     std::fs::copy(from, &incoming)?;
     private(&incoming)?;

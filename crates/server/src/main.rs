@@ -273,8 +273,11 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
         Command::Backup { out } => {
             let snapshot = dentpro_server::backup::backup(&dir, &out)?;
             println!("backup written to {snapshot}");
-            // Until the database is encrypted at rest, neither is its backup.
-            println!("note: the backup is NOT encrypted: keep it where only the administrator can read it");
+            // `VACUUM INTO` on the keyed connection writes the copy with the database's key.
+            println!(
+                "note: the backup is encrypted with the database key ({}): keep a copy of that key, apart from the backups",
+                dir.db_key_file().display()
+            );
         }
         Command::Restore { from, force } => {
             let snapshot = dentpro_server::backup::restore(&dir, &from, force)?;

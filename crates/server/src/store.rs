@@ -163,6 +163,12 @@ impl DataDir {
         ))
     }
 
+    /// Reads a database file of this server (its own, or a backup of it) with this data dir's
+    /// key, read-only.
+    pub fn open_file_read_only(&self, path: &Path) -> Result<Connection> {
+        core_store::open_keyed_read_only(path, &self.db_key()?)
+    }
+
     pub fn open_db(&self) -> Result<Connection> {
         // A data dir of an earlier version: the dir was 0755, these files 0644 (the keys were
         // 0600 already, and a key file others can read is refused, not quietly narrowed).

@@ -47,21 +47,40 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
     let logged = log_size(&server);
     drop(reception); // the app is closed
 
-    // Outside the app: the pending record's payload bytes in the file, overwritten.
+    // Outside the app: bytes over the page holding the newest (pending) records. The file is
+    // encrypted, so the name cannot be searched for: the page is found through SQLite's page
+    // map (`dbstat`, read with the key as `dentpro db sql` does), and the damage makes that
+    // page fail its authentication (HMAC) when read.
     let path = dir.join(dentpro_core::store::DB_FILE);
+    let key = support::core_common::db_key(&dir);
+    let pages = dentpro_core::store::run_sql(
+        &dir,
+        &key,
+        "SELECT max(pageno) FROM dbstat WHERE name = 'records' AND pagetype = 'leaf'; PRAGMA page_size;",
+    )
+    .unwrap();
+    let mut lines = pages.lines().map(|l| l.trim().parse::<u64>().unwrap());
+    let (page, size) = (lines.next().unwrap(), lines.next().unwrap());
     let mut bytes = std::fs::read(&path).unwrap();
-    let needle = b"Philippa Damagedrecord";
-    let hits: Vec<usize> = (0..bytes.len() - needle.len())
-        .filter(|&at| &bytes[at..at + needle.len()] == needle)
-        .collect();
-    assert!(!hits.is_empty(), "the name is in the file");
-    for at in hits {
-        bytes[at..at + 8].copy_from_slice(b"Qhilippa");
+    let start = ((page - 1) * size + size / 2) as usize;
+    for (i, b) in bytes[start..start + 64].iter_mut().enumerate() {
+        *b ^= 0x5a ^ i as u8;
     }
     std::fs::write(&path, &bytes).unwrap();
 
-    let mut reception = Station::open(&dir);
-    let err = reception.sync().unwrap_err();
+    // Refused locally, with the problem named: at open (the chain head is on that page) or at
+    // the sync that would have pushed it.
+    let opened = dentpro_core::Workstation::open(dentpro_core::workstation::OpenOptions {
+        key_store: dentpro_core::device::KeyStorePreference::File,
+        ..dentpro_core::workstation::OpenOptions::new(&dir)
+    });
+    let err = match opened {
+        Err(e) => e,
+        Ok(ws) => {
+            let mut reception = Station::from_workstation(&dir, ws);
+            reception.sync().unwrap_err()
+        }
+    };
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{err:?}");
     assert!(
         err.details.contains_key("record_id") || err.details.contains_key("problem"),
@@ -80,7 +99,13 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
 }
 
 /// The data dir files a restore needs beside the backup: the server's keys and identity.
-const KEY_FILES: [&str; 4] = ["server.key", "server.json", "tls-cert.pem", "tls-key.pem"];
+const KEY_FILES: [&str; 5] = [
+    "server.key",
+    "server.json",
+    "tls-cert.pem",
+    "tls-key.pem",
+    "db.key",
+];
 
 #[test]
 fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new_desk_catches_up() {
@@ -107,7 +132,13 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     let backup = backups.join("server-1.sqlite3");
     let out = server.cli(&["backup", "--out", backup.to_str().unwrap()]);
     assert!(out.contains(&format!("log size {logged}")), "{out}");
-    assert!(out.contains("NOT encrypted"), "{out}");
+    // Encrypted with the database's key: no SQLite header, no patient's name in the file.
+    assert!(out.contains("encrypted with the database key"), "{out}");
+    let bytes = std::fs::read(&backup).unwrap();
+    assert!(
+        !bytes.starts_with(b"SQLite format 3\0"),
+        "the backup is a plain SQLite file"
+    );
     // A backup never overwrites a file.
     let refused = server_refuses(&server.dir, &["backup", "--out", backup.to_str().unwrap()]);
     assert!(refused.contains("already exists"), "{refused}");

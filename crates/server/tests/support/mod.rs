@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 /// The core's test helpers (accounts, setup, counting rows), one copy for both crates.
 #[path = "../../../core/tests/common/mod.rs"]
-mod core_common;
+pub mod core_common;
 #[allow(unused_imports)] // each includer (tests, bench) uses its own part
 pub use core_common::{PASSWORD, count, new_user, setup_input};
 
@@ -154,6 +154,15 @@ pub struct Station {
 impl Station {
     pub fn open(dir: &Path) -> Self {
         Self::open_with_clock(dir, std::sync::Arc::new(dentpro_core::clock::SystemClock))
+    }
+
+    /// A station over a workstation the test opened itself.
+    pub fn from_workstation(dir: &Path, ws: Workstation) -> Self {
+        Station {
+            dir: dir.to_owned(),
+            ws: Mutex::new(ws),
+            client: None,
+        }
     }
 
     /// A workstation whose clock is `clock` (a machine with a wrong clock, say).
