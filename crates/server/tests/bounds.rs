@@ -329,9 +329,22 @@ fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
         branch_id: None,
     };
     let url = format!("https://{}/v1/enrol", ticket.address);
+    // A body far over the enrolment's bound is refused before it is parsed (a JSON 413)...
     let answer = http
         .post(&url)
         .json(&request("ب".repeat(100_000)))
+        .send()
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 413);
+    let error: ApiError = answer.json().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.reason.as_str()),
+        ("bad_request", "body_too_large")
+    );
+    // ...and a label one character over its bound, named as such.
+    let answer = http
+        .post(&url)
+        .json(&request("ب".repeat(dentpro_core::text::LABEL_MAX + 1)))
         .send()
         .unwrap();
     assert_eq!(answer.status().as_u16(), 400);
