@@ -339,26 +339,16 @@ impl Workstation {
         }
         self.check_signed_account(username)?;
         match accounts::check_login(self.ledger.conn(), username, password, self.now())? {
-            LoginOutcome::Success(user) if !self.may_work_here(&user)? => {
-                let refusal = accounts::LoginFailed {
-                    username: user.username.clone(),
-                    user_id: Some(user.id.clone()),
-                    reason: "terminal_not_bound".into(),
-                    failed_attempts: 0,
-                    locked_until: None,
-                };
-                let actor = Actor {
-                    user_id: Some(user.id),
-                    role: None,
-                    session_id: None,
-                };
-                self.ledger.append(&actor, refusal.into())?;
-                Err(CoreError::new(
+            LoginOutcome::Success(user) if !self.may_work_here(&user)? => self.refuse_sign_in(
+                &user.username,
+                &user.id,
+                "terminal_not_bound",
+                CoreError::new(
                     ErrorCode::Forbidden,
                     "this cashier account works only at the cashier terminals it is bound to",
                 )
-                .with("reason", "terminal_not_bound"))
-            }
+                .with("reason", "terminal_not_bound"),
+            ),
             LoginOutcome::Success(user) => self.start_session(&user),
             LoginOutcome::Failure(record, err) => {
                 let actor = Actor {
@@ -386,15 +376,26 @@ impl Workstation {
         else {
             return Ok(());
         };
+        self.refuse_sign_in(&user.username, &user.id, "account_tampered", err)
+    }
+
+    /// Records a sign-in refused for the account's state (not its password) and returns `err`.
+    fn refuse_sign_in<T>(
+        &mut self,
+        username: &str,
+        user_id: &str,
+        reason: &str,
+        err: CoreError,
+    ) -> Result<T> {
         let refusal = accounts::LoginFailed {
-            username: user.username.clone(),
-            user_id: Some(user.id.clone()),
-            reason: "account_tampered".into(),
+            username: username.to_owned(),
+            user_id: Some(user_id.to_owned()),
+            reason: reason.into(),
             failed_attempts: 0,
             locked_until: None,
         };
         let actor = Actor {
-            user_id: Some(user.id),
+            user_id: Some(user_id.to_owned()),
             role: None,
             session_id: None,
         };
