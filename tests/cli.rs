@@ -300,11 +300,24 @@ fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_enc
     );
 }
 
+/// A copy of the binary that any user may run, in `dir`: the build's own may sit under a folder
+/// only root can enter (a checkout in /root), which would refuse `nobody` before DentPro says
+/// anything.
+fn bin_for_anyone(dir: &Path) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = dir.join("dentpro");
+    std::fs::copy(BIN, &path).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
 /// Runs the real binary as the unprivileged user `nobody` (the tests run as root, who may read
 /// anything), with the key in a file (no keyring for that user).
-fn dentpro_as_nobody(args: &[&str]) -> Output {
+fn dentpro_as_nobody(bin: &Path, args: &[&str]) -> Output {
     Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups", BIN])
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .arg(bin)
         .args(args)
         .env("RUST_LOG", "warn")
         .env("DENTPRO_KEY_STORE", "file")
@@ -314,6 +327,8 @@ fn dentpro_as_nobody(args: &[&str]) -> Output {
 
 #[test]
 fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
+    let bin_dir = tempfile::tempdir().unwrap();
+    let bin = bin_for_anyone(bin_dir.path());
     let root = tempfile::tempdir().unwrap();
     // Root's, and no one else's (as the data dir's parent is on a multi-user machine).
     use std::os::unix::fs::PermissionsExt;
@@ -331,7 +346,7 @@ fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
         vec!["demo", "--data-dir", d, "--patients", "3"],
         vec!["sync", "--data-dir", d],
     ] {
-        let out = dentpro_as_nobody(&args);
+        let out = dentpro_as_nobody(&bin, &args);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
         assert!(
             text(&out).contains("no permission to use the data folder"),
@@ -342,7 +357,10 @@ fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
     }
     // A new data dir inside a folder this user may not enter: the same words.
     let inner = root.path().join("desk").join("new");
-    let out = dentpro_as_nobody(&["demo", "--data-dir", inner.to_str().unwrap(), "--patients", "3"]);
+    let out = dentpro_as_nobody(
+        &bin,
+        &["demo", "--data-dir", inner.to_str().unwrap(), "--patients", "3"],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("no permission"), "{}", text(&out));
 
@@ -357,7 +375,7 @@ fn a_data_dir_this_user_may_not_use_is_said_plainly_and_nothing_is_lost() {
         .status()
         .unwrap();
     assert!(status.success());
-    let out = dentpro_as_nobody(&["audit", "verify", "--data-dir", d]);
+    let out = dentpro_as_nobody(&bin, &["audit", "verify", "--data-dir", d]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         text(&out).contains("OK: the chain and the tables are intact"),
