@@ -185,7 +185,7 @@ fn a_flood_of_valid_proofs_from_unknown_keys_locks_no_workstation_out() {
     let root = tempfile::tempdir().unwrap();
     // The replay bound lowered from 100k to 1,000 so that the flood below exceeds it quickly.
     let server = TestServer::start_with(&root.path().join("server"), &["--replay-cache-entries", "1000"]);
-    let mut b = branch_on(root, server);
+    let mut b = Branch::on(root, server);
     let http = http(&b.server);
     let token_url = url(&b.server, "/v1/token");
     for i in 0..1_500u32 {
@@ -204,30 +204,6 @@ fn a_flood_of_valid_proofs_from_unknown_keys_locks_no_workstation_out() {
     for station in [&mut b.reception, &mut b.doctor] {
         station.forget_client();
         station.sync().expect("sync after the flood");
-    }
-}
-
-/// The branch of [`Branch::new`] on a server started by the caller.
-fn branch_on(root: tempfile::TempDir, server: TestServer) -> Branch {
-    use dentpro_core::permissions::Role;
-    let mut reception = Station::open(&root.path().join("reception"));
-    {
-        let mut ws = reception.ws();
-        let admin = ws.setup_branch(&setup_input()).expect("setup");
-        ws.create_user(&admin.session_id, &new_user("dana", Role::Doctor))
-            .unwrap();
-        ws.logout(&admin.session_id).unwrap();
-    }
-    reception.enrol(&server, DeviceKind::Reception);
-    reception.sync().expect("first sync of reception");
-    let mut doctor = Station::open(&root.path().join("doctor"));
-    doctor.enrol(&server, DeviceKind::Doctor);
-    doctor.sync().expect("first sync of doctor");
-    Branch {
-        root,
-        server,
-        reception,
-        doctor,
     }
 }
 
@@ -503,7 +479,7 @@ fn every_error_body_is_the_documented_json_and_push_authenticates_before_parsing
 fn a_device_flooding_its_own_proofs_locks_out_only_itself() {
     let root = tempfile::tempdir().unwrap();
     let server = TestServer::start_with(&root.path().join("server"), &["--replay-cache-entries", "50"]);
-    let mut b = branch_on(root, server);
+    let mut b = Branch::on(root, server);
     let http = http(&b.server);
     let token_url = url(&b.server, "/v1/token");
     let key = device_key(&b.doctor);

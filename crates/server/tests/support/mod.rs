@@ -318,6 +318,11 @@ impl Branch {
     pub fn new() -> Self {
         let root = tempfile::tempdir().expect("temp dir");
         let server = TestServer::start(&root.path().join("server"));
+        Self::on(root, server)
+    }
+
+    /// The same branch on a server the caller started (with its own `serve` options) in `root`.
+    pub fn on(root: tempfile::TempDir, server: TestServer) -> Self {
         let mut reception = Station::open(&root.path().join("reception"));
         {
             let mut ws = reception.ws();
