@@ -9,9 +9,9 @@ use crate::AppState;
 use crate::sync::SyncStatus;
 use dentpro_core::accounts::{Language, NewUser, SetupInput, UserSummary};
 use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
+use dentpro_core::devices::{BranchDevice, DeviceOverview};
 use dentpro_core::patients::{Patient, PatientFile, PatientInput, PatientSummary};
 use dentpro_core::settings::Settings;
-use dentpro_core::sync::{BranchDevice, DeviceOverview};
 use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
 use dentpro_core::{CoreError, Result};
 use dentpro_sync::client::EnrolmentTicket;
@@ -122,7 +122,13 @@ pub async fn device_overview(state: State<'_, AppState>) -> Result<DeviceOvervie
     let live = tauri::async_runtime::spawn_blocking(move || dentpro_sync::client::live_devices(&*ws))
         .await
         .map_err(|e| CoreError::internal(format!("the device list task failed: {e}")))?;
-    state.with_workstation(|ws, _| Ok(dentpro_core::sync::device_overview(local, ws.device_id(), live)))
+    state.with_workstation(|ws, _| {
+        Ok(dentpro_core::devices::device_overview(
+            local,
+            ws.device_id(),
+            live,
+        ))
+    })
 }
 
 /// Revokes another workstation of the branch, then asks the background sync to tell the server.

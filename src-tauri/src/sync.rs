@@ -8,7 +8,7 @@
 //! runs. What the thread learns is kept in [`SyncEngine`] for the `sync_status` command.
 
 use chrono::Utc;
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 use dentpro_core::workstation::Workstation;
 use dentpro_core::{CoreError, ErrorCode, Result};
 use dentpro_sync::client::{Access, Progress, SyncClient, SyncReport};

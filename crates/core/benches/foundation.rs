@@ -18,12 +18,12 @@ use dentpro_core::audit;
 use dentpro_core::clock::SystemClock;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::events::{DeviceInitialized, Event};
 use dentpro_core::ledger::{Actor, Ledger};
 use dentpro_core::patients::{self, PatientRegistered, PatientViewed};
 use dentpro_core::permissions::Role;
 use dentpro_core::store;
 use dentpro_core::workstation::{OpenOptions, Workstation};
+use dentpro_core::{devices::DeviceInitialized, kind::Event};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use rusqlite::{Connection, params};
 use std::hint::black_box;
@@ -194,11 +194,12 @@ fn ledger_in(dir: &Path) -> Ledger {
 }
 
 fn desk_actor() -> Actor {
-    Actor {
-        user_id: Some("019a0000-0000-7000-8000-0000000000aa".into()),
-        role: Some(Role::Receptionist),
-        session_id: Some("019a0000-0000-7000-8000-0000000000bb".into()),
-    }
+    // Benches write through the ledger directly; the app's actors come from authorization.
+    dentpro_core::test_support::actor(
+        "019a0000-0000-7000-8000-0000000000aa",
+        Role::Receptionist,
+        Some("019a0000-0000-7000-8000-0000000000bb"),
+    )
 }
 
 /// Appends `n` events made by `make`, in atomic batches of [`BATCH`].

@@ -12,11 +12,14 @@
 //! - [`check_signed_account`]: at sign-in, the `users` row must be what the account's signed
 //!   records say.
 
-use crate::accounts::UserSummary;
-use crate::events::Event;
+use crate::accounts::{
+    CashierTerminalsSet, PasswordReset, UserCreated, UserDeactivated, UserReactivated, UserSummary,
+};
+use crate::devices::DeviceInitialized;
 use crate::ledger::read_record;
 use crate::permissions::Role;
 use crate::record::{Record, device_id_for};
+use crate::registry;
 use crate::{CoreError, ErrorCode, Result};
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OptionalExtension};
@@ -401,24 +404,25 @@ pub fn signed_account(
             )
             .with("record_id", b.id.clone()));
         }
-        match (
-            Event::decode(&b.kind, b.kind_version, &b.payload)?,
-            account.as_mut(),
-        ) {
-            (Event::UserCreated(c), _) => {
-                account = Some(SignedAccount {
-                    username: c.username,
-                    role: c.role,
-                    active: true,
-                    password_hash: c.password_hash,
-                    cashier_terminals: Vec::new(),
-                })
+        let event = registry::decode(&b.kind, b.kind_version, &b.payload)?;
+        if let Some(c) = event.get::<UserCreated>() {
+            account = Some(SignedAccount {
+                username: c.username.clone(),
+                role: c.role,
+                active: true,
+                password_hash: c.password_hash.clone(),
+                cashier_terminals: Vec::new(),
+            });
+        } else if let Some(a) = account.as_mut() {
+            if let Some(r) = event.get::<PasswordReset>() {
+                a.password_hash = r.password_hash.clone();
+            } else if event.get::<UserDeactivated>().is_some() {
+                a.active = false;
+            } else if event.get::<UserReactivated>().is_some() {
+                a.active = true;
+            } else if let Some(t) = event.get::<CashierTerminalsSet>() {
+                a.cashier_terminals = t.device_ids.clone();
             }
-            (Event::PasswordReset(r), Some(a)) => a.password_hash = r.password_hash,
-            (Event::UserDeactivated(_), Some(a)) => a.active = false,
-            (Event::UserReactivated(_), Some(a)) => a.active = true,
-            (Event::CashierTerminalsSet(t), Some(a)) => a.cashier_terminals = t.device_ids,
-            _ => {}
         }
     }
     Ok(account)
@@ -434,7 +438,10 @@ fn genesis_key(conn: &Connection, device_id: &str) -> Result<VerifyingKey> {
         return Err(bad());
     };
     let b = &genesis.body;
-    let Ok(Event::DeviceInitialized(init)) = Event::decode(&b.kind, b.kind_version, &b.payload) else {
+    let Some(init) = registry::decode(&b.kind, b.kind_version, &b.payload)
+        .ok()
+        .and_then(|e| e.get::<DeviceInitialized>().cloned())
+    else {
         return Err(bad());
     };
     let key = hex::decode(&init.public_key)

@@ -2,12 +2,13 @@
 //! in the same SQLite transaction as the projection updates it causes, then committed durably.
 //! Nothing else in the crate writes projection tables.
 
+use crate::audit::AccessDenied;
 use crate::clock::{Clock, format_instant};
 use crate::device::{DeviceIdentity, write_atomically};
-use crate::events::{Applied, Event};
-use crate::permissions::Role;
+use crate::kind::{Applied, Event};
+use crate::permissions::{self, Action, Role};
 use crate::record::{GENESIS_PREV_HASH, Record, RecordBody, WireRecord};
-use crate::{CoreError, Result};
+use crate::{CoreError, ErrorCode, Result};
 use ed25519_dalek::{Signature, Verifier, VerifyingKey};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -25,22 +26,60 @@ const ANCHOR_SLOT: usize = 512;
 const RECORD_ANCHOR_SLOT: usize = 256 * 1024;
 const ANCHOR_TAG: &[u8] = b"dentpro/chain-head/v1\0";
 
-/// Who a record is written for. Built only by the session checks in [`crate::workstation`]
-/// (after the permission matrix allowed the action) or for the few pre-login events.
+/// Who a record is written for. Only the authorization step makes one for a user
+/// ([`crate::workstation::Workstation::authorize`], sign-in and the branch's first setup, all
+/// inside this crate); [`Actor::system`] is the device itself, which holds no role and so can
+/// write only kinds that require no action (device records, refusals). Tests and benches get
+/// theirs from the hidden test-support module, never the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
-    pub user_id: Option<String>,
-    pub role: Option<Role>,
-    pub session_id: Option<String>,
+    pub(crate) user_id: Option<String>,
+    pub(crate) role: Option<Role>,
+    pub(crate) session_id: Option<String>,
 }
 
 impl Actor {
-    /// Events with no signed-in user yet (device start, failed login).
+    /// The device itself: records with no signed-in user (device start, enrolment, a failed
+    /// login of an unknown name).
     pub fn system() -> Self {
         Self {
             user_id: None,
             role: None,
             session_id: None,
+        }
+    }
+
+    pub(crate) fn new(user_id: &str, role: Option<Role>, session_id: Option<&str>) -> Self {
+        Self {
+            user_id: Some(user_id.to_owned()),
+            role,
+            session_id: session_id.map(str::to_owned),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<&str> {
+        self.user_id.as_deref()
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    pub fn session_id(&self) -> Option<&str> {
+        self.session_id.as_deref()
+    }
+
+    /// Why this actor may not cause `event`, if it may not: the kind's required action checked
+    /// against the actor's role with [`permissions::check`], the function the branch server
+    /// runs on every pushed record.
+    fn refusal(&self, event: &Event) -> Option<(Action, String)> {
+        let action = event.required_action()?;
+        match self.role {
+            None => Some((
+                action,
+                format!("no role may {} without signing in", action.as_str()),
+            )),
+            Some(role) => permissions::check(role, action).err().map(|why| (action, why)),
         }
     }
 }
@@ -270,8 +309,26 @@ impl Ledger {
         Ok(records.pop().expect("one event gives one record"))
     }
 
-    /// Appends several events atomically: all of them or none.
+    /// Appends several events atomically: all of them or none. Refused, and the refusal
+    /// recorded as `access.denied`, when the actor's role does not allow a kind's action.
+    ///
+    /// **Architecture invariant:** this is the only code that inserts this device's records;
+    /// every record passes the role check here, whoever called.
     pub fn append_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
+        if let Some((action, why)) = events.iter().find_map(|e| actor.refusal(e)) {
+            let denied = AccessDenied {
+                action: action.as_str().into(),
+                reason: why.clone(),
+                patient_id: None,
+            };
+            self.write_all(actor, vec![denied.into()])?;
+            return Err(forbidden(&why, action, actor.role));
+        }
+        self.write_all(actor, events)
+    }
+
+    /// Build record → sign → insert → apply, one durable transaction; then the anchor.
+    pub(crate) fn write_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
         let now = self.clock.now();
         let device_time = format_instant(now);
         let business_date = self.clock.business_date().to_string();
@@ -347,6 +404,15 @@ impl Ledger {
         file.seek(SeekFrom::Start(self.anchor_slot * ANCHOR_SLOT as u64))?;
         file.write_all(slot)?;
         Ok(())
+    }
+}
+
+/// The error for an action the actor's role lacks (the same as the workstation's gate gives).
+pub(crate) fn forbidden(why: &str, action: Action, role: Option<Role>) -> CoreError {
+    let err = CoreError::new(ErrorCode::Forbidden, why.replace('_', " ")).with("action", action.as_str());
+    match role {
+        Some(role) => err.with("role", role.as_str()),
+        None => err,
     }
 }
 

@@ -6,9 +6,12 @@
 //! - [`device`]: the workstation's Ed25519 identity and where its key is kept.
 //! - [`store`]: the SQLite database, migrations and its binding to the device.
 //! - [`ledger`]: the one write path (authorise → record → projection → durable commit).
-//! - [`events`]: every kind of record the workstation writes, and how it projects onto tables.
+//! - [`kind`]: the [`kind::Kind`] trait every record kind implements (its action, subjects,
+//!   projection tables, how it applies, the server's admission rule); [`registry`]: the list.
 //! - [`permissions`]: the role × action matrix, as data.
-//! - business areas: [`accounts`], [`patients`], [`audit`], [`settings`].
+//! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`):
+//!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
+//!   travelling through the branch server.
 //! - [`workstation`]: the facade the shell calls; [`demo`] builds a demo branch.
 
 pub mod accounts;
@@ -16,17 +19,21 @@ pub mod audit;
 pub mod clock;
 pub mod demo;
 pub mod device;
+pub mod devices;
 pub mod error;
-pub mod events;
 pub mod integrity;
+pub mod kind;
 pub mod ledger;
 pub mod patients;
 pub mod permissions;
 pub mod private;
 pub mod record;
+pub mod registry;
 pub mod settings;
 pub mod store;
 pub mod sync;
+#[doc(hidden)]
+pub mod test_support;
 pub mod text;
 pub mod workstation;
 

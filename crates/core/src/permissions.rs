@@ -162,6 +162,16 @@ pub fn allows(role: Role, action: Action) -> bool {
         .any(|(a, roles)| *a == action && roles.contains(&role))
 }
 
+/// [`allows`], with the refusal in words ("a doctor may not patient_register"): the one check
+/// the ledger runs before writing a record and the branch server runs when one arrives.
+pub fn check(role: Role, action: Action) -> std::result::Result<(), String> {
+    if allows(role, action) {
+        Ok(())
+    } else {
+        Err(format!("a {role} may not {}", action.as_str()))
+    }
+}
+
 /// Roles a user of `creator` role may create or administer: only an admin manages admins and
 /// managers, so a manager cannot raise anyone (or themselves) above their own rank.
 pub fn may_administer(creator: Role, target: Role) -> bool {

@@ -6,15 +6,16 @@
 //! returns. The business rules themselves live in the area modules.
 
 use crate::accounts::{self, BranchInfo, Language, LoginOutcome, NewUser, SetupInput, UserSummary};
+use crate::audit::AccessDenied;
 use crate::audit::{self, AuditFilter, AuditPage, VerifyReport};
 use crate::clock::{Clock, SystemClock};
 use crate::device::{DeviceIdentity, KeyStorage, KeyStorePreference};
-use crate::events::{AccessDenied, DeviceInitialized};
+use crate::devices::{self, DeviceEnrolled, DeviceInitialized, Enrolment};
 use crate::ledger::{Actor, Ledger};
 use crate::patients::{self, Patient, PatientFile, PatientInput, PatientSummary};
 use crate::permissions::{self, Action, Role};
 use crate::settings::{self, Settings};
-use crate::sync::{self, DeviceEnrolled, Enrolment};
+use crate::sync;
 use crate::{CoreError, ErrorCode, Result, integrity, store};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -498,9 +499,9 @@ impl Workstation {
     }
 
     /// The branch's workstations (the devices screen; binding cashiers to their terminals).
-    pub fn branch_devices(&mut self, session_id: &str) -> Result<Vec<sync::BranchDevice>> {
+    pub fn branch_devices(&mut self, session_id: &str) -> Result<Vec<devices::BranchDevice>> {
         self.authorize(session_id, Action::DeviceList)?;
-        sync::branch_devices(self.ledger.conn())
+        devices::branch_devices(self.ledger.conn())
     }
 
     /// Revokes another workstation of the branch: a `device.revoked` record, and once the
@@ -511,9 +512,9 @@ impl Workstation {
         session_id: &str,
         device_id: &str,
         reason: &str,
-    ) -> Result<sync::BranchDevice> {
+    ) -> Result<devices::BranchDevice> {
         let actor = self.authorize(session_id, Action::DeviceRevoke)?;
-        sync::revoke_device(&mut self.ledger, &actor, device_id, reason)
+        devices::revoke_device(&mut self.ledger, &actor, device_id, reason)
     }
 
     pub fn cashier_terminals(&mut self, session_id: &str, user_id: &str) -> Result<Vec<String>> {

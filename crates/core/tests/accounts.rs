@@ -8,7 +8,7 @@ use common::*;
 use dentpro_core::accounts::{self, Language};
 use dentpro_core::clock::{Clock, ManualClock, format_instant};
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::ledger::{Actor, Ledger};
+use dentpro_core::ledger::Ledger;
 use dentpro_core::permissions::Role;
 use dentpro_core::{ErrorCode, Workstation, store};
 use std::sync::Arc;
@@ -223,11 +223,7 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
     let identity = DeviceIdentity::load_or_create(&dir, KeyStorePreference::File).unwrap();
     let conn = store::open_bound(&dir, &identity).unwrap();
     let mut ledger = Ledger::new(conn, identity, Arc::new(d.clock.clone()), Some(&dir)).unwrap();
-    let someone = Actor {
-        user_id: Some(first_admin),
-        role: Some(Role::Admin),
-        session_id: None,
-    };
+    let someone = dentpro_core::test_support::actor(&first_admin, Role::Admin, None);
     let head = ledger.head();
     let err = accounts::set_active(&mut ledger, &someone, &second.id, false).unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);

@@ -10,12 +10,13 @@ mod common;
 use common::*;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::events::Event;
+use dentpro_core::devices::DeviceKind;
 use dentpro_core::ledger::read_record;
 use dentpro_core::permissions::{self, Role};
 use dentpro_core::record::{Record, RecordBody};
+use dentpro_core::registry;
 use dentpro_core::store;
-use dentpro_core::sync::{self, Admission, DeviceKind, Sender, Verdict};
+use dentpro_core::sync::{self, Admission, Sender, Verdict};
 use rusqlite::Connection;
 use std::collections::{BTreeMap, HashMap};
 
@@ -231,7 +232,7 @@ impl Branch {
 #[test]
 fn every_kind_a_user_can_cause_is_in_the_matrix() {
     let b = branch();
-    for kind in Event::KINDS {
+    for kind in registry::KINDS.iter().map(|k| &k.kind) {
         let outside = OUTSIDE_THE_MATRIX.iter().any(|(k, _)| k == kind);
         assert!(
             outside || b.templates.contains_key(*kind),
@@ -247,7 +248,7 @@ fn every_role_times_every_kind_is_accepted_exactly_as_the_matrix_says() {
     let mut checked = 0;
     for kind in &kinds {
         let template = b.template(kind).clone();
-        let event = Event::decode(kind, template.body.kind_version, &template.body.payload).unwrap();
+        let event = registry::decode(kind, template.body.kind_version, &template.body.payload).unwrap();
         for role in Role::ALL {
             let user = b.users[&role].clone();
             let record = b.forge(&template, &user, role.as_str(), None);
@@ -392,7 +393,7 @@ fn a_revocation_names_another_enrolled_device_and_applies_once() {
     assert_eq!(admitted[0].position().verdict, Verdict::Accepted);
     tx.commit().unwrap();
     b.head = (first.body.seq, first.hash);
-    let revoked = sync::branch_devices(&b.server).unwrap();
+    let revoked = dentpro_core::devices::branch_devices(&b.server).unwrap();
     let chair_row = revoked.iter().find(|d| d.device_id == chair).unwrap();
     assert_eq!(chair_row.revoked.as_ref().unwrap().reason, "stolen");
     assert_eq!(

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use dentpro_core::ErrorCode;
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 
 fn reason(e: &dentpro_core::CoreError) -> &str {
     e.details.get("reason").map(String::as_str).unwrap_or("")

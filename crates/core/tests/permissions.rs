@@ -7,8 +7,8 @@ use common::*;
 use dentpro_core::accounts::Language;
 use dentpro_core::audit::AuditFilter;
 use dentpro_core::demo::demo_patient;
+use dentpro_core::devices::DeviceKind;
 use dentpro_core::permissions::{self, Action, Role};
-use dentpro_core::sync::DeviceKind;
 use dentpro_core::workstation::SessionInfo;
 use dentpro_core::{ErrorCode, Workstation};
 use std::collections::HashMap;
@@ -243,7 +243,7 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
         Command::MayEnrol => ws.may_enrol(Some(session)),
         Command::RevokeDevice => {
             // A role that may not revoke is refused before the device is even looked at.
-            let victim = dentpro_core::sync::branch_devices(ws.ledger().conn())
+            let victim = dentpro_core::devices::branch_devices(ws.ledger().conn())
                 .unwrap()
                 .into_iter()
                 .find(|d| d.revoked.is_none())

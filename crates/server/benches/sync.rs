@@ -18,11 +18,11 @@ mod support;
 
 use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::events::Event;
+use dentpro_core::devices::DeviceKind;
+use dentpro_core::kind::Event;
 use dentpro_core::ledger::{Actor, Ledger};
 use dentpro_core::patients::{PatientRegistered, PatientViewed};
 use dentpro_core::permissions::Role;
-use dentpro_core::sync::DeviceKind;
 use ed25519_dalek::{Signature, Verifier};
 use std::time::Instant;
 use support::*;
@@ -51,11 +51,11 @@ fn main() {
     // The chain, written through the ledger in atomic batches (quick to build; each record is
     // what the desk itself would write).
     let started = Instant::now();
-    let actor = Actor {
-        user_id: Some(rita),
-        role: Some(Role::Receptionist),
-        session_id: Some("019a0000-0000-7000-8000-0000000000bb".into()),
-    };
+    let actor = dentpro_core::test_support::actor(
+        &rita,
+        Role::Receptionist,
+        Some("019a0000-0000-7000-8000-0000000000bb"),
+    );
     let patients = total / 5;
     reception.forge_with(|ledger: &mut Ledger| {
         let mut i = 0;

@@ -18,7 +18,8 @@
 //! encrypted with the same key.
 
 use crate::store::{self, DB_FILE, DataDir};
-use dentpro_core::events::Event;
+use dentpro_core::devices::{DeviceEnrolled, DeviceInitialized};
+use dentpro_core::kind::payload_of;
 use dentpro_core::record::{Record, device_id_for};
 use dentpro_core::sync::{self as core_sync, Admission, Sender};
 use dentpro_core::{CoreError, ErrorCode, Result};
@@ -302,7 +303,7 @@ pub fn recover_log(dir: &DataDir, export: &LogExport) -> Result<Recovered> {
         match core_sync::admit(&tx, &sender, &record) {
             Ok(Admission::Logged(p)) if p == entry.position => {
                 if p.verdict == core_sync::Verdict::Accepted
-                    && let Some(revoked) = core_sync::revocation_in(&record)
+                    && let Some(revoked) = dentpro_core::devices::revocation_in(&record)
                 {
                     store::revoke_by_record(&tx, &record, &revoked)?;
                 }
@@ -360,11 +361,7 @@ fn enrolled_after_backup(
         .filter_map(|e| record_from_wire(&e.record).ok())
         .collect();
     let genesis = own.iter().find(|r| r.body.seq == 1).ok_or_else(unknown)?;
-    let Ok(Event::DeviceInitialized(init)) = Event::decode(
-        &genesis.body.kind,
-        genesis.body.kind_version,
-        &genesis.body.payload,
-    ) else {
+    let Some(init) = payload_of::<DeviceInitialized>(genesis) else {
         return Err(unknown());
     };
     let public_key = parse_key(&init.public_key).map_err(|_| unknown())?;
@@ -374,14 +371,11 @@ fn enrolled_after_backup(
     let enrolled = own
         .iter()
         .filter(|r| r.check(&public_key).is_ok())
-        .find_map(
-            |r| match Event::decode(&r.body.kind, r.body.kind_version, &r.body.payload) {
-                Ok(Event::DeviceEnrolled(e)) if e.server_key == hex::encode(server_key.as_bytes()) => {
-                    Some((e, r.body.device_time.clone()))
-                }
-                _ => None,
-            },
-        )
+        .find_map(|r| {
+            payload_of::<DeviceEnrolled>(r)
+                .filter(|e| e.server_key == hex::encode(server_key.as_bytes()))
+                .map(|e| (e, r.body.device_time.clone()))
+        })
         .ok_or_else(unknown)?;
     let (enrolment, at) = enrolled;
     tx.execute(

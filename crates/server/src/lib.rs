@@ -885,7 +885,7 @@ async fn push(
             new_leaves.push(core_sync::entry_leaf(&record.hash, p));
             // An admin revoked a device from a workstation: from now on it is refused here.
             if p.verdict == core_sync::Verdict::Accepted
-                && let Some(revoked) = core_sync::revocation_in(record)
+                && let Some(revoked) = dentpro_core::devices::revocation_in(record)
             {
                 store::revoke_by_record(&tx, record, &revoked)?;
             }

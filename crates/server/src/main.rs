@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use clap::{Parser, Subcommand};
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 use dentpro_server::listener::{self, Limits};
 use dentpro_server::store::{self, DataDir};
 use dentpro_server::{Server, Settings};

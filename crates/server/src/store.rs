@@ -8,9 +8,9 @@
 //! 0700 and every file in it 0600.
 
 use chrono::{DateTime, Utc};
+use dentpro_core::devices::{DeviceKind, DeviceRevoked};
 use dentpro_core::record::Record;
 use dentpro_core::store::{self as core_store};
-use dentpro_core::sync::{DeviceKind, DeviceRevoked};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use dentpro_sync::protocol::DeviceInfo;
 use ed25519_dalek::SigningKey;

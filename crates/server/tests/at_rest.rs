@@ -82,7 +82,7 @@ fn init_makes_a_private_data_dir_with_an_encrypted_database_and_a_0600_key_file(
     );
     // Running: WAL and SHM are 0600 too.
     let running = TestServer::start(&root.path().join("running"));
-    running.ticket(dentpro_core::sync::DeviceKind::Doctor);
+    running.ticket(dentpro_core::devices::DeviceKind::Doctor);
     assert!(running.dir.join(format!("{DB_FILE}-wal")).exists());
     assert_private(&running.dir);
 }

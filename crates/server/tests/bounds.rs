@@ -315,7 +315,7 @@ fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
     use dentpro_sync::protocol::{EnrolRequest, enrol_message, sign_hex};
     let root = tempfile::tempdir().unwrap();
     let server = TestServer::start(&root.path().join("server"));
-    let ticket = server.ticket(dentpro_core::sync::DeviceKind::Doctor);
+    let ticket = server.ticket(dentpro_core::devices::DeviceKind::Doctor);
     let http = dentpro_sync::tls::pinned_http_client(&ticket.certificate_fingerprint).unwrap();
     let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
     let device_id = dentpro_core::record::device_id_for(&key.verifying_key());
@@ -365,7 +365,7 @@ fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
     let desk = Station::open(&root.path().join("desk"));
     let e = dentpro_sync::client::enrol(
         &desk.ws,
-        &server.ticket(dentpro_core::sync::DeviceKind::Reception),
+        &server.ticket(dentpro_core::devices::DeviceKind::Reception),
         &"x".repeat(dentpro_core::text::LABEL_MAX + 1),
     )
     .unwrap_err();

@@ -9,7 +9,7 @@ mod support;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 use dentpro_sync::protocol::ApiError;
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::{Value, json};

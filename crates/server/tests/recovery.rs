@@ -7,7 +7,7 @@
 mod support;
 
 use dentpro_core::ErrorCode;
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 use std::path::Path;
 use std::process::Command;
 use support::*;

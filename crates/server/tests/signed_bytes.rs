@@ -5,7 +5,7 @@
 
 mod support;
 
-use dentpro_core::sync::DeviceKind;
+use dentpro_core::devices::DeviceKind;
 use dentpro_sync::merkle::MerkleLog;
 use dentpro_sync::protocol::SignedCheckpoint;
 use std::process::Command;

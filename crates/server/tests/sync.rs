@@ -57,10 +57,10 @@ fn a_patient_registered_at_reception_reaches_the_doctor() {
 }
 
 use dentpro_core::accounts::{self, LoginSucceeded};
-use dentpro_core::ledger::Actor;
+use dentpro_core::devices::{DeviceKind, DeviceRevoked};
 use dentpro_core::patients::PatientRegistered;
 use dentpro_core::permissions::Role;
-use dentpro_core::sync::{DeviceKind, DeviceRevoked};
+use dentpro_core::test_support;
 
 fn reason(e: &dentpro_core::CoreError) -> &str {
     e.details.get("reason").map(String::as_str).unwrap_or("")
@@ -86,19 +86,11 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
         fields: patient("Forged Person", "0790000001"),
     };
     b.reception.forge(
-        Actor {
-            user_id: Some(dana.clone()),
-            role: Some(Role::Doctor),
-            session_id: None,
-        },
+        test_support::actor(&dana, Role::Doctor, None),
         forged_patient.into(),
     );
     b.reception.forge(
-        Actor {
-            user_id: Some(carl.clone()),
-            role: Some(Role::Cashier),
-            session_id: None,
-        },
+        test_support::actor(&carl, Role::Cashier, None),
         LoginSucceeded {
             user_id: carl.clone(),
             session_id: "s".into(),
@@ -510,11 +502,7 @@ fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
     assert_eq!(denied.code, ErrorCode::Forbidden);
     // ...so a tampered one writes the record anyway.
     b.reception.forge(
-        Actor {
-            user_id: Some(manager),
-            role: Some(Role::Manager),
-            session_id: None,
-        },
+        test_support::actor(&manager, Role::Manager, None),
         DeviceRevoked {
             device_id: doctor.clone(),
             reason: "forged".into(),

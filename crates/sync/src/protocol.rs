@@ -40,8 +40,9 @@
 //!   to signed-as-sent bytes needs a receipt v2.
 
 use chrono::{DateTime, SecondsFormat, Timelike, Utc};
+use dentpro_core::devices::DeviceKind;
 use dentpro_core::record::Record;
-use dentpro_core::sync::{DeviceKind, LogPosition, LoggedRecord};
+use dentpro_core::sync::{LogPosition, LoggedRecord};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 

@@ -163,10 +163,10 @@ impl OtherDesk {
     pub fn write(
         &mut self,
         user_id: &str,
-        event: dentpro_core::events::Event,
+        event: dentpro_core::kind::Event,
     ) -> Vec<dentpro_core::record::Record> {
-        use dentpro_core::events::{DeviceInitialized, Event};
         use dentpro_core::record::{GENESIS_PREV_HASH, RecordBody};
+        use dentpro_core::{devices::DeviceInitialized, kind::Event};
         let mut out = Vec::new();
         let mut sign = |head: &mut Option<(u64, [u8; 32])>, event: Event, actor: Option<&str>| {
             let (seq, prev_hash) = head.map_or((1, GENESIS_PREV_HASH), |(s, h)| (s + 1, h));
@@ -291,11 +291,11 @@ pub fn make_conflict(
 pub fn enrolled_device(
     dir: &Path,
     clock: &ManualClock,
-    kind: dentpro_core::sync::DeviceKind,
+    kind: dentpro_core::devices::DeviceKind,
     label: &str,
 ) -> (String, Vec<dentpro_core::record::Record>) {
     let mut ws = open(dir, clock).expect("open the other workstation");
-    ws.save_enrolment(&dentpro_core::sync::Enrolment {
+    ws.save_enrolment(&dentpro_core::devices::Enrolment {
         server_url: "https://127.0.0.1:8443".into(),
         certificate_fingerprint: "00".repeat(32),
         server_key: "11".repeat(32),

@@ -3,9 +3,9 @@
 #![allow(dead_code)]
 
 use dentpro_core::device::KeyStorePreference;
+use dentpro_core::devices::DeviceKind;
 use dentpro_core::patients::{PatientInput, Sex};
 use dentpro_core::permissions::Role;
-use dentpro_core::sync::DeviceKind;
 use dentpro_core::workstation::{OpenOptions, Workstation};
 use dentpro_sync::client::{self, EnrolmentTicket, SyncClient, SyncReport};
 use std::io::{BufRead, BufReader};
@@ -227,9 +227,9 @@ impl Station {
     /// Writes `event` into this desk's chain as `actor`, bypassing the workstation's own
     /// permission checks (as a tampered or outdated workstation could), then reopens the
     /// workstation on the longer chain.
-    pub fn forge(&mut self, actor: dentpro_core::ledger::Actor, event: dentpro_core::events::Event) {
+    pub fn forge(&mut self, actor: dentpro_core::ledger::Actor, event: dentpro_core::kind::Event) {
         self.forge_with(|ledger| {
-            ledger.append(&actor, event).expect("forged append");
+            dentpro_core::test_support::forge(ledger, &actor, vec![event]).expect("forged append");
         });
     }
 

@@ -13,12 +13,12 @@
 //! desks), the projections are replayed in that order ([`reproject`]), so every machine
 //! converges to the same state whatever order it heard things in.
 
-use crate::audit::PROJECTION_TABLES;
-use crate::events::{Applied, Event};
-use crate::ledger::{Actor, Ledger, insert_record, load_head, read_record};
+use crate::devices::DeviceInitialized;
+use crate::kind::{Admit, AdmitContext, Applied, Event, Kind};
+use crate::ledger::{insert_record, load_head, read_record};
 use crate::permissions::{self, Role};
 use crate::record::{GENESIS_PREV_HASH, Record, RecordFault, device_id_for};
-use crate::{CoreError, ErrorCode, Result, accounts, store};
+use crate::{CoreError, ErrorCode, Result, accounts, registry, store};
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -166,354 +166,6 @@ pub fn entry_leaf(record_hash: &[u8; 32], position: &LogPosition) -> [u8; 32] {
         }
     }
     h.finalize().into()
-}
-
-/// What a workstation is, as enrolled at the branch server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceKind {
-    Reception,
-    Doctor,
-    CashierTerminal,
-    ManagerDesktop,
-}
-
-impl DeviceKind {
-    pub const ALL: [DeviceKind; 4] = [
-        DeviceKind::Reception,
-        DeviceKind::Doctor,
-        DeviceKind::CashierTerminal,
-        DeviceKind::ManagerDesktop,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceKind::Reception => "reception",
-            DeviceKind::Doctor => "doctor",
-            DeviceKind::CashierTerminal => "cashier_terminal",
-            DeviceKind::ManagerDesktop => "manager_desktop",
-        }
-    }
-}
-
-impl std::str::FromStr for DeviceKind {
-    type Err = CoreError;
-    fn from_str(s: &str) -> Result<Self> {
-        DeviceKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| CoreError::invalid("device_kind", "unknown_device_kind").with("value", s))
-    }
-}
-
-/// The branch server a workstation is enrolled with: where it is, the TLS certificate and the
-/// checkpoint-signing key pinned at enrolment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct Enrolment {
-    pub server_url: String,
-    /// SHA-256 of the server's certificate (hex): the only certificate this workstation accepts.
-    pub certificate_fingerprint: String,
-    /// The server's Ed25519 key (hex) that signs checkpoints and access tokens.
-    pub server_key: String,
-    pub branch_name: String,
-    pub device_kind: DeviceKind,
-    pub label: String,
-    pub enrolled_at: String,
-}
-
-/// This workstation joined a branch server (written once, by the device itself).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceEnrolled {
-    pub server_url: String,
-    pub server_certificate: String,
-    pub server_key: String,
-    pub device_kind: DeviceKind,
-    pub label: String,
-}
-
-/// A workstation of the branch, as its own `device.enrolled` record says (every device's
-/// records travel with the log, so this needs no network), and its revocation, if an admin
-/// revoked it (a `device.revoked` record).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct BranchDevice {
-    pub device_id: String,
-    pub kind: DeviceKind,
-    pub label: String,
-    /// When it enrolled (its own clock, RFC 3339).
-    pub enrolled_at: String,
-    pub revoked: Option<DeviceRevocation>,
-}
-
-/// Who revoked a workstation, when and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct DeviceRevocation {
-    /// The revoking workstation's clock (RFC 3339).
-    pub revoked_at: String,
-    pub by_user_id: Option<String>,
-    pub by_name: Option<String>,
-    /// The workstation it was revoked from.
-    pub by_device_id: String,
-    pub reason: String,
-}
-
-/// Every enrolled workstation this one has heard of (itself included), in log order.
-pub fn branch_devices(conn: &Connection) -> Result<Vec<BranchDevice>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT r.device_id, r.payload, r.device_time, v.revoked_at, v.by_user_id, u.display_name,
-                v.by_device_id, v.reason
-         FROM records r INDEXED BY records_kind
-         LEFT JOIN device_revocations v ON v.device_id = r.device_id
-         LEFT JOIN users u ON u.id = v.by_user_id
-         WHERE r.kind = 'device.enrolled' ORDER BY r.local_index",
-    )?;
-    let mut rows = stmt.query([])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        let enrolled: DeviceEnrolled = serde_json::from_slice(&row.get::<_, Vec<u8>>(1)?)?;
-        let revoked = match row.get::<_, Option<String>>(3)? {
-            None => None,
-            Some(revoked_at) => Some(DeviceRevocation {
-                revoked_at,
-                by_user_id: row.get(4)?,
-                by_name: row.get(5)?,
-                by_device_id: row.get(6)?,
-                reason: row.get(7)?,
-            }),
-        };
-        out.push(BranchDevice {
-            device_id: row.get(0)?,
-            kind: enrolled.device_kind,
-            label: enrolled.label,
-            enrolled_at: row.get(2)?,
-            revoked,
-        });
-    }
-    Ok(out)
-}
-
-/// An admin revoked a workstation: the branch server refuses its later records (its earlier
-/// ones stay in the log). Written at another workstation, never by the revoked one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceRevoked {
-    pub device_id: String,
-    pub reason: String,
-}
-
-const DEVICE_REVOKED: &str = "device.revoked";
-
-impl crate::events::Project for DeviceRevoked {
-    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
-        let b = &at.record.body;
-        let inserted = tx
-            .prepare_cached(
-                "INSERT INTO device_revocations
-                   (device_id, record_id, revoked_at, by_user_id, by_device_id, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (device_id) DO NOTHING",
-            )?
-            .execute(params![
-                self.device_id,
-                b.id,
-                b.device_time,
-                b.actor_user_id,
-                b.device_id,
-                self.reason
-            ])?;
-        if inserted == 0 {
-            return Err(already_revoked(&self.device_id));
-        }
-        Ok(())
-    }
-}
-
-fn already_revoked(device_id: &str) -> CoreError {
-    CoreError::new(
-        ErrorCode::Conflict,
-        format!("device {device_id} is already revoked"),
-    )
-    .with("reason", "already_revoked")
-    .with("device_id", device_id)
-}
-
-/// Longest revocation reason kept (characters).
-pub const MAX_REVOCATION_REASON: usize = crate::text::REASON_MAX;
-
-/// Revokes another enrolled workstation of the branch (the caller checked the actor may): a
-/// `device.revoked` record, which the branch server acts on when it accepts it.
-pub fn revoke_device(
-    ledger: &mut Ledger,
-    actor: &Actor,
-    device_id: &str,
-    reason: &str,
-) -> Result<BranchDevice> {
-    let device_id = device_id.trim().to_lowercase();
-    let reason = crate::text::bounded("reason", reason, MAX_REVOCATION_REASON)?;
-    if device_id.is_empty() {
-        return Err(CoreError::invalid("device_id", "required"));
-    }
-    if reason.is_empty() {
-        return Err(CoreError::invalid("reason", "required"));
-    }
-    if device_id == ledger.identity().device_id {
-        return Err(CoreError::invalid("device_id", "cannot_revoke_self"));
-    }
-    let known = branch_devices(ledger.conn())?
-        .into_iter()
-        .find(|d| d.device_id == device_id)
-        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", &device_id))?;
-    if known.revoked.is_some() {
-        return Err(already_revoked(&device_id));
-    }
-    let event = DeviceRevoked {
-        device_id: device_id.clone(),
-        reason: reason.to_owned(),
-    };
-    ledger.append(actor, event.into())?;
-    branch_devices(ledger.conn())?
-        .into_iter()
-        .find(|d| d.device_id == device_id)
-        .ok_or_else(|| CoreError::internal("a revoked device left the list"))
-}
-
-/// The revocation a record carries, if it is a `device.revoked` record (the server marks the
-/// device when it accepts one).
-pub fn revocation_in(record: &Record) -> Option<DeviceRevoked> {
-    let b = &record.body;
-    if b.kind != DEVICE_REVOKED {
-        return None;
-    }
-    match Event::decode(&b.kind, b.kind_version, &b.payload) {
-        Ok(Event::DeviceRevoked(r)) => Some(r),
-        _ => None,
-    }
-}
-
-/// What the branch server says about one device (`GET /v1/devices`), as the overview needs it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LiveDevice {
-    pub device_id: String,
-    pub kind: DeviceKind,
-    pub label: String,
-    pub enrolled_at: String,
-    pub revoked_at: Option<String>,
-    pub last_seen_at: Option<String>,
-    /// The last seq of the device the server's log holds.
-    pub logged_seq: u64,
-    /// Log entries the device has not pulled yet.
-    pub pull_lag: u64,
-}
-
-/// One workstation on the devices screen: what this workstation's records say, with the branch
-/// server's figures when it answered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct DeviceStatus {
-    pub device_id: String,
-    pub kind: DeviceKind,
-    pub label: String,
-    /// When it enrolled (RFC 3339); `None` if only the server knows it yet.
-    pub enrolled_at: Option<String>,
-    /// The workstation this list is shown on.
-    pub this_workstation: bool,
-    /// Revoked by an admin's `device.revoked` record.
-    pub revoked: Option<DeviceRevocation>,
-    /// When the branch server started refusing it (a revocation it accepted, or one made at the
-    /// server's console); live figures only.
-    pub server_revoked_at: Option<String>,
-    /// The branch server knows it, but none of its records reached this workstation yet.
-    pub server_only: bool,
-    /// Its last call to the branch server (live figure: `None` when the server did not answer).
-    pub last_seen_at: Option<String>,
-    /// The last of its records the server's log holds (live figure).
-    pub logged_seq: Option<u64>,
-    /// Log entries it has not pulled yet: its sync lag (live figure).
-    pub pull_lag: Option<u64>,
-}
-
-/// The devices screen: every workstation of the branch, and whether the server's figures are in.
-#[derive(Debug, Clone, Serialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct DeviceOverview {
-    pub devices: Vec<DeviceStatus>,
-    /// This workstation is enrolled with a branch server.
-    pub enrolled: bool,
-    /// The branch server answered: last seen and lag are current.
-    pub live: bool,
-    /// Why the live figures are missing (the server unreachable, or refusing this workstation).
-    pub live_error: Option<CoreError>,
-}
-
-/// Merges this workstation's list (from the records) with the branch server's answer:
-/// `Ok(None)` when not enrolled, an error when the server could not be asked. Never fails:
-/// offline, the local list is the answer.
-pub fn device_overview(
-    local: Vec<BranchDevice>,
-    this_device_id: &str,
-    live: Result<Option<Vec<LiveDevice>>>,
-) -> DeviceOverview {
-    let (enrolled, live, live_error) = match live {
-        Ok(None) => (false, None, None),
-        Ok(Some(devices)) => (true, Some(devices), None),
-        Err(e) => (true, None, Some(e)),
-    };
-    let mut server: HashMap<String, LiveDevice> = live
-        .iter()
-        .flatten()
-        .map(|d| (d.device_id.clone(), d.clone()))
-        .collect();
-    let mut devices: Vec<DeviceStatus> = local
-        .into_iter()
-        .map(|d| {
-            let l = server.remove(&d.device_id);
-            DeviceStatus {
-                this_workstation: d.device_id == this_device_id,
-                enrolled_at: Some(d.enrolled_at),
-                server_revoked_at: l.as_ref().and_then(|l| l.revoked_at.clone()),
-                server_only: false,
-                last_seen_at: l.as_ref().and_then(|l| l.last_seen_at.clone()),
-                logged_seq: l.as_ref().map(|l| l.logged_seq),
-                pull_lag: l.as_ref().map(|l| l.pull_lag),
-                device_id: d.device_id,
-                kind: d.kind,
-                label: d.label,
-                revoked: d.revoked,
-            }
-        })
-        .collect();
-    // Devices the server knows whose records have not reached this workstation yet, in the
-    // server's order.
-    for l in live.into_iter().flatten() {
-        if server.remove(&l.device_id).is_some() {
-            devices.push(DeviceStatus {
-                this_workstation: l.device_id == this_device_id,
-                enrolled_at: Some(l.enrolled_at),
-                revoked: None,
-                server_revoked_at: l.revoked_at,
-                server_only: true,
-                last_seen_at: l.last_seen_at,
-                logged_seq: Some(l.logged_seq),
-                pull_lag: Some(l.pull_lag),
-                device_id: l.device_id,
-                kind: l.kind,
-                label: l.label,
-            });
-        }
-    }
-    DeviceOverview {
-        live: live_error.is_none() && enrolled,
-        devices,
-        enrolled,
-        live_error,
-    }
-}
-
-impl crate::events::Project for DeviceEnrolled {
-    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
-        Ok(())
-    }
 }
 
 fn sync_error(reason: &str, message: impl Into<String>) -> CoreError {
@@ -675,7 +327,7 @@ fn admit_checked(
             format!("record seq {} does not link to the previous record", b.seq),
         ));
     }
-    let event = Event::decode(&b.kind, b.kind_version, &b.payload);
+    let event = registry::decode(&b.kind, b.kind_version, &b.payload);
     let refusal = match &event {
         Err(e) => Some(format!("unreadable: {}", e.message)),
         Ok(event) => check_rules(tx, sender, record, event)?,
@@ -721,7 +373,9 @@ fn apply_or_refusal(
     }
 }
 
-/// The server's copy of the rules: `None` if the record may be accepted, else why not.
+/// The server's copy of the rules: `None` if the record may be accepted, else why not. The
+/// chain's shape and the actor's account and role are checked here for every kind; what is
+/// particular to a kind is its own [`crate::kind::Kind::admit_first`] / [`crate::kind::Kind::admit`].
 fn check_rules(
     conn: &Connection,
     sender: &Sender<'_>,
@@ -729,30 +383,24 @@ fn check_rules(
     event: &Event,
 ) -> Result<Option<String>> {
     let b = &record.body;
-    let genesis = matches!(event, Event::DeviceInitialized(_));
+    let genesis = event.kind() == DeviceInitialized::KIND;
     if (b.seq == 1) != genesis {
         return Ok(Some(
             "genesis: a device's first record, and only it, starts its chain".into(),
         ));
     }
-    if let Event::DeviceInitialized(init) = event
-        && init.public_key != hex::encode(sender.public_key.as_bytes())
-    {
-        return Ok(Some("genesis: the public key is not the enrolled one".into()));
-    }
-    // The branch's first setup: the branch and its first admin, written by that admin.
-    let setup = match event {
-        Event::BranchCreated(_) => true,
-        Event::UserCreated(u) => b.actor_user_id.as_deref() == Some(u.user_id.as_str()),
-        _ => false,
+    let cx = AdmitContext {
+        conn,
+        record,
+        sender_key: sender.public_key,
     };
-    if setup {
-        let has_branch = accounts::branch(conn)?.is_some();
-        let founding = matches!(event, Event::BranchCreated(_)) && !has_branch
-            || matches!(event, Event::UserCreated(u) if u.role == Role::Admin && has_branch && no_users(conn)?);
-        return Ok((!founding).then(|| "setup: this branch is already set up".into()));
+    match event.admit_first(&cx)? {
+        Admit::Check => {}
+        Admit::Founding => return Ok(None),
+        Admit::Refuse(reason) => return Ok(Some(reason)),
     }
     let actor_role: Option<Role> = b.actor_role.as_deref().and_then(|r| r.parse().ok());
+    let mut account_role = None;
     if let Some(action) = event.required_action() {
         let Some(user_id) = b.actor_user_id.as_deref() else {
             return Ok(Some(format!(
@@ -774,81 +422,15 @@ fn check_rules(
                 user.username, user.role
             )));
         }
-        if !permissions::allows(user.role, action) {
-            return Ok(Some(format!(
-                "forbidden: a {} may not {}",
-                user.role,
-                action.as_str()
-            )));
+        if let Err(refusal) = permissions::check(user.role, action) {
+            return Ok(Some(format!("forbidden: {refusal}")));
         }
-        if let Some(target) = administered_role(conn, event)?
-            && !permissions::may_administer(user.role, target)
-        {
-            return Ok(Some(format!(
-                "forbidden: a {} may not administer a {target}",
-                user.role
-            )));
-        }
+        account_role = Some(user.role);
     }
-    if let Event::DeviceRevoked(revoked) = event
-        && let Some(refusal) = revocation_refusal(conn, record, revoked)?
-    {
+    if let Some(refusal) = event.admit(&cx, account_role)? {
         return Ok(Some(refusal));
     }
-    if actor_role == Some(Role::Cashier)
-        && let Some(user_id) = b.actor_user_id.as_deref()
-        && !accounts::cashier_terminals(conn, user_id)?
-            .iter()
-            .any(|d| d == &b.device_id)
-    {
-        return Ok(Some(format!(
-            "cashier_terminal_not_bound: device {} is not a terminal of this cashier",
-            b.device_id
-        )));
-    }
-    Ok(None)
-}
-
-/// A revocation names a device whose enrolment the log holds, and not the revoking one.
-fn revocation_refusal(conn: &Connection, record: &Record, revoked: &DeviceRevoked) -> Result<Option<String>> {
-    if revoked.device_id == record.body.device_id {
-        return Ok(Some(
-            "self_revocation: a workstation may not revoke itself".into(),
-        ));
-    }
-    let enrolled: Option<i64> = conn
-        .prepare_cached(
-            "SELECT 1 FROM records r JOIN record_log l ON l.local_index = r.local_index
-             WHERE r.device_id = ?1 AND r.kind = 'device.enrolled' AND l.verdict = 'accepted'",
-        )?
-        .query_row([&revoked.device_id], |r| r.get(0))
-        .optional()?;
-    Ok(enrolled.is_none().then(|| {
-        format!(
-            "unknown_device: no enrolment of device {} is in the log",
-            revoked.device_id
-        )
-    }))
-}
-
-fn no_users(conn: &Connection) -> Result<bool> {
-    Ok(conn.query_row("SELECT count(*) FROM users", [], |r| r.get::<_, i64>(0))? == 0)
-}
-
-/// The role of the account a user-administration record acts on.
-fn administered_role(conn: &Connection, event: &Event) -> Result<Option<Role>> {
-    let user_id = match event {
-        Event::UserCreated(u) => return Ok(Some(u.role)),
-        Event::PasswordReset(e) => &e.user_id,
-        Event::UserDeactivated(e) => &e.user_id,
-        Event::UserReactivated(e) => &e.user_id,
-        _ => return Ok(None),
-    };
-    match accounts::user_by_id(conn, user_id) {
-        Ok(u) => Ok(Some(u.role)),
-        Err(e) if e.code == ErrorCode::NotFound => Ok(None),
-        Err(e) => Err(e),
-    }
+    accounts::admit_cashier_terminal(conn, record)
 }
 
 fn next_log_index(conn: &Connection) -> Result<u64> {
@@ -1152,7 +734,7 @@ pub fn apply_pulled(
         insert_position(&tx, local_index, p)?;
         outcome.received += 1;
         if p.verdict == Verdict::Accepted {
-            let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
+            let event = registry::decode(&b.kind, b.kind_version, &b.payload)?;
             to_apply.push((p.log_index, local_index, record, event));
         }
     }
@@ -1266,7 +848,10 @@ fn genesis_key(genesis: &Record) -> Result<VerifyingKey> {
             format!("device {} has no valid first record", b.device_id),
         )
     };
-    let Ok(Event::DeviceInitialized(init)) = Event::decode(&b.kind, b.kind_version, &b.payload) else {
+    let Some(init) = registry::decode(&b.kind, b.kind_version, &b.payload)
+        .ok()
+        .and_then(|e| e.get::<DeviceInitialized>().cloned())
+    else {
         return Err(bad());
     };
     let bytes: [u8; 32] = hex::decode(&init.public_key)
@@ -1308,7 +893,7 @@ fn lands_before_applied(
         sql_int("seq", acked)?
     ])?;
     while let Some(row) = rows.next()? {
-        let event = Event::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
+        let event = registry::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
         if event.subjects().iter().any(|s| subjects.contains(s)) {
             return Ok(true);
         }
@@ -1320,7 +905,7 @@ fn lands_before_applied(
 /// of this device that no longer applies (its subject changed under it) is left unapplied:
 /// the server will refuse it too, and the refusal comes back with the receipt.
 pub fn reproject(tx: &Transaction<'_>) -> Result<()> {
-    for table in PROJECTION_TABLES {
+    for table in registry::projection_tables() {
         tx.execute(&format!("DELETE FROM {table}"), [])?;
     }
     replay_canonical(tx, tx)
@@ -1335,7 +920,7 @@ pub(crate) fn replay_canonical(source: &Connection, target: &Transaction<'_>) ->
         let record = read_record(row)?;
         let local_index: i64 = row.get("local_index")?;
         let b = &record.body;
-        let event = Event::decode(&b.kind, b.kind_version, &b.payload)?;
+        let event = registry::decode(&b.kind, b.kind_version, &b.payload)?;
         if let Some(refusal) = apply_or_refusal(target, &event, &record, local_index)? {
             tracing::warn!(seq = b.seq, device = %b.device_id, %refusal, "a pending record no longer applies");
         }
@@ -1379,66 +964,5 @@ mod tests {
             ..v2.clone()
         };
         assert_ne!(entry_leaf(&[7; 32], &empty_reason), entry_leaf(&[7; 32], &v2));
-    }
-
-    #[test]
-    fn the_revocation_kind_is_the_registered_one() {
-        let event = Event::from(DeviceRevoked {
-            device_id: "d".into(),
-            reason: "stolen".into(),
-        });
-        assert_eq!(event.kind(), DEVICE_REVOKED);
-    }
-
-    fn local(id: &str) -> BranchDevice {
-        BranchDevice {
-            device_id: id.into(),
-            kind: DeviceKind::Reception,
-            label: format!("desk {id}"),
-            enrolled_at: "2026-03-02T08:00:00Z".into(),
-            revoked: None,
-        }
-    }
-
-    fn live(id: &str, lag: u64) -> LiveDevice {
-        LiveDevice {
-            device_id: id.into(),
-            kind: DeviceKind::Doctor,
-            label: format!("chair {id}"),
-            enrolled_at: "2026-03-02T08:00:00Z".into(),
-            revoked_at: None,
-            last_seen_at: Some("2026-03-02T09:00:00Z".into()),
-            logged_seq: 7,
-            pull_lag: lag,
-        }
-    }
-
-    #[test]
-    fn the_overview_merges_the_servers_figures_and_keeps_the_local_list_offline() {
-        let o = device_overview(
-            vec![local("a"), local("b")],
-            "a",
-            Ok(Some(vec![live("b", 3), live("c", 9)])),
-        );
-        assert!(o.live && o.enrolled && o.live_error.is_none());
-        let ids: Vec<_> = o.devices.iter().map(|d| d.device_id.as_str()).collect();
-        assert_eq!(ids, ["a", "b", "c"]);
-        assert!(o.devices[0].this_workstation && o.devices[0].last_seen_at.is_none());
-        assert_eq!(o.devices[1].pull_lag, Some(3));
-        assert_eq!(o.devices[1].label, "desk b", "the records name it");
-        assert!(o.devices[2].server_only && o.devices[2].pull_lag == Some(9));
-
-        let offline = device_overview(
-            vec![local("a")],
-            "a",
-            Err(CoreError::new(ErrorCode::SyncUnavailable, "down")),
-        );
-        assert!(!offline.live && offline.enrolled);
-        assert_eq!(offline.live_error.unwrap().code, ErrorCode::SyncUnavailable);
-        assert_eq!(offline.devices.len(), 1);
-        assert_eq!(offline.devices[0].pull_lag, None);
-
-        let alone = device_overview(vec![local("a")], "a", Ok(None));
-        assert!(!alone.live && !alone.enrolled && alone.live_error.is_none());
     }
 }

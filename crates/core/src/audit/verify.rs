@@ -7,58 +7,15 @@
 //! rebuilds every projection from the records and compares it with the live tables (so a table
 //! edited behind the app's back is seen). The first problem is named.
 
-use crate::events::{Applied, Event, PATIENT_OF_RECORD, Project};
+use crate::devices::DeviceInitialized;
 use crate::ledger::{Anchor, read_record};
 use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
-use crate::{CoreError, Result, store};
+use crate::{CoreError, Result, registry, store};
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{Connection, Transaction, params_from_iter, types::Value};
+use rusqlite::{Connection, types::Value};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AuditFilter {
-    pub user_id: Option<String>,
-    pub patient_id: Option<String>,
-    /// A kind, or a prefix ending in '.' (e.g. "patient.").
-    pub kind: Option<String>,
-    /// Business dates, inclusive, YYYY-MM-DD.
-    pub date_from: Option<String>,
-    pub date_to: Option<String>,
-    pub limit: u32,
-    pub offset: u32,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AuditEntry {
-    pub local_index: i64,
-    pub seq: i64,
-    pub device_id: String,
-    pub record_id: String,
-    pub kind: String,
-    pub actor_user_id: Option<String>,
-    pub actor_name: Option<String>,
-    pub actor_role: Option<String>,
-    pub business_date: String,
-    pub device_time: String,
-    pub patient_id: Option<String>,
-    /// The patient's English name, or their Arabic name when they have no English one.
-    pub patient_name: Option<String>,
-    /// The patient's Arabic name, or their English name when they have no Arabic one.
-    pub patient_name_ar: Option<String>,
-    /// The record's canonical JSON payload, password hashes masked.
-    pub payload: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct AuditPage {
-    pub entries: Vec<AuditEntry>,
-    pub total: i64,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -88,109 +45,6 @@ pub struct VerifyReport {
     /// by the audit screen's run (`Workstation::verify_audit`); empty when sound.
     #[serde(default)]
     pub storage_problems: Vec<String>,
-}
-
-/// The outcome of a verification run from the app is itself recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditVerified {
-    pub ok: bool,
-    pub records_checked: i64,
-    pub problem: Option<String>,
-}
-
-impl Project for AuditVerified {
-    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
-        Ok(())
-    }
-}
-
-pub fn trail(conn: &Connection, filter: &AuditFilter) -> Result<AuditPage> {
-    let mut clauses = Vec::new();
-    let mut args: Vec<Value> = Vec::new();
-    if let Some(user) = filter.user_id.as_deref().filter(|s| !s.is_empty()) {
-        args.push(user.to_owned().into());
-        clauses.push(format!("r.actor_user_id = ?{}", args.len()));
-    }
-    if let Some(patient) = filter.patient_id.as_deref().filter(|s| !s.is_empty()) {
-        args.push(patient.to_owned().into());
-        clauses.push(format!("{PATIENT_OF_RECORD} = ?{}", args.len()));
-    }
-    if let Some(kind) = filter.kind.as_deref().filter(|s| !s.is_empty()) {
-        if let Some(prefix) = kind.strip_suffix('.') {
-            args.push(format!("{prefix}.%").into());
-            clauses.push(format!("r.kind LIKE ?{}", args.len()));
-        } else {
-            args.push(kind.to_owned().into());
-            clauses.push(format!("r.kind = ?{}", args.len()));
-        }
-    }
-    if let Some(from) = filter.date_from.as_deref().filter(|s| !s.is_empty()) {
-        args.push(from.to_owned().into());
-        clauses.push(format!("r.business_date >= ?{}", args.len()));
-    }
-    if let Some(to) = filter.date_to.as_deref().filter(|s| !s.is_empty()) {
-        args.push(to.to_owned().into());
-        clauses.push(format!("r.business_date <= ?{}", args.len()));
-    }
-    let filter_sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    let from_sql = "FROM records r";
-    let total: i64 = conn.query_row(
-        &format!("SELECT count(*) {from_sql} {filter_sql}"),
-        params_from_iter(args.iter()),
-        |r| r.get(0),
-    )?;
-    let limit = filter.limit.clamp(1, 500);
-    let sql = format!(
-        "SELECT r.local_index, r.seq, r.device_id, r.id, r.kind, r.actor_user_id, u.display_name,
-                r.actor_role, r.business_date, r.device_time, {PATIENT_OF_RECORD},
-                coalesce(nullif(p.name_en, ''), p.name_ar), r.payload,
-                coalesce(nullif(p.name_ar, ''), p.name_en)
-         {from_sql}
-         LEFT JOIN users u ON u.id = r.actor_user_id
-         LEFT JOIN patients p ON p.id = {PATIENT_OF_RECORD}
-         {filter_sql}
-         ORDER BY r.local_index DESC LIMIT {limit} OFFSET {}",
-        filter.offset
-    );
-    let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
-        Ok(AuditEntry {
-            local_index: r.get(0)?,
-            seq: r.get(1)?,
-            device_id: r.get(2)?,
-            record_id: r.get(3)?,
-            kind: r.get(4)?,
-            actor_user_id: r.get(5)?,
-            actor_name: r.get(6)?,
-            actor_role: r.get(7)?,
-            business_date: r.get(8)?,
-            device_time: r.get(9)?,
-            patient_id: r.get(10)?,
-            patient_name: r.get(11)?,
-            patient_name_ar: r.get(13)?,
-            payload: mask_secrets(&r.get::<_, Vec<u8>>(12)?),
-        })
-    })?;
-    Ok(AuditPage {
-        entries: rows.collect::<rusqlite::Result<_>>()?,
-        total,
-    })
-}
-
-fn mask_secrets(payload: &[u8]) -> String {
-    match serde_json::from_slice::<serde_json::Value>(payload) {
-        Ok(mut v) => {
-            if let Some(h) = v.get_mut("password_hash") {
-                *h = serde_json::Value::String("•••".into());
-            }
-            v.to_string()
-        }
-        Err(_) => String::from_utf8_lossy(payload).into_owned(),
-    }
 }
 
 /// Why verification failed, as a stable key the UI translates (the English particulars go in
@@ -253,13 +107,13 @@ fn check_link(chains: &mut HashMap<String, DeviceChain>, record: &Record) -> std
                     ),
                 ));
             }
-            let event = Event::decode(&b.kind, b.kind_version, &b.payload).map_err(|e| {
+            let event = registry::decode(&b.kind, b.kind_version, &b.payload).map_err(|e| {
                 fault(
                     VerifyReason::BadGenesis,
                     format!("undecodable genesis record: {}", e.message),
                 )
             })?;
-            let Event::DeviceInitialized(init) = event else {
+            let Some(init) = event.get::<DeviceInitialized>() else {
                 return Err(fault(
                     VerifyReason::BadGenesis,
                     format!(
@@ -489,22 +343,10 @@ fn check_anchor(
     }
 }
 
-/// Tables that are projections of the records (everything but `records` and `meta`).
-pub const PROJECTION_TABLES: &[&str] = &[
-    "branch",
-    "settings",
-    "users",
-    "patients",
-    "patients_fts",
-    "patient_conflicts",
-    "cashier_terminals",
-    "device_revocations",
-];
-
 /// Every projection table's rows, in a stable order, as text.
 pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>> {
     let mut out = Vec::new();
-    for table in PROJECTION_TABLES {
+    for table in registry::projection_tables() {
         let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
         let columns = stmt.column_count();
         let mut rows: Vec<String> = stmt
@@ -517,7 +359,7 @@ pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>>
             })?
             .collect::<rusqlite::Result<_>>()?;
         rows.sort();
-        out.push(((*table).to_owned(), rows));
+        out.push((table.to_owned(), rows));
     }
     Ok(out)
 }

@@ -1,0 +1,278 @@
+//! The accounts area's signed payloads: the branch, users, logins and sessions. Their JSON is
+//! on signed records forever (golden vectors in `record.rs`).
+
+use super::{projection, rules};
+use crate::Result;
+use crate::kind::{Admit, AdmitContext, Applied, Kind};
+use crate::permissions::{Action, Role};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum Language {
+    #[default]
+    En,
+    Ar,
+}
+
+impl Language {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Ar => "ar",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Language {
+        if s == "ar" { Language::Ar } else { Language::En }
+    }
+}
+
+fn user(user_id: &str) -> Vec<String> {
+    vec![format!("user:{user_id}")]
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BranchCreated {
+    pub branch_id: String,
+    pub code: String,
+    pub name: String,
+}
+
+impl Kind for BranchCreated {
+    const KIND: &'static str = "branch.created";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &["branch"];
+    fn subjects(&self) -> Vec<String> {
+        vec!["branch".into()]
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::branch_created(tx, self, at)
+    }
+    fn admit_first(&self, cx: &AdmitContext<'_>) -> Result<Admit> {
+        rules::admit_branch_created(cx)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserCreated {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The argon2id PHC string (never the password): accounts must reach every workstation so
+    /// staff can log in anywhere, offline too.
+    pub password_hash: String,
+    pub language: Language,
+}
+
+impl Kind for UserCreated {
+    const KIND: &'static str = "user.created";
+    const ACTION: Option<Action> = Some(Action::UserCreate);
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        vec![
+            format!("user:{}", self.user_id),
+            format!("username:{}", self.username.to_lowercase()),
+        ]
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::user_created(tx, self, at)
+    }
+    fn admit_first(&self, cx: &AdmitContext<'_>) -> Result<Admit> {
+        rules::admit_founding_admin(cx, self)
+    }
+    fn admit(&self, _: &AdmitContext<'_>, actor_role: Option<Role>) -> Result<Option<String>> {
+        Ok(rules::admit_administering(actor_role, self.role))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub user_id: String,
+    pub password_hash: String,
+}
+
+impl Kind for PasswordReset {
+    const KIND: &'static str = "user.password_reset";
+    const ACTION: Option<Action> = Some(Action::UserResetPassword);
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::password_reset(tx, self, at)
+    }
+    fn admit(&self, cx: &AdmitContext<'_>, actor_role: Option<Role>) -> Result<Option<String>> {
+        rules::admit_administering_user(cx, actor_role, &self.user_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserDeactivated {
+    pub user_id: String,
+}
+
+impl Kind for UserDeactivated {
+    const KIND: &'static str = "user.deactivated";
+    const ACTION: Option<Action> = Some(Action::UserDeactivate);
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::set_active(tx, &self.user_id, false, at)
+    }
+    fn admit(&self, cx: &AdmitContext<'_>, actor_role: Option<Role>) -> Result<Option<String>> {
+        rules::admit_administering_user(cx, actor_role, &self.user_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserReactivated {
+    pub user_id: String,
+}
+
+impl Kind for UserReactivated {
+    const KIND: &'static str = "user.reactivated";
+    const ACTION: Option<Action> = Some(Action::UserReactivate);
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::set_active(tx, &self.user_id, true, at)
+    }
+    fn admit(&self, cx: &AdmitContext<'_>, actor_role: Option<Role>) -> Result<Option<String>> {
+        rules::admit_administering_user(cx, actor_role, &self.user_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LanguageSet {
+    pub user_id: String,
+    pub language: Language,
+}
+
+impl Kind for LanguageSet {
+    const KIND: &'static str = "user.language_set";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::language_set(tx, self, at)
+    }
+}
+
+/// The cashier terminals (device ids) a cashier account may work at; replaces the earlier list.
+/// Once a workstation is enrolled in a branch, a cashier logs in only at a bound terminal, and
+/// the branch server refuses a cashier's records from any other device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CashierTerminalsSet {
+    pub user_id: String,
+    pub device_ids: Vec<String>,
+}
+
+impl Kind for CashierTerminalsSet {
+    const KIND: &'static str = "cashier.terminals_set";
+    const ACTION: Option<Action> = Some(Action::CashierBind);
+    const TABLES: &'static [&'static str] = &["cashier_terminals"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        projection::cashier_terminals_set(tx, self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginSucceeded {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl Kind for LoginSucceeded {
+    const KIND: &'static str = "auth.login_succeeded";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        user(&self.user_id)
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::login_succeeded(tx, self, at)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginFailed {
+    pub username: String,
+    /// `None` when no such user exists.
+    pub user_id: Option<String>,
+    /// bad_password, unknown_user, locked, inactive
+    pub reason: String,
+    /// The count after this attempt (decided when written, so rebuilds agree).
+    pub failed_attempts: u32,
+    pub locked_until: Option<String>,
+}
+
+impl Kind for LoginFailed {
+    const KIND: &'static str = "auth.login_failed";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &["users"];
+    fn subjects(&self) -> Vec<String> {
+        self.user_id.iter().map(|u| format!("user:{u}")).collect()
+    }
+    fn apply(&self, tx: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        projection::login_failed(tx, self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedOut {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl Kind for LoggedOut {
+    const KIND: &'static str = "auth.logged_out";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &[];
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionLocked {
+    pub user_id: String,
+    pub session_id: String,
+    pub idle_minutes: u32,
+}
+
+impl Kind for SessionLocked {
+    const KIND: &'static str = "auth.session_locked";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &[];
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionUnlocked {
+    pub user_id: String,
+    pub session_id: String,
+}
+
+impl Kind for SessionUnlocked {
+    const KIND: &'static str = "auth.session_unlocked";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &[];
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}

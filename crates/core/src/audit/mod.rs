@@ -1,0 +1,12 @@
+//! Audit: the trail of records with filters ([`queries`]), and verification that nobody has
+//! touched them ([`verify`]): chain, anchor, and the projections against a rebuild.
+
+pub mod queries;
+pub mod records;
+pub mod verify;
+pub mod views;
+
+pub use queries::*;
+pub use records::*;
+pub use verify::*;
+pub use views::*;

@@ -1,0 +1,46 @@
+//! What the audit trail's commands take and give across the IPC boundary.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditFilter {
+    pub user_id: Option<String>,
+    pub patient_id: Option<String>,
+    /// A kind, or a prefix ending in '.' (e.g. "patient.").
+    pub kind: Option<String>,
+    /// Business dates, inclusive, YYYY-MM-DD.
+    pub date_from: Option<String>,
+    pub date_to: Option<String>,
+    pub limit: u32,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditEntry {
+    pub local_index: i64,
+    pub seq: i64,
+    pub device_id: String,
+    pub record_id: String,
+    pub kind: String,
+    pub actor_user_id: Option<String>,
+    pub actor_name: Option<String>,
+    pub actor_role: Option<String>,
+    pub business_date: String,
+    pub device_time: String,
+    pub patient_id: Option<String>,
+    /// The patient's English name, or their Arabic name when they have no English one.
+    pub patient_name: Option<String>,
+    /// The patient's Arabic name, or their English name when they have no Arabic one.
+    pub patient_name_ar: Option<String>,
+    /// The record's canonical JSON payload, password hashes masked.
+    pub payload: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub total: i64,
+}

@@ -1,0 +1,111 @@
+//! The devices area's signed payloads: a device's genesis, its enrolment in a branch and its
+//! revocation.
+
+use super::{projection, rules};
+use crate::kind::{Admit, AdmitContext, Applied, Kind};
+use crate::permissions::{Action, Role};
+use crate::{CoreError, Result};
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+
+/// The first record of every device's chain: its public key, so the chain can be verified by
+/// anyone holding the records, without the secret key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInitialized {
+    pub public_key: String,
+    pub key_storage: String,
+    pub app_version: String,
+}
+
+impl Kind for DeviceInitialized {
+    const KIND: &'static str = "device.initialized";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &[];
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+    fn admit_first(&self, cx: &AdmitContext<'_>) -> Result<Admit> {
+        Ok(rules::admit_genesis(cx, self))
+    }
+}
+
+/// What a workstation is, as enrolled at the branch server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Reception,
+    Doctor,
+    CashierTerminal,
+    ManagerDesktop,
+}
+
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 4] = [
+        DeviceKind::Reception,
+        DeviceKind::Doctor,
+        DeviceKind::CashierTerminal,
+        DeviceKind::ManagerDesktop,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Reception => "reception",
+            DeviceKind::Doctor => "doctor",
+            DeviceKind::CashierTerminal => "cashier_terminal",
+            DeviceKind::ManagerDesktop => "manager_desktop",
+        }
+    }
+}
+
+impl std::str::FromStr for DeviceKind {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self> {
+        DeviceKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| CoreError::invalid("device_kind", "unknown_device_kind").with("value", s))
+    }
+}
+
+/// This workstation joined a branch server (written once, by the device itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceEnrolled {
+    pub server_url: String,
+    pub server_certificate: String,
+    pub server_key: String,
+    pub device_kind: DeviceKind,
+    pub label: String,
+}
+
+impl Kind for DeviceEnrolled {
+    const KIND: &'static str = "device.enrolled";
+    const ACTION: Option<Action> = None;
+    const TABLES: &'static [&'static str] = &[];
+    fn apply(&self, _: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An admin revoked a workstation: the branch server refuses its later records (its earlier
+/// ones stay in the log). Written at another workstation, never by the revoked one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceRevoked {
+    pub device_id: String,
+    pub reason: String,
+}
+
+impl Kind for DeviceRevoked {
+    const KIND: &'static str = "device.revoked";
+    const ACTION: Option<Action> = Some(Action::DeviceRevoke);
+    const TABLES: &'static [&'static str] = &["device_revocations"];
+    fn subjects(&self) -> Vec<String> {
+        vec![format!("device:{}", self.device_id)]
+    }
+    fn apply(&self, tx: &Transaction<'_>, at: &Applied<'_>) -> Result<()> {
+        projection::revoked(tx, self, at)
+    }
+    fn admit(&self, cx: &AdmitContext<'_>, _: Option<Role>) -> Result<Option<String>> {
+        rules::admit_revocation(cx, self)
+    }
+}

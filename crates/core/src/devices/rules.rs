@@ -1,0 +1,97 @@
+//! The devices area's rules: revoking a workstation, and the branch server's admission rules
+//! for device records.
+
+use super::queries::branch_devices;
+use super::records::{DeviceInitialized, DeviceRevoked};
+use super::views::BranchDevice;
+use crate::kind::{Admit, AdmitContext};
+use crate::ledger::{Actor, Ledger};
+use crate::{CoreError, ErrorCode, Result};
+use rusqlite::{Connection, OptionalExtension};
+
+pub(super) fn already_revoked(device_id: &str) -> CoreError {
+    CoreError::new(
+        ErrorCode::Conflict,
+        format!("device {device_id} is already revoked"),
+    )
+    .with("reason", "already_revoked")
+    .with("device_id", device_id)
+}
+
+/// Longest revocation reason kept (characters).
+pub const MAX_REVOCATION_REASON: usize = crate::text::REASON_MAX;
+
+/// Revokes another enrolled workstation of the branch (the caller checked the actor may): a
+/// `device.revoked` record, which the branch server acts on when it accepts it.
+pub fn revoke_device(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    device_id: &str,
+    reason: &str,
+) -> Result<BranchDevice> {
+    let device_id = device_id.trim().to_lowercase();
+    let reason = crate::text::bounded("reason", reason, MAX_REVOCATION_REASON)?;
+    if device_id.is_empty() {
+        return Err(CoreError::invalid("device_id", "required"));
+    }
+    if reason.is_empty() {
+        return Err(CoreError::invalid("reason", "required"));
+    }
+    if device_id == ledger.identity().device_id {
+        return Err(CoreError::invalid("device_id", "cannot_revoke_self"));
+    }
+    let known = branch_devices(ledger.conn())?
+        .into_iter()
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", &device_id))?;
+    if known.revoked.is_some() {
+        return Err(already_revoked(&device_id));
+    }
+    let event = DeviceRevoked {
+        device_id: device_id.clone(),
+        reason: reason.to_owned(),
+    };
+    ledger.append(actor, event.into())?;
+    branch_devices(ledger.conn())?
+        .into_iter()
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| CoreError::internal("a revoked device left the list"))
+}
+
+/// The genesis record must carry the key the device enrolled with.
+pub(super) fn admit_genesis(cx: &AdmitContext<'_>, init: &DeviceInitialized) -> Admit {
+    if init.public_key != hex::encode(cx.sender_key.as_bytes()) {
+        return Admit::Refuse("genesis: the public key is not the enrolled one".into());
+    }
+    Admit::Check
+}
+
+pub(super) fn admit_revocation(cx: &AdmitContext<'_>, revoked: &DeviceRevoked) -> Result<Option<String>> {
+    revocation_refusal(cx.conn, cx.record, revoked)
+}
+
+/// A revocation names a device whose enrolment the log holds, and not the revoking one.
+fn revocation_refusal(
+    conn: &Connection,
+    record: &crate::record::Record,
+    revoked: &DeviceRevoked,
+) -> Result<Option<String>> {
+    if revoked.device_id == record.body.device_id {
+        return Ok(Some(
+            "self_revocation: a workstation may not revoke itself".into(),
+        ));
+    }
+    let enrolled: Option<i64> = conn
+        .prepare_cached(
+            "SELECT 1 FROM records r JOIN record_log l ON l.local_index = r.local_index
+             WHERE r.device_id = ?1 AND r.kind = 'device.enrolled' AND l.verdict = 'accepted'",
+        )?
+        .query_row([&revoked.device_id], |r| r.get(0))
+        .optional()?;
+    Ok(enrolled.is_none().then(|| {
+        format!(
+            "unknown_device: no enrolment of device {} is in the log",
+            revoked.device_id
+        )
+    }))
+}

@@ -1,0 +1,180 @@
+//! The only code reading the patients area's tables, for this area and the others (the audit
+//! trail's patient filter, the demo).
+
+use super::records::{ConflictOutcome, PatientInput, PatientUpdated, Sex};
+use super::views::{ConflictResolution, EditConflict, Patient, PatientChange, PatientFile, PatientSummary};
+use crate::text::fold;
+use crate::{CoreError, Result};
+use rusqlite::{Connection, OptionalExtension, params};
+
+/// SQL for the patient a record (of table alias `r`) concerns: its payload's `patient_id` field,
+/// which every payload about a patient carries. Written exactly as in the `records_patient`
+/// index (migration V4), so queries by patient use it.
+pub const PATIENT_OF_RECORD: &str = "json_extract(CAST(r.payload AS TEXT), '$.patient_id')";
+
+/// Every edit conflict of a patient's file, open and resolved, oldest first.
+pub fn conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT record_id, field, expected, proposed, kept, device_id, by_user_id, at,
+            outcome, resolved_by, resolved_at, resolved_record_id
+         FROM patient_conflicts WHERE patient_id = ?1 ORDER BY at, record_id, field",
+    )?;
+    let rows = stmt.query_map([patient_id], |r| {
+        let outcome: Option<String> = r.get(8)?;
+        let resolution = match outcome {
+            None => None,
+            Some(outcome) => Some(ConflictResolution {
+                outcome: ConflictOutcome::parse(&outcome),
+                by_user_id: r.get(9)?,
+                at: r.get(10)?,
+                record_id: r.get(11)?,
+            }),
+        };
+        Ok(EditConflict {
+            record_id: r.get(0)?,
+            field: r.get(1)?,
+            expected: r.get(2)?,
+            proposed: r.get(3)?,
+            kept: r.get(4)?,
+            device_id: r.get(5)?,
+            by_user_id: r.get(6)?,
+            at: r.get(7)?,
+            resolution,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn open_conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+    let mut all = conflicts(conn, patient_id)?;
+    all.retain(|c| c.resolution.is_none());
+    Ok(all)
+}
+
+/// The file as the records left it: fields, history and open conflicts.
+pub(crate) fn file(conn: &Connection, patient_id: &str) -> Result<PatientFile> {
+    with_history(conn, get(conn, patient_id)?)
+}
+
+pub(crate) fn with_history(conn: &Connection, patient: Patient) -> Result<PatientFile> {
+    Ok(PatientFile {
+        history: history(conn, &patient.id)?,
+        conflicts: open_conflicts(conn, &patient.id)?,
+        patient,
+    })
+}
+
+pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
+    conn.prepare_cached(
+        "SELECT id, file_number, name_en, name_ar, date_of_birth, sex, phone, national_id, address,
+            emergency_contact, allergies, chronic_diseases, current_medications, medical_history,
+            registered_by, registered_at, updated_at
+         FROM patients WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(Patient {
+            id: r.get(0)?,
+            file_number: r.get(1)?,
+            fields: PatientInput {
+                name_en: r.get(2)?,
+                name_ar: r.get(3)?,
+                date_of_birth: r.get(4)?,
+                sex: parse_sex(&r.get::<_, String>(5)?),
+                phone: r.get(6)?,
+                national_id: r.get(7)?,
+                address: r.get(8)?,
+                emergency_contact: r.get(9)?,
+                allergies: r.get(10)?,
+                chronic_diseases: r.get(11)?,
+                current_medications: r.get(12)?,
+                medical_history: r.get(13)?,
+            },
+            registered_by: r.get(14)?,
+            registered_at: r.get(15)?,
+            updated_at: r.get(16)?,
+        })
+    })
+    .optional()?
+    .ok_or_else(|| CoreError::not_found("patient"))
+}
+
+fn parse_sex(s: &str) -> Sex {
+    if s == "male" { Sex::Male } else { Sex::Female }
+}
+
+/// The file's history, oldest first, read from the records themselves.
+pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
+         FROM records r
+         LEFT JOIN users u ON u.id = r.actor_user_id
+         WHERE {PATIENT_OF_RECORD} = ?1 AND r.kind LIKE 'patient.%'
+         ORDER BY r.local_index"
+    ))?;
+    let rows = stmt.query_map([patient_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<String>>(3)?,
+            r.get::<_, Vec<u8>>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (kind, at, by_user_id, by_name, payload) = row?;
+        let (changes, resolved) = match kind.as_str() {
+            "patient.updated" => (serde_json::from_slice::<PatientUpdated>(&payload)?.changes, None),
+            "patient.conflict_resolved" => (Vec::new(), Some(serde_json::from_slice(&payload)?)),
+            _ => (Vec::new(), None),
+        };
+        out.push(PatientChange {
+            at,
+            by_user_id,
+            by_name,
+            kind,
+            changes,
+            resolved,
+        });
+    }
+    Ok(out)
+}
+
+/// Combining marks (Latin accents; Arabic marks are already folded away) belong to their word.
+fn is_mark(c: char) -> bool {
+    matches!(c, '\u{0300}'..='\u{036F}')
+}
+
+/// Type-ahead search by name (either script), phone digits or file number. Every word typed
+/// must match the start of a word of the patient's (prefix match, AND).
+pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientSummary>> {
+    let folded = fold(query);
+    // Split where the FTS tokenizer splits (anything but letters, digits and marks), so each
+    // term is one token and a query never turns into a phrase.
+    let terms: Vec<String> = folded
+        .split(|c: char| !(c.is_alphanumeric() || is_mark(c)))
+        .filter(|t| !t.is_empty())
+        .map(|t| format!("\"{t}\"*"))
+        .collect();
+    if terms.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.file_number, p.name_en, p.name_ar, p.phone, p.date_of_birth, p.sex
+         FROM patients_fts f JOIN patients p ON p.id = f.patient_id
+         WHERE patients_fts MATCH ?1
+         LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![terms.join(" "), limit.clamp(1, 100)], |r| {
+        Ok(PatientSummary {
+            id: r.get(0)?,
+            file_number: r.get(1)?,
+            name_en: r.get(2)?,
+            name_ar: r.get(3)?,
+            phone: r.get(4)?,
+            date_of_birth: r.get(5)?,
+            sex: parse_sex(&r.get::<_, String>(6)?),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

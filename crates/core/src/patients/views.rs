@@ -1,0 +1,83 @@
+//! What the patients area's commands give across the IPC boundary (never signed: free to
+//! change with the UI).
+
+use super::records::{ConflictOutcome, FieldChange, PatientConflictResolved, PatientInput, Sex};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct Patient {
+    pub id: String,
+    pub file_number: String,
+    #[serde(flatten)]
+    pub fields: PatientInput,
+    pub registered_by: String,
+    pub registered_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientSummary {
+    pub id: String,
+    pub file_number: String,
+    pub name_en: String,
+    pub name_ar: String,
+    pub phone: String,
+    pub date_of_birth: String,
+    pub sex: Sex,
+}
+
+/// One entry of a file's history, from the records: registration, each edit, each opening,
+/// each resolved edit conflict.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientChange {
+    pub at: String,
+    pub by_user_id: Option<String>,
+    pub by_name: Option<String>,
+    pub kind: String,
+    pub changes: Vec<FieldChange>,
+    /// For `patient.conflict_resolved`: which conflict, and what became of it.
+    pub resolved: Option<PatientConflictResolved>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientFile {
+    pub patient: Patient,
+    pub history: Vec<PatientChange>,
+    /// Edits that lost to a concurrent edit of the same field made at another desk, which
+    /// reached the branch server first, and that nobody has resolved yet: kept for staff to
+    /// review ([`resolve_conflict`]). Resolved ones stay in the table and in the history.
+    pub conflicts: Vec<EditConflict>,
+}
+
+/// An edit of one field that was not applied because the field had changed meanwhile.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EditConflict {
+    pub record_id: String,
+    pub field: String,
+    /// The value the editor saw.
+    pub expected: String,
+    /// The value they entered (not applied).
+    pub proposed: String,
+    /// The value the file kept (from the edit that came first).
+    pub kept: String,
+    pub device_id: String,
+    pub by_user_id: Option<String>,
+    pub at: String,
+    /// `None` while open; once resolved, who resolved it, when and how.
+    pub resolution: Option<ConflictResolution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ConflictResolution {
+    pub outcome: ConflictOutcome,
+    pub by_user_id: Option<String>,
+    pub at: String,
+    /// The `patient.conflict_resolved` record.
+    pub record_id: String,
+}

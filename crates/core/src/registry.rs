@@ -1,0 +1,105 @@
+//! The one list of record kinds: adding a kind is one line here (its payload type implements
+//! [`Kind`] in its area's `records.rs` / `projection.rs`). Decoding a stored record, the
+//! projection tables a rebuild replays and verifies, the UI's list of kinds and the guard tests
+//! all come from this list.
+
+use crate::kind::{Event, Kind};
+use crate::permissions::Action;
+use crate::{CoreError, Result};
+use crate::{accounts, audit, devices, patients, settings};
+
+/// One registered kind: what its [`Kind`] impl says, and how to read its payload.
+#[derive(Clone, Copy)]
+pub struct KindEntry {
+    pub kind: &'static str,
+    pub version: u32,
+    pub action: Option<Action>,
+    pub tables: &'static [&'static str],
+    decode: fn(u32, &[u8]) -> Result<Event>,
+}
+
+impl std::fmt::Debug for KindEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KindEntry")
+            .field("kind", &self.kind)
+            .field("version", &self.version)
+            .field("action", &self.action)
+            .field("tables", &self.tables)
+            .finish()
+    }
+}
+
+fn decode_as<K: Kind>(version: u32, payload: &[u8]) -> Result<Event> {
+    K::decode(version, payload).map(Event::from)
+}
+
+const fn entry<K: Kind>() -> KindEntry {
+    KindEntry {
+        kind: K::KIND,
+        version: K::VERSION,
+        action: K::ACTION,
+        tables: K::TABLES,
+        decode: decode_as::<K>,
+    }
+}
+
+/// Every kind of record, in the order they were introduced.
+pub static KINDS: &[KindEntry] = &[
+    entry::<devices::DeviceInitialized>(),
+    entry::<audit::AccessDenied>(),
+    entry::<accounts::BranchCreated>(),
+    entry::<accounts::UserCreated>(),
+    entry::<accounts::PasswordReset>(),
+    entry::<accounts::UserDeactivated>(),
+    entry::<accounts::UserReactivated>(),
+    entry::<accounts::LanguageSet>(),
+    entry::<accounts::LoginSucceeded>(),
+    entry::<accounts::LoginFailed>(),
+    entry::<accounts::LoggedOut>(),
+    entry::<accounts::SessionLocked>(),
+    entry::<accounts::SessionUnlocked>(),
+    entry::<settings::SettingChanged>(),
+    entry::<patients::PatientRegistered>(),
+    entry::<patients::PatientUpdated>(),
+    entry::<patients::PatientViewed>(),
+    entry::<patients::PatientConflictResolved>(),
+    entry::<audit::AuditVerified>(),
+    entry::<accounts::CashierTerminalsSet>(),
+    entry::<devices::DeviceEnrolled>(),
+    entry::<devices::DeviceRevoked>(),
+];
+
+/// The registered kind named `kind`.
+pub fn entry_of(kind: &str) -> Option<&'static KindEntry> {
+    KINDS.iter().find(|k| k.kind == kind)
+}
+
+/// Decodes a stored payload of `kind` at `version`.
+pub fn decode(kind: &str, version: u32, payload: &[u8]) -> Result<Event> {
+    let entry = entry_of(kind).ok_or_else(|| CoreError::internal(format!("unknown record kind {kind}")))?;
+    (entry.decode)(version, payload)
+}
+
+/// Every projection table some kind writes, each once, in registry order: what a replay clears
+/// and what verification compares with a rebuild.
+pub fn projection_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = Vec::new();
+    for table in KINDS.iter().flat_map(|k| k.tables.iter().copied()) {
+        if !tables.contains(&table) {
+            tables.push(table);
+        }
+    }
+    tables
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_registered_once() {
+        for k in KINDS {
+            assert_eq!(KINDS.iter().filter(|o| o.kind == k.kind).count(), 1, "{}", k.kind);
+        }
+    }
+}

@@ -1,0 +1,26 @@
+//! The settings area's signed payload: one setting changed.
+
+use super::projection;
+use crate::Result;
+use crate::kind::{Applied, Kind};
+use crate::permissions::Action;
+use rusqlite::Transaction;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingChanged {
+    pub key: String,
+    pub value: String,
+}
+
+impl Kind for SettingChanged {
+    const KIND: &'static str = "settings.changed";
+    const ACTION: Option<Action> = Some(Action::SettingsEdit);
+    const TABLES: &'static [&'static str] = &["settings"];
+    fn subjects(&self) -> Vec<String> {
+        vec![format!("setting:{}", self.key)]
+    }
+    fn apply(&self, tx: &Transaction<'_>, _: &Applied<'_>) -> Result<()> {
+        projection::setting_changed(tx, self)
+    }
+}
