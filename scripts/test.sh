@@ -15,6 +15,7 @@ step "UI: build, lint, typecheck, unit tests"
 step "Rust: fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 step "Rust: build tests"
 cargo test --workspace --no-run

@@ -64,37 +64,40 @@ pub struct RunOptions {
 /// The builder of every command the UI may call, also used to export the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
     use commands::*;
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        app_status,
-        about,
-        setup_branch,
-        login,
-        logout,
-        unlock,
-        heartbeat,
-        set_language,
-        list_users,
-        create_user,
-        reset_password,
-        set_user_active,
-        branch_devices,
-        device_overview,
-        revoke_device,
-        cashier_terminals,
-        set_cashier_terminals,
-        get_settings,
-        set_idle_lock_minutes,
-        search_patients,
-        register_patient,
-        update_patient,
-        open_patient,
-        resolve_patient_conflict,
-        audit_trail,
-        verify_audit,
-        sync_status,
-        sync_now,
-        enrol_workstation,
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        // Every record kind, from the core's registry: the audit screen's kind filter.
+        .constant("KNOWN_KINDS", dentpro_core::registry::kind_names())
+        .commands(tauri_specta::collect_commands![
+            app_status,
+            about,
+            setup_branch,
+            login,
+            logout,
+            unlock,
+            heartbeat,
+            set_language,
+            list_users,
+            create_user,
+            reset_password,
+            set_user_active,
+            branch_devices,
+            device_overview,
+            revoke_device,
+            cashier_terminals,
+            set_cashier_terminals,
+            get_settings,
+            set_idle_lock_minutes,
+            search_patients,
+            register_patient,
+            update_patient,
+            open_patient,
+            resolve_patient_conflict,
+            audit_trail,
+            verify_audit,
+            sync_status,
+            sync_now,
+            enrol_workstation,
+        ])
 }
 
 /// Writes the UI's command bindings (`ui/src/bindings.ts`) from the Rust types.
@@ -172,6 +175,28 @@ mod tests {
             std::fs::read_to_string(committed).unwrap_or_default(),
             std::fs::read_to_string(fresh).unwrap(),
             "ui/src/bindings.ts is stale: run `cargo run -- export-bindings`"
+        );
+    }
+
+    /// The UI's list of record kinds is the core's registry, and the UI takes it from the
+    /// bindings rather than keeping a copy.
+    #[test]
+    fn the_uis_record_kinds_are_the_registry() {
+        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
+        let bindings = std::fs::read_to_string(ui.join("bindings.ts")).unwrap();
+        let line = bindings
+            .lines()
+            .find(|l| l.starts_with("export const KNOWN_KINDS = "))
+            .expect("bindings.ts exports KNOWN_KINDS");
+        let list = line
+            .trim_start_matches("export const KNOWN_KINDS = ")
+            .trim_end_matches(" as const;");
+        let kinds: Vec<String> = serde_json::from_str(list).unwrap();
+        assert_eq!(kinds, dentpro_core::registry::kind_names());
+        let audit = std::fs::read_to_string(ui.join("auditFormat.ts")).unwrap();
+        assert!(
+            audit.contains(r#"export { KNOWN_KINDS } from "./bindings";"#),
+            "auditFormat.ts re-exports the generated list"
         );
     }
 }

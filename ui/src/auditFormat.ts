@@ -48,31 +48,11 @@ export function summarizePayload(payload: string, maxLength = 240): string {
   return text.length > maxLength ? `${text.slice(0, maxLength - 1)}…` : text;
 }
 
-/** Every record kind the core writes today (the audit filter offers these and their prefixes). */
-export const KNOWN_KINDS = [
-  "patient.registered",
-  "patient.updated",
-  "patient.viewed",
-  "patient.conflict_resolved",
-  "user.created",
-  "user.password_reset",
-  "user.deactivated",
-  "user.reactivated",
-  "user.language_set",
-  "auth.login_succeeded",
-  "auth.login_failed",
-  "auth.logged_out",
-  "auth.session_locked",
-  "auth.session_unlocked",
-  "access.denied",
-  "settings.changed",
-  "audit.verified",
-  "branch.created",
-  "device.initialized",
-  "device.enrolled",
-  "device.revoked",
-  "cashier.terminals_set",
-] as const;
+/**
+ * Every record kind the core writes (the audit filter offers these and their prefixes): generated
+ * from the Rust registry (`dentpro_core::registry::KINDS`) into bindings.ts, never kept by hand.
+ */
+export { KNOWN_KINDS } from "./bindings";
 
 export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device", "cashier"] as const;
 

@@ -267,13 +267,14 @@ async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatu
 
 /** user-defined constants **/
 
-
+export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked"] as const;
 
 /** user-defined types **/
 
 export type AboutInfo = { app_version: string; device_id: string; key_storage: KeyStorage; key_fallback_reason: string | null; data_dir: string; record_count: number }
 /**
- * Everything a signed-in user can ask the workstation to do.
+ * Everything a signed-in user can ask the workstation to do. Its names and the list of
+ * actions ([`Action::iter`]) come from this one declaration (strum).
  */
 export type Action = "user_list" | "user_create" | "user_reset_password" | "user_deactivate" | "user_reactivate" | "patient_search" | "patient_view" | "patient_register" | "patient_edit" | "audit_view" | "audit_verify" | "settings_edit" | 
 /**
@@ -355,7 +356,8 @@ export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: string 
 record_id: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
 /**
- * What a workstation is, as enrolled at the branch server.
+ * What a workstation is, as enrolled at the branch server. Its names come from this one
+ * declaration (serde and strum, `snake_case`).
  */
 export type DeviceKind = "reception" | "doctor" | "cashier_terminal" | "manager_desktop"
 /**
@@ -537,6 +539,10 @@ export type PatientInput = { name_en: string; name_ar: string;
  */
 date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }
 export type PatientSummary = { id: string; file_number: string; name_en: string; name_ar: string; phone: string; date_of_birth: string; sex: Sex }
+/**
+ * A staff role. Its names (serde, `Display`, `FromStr`, `as_str`) and the list of roles
+ * ([`Role::iter`]) all come from this one declaration (strum).
+ */
 export type Role = "admin" | "manager" | "receptionist" | "assistant" | "doctor" | "cashier"
 export type SessionInfo = { session_id: string; user_id: string; username: string; display_name: string; role: Role; language: Language; 
 /**

@@ -5,12 +5,28 @@
 //! The branch server will check the same matrix when records arrive.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
-use std::str::FromStr;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A staff role. Its names (serde, `Display`, `FromStr`, `as_str`) and the list of roles
+/// ([`Role::iter`]) all come from this one declaration (strum).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Role {
     Admin,
     Manager,
@@ -21,44 +37,35 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::Manager,
-        Role::Receptionist,
-        Role::Assistant,
-        Role::Doctor,
-        Role::Cashier,
-    ];
+    /// Every role, in declaration order.
+    pub fn iter() -> impl Iterator<Item = Role> {
+        <Role as strum::IntoEnumIterator>::iter()
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Receptionist => "receptionist",
-            Role::Assistant => "assistant",
-            Role::Doctor => "doctor",
-            Role::Cashier => "cashier",
-        }
+        self.into()
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = ();
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or(())
-    }
-}
-
-/// Everything a signed-in user can ask the workstation to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// Everything a signed-in user can ask the workstation to do. Its names and the list of
+/// actions ([`Action::iter`]) come from this one declaration (strum).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::Display,
+)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
     UserList,
     UserCreate,
@@ -83,44 +90,13 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
-        Action::UserList,
-        Action::UserCreate,
-        Action::UserResetPassword,
-        Action::UserDeactivate,
-        Action::UserReactivate,
-        Action::PatientSearch,
-        Action::PatientView,
-        Action::PatientRegister,
-        Action::PatientEdit,
-        Action::AuditView,
-        Action::AuditVerify,
-        Action::SettingsEdit,
-        Action::CashierBind,
-        Action::DeviceList,
-        Action::DeviceRevoke,
-        Action::DeviceEnrol,
-    ];
+    /// Every action, in declaration order.
+    pub fn iter() -> impl Iterator<Item = Action> {
+        <Action as strum::IntoEnumIterator>::iter()
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::UserList => "user_list",
-            Action::UserCreate => "user_create",
-            Action::UserResetPassword => "user_reset_password",
-            Action::UserDeactivate => "user_deactivate",
-            Action::UserReactivate => "user_reactivate",
-            Action::PatientSearch => "patient_search",
-            Action::PatientView => "patient_view",
-            Action::PatientRegister => "patient_register",
-            Action::PatientEdit => "patient_edit",
-            Action::AuditView => "audit_view",
-            Action::AuditVerify => "audit_verify",
-            Action::SettingsEdit => "settings_edit",
-            Action::CashierBind => "cashier_bind",
-            Action::DeviceList => "device_list",
-            Action::DeviceRevoke => "device_revoke",
-            Action::DeviceEnrol => "device_enrol",
-        }
+        self.into()
     }
 }
 
@@ -184,7 +160,7 @@ pub fn may_administer(creator: Role, target: Role) -> bool {
 
 /// What the UI may show for a role (it hides the rest; the core still checks every call).
 pub fn actions_for(role: Role) -> Vec<Action> {
-    Action::ALL.into_iter().filter(|a| allows(role, *a)).collect()
+    Action::iter().filter(|a| allows(role, *a)).collect()
 }
 
 #[cfg(test)]
@@ -193,7 +169,7 @@ mod tests {
 
     #[test]
     fn every_action_has_exactly_one_row() {
-        for action in Action::ALL {
+        for action in Action::iter() {
             assert_eq!(
                 MATRIX.iter().filter(|(a, _)| *a == action).count(),
                 1,
@@ -204,8 +180,17 @@ mod tests {
 
     #[test]
     fn role_names_round_trip() {
-        for role in Role::ALL {
+        for role in Role::iter() {
             assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+            assert_eq!(
+                serde_json::to_value(role).unwrap(),
+                role.as_str(),
+                "serde and strum agree"
+            );
+        }
+        for action in Action::iter() {
+            assert_eq!(action.as_str().parse::<Action>(), Ok(action));
+            assert_eq!(serde_json::to_value(action).unwrap(), action.as_str());
         }
     }
 }

@@ -80,6 +80,11 @@ pub fn decode(kind: &str, version: u32, payload: &[u8]) -> Result<Event> {
     (entry.decode)(version, payload)
 }
 
+/// Every kind string, in registry order (exported to the UI's bindings as `KNOWN_KINDS`).
+pub fn kind_names() -> Vec<&'static str> {
+    KINDS.iter().map(|k| k.kind).collect()
+}
+
 /// Every projection table some kind writes, each once, in registry order: what a replay clears
 /// and what verification compares with a rebuild.
 pub fn projection_tables() -> Vec<&'static str> {

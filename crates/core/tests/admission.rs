@@ -61,7 +61,7 @@ fn branch() -> Branch {
     let clock = clock();
     let (mut ws, admin) = set_up(ws_dir.path(), &clock);
     let mut users = HashMap::from([(Role::Admin, admin.user_id.clone())]);
-    for role in Role::ALL.into_iter().filter(|r| *r != Role::Admin) {
+    for role in Role::iter().filter(|r| *r != Role::Admin) {
         let user = ws
             .create_user(&admin.session_id, &new_user(&format!("user.{role}"), role))
             .unwrap();
@@ -249,7 +249,7 @@ fn every_role_times_every_kind_is_accepted_exactly_as_the_matrix_says() {
     for kind in &kinds {
         let template = b.template(kind).clone();
         let event = registry::decode(kind, template.body.kind_version, &template.body.payload).unwrap();
-        for role in Role::ALL {
+        for role in Role::iter() {
             let user = b.users[&role].clone();
             let record = b.forge(&template, &user, role.as_str(), None);
             let (verdict, reason) = b.admit(&record);

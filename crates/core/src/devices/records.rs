@@ -29,10 +29,14 @@ impl Kind for DeviceInitialized {
     }
 }
 
-/// What a workstation is, as enrolled at the branch server.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What a workstation is, as enrolled at the branch server. Its names come from this one
+/// declaration (serde and strum, `snake_case`).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr,
+)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum DeviceKind {
     Reception,
     Doctor,
@@ -41,28 +45,15 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
-    pub const ALL: [DeviceKind; 4] = [
-        DeviceKind::Reception,
-        DeviceKind::Doctor,
-        DeviceKind::CashierTerminal,
-        DeviceKind::ManagerDesktop,
-    ];
-
     pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceKind::Reception => "reception",
-            DeviceKind::Doctor => "doctor",
-            DeviceKind::CashierTerminal => "cashier_terminal",
-            DeviceKind::ManagerDesktop => "manager_desktop",
-        }
+        self.into()
     }
 }
 
 impl std::str::FromStr for DeviceKind {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self> {
-        DeviceKind::ALL
-            .into_iter()
+        <DeviceKind as strum::IntoEnumIterator>::iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| CoreError::invalid("device_kind", "unknown_device_kind").with("value", s))
     }
