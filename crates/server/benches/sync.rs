@@ -20,7 +20,7 @@ use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::devices::DeviceKind;
 use dentpro_core::kind::Event;
-use dentpro_core::ledger::{Actor, Ledger};
+use dentpro_core::ledger::Ledger;
 use dentpro_core::patients::{PatientRegistered, PatientViewed};
 use dentpro_core::permissions::Role;
 use ed25519_dalek::{Signature, Verifier};
