@@ -67,8 +67,8 @@ pub trait Kind: Serialize + DeserializeOwned + Clone + fmt::Debug + Send + Sync 
     /// of the schema is declared by some kind).
     const TABLES: &'static [&'static str];
 
-    /// The shared things the record changes ("patient:<id>", "user:<id>", "username:<name>",
-    /// "setting:<key>", "branch", "device:<id>"). Two records with a subject in common must be
+    /// The shared things the record changes (`patient:<id>`, `user:<id>`, `username:<name>`,
+    /// `setting:<key>`, `branch`, `device:<id>`). Two records with a subject in common must be
     /// applied in the server's log order; records with none in common commute.
     fn subjects(&self) -> Vec<String> {
         Vec::new()

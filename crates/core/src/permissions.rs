@@ -1,7 +1,7 @@
 //! Roles and the permission matrix — the one place that says who may do what.
 //!
 //! Every command of the workstation names its [`Action`] and calls
-//! [`crate::ledger::Ledger::authorize`] before doing anything; a refusal is itself recorded.
+//! [`crate::workstation::Workstation::authorize`] before doing anything; a refusal is itself recorded.
 //! The branch server will check the same matrix when records arrive.
 
 use serde::{Deserialize, Serialize};

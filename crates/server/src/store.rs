@@ -422,7 +422,7 @@ pub fn printable(text: &str, max: usize) -> String {
 /// Records `count` security events: one row per (source, kind, reason, hour) holding the
 /// count, first and last time and the first event's device id and message as a sample, every
 /// field capped and escaped ([`printable`]). Rows of unauthenticated peers beyond
-/// [`MAX_UNAUTHENTICATED_EVENTS`] are dropped oldest first: whatever a peer sends, the table
+/// `MAX_UNAUTHENTICATED_EVENTS` are dropped oldest first: whatever a peer sends, the table
 /// stays bounded.
 pub fn security_event(
     conn: &Connection,

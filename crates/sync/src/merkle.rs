@@ -112,7 +112,7 @@ impl MerkleLog {
         self.levels.first()?.get(index).copied()
     }
 
-    /// Root of the whole tree (RFC 6962 MTH(D[0:n])).
+    /// Root of the whole tree (RFC 6962 MTH(D\[0:n\])).
     pub fn root(&self) -> Hash {
         self.subtree_root(0, self.len())
     }
@@ -122,7 +122,7 @@ impl MerkleLog {
         (size <= self.len()).then(|| self.subtree_root(0, size))
     }
 
-    /// RFC 6962 PATH(index, D[0:size]): the audit path of leaf `index` in the tree of the first
+    /// RFC 6962 PATH(index, D\[0:size\]): the audit path of leaf `index` in the tree of the first
     /// `size` leaves, ordered from the leaf's sibling up to the root's child. `None` if
     /// `index >= size` or the log has fewer than `size` leaves.
     pub fn inclusion_proof(&self, index: u64, size: u64) -> Option<Vec<Hash>> {
@@ -134,7 +134,7 @@ impl MerkleLog {
         Some(proof)
     }
 
-    /// RFC 6962 PROOF(old_size, D[0:new_size]): the consistency proof between the trees of the
+    /// RFC 6962 PROOF(old_size, D\[0:new_size\]): the consistency proof between the trees of the
     /// first `old_size` and `new_size` leaves. Empty when `old_size` is 0 or equals `new_size`;
     /// `None` if `old_size > new_size` or the log has fewer than `new_size` leaves.
     pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Option<Vec<Hash>> {

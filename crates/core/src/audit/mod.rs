@@ -1,5 +1,5 @@
 //! Audit: the trail of records with filters ([`queries`]), and verification that nobody has
-//! touched them ([`verify`]): chain, anchor, and the projections against a rebuild.
+//! touched them ([`mod@verify`]): chain, anchor, and the projections against a rebuild.
 
 pub mod queries;
 pub mod records;

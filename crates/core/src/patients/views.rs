@@ -49,7 +49,7 @@ pub struct PatientFile {
     pub history: Vec<PatientChange>,
     /// Edits that lost to a concurrent edit of the same field made at another desk, which
     /// reached the branch server first, and that nobody has resolved yet: kept for staff to
-    /// review ([`resolve_conflict`]). Resolved ones stay in the table and in the history.
+    /// review ([`super::rules::resolve_conflict`]). Resolved ones stay in the table and in the history.
     pub conflicts: Vec<EditConflict>,
 }
 
