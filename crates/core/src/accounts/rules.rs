@@ -301,17 +301,6 @@ pub fn set_cashier_terminals(
     cashier_terminals(ledger.conn(), user_id)
 }
 
-/// Once this workstation is enrolled in a branch, a cashier works only at the cashier terminals
-/// their account is bound to (the branch server refuses their records elsewhere).
-pub fn may_work_at(conn: &Connection, user: &UserSummary, device_id: &str, enrolled: bool) -> Result<bool> {
-    if user.role != Role::Cashier || !enrolled {
-        return Ok(true);
-    }
-    Ok(super::queries::cashier_terminals(conn, &user.id)?
-        .iter()
-        .any(|d| d == device_id))
-}
-
 // ---- the branch server's admission rules ----
 
 const ALREADY_SET_UP: &str = "setup: this branch is already set up";
