@@ -1,12 +1,12 @@
 import { useEffect, useState } from "react";
-import { commands, type AboutInfo } from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { useLang } from "../i18n/useLang";
-import { Ltr } from "../components/common";
+import { commands, type AboutInfo } from "../../bindings";
+import { call } from "../../api";
+import { useApp } from "../../context";
+import { useLang } from "../../i18n/useLang";
+import { Ltr } from "../../components/common";
 
 export function AboutScreen() {
-  const { t } = useLang();
+  const { t } = useLang("about");
   const { branch, showError } = useApp();
   const [about, setAbout] = useState<AboutInfo | null>(null);
 
