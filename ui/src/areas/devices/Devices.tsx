@@ -1,6 +1,9 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../../bindings";
-import { call, useSubmit } from "../../api";
+import { useSubmit } from "../../api";
+import { useCommandQuery } from "../../query";
+import { deviceKeys } from "./keys";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import { formatDateTime } from "../../format";
@@ -28,29 +31,15 @@ const DEVICE_COLUMNS = [
 export function DevicesScreen() {
   const { t, lang } = useLang("devices");
   const { can, showError } = useApp();
-  const [overview, setOverview] = useState<DeviceOverview | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [reload, setReload] = useState(0);
+  const queryClient = useQueryClient();
+  const query = useCommandQuery(deviceKeys.overview, () => commands.deviceOverview());
+  const overview = query.data ?? null;
+  const loading = query.isFetching;
   const [notice, setNotice] = useState<NoticeText | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.deviceOverview()).then((r) => {
-      if (cancelled) return;
-      setLoading(false);
-      if (r.status === "ok") setOverview(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [reload, showError]);
-
-  const refresh = () => {
-    setLoading(true);
-    setReload((n) => n + 1);
-  };
+  // A revocation changes this list and the terminals offered on the Users screen.
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: deviceKeys.all });
   const mayRevoke = can("device_revoke");
   const devices = overview?.devices ?? [];
 

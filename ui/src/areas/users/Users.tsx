@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -16,6 +16,7 @@ import { ROLES, fieldMessage } from "../../errors";
 import { messageOf, showOnField } from "../../forms";
 import { run, useCommandQuery } from "../../query";
 import { newUserSchema, userKeys } from "./schema";
+import { deviceKeys } from "../devices/keys";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
 import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
@@ -198,24 +199,15 @@ function UserRow({
 function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang("users");
   const { showError } = useApp();
-  const [terminals, setTerminals] = useState<BranchDevice[] | null>(null);
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const devices = useCommandQuery(deviceKeys.branch, () => commands.branchDevices());
+  const bound = useCommandQuery(userKeys.terminals(user.id), () => commands.cashierTerminals(user.id));
+  // A revoked terminal no longer syncs: a cashier bound to it could not work there.
+  const terminals: BranchDevice[] | null = devices.data ? devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked) : null;
+  // The ticked boxes: the bound terminals until the user changes them.
+  const [picked, setPicked] = useState<Set<string> | null>(null);
+  const chosen = picked ?? new Set(bound.data ?? []);
+  const setChosen = setPicked;
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let cancelled = false;
-    void Promise.all([call(() => commands.branchDevices()), call(() => commands.cashierTerminals(user.id))]).then(([devices, bound]) => {
-      if (cancelled) return;
-      if (devices.status === "error") return showError(devices.error);
-      if (bound.status === "error") return showError(bound.error);
-      // A revoked terminal no longer syncs: a cashier bound to it could not work there.
-      setTerminals(devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked));
-      setChosen(new Set(bound.data));
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [user.id, showError]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -226,7 +218,7 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
     else showError(r.error);
   }
 
-  if (terminals === null) return null;
+  if (terminals === null || !bound.data) return null;
   return (
     <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
       <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>

@@ -6,6 +6,7 @@ import { length, reason } from "../../forms";
 /** Query keys of the users area: every account change invalidates `all`. */
 export const userKeys = {
   all: ["users"] as const,
+  terminals: (userId: string) => ["users", "terminals", userId] as const,
 };
 
 // The core's rules for a new account (crates/core: accounts): the form says the same as the
