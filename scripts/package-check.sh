@@ -27,7 +27,9 @@ product=$(node -p 'require("./tauri.conf.json").productName')
 binary=$(node -p 'require("./tauri.conf.json").mainBinaryName')
 
 deb="${DEB:-}"
-if [ -z "$deb" ]; then
+if [ -n "$deb" ]; then
+  profile="given"
+else
   target="${CARGO_TARGET_DIR:-$root/target}"
   rm -f "$target/$profile/bundle/deb/"*.deb
   npx --yes @tauri-apps/cli@2 build "${build_args[@]}" --bundles deb --ci
