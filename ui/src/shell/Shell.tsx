@@ -1,5 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
-import { createMemoryRouter, Navigate, Outlet, RouterProvider, useLocation, useNavigate, type RouteObject } from "react-router";
+import { flushSync } from "react-dom";
+import { createMemoryRouter, Navigate, Outlet, RouterProvider, useLocation, type RouteObject } from "react-router";
+import { useGo } from "../navigation";
 import { QueryClientProvider } from "@tanstack/react-query";
 import { commands, type Action, type BranchInfo, type CoreError, type Language, type SessionInfo } from "../bindings";
 import { call, isSessionProblem } from "../api";
@@ -132,7 +134,8 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
             </button>
           </div>
         </header>
-        <RouterProvider router={router} />
+        {/* flushSync: a navigation can be drawn at once (see useGo). */}
+        <RouterProvider router={router} flushSync={drawNow} />
       </div>
       </BannerContext.Provider>
       </QueryClientProvider>
@@ -169,7 +172,7 @@ function AreaLayout({ areas }: { areas: Area[] }) {
   const { t, lang } = useLang();
   const { showError } = useApp();
   const error = useContext(BannerContext);
-  const navigate = useNavigate();
+  const navigate = useGo();
   const { pathname } = useLocation();
   const current = pathname.split("/")[1];
   // Clicking a nav item, even the current one, starts its area afresh (search box empty).
@@ -177,7 +180,7 @@ function AreaLayout({ areas }: { areas: Area[] }) {
   const go = (a: Area) => {
     showError(null);
     setVisit((v) => v + 1);
-    void navigate(`/${a.id}`);
+    navigate(`/${a.id}`);
   };
   return (
     <div className="body">
@@ -211,4 +214,9 @@ function AreaLayout({ areas }: { areas: Area[] }) {
       </main>
     </div>
   );
+}
+
+/** react-dom's flushSync in the shape RouterProvider takes. */
+function drawNow(fn: () => unknown): undefined {
+  flushSync(fn);
 }

@@ -1,6 +1,7 @@
 import { useEffect, useState } from "react";
 import { keepPreviousData } from "@tanstack/react-query";
-import { useNavigate, useOutletContext } from "react-router";
+import { useOutletContext } from "react-router";
+import { useGo } from "../../navigation";
 import { commands } from "../../bindings";
 import { useApp } from "../../context";
 import { useLang } from "../../i18n/useLang";
@@ -24,7 +25,7 @@ const SEARCH_LIMIT = 20;
 export function PatientSearch() {
   const { t } = useLang("patients");
   const { can, showError } = useApp();
-  const navigate = useNavigate();
+  const navigate = useGo();
   // The query lives in the area's layout: it survives opening a file and coming back.
   const { query, setQuery } = useOutletContext<PatientsOutlet>();
   const q = query.trim();
@@ -43,8 +44,8 @@ export function PatientSearch() {
 
   const rows = q && search.data ? search.data : [];
   const settled = asked === q && search.isSuccess && !search.isPlaceholderData && !search.isFetching;
-  const onOpen = (id: string) => void navigate(`/patients/${id}`);
-  const onRegister = () => void navigate("/patients/new");
+  const onOpen = (id: string) => navigate(`/patients/${id}`);
+  const onRegister = () => navigate("/patients/new");
 
   return (
     <section className="page">

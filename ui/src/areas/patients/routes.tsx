@@ -1,5 +1,6 @@
 import { useState } from "react";
-import { Navigate, Outlet, useLocation, useNavigate, useParams, type RouteObject } from "react-router";
+import { Navigate, Outlet, useLocation, useParams, type RouteObject } from "react-router";
+import { useGo } from "../../navigation";
 import type { Patient } from "../../bindings";
 import type { NoticeText } from "../../components/common";
 import { PatientSearch } from "./Patients";
@@ -30,13 +31,13 @@ type FileState = { notice?: NoticeText } | null;
 type EditState = { patient?: Patient } | null;
 
 function RegisterPatient() {
-  const navigate = useNavigate();
+  const navigate = useGo();
   return (
     <PatientForm
       patient={null}
-      onCancel={() => void navigate("/patients")}
+      onCancel={() => navigate("/patients")}
       onSaved={(p) =>
-        void navigate(`/patients/${p.id}`, {
+        navigate(`/patients/${p.id}`, {
           state: { notice: { key: "patientForm.registered", values: { fileNumber: p.file_number } } } satisfies FileState,
         })
       }
@@ -47,7 +48,7 @@ function RegisterPatient() {
 function OpenFile() {
   const { id = "" } = useParams();
   const location = useLocation();
-  const navigate = useNavigate();
+  const navigate = useGo();
   const notice = (location.state as FileState)?.notice ?? null;
   return (
     <PatientFileView
@@ -55,23 +56,23 @@ function OpenFile() {
       key={location.key}
       patientId={id}
       notice={notice}
-      onBack={() => void navigate("/patients")}
-      onEdit={(file) => void navigate(`/patients/${id}/edit`, { state: { patient: file.patient } satisfies EditState })}
+      onBack={() => navigate("/patients")}
+      onEdit={(file) => navigate(`/patients/${id}/edit`, { state: { patient: file.patient } satisfies EditState })}
     />
   );
 }
 
 function EditPatient() {
   const { id = "" } = useParams();
-  const navigate = useNavigate();
+  const navigate = useGo();
   // The form starts from the file just shown: reading it again would record another viewing.
   const patient = (useLocation().state as EditState)?.patient;
   if (!patient || patient.id !== id) return <Navigate to={`/patients/${id}`} replace />;
   return (
     <PatientForm
       patient={patient}
-      onCancel={() => void navigate(`/patients/${id}`)}
-      onSaved={(p) => void navigate(`/patients/${p.id}`, { state: { notice: { key: "patientForm.updated" } } satisfies FileState })}
+      onCancel={() => navigate(`/patients/${id}`)}
+      onSaved={(p) => navigate(`/patients/${p.id}`, { state: { notice: { key: "patientForm.updated" } } satisfies FileState })}
     />
   );
 }
