@@ -168,7 +168,12 @@ impl Driver {
         let mut driver = Driver { child, port, marker };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // tauri-driver starts WebKitWebDriver on the native port and forwards a new session
+            // to it: both must listen (a cold first start of WebKitWebDriver is slower than
+            // tauri-driver's, and the first test of a run then failed to open a session).
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", native_port)).is_ok()
+            {
                 return Ok(driver);
             }
             if let Some(status) = driver.child.try_wait()? {
