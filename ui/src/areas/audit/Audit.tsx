@@ -1,12 +1,12 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../bindings";
-import { call } from "../api";
-import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../auditFormat";
-import { useApp } from "../context";
-import { kindLabel } from "../errors";
-import { formatDateTime } from "../format";
-import { useLang } from "../i18n/useLang";
-import { EmptyRow, Field, TableHead } from "../components/common";
+import { commands, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../../bindings";
+import { call } from "../../api";
+import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../../auditFormat";
+import { useApp } from "../../context";
+import { kindLabel } from "../../errors";
+import { formatDateTime } from "../../format";
+import { useLang } from "../../i18n/useLang";
+import { EmptyRow, Field, TableHead } from "../../components/common";
 
 const AUDIT_COLUMNS = [
   "audit.time",
@@ -38,7 +38,7 @@ function toFilter(d: Draft, offset: number, patientTextIsId = false): AuditFilte
 }
 
 export function AuditScreen() {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("audit");
   const { can, showError } = useApp();
   const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
   const [filter, setFilter] = useState<AuditFilter>(() => toFilter(EMPTY_DRAFT, 0));
@@ -272,7 +272,7 @@ function problemText(t: (key: string) => string, bad: BadRecord): string {
 }
 
 function VerifyResult({ report }: { report: VerifyReport }) {
-  const { t } = useLang();
+  const { t } = useLang("audit");
   const bad = report.first_bad;
   const ok = report.ok && report.projections_ok;
   const storage = report.storage_problems ?? [];
@@ -319,7 +319,7 @@ function PatientPicker({
   draft: Draft;
   onChange: (patch: Partial<Draft>) => void;
 }) {
-  const { t } = useLang();
+  const { t } = useLang("audit");
   const [options, setOptions] = useState<{ q: string; rows: PatientSummary[] } | null>(null);
   const q = draft.patientText.trim();
 

@@ -1,12 +1,12 @@
 import { useState, type FormEvent } from "react";
-import { commands, type CoreError, type Language, type SessionInfo } from "../bindings";
-import { call } from "../api";
-import { fieldMessage, type FieldMessage } from "../errors";
-import { applyLanguage } from "../i18n";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field } from "../components/common";
-import { LanguageSwitch } from "../components/LanguageSwitch";
-import { SyncIndicator } from "../components/SyncIndicator";
+import { commands, type CoreError, type Language, type SessionInfo } from "../../bindings";
+import { call } from "../../api";
+import { fieldMessage, type FieldMessage } from "../../errors";
+import { applyLanguage } from "../../i18n";
+import { useLang } from "../../i18n/useLang";
+import { ErrorMessage, Field } from "../../components/common";
+import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { SyncIndicator } from "../../components/SyncIndicator";
 import { JoinBranch } from "./JoinBranch";
 
 type FormField = "branch_name" | "branch_code" | "admin_username" | "admin_display_name" | "admin_password" | "password_confirm" | "language";
@@ -30,7 +30,7 @@ const CORE_FIELD: Record<string, FormField> = {
  * branch server).
  */
 export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => void; onJoined: () => void }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("session");
   const [mode, setMode] = useState<"new" | "join">("new");
   return (
     <div className="auth-page">
@@ -66,7 +66,7 @@ export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => 
 }
 
 function NewBranch({ onDone }: { onDone: (session: SessionInfo) => void }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("session");
   const [branchName, setBranchName] = useState("");
   const [branchCode, setBranchCode] = useState("");
   const [username, setUsername] = useState("");

@@ -1,9 +1,9 @@
 import { useState, type FormEvent } from "react";
-import { commands, type CoreError, type SessionInfo } from "../bindings";
-import { call, isSessionProblem } from "../api";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field } from "../components/common";
-import { SyncIndicator } from "../components/SyncIndicator";
+import { commands, type CoreError, type SessionInfo } from "../../bindings";
+import { call, isSessionProblem } from "../../api";
+import { useLang } from "../../i18n/useLang";
+import { ErrorMessage, Field } from "../../components/common";
+import { SyncIndicator } from "../../components/SyncIndicator";
 
 /** Shown over the (hidden) workspace once the core reports the session idle-locked. */
 export function Lock({
@@ -17,7 +17,7 @@ export function Lock({
   onSignOut: () => void;
   onSessionEnded: (why: CoreError) => void;
 }) {
-  const { t } = useLang();
+  const { t } = useLang("session");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<CoreError | null>(null);

@@ -3,12 +3,12 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { TFunction } from "i18next";
-import type { Action, AppStatus, BranchDevice, CoreError, DeviceOverview, DeviceStatus, Language, SessionInfo, SyncStatus } from "../bindings";
-import { applyLanguage } from "../i18n";
-import ar from "../i18n/ar.json";
-import { DEVICE_KINDS, errorText } from "../errors";
-import { translator } from "../i18n/translator";
-import { App } from "../App";
+import type { Action, AppStatus, BranchDevice, CoreError, DeviceOverview, DeviceStatus, Language, SessionInfo, SyncStatus } from "../../bindings";
+import { applyLanguage } from "../../i18n";
+import ar from "../../i18n/ar.json";
+import { DEVICE_KINDS, errorText } from "../../errors";
+import { translator } from "../../i18n/translator";
+import { App } from "../../App";
 
 const THIS = "aaaa0000111122223333444455556666";
 const CHAIR = "bbbb0000111122223333444455556666";

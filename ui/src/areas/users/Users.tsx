@@ -1,19 +1,25 @@
-import { useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import {
   commands,
   type BranchDevice,
   type CoreError,
   type Language,
   type NewUser,
-  type Role,
   type UserSummary,
-} from "../bindings";
-import { call, useSubmit } from "../api";
-import { useApp } from "../context";
-import { ROLES, fieldMessage, type FieldMessage } from "../errors";
-import { formatDateTime } from "../format";
-import { useLang } from "../i18n/useLang";
-import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../components/common";
+} from "../../bindings";
+import { call, useSubmit } from "../../api";
+import { useApp } from "../../context";
+import { ROLES, fieldMessage } from "../../errors";
+import { messageOf, showOnField } from "../../forms";
+import { run, useCommandQuery } from "../../query";
+import { newUserSchema, userKeys } from "./schema";
+import { deviceKeys } from "../devices/keys";
+import { formatDateTime } from "../../format";
+import { useLang } from "../../i18n/useLang";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
 
 const USER_COLUMNS = [
   "users.username",
@@ -26,37 +32,25 @@ const USER_COLUMNS = [
   "common.actions",
 ] as const;
 
-type CreateField = "username" | "display_name" | "role" | "password" | "language";
-const CREATE_FIELDS: readonly string[] = ["username", "display_name", "role", "password", "language"];
+const CREATE_FIELDS: readonly (keyof NewUser)[] = ["username", "display_name", "role", "password", "language"];
 
 export function UsersScreen() {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("users");
   const { can, showError, session } = useApp();
-  const [users, setUsers] = useState<UserSummary[] | null>(null);
-  const [loadedAt, setLoadedAt] = useState(0);
-  const [reload, setReload] = useState(0);
+  const queryClient = useQueryClient();
+  const list = useCommandQuery(userKeys.all, () => commands.listUsers());
+  const users = list.data ?? null;
+  // When the list was read: a lock that ended before then is shown as past.
+  const loadedAt = list.dataUpdatedAt;
   const [notice, setNotice] = useState<NoticeText | null>(null);
   const [resetFor, setResetFor] = useState<string | null>(null);
   const [terminalsFor, setTerminalsFor] = useState<string | null>(null);
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.listUsers()).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") {
-        setUsers(r.data);
-        setLoadedAt(Date.now());
-      } else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [reload, showError]);
-
+  /** After any change to an account: say so, and read the list again. */
   const done = (text: NoticeText) => {
     setNotice(text);
     showError(null);
-    setReload((n) => n + 1);
+    void queryClient.invalidateQueries({ queryKey: userKeys.all });
   };
 
   async function setActive(u: UserSummary, active: boolean) {
@@ -135,7 +129,7 @@ function UserRow({
   onTerminalsDone: () => void;
   lang: Language;
 }) {
-  const { t } = useLang();
+  const { t } = useLang("users");
   const { can } = useApp();
   const lockedNow = u.locked_until !== null && new Date(u.locked_until).getTime() > now;
   return (
@@ -203,26 +197,17 @@ function UserRow({
 
 /** The cashier terminals a cashier may work at (the branch server refuses their records elsewhere). */
 function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
-  const { t } = useLang();
+  const { t } = useLang("users");
   const { showError } = useApp();
-  const [terminals, setTerminals] = useState<BranchDevice[] | null>(null);
-  const [chosen, setChosen] = useState<Set<string>>(new Set());
+  const devices = useCommandQuery(deviceKeys.branch, () => commands.branchDevices());
+  const bound = useCommandQuery(userKeys.terminals(user.id), () => commands.cashierTerminals(user.id));
+  // A revoked terminal no longer syncs: a cashier bound to it could not work there.
+  const terminals: BranchDevice[] | null = devices.data ? devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked) : null;
+  // The ticked boxes: the bound terminals until the user changes them.
+  const [picked, setPicked] = useState<Set<string> | null>(null);
+  const chosen = picked ?? new Set(bound.data ?? []);
+  const setChosen = setPicked;
   const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let cancelled = false;
-    void Promise.all([call(() => commands.branchDevices()), call(() => commands.cashierTerminals(user.id))]).then(([devices, bound]) => {
-      if (cancelled) return;
-      if (devices.status === "error") return showError(devices.error);
-      if (bound.status === "error") return showError(bound.error);
-      // A revoked terminal no longer syncs: a cashier bound to it could not work there.
-      setTerminals(devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked));
-      setChosen(new Set(bound.data));
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [user.id, showError]);
 
   async function submit(e: FormEvent) {
     e.preventDefault();
@@ -233,7 +218,7 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
     else showError(r.error);
   }
 
-  if (terminals === null) return null;
+  if (terminals === null || !bound.data) return null;
   return (
     <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
       <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>
@@ -268,7 +253,7 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
 }
 
 function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
-  const { t } = useLang();
+  const { t } = useLang("users");
   const [password, setPassword] = useState("");
   const { busy, error, submit } = useSubmit(() => commands.resetPassword(user.id, password), onDone);
 
@@ -305,38 +290,42 @@ function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: 
 }
 
 function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("users");
   const empty: NewUser = { username: "", display_name: "", role: "receptionist", password: "", language: lang };
-  const [values, setValues] = useState<NewUser>(empty);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<CreateField, FieldMessage>>>({});
+  const {
+    register,
+    handleSubmit,
+    reset,
+    setError: setFieldError,
+    formState: { errors },
+  } = useForm<NewUser>({ defaultValues: empty, resolver: zodResolver(newUserSchema), reValidateMode: "onChange" });
+  // A refusal that names no field of the form, shown above the fields.
   const [error, setError] = useState<CoreError | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const set = <K extends keyof NewUser>(k: K, v: NewUser[K]) => setValues((old) => ({ ...old, [k]: v }));
-  const msg = (f: CreateField) => {
-    const m = fieldErrors[f];
+  const create = useMutation<UserSummary, CoreError, NewUser>({
+    mutationFn: (values) => run(() => commands.createUser(values)),
+    onSuccess: (created) => {
+      reset(empty);
+      onCreated(created);
+    },
+    onError: (e) => {
+      if (!showOnField(e, CREATE_FIELDS, setFieldError)) setError(e);
+    },
+  });
+  const busy = create.isPending;
+  const submit = handleSubmit(
+    (values) => {
+      setError(null);
+      create.mutate(values);
+    },
+    () => setError(null),
+  );
+  const msg = (f: keyof NewUser) => {
+    const m = messageOf(errors[f]);
     return m ? t(m.key, m.vars) : null;
   };
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setFieldErrors({});
-    const r = await call(() => commands.createUser(values));
-    setBusy(false);
-    if (r.status === "ok") {
-      setValues(empty);
-      onCreated(r.data);
-      return;
-    }
-    const fm = fieldMessage(r.error);
-    if (fm && CREATE_FIELDS.includes(fm.field)) setFieldErrors({ [fm.field as CreateField]: fm.message });
-    else setError(r.error);
-  }
-
   return (
-    <form className="card" onSubmit={submit} noValidate data-testid="user-create-form">
+    <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="user-create-form">
       <h2>{t("users.createTitle")}</h2>
       <ErrorMessage error={error} testId="user-create-error" />
       <div className="form-grid">
@@ -347,19 +336,17 @@ function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
             dir="ltr"
             maxLength={32}
             autoComplete="off"
-            value={values.username}
-            onChange={(e) => set("username", e.target.value)}
+            {...register("username")}
           />
         </Field>
         <Field id="user-create-name" label={t("users.name")} error={msg("display_name")} errorTestId="user-create-error-display_name">
-          <input id="user-create-name" data-testid="user-create-name" value={values.display_name} onChange={(e) => set("display_name", e.target.value)} />
+          <input id="user-create-name" data-testid="user-create-name" {...register("display_name")} />
         </Field>
         <Field id="user-create-role" label={t("users.role")} error={msg("role")} errorTestId="user-create-error-role">
           <select
             id="user-create-role"
             data-testid="user-create-role"
-            value={values.role}
-            onChange={(e) => set("role", (ROLES.find((r) => r === e.target.value) ?? "receptionist") as Role)}
+            {...register("role")}
           >
             {ROLES.map((r) => (
               <option key={r} value={r}>
@@ -374,16 +361,14 @@ function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
             data-testid="user-create-password"
             type="password"
             autoComplete="new-password"
-            value={values.password}
-            onChange={(e) => set("password", e.target.value)}
+            {...register("password")}
           />
         </Field>
         <Field id="user-create-language" label={t("users.language")} error={msg("language")} errorTestId="user-create-error-language">
           <select
             id="user-create-language"
             data-testid="user-create-language"
-            value={values.language}
-            onChange={(e) => set("language", e.target.value === "ar" ? "ar" : "en")}
+            {...register("language")}
           >
             <option value="en">{t("languages.en")}</option>
             <option value="ar">{t("languages.ar")}</option>

@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from "react";
-import { commands, type CoreError, type SessionInfo } from "../bindings";
-import { call } from "../api";
-import { applyLanguage } from "../i18n";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field } from "../components/common";
-import { LanguageSwitch } from "../components/LanguageSwitch";
-import { SyncIndicator } from "../components/SyncIndicator";
+import { commands, type CoreError, type SessionInfo } from "../../bindings";
+import { call } from "../../api";
+import { applyLanguage } from "../../i18n";
+import { useLang } from "../../i18n/useLang";
+import { ErrorMessage, Field } from "../../components/common";
+import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { SyncIndicator } from "../../components/SyncIndicator";
 
 export function Login({
   branchName,
@@ -16,7 +16,7 @@ export function Login({
   notice: CoreError | null;
   onDone: (session: SessionInfo) => void;
 }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("session");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);

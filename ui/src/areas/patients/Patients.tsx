@@ -1,11 +1,14 @@
 import { useEffect, useState } from "react";
-import { commands, type Patient, type PatientFile as PatientFileData, type PatientSummary } from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { useLang } from "../i18n/useLang";
-import { Ltr, type NoticeText, TableHead } from "../components/common";
-import { PatientForm } from "./PatientForm";
-import { PatientFileView } from "./PatientFile";
+import { keepPreviousData } from "@tanstack/react-query";
+import { useOutletContext } from "react-router";
+import { useGo } from "../../navigation";
+import { commands } from "../../bindings";
+import { useApp } from "../../context";
+import { useLang } from "../../i18n/useLang";
+import { useCommandQuery } from "../../query";
+import { Ltr, TableHead } from "../../components/common";
+import { patientKeys } from "./keys";
+import type { PatientsOutlet } from "./routes";
 
 const PATIENT_COLUMNS = [
   "patients.fileNumber",
@@ -15,95 +18,34 @@ const PATIENT_COLUMNS = [
   "patients.dob",
 ] as const;
 
-type View =
-  | { name: "search" }
-  | { name: "new" }
-  | { name: "file"; id: string; notice: NoticeText | null }
-  | { name: "edit"; patient: Patient };
-
-export function PatientsScreen() {
-  const [view, setView] = useState<View>({ name: "search" });
-  // The query survives opening a file and coming back.
-  const [query, setQuery] = useState("");
-
-  switch (view.name) {
-    case "search":
-      return (
-        <PatientSearch
-          query={query}
-          setQuery={setQuery}
-          onOpen={(id) => setView({ name: "file", id, notice: null })}
-          onRegister={() => setView({ name: "new" })}
-        />
-      );
-    case "new":
-      return (
-        <PatientForm
-          patient={null}
-          onCancel={() => setView({ name: "search" })}
-          onSaved={(p) => setView({ name: "file", id: p.id, notice: { key: "patientForm.registered", values: { fileNumber: p.file_number } } })}
-        />
-      );
-    case "file":
-      return (
-        <PatientFileView
-          key={view.id + JSON.stringify(view.notice)}
-          patientId={view.id}
-          notice={view.notice}
-          onBack={() => setView({ name: "search" })}
-          onEdit={(file: PatientFileData) => setView({ name: "edit", patient: file.patient })}
-        />
-      );
-    case "edit":
-      return (
-        <PatientForm
-          patient={view.patient}
-          onCancel={() => setView({ name: "file", id: view.patient.id, notice: null })}
-          onSaved={(p) => setView({ name: "file", id: p.id, notice: { key: "patientForm.updated" } })}
-        />
-      );
-  }
-}
-
 const SEARCH_DEBOUNCE_MS = 150;
 const SEARCH_LIMIT = 20;
 
-function PatientSearch({
-  query,
-  setQuery,
-  onOpen,
-  onRegister,
-}: {
-  query: string;
-  setQuery: (q: string) => void;
-  onOpen: (id: string) => void;
-  onRegister: () => void;
-}) {
-  const { t } = useLang();
+/** The area's start page: search by name, phone, file number or national id. */
+export function PatientSearch() {
+  const { t } = useLang("patients");
   const { can, showError } = useApp();
-  const [results, setResults] = useState<{ q: string; rows: PatientSummary[] } | null>(null);
+  const navigate = useGo();
+  // The query lives in the area's layout: it survives opening a file and coming back.
+  const { query, setQuery } = useOutletContext<PatientsOutlet>();
   const q = query.trim();
-
+  const [asked, setAsked] = useState(q);
   useEffect(() => {
-    if (!q) return;
-    let cancelled = false;
-    const timer = window.setTimeout(() => {
-      void call(() => commands.searchPatients(q, SEARCH_LIMIT)).then((r) => {
-        if (cancelled) return;
-        if (r.status === "ok") {
-          setResults({ q, rows: r.data });
-          showError(null);
-        } else showError(r.error);
-      });
-    }, SEARCH_DEBOUNCE_MS);
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [q, showError]);
+    const timer = window.setTimeout(() => setAsked(q), SEARCH_DEBOUNCE_MS);
+    return () => window.clearTimeout(timer);
+  }, [q]);
+  const search = useCommandQuery(patientKeys.search(asked), () => commands.searchPatients(asked, SEARCH_LIMIT), {
+    enabled: asked !== "",
+    placeholderData: keepPreviousData,
+  });
+  useEffect(() => {
+    if (search.isSuccess) showError(null);
+  }, [search.isSuccess, search.dataUpdatedAt, showError]);
 
-  const rows = q && results ? results.rows : [];
-  const settled = results?.q === q;
+  const rows = q && search.data ? search.data : [];
+  const settled = asked === q && search.isSuccess && !search.isPlaceholderData && !search.isFetching;
+  const onOpen = (id: string) => navigate(`/patients/${id}`);
+  const onRegister = () => navigate("/patients/new");
 
   return (
     <section className="page">

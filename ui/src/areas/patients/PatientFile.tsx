@@ -1,17 +1,20 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
 import {
   commands,
+  type CoreError,
   type EditConflict,
   type PatientChange,
   type PatientFile as PatientFileData,
   type PatientInput,
-} from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { fieldLabel } from "../errors";
-import { ageInYears, formatDateTime } from "../format";
-import { useLang } from "../i18n/useLang";
-import { Ltr, Notice, type NoticeText } from "../components/common";
+} from "../../bindings";
+import { useApp } from "../../context";
+import { fieldLabel } from "../../errors";
+import { ageInYears, formatDateTime } from "../../format";
+import { useLang } from "../../i18n/useLang";
+import { useCommandQuery, run } from "../../query";
+import { Ltr, Notice, type NoticeText } from "../../components/common";
+import { patientKeys } from "./keys";
 
 type Shown = { name: keyof PatientInput; ltr?: boolean; multiline?: boolean };
 
@@ -44,21 +47,11 @@ export function PatientFileView({
   onBack: () => void;
   onEdit: (file: PatientFileData) => void;
 }) {
-  const { t, lang } = useLang();
-  const { can, showError } = useApp();
-  const [file, setFile] = useState<PatientFileData | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.openPatient(patientId)).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setFile(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [patientId, showError]);
+  const { t, lang } = useLang("patients");
+  const { can } = useApp();
+  // Opening a file is an audited act: read once per opening (gcTime 0: nothing is kept to
+  // show stale, and nothing re-reads it behind the reader's back).
+  const { data: file } = useCommandQuery(patientKeys.file(patientId), () => commands.openPatient(patientId), { gcTime: 0 });
 
   const back = (
     <button type="button" className="btn btn-ghost" data-testid="patient-back" onClick={onBack}>
@@ -143,7 +136,6 @@ export function PatientFileView({
         patientId={p.id}
         conflicts={file.conflicts.filter((c) => !c.resolution)}
         canResolve={can("patient_edit")}
-        onResolved={setFile}
       />
       <div className="card">
         <h2>{t("patientFile.history")}</h2>
@@ -159,7 +151,7 @@ export function PatientFileView({
 
 /** How a field's value reads in the file's history and conflicts. */
 function useShownValue() {
-  const { t } = useLang();
+  const { t } = useLang("patients");
   return (field: string, v: string) => {
     if (v === "") return t("patientFile.emptyValue");
     if (field === "sex" && (v === "male" || v === "female")) return t(`sex.${v}`);
@@ -181,39 +173,41 @@ function Conflicts({
   patientId,
   conflicts,
   canResolve,
-  onResolved,
 }: {
   patientId: string;
   conflicts: EditConflict[];
   canResolve: boolean;
-  onResolved: (file: PatientFileData) => void;
 }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("patients");
   const { showError } = useApp();
   const shownValue = useShownValue();
   // The row waiting for "Use this value" to be confirmed, and the row being sent.
   const [confirming, setConfirming] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const queryClient = useQueryClient();
   // Rows the workstation said were decided elsewhere (or are gone) since the file was read:
   // nothing is left to decide on them, so they leave the card while the error says why.
   const [settled, setSettled] = useState<ReadonlySet<string>>(new Set());
   const keyOf = (c: EditConflict) => `${c.record_id}-${c.field}`;
+
+  // The answer is the file as it now stands: it replaces the cached one (no second reading),
+  // and searches may now find other values.
+  const mutation = useMutation<PatientFileData, CoreError, { c: EditConflict; apply: boolean }>({
+    mutationFn: ({ c, apply }) => run(() => commands.resolvePatientConflict(patientId, c.record_id, c.field, apply)),
+    onSettled: () => setConfirming(null),
+    onSuccess: (file) => {
+      showError(null);
+      queryClient.setQueryData(patientKeys.file(patientId), file);
+      void queryClient.invalidateQueries({ queryKey: patientKeys.searches });
+    },
+    onError: (error, { c }) => {
+      showError(error);
+      if (SETTLED_REASONS.includes(error.details.reason ?? "")) setSettled((s) => new Set(s).add(keyOf(c)));
+    },
+  });
+  const busy = mutation.isPending;
+  const resolve = (c: EditConflict, apply: boolean) => mutation.mutate({ c, apply });
   const open = conflicts.filter((c) => !settled.has(keyOf(c)));
   if (open.length === 0) return null;
-
-  const resolve = async (c: EditConflict, apply: boolean) => {
-    setBusy(true);
-    const r = await call(() => commands.resolvePatientConflict(patientId, c.record_id, c.field, apply));
-    setBusy(false);
-    setConfirming(null);
-    if (r.status === "ok") {
-      showError(null);
-      onResolved(r.data);
-      return;
-    }
-    showError(r.error);
-    if (SETTLED_REASONS.includes(r.error.details.reason ?? "")) setSettled((s) => new Set(s).add(keyOf(c)));
-  };
 
   return (
     <div className="card conflicts-card" data-testid="patient-conflicts">
@@ -254,7 +248,7 @@ function Conflicts({
                           className="btn btn-small btn-primary"
                           data-testid="conflict-confirm"
                           disabled={busy}
-                          onClick={() => void resolve(c, true)}
+                          onClick={() => resolve(c, true)}
                         >
                           {t("patientFile.conflictConfirmYes")}
                         </button>
@@ -285,7 +279,7 @@ function Conflicts({
                         className="btn btn-small"
                         data-testid="conflict-keep"
                         disabled={busy}
-                        onClick={() => void resolve(c, false)}
+                        onClick={() => resolve(c, false)}
                       >
                         {t("patientFile.conflictKeep")}
                       </button>
@@ -302,7 +296,7 @@ function Conflicts({
 }
 
 function History({ history }: { history: PatientChange[] }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("patients");
   const shownValue = useShownValue();
   if (history.length === 0) {
     return (

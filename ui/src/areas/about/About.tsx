@@ -1,26 +1,13 @@
-import { useEffect, useState } from "react";
-import { commands, type AboutInfo } from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { useLang } from "../i18n/useLang";
-import { Ltr } from "../components/common";
+import { commands } from "../../bindings";
+import { useApp } from "../../context";
+import { useCommandQuery } from "../../query";
+import { useLang } from "../../i18n/useLang";
+import { Ltr } from "../../components/common";
 
 export function AboutScreen() {
-  const { t } = useLang();
-  const { branch, showError } = useApp();
-  const [about, setAbout] = useState<AboutInfo | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.about()).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setAbout(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [showError]);
+  const { t } = useLang("about");
+  const { branch } = useApp();
+  const about = useCommandQuery(["about"], () => commands.about()).data ?? null;
 
   return (
     <section className="page">

@@ -1,11 +1,14 @@
-import { useEffect, useState } from "react";
-import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../bindings";
-import { call, useSubmit } from "../api";
-import { useApp } from "../context";
-import { errorText } from "../errors";
-import { formatDateTime } from "../format";
-import { useLang } from "../i18n/useLang";
-import { EmptyRow, ErrorMessage, Ltr, Notice, type NoticeText, TableHead } from "../components/common";
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../../bindings";
+import { useSubmit } from "../../api";
+import { useCommandQuery } from "../../query";
+import { deviceKeys } from "./keys";
+import { useApp } from "../../context";
+import { errorText } from "../../errors";
+import { formatDateTime } from "../../format";
+import { useLang } from "../../i18n/useLang";
+import { EmptyRow, ErrorMessage, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
 
 const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
 
@@ -26,31 +29,17 @@ const DEVICE_COLUMNS = [
  * here: the server refuses its later records, its earlier ones stay.
  */
 export function DevicesScreen() {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("devices");
   const { can, showError } = useApp();
-  const [overview, setOverview] = useState<DeviceOverview | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [reload, setReload] = useState(0);
+  const queryClient = useQueryClient();
+  const query = useCommandQuery(deviceKeys.overview, () => commands.deviceOverview());
+  const overview = query.data ?? null;
+  const loading = query.isFetching;
   const [notice, setNotice] = useState<NoticeText | null>(null);
   const [revoking, setRevoking] = useState<string | null>(null);
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.deviceOverview()).then((r) => {
-      if (cancelled) return;
-      setLoading(false);
-      if (r.status === "ok") setOverview(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [reload, showError]);
-
-  const refresh = () => {
-    setLoading(true);
-    setReload((n) => n + 1);
-  };
+  // A revocation changes this list and the terminals offered on the Users screen.
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: deviceKeys.all });
   const mayRevoke = can("device_revoke");
   const devices = overview?.devices ?? [];
 
@@ -109,7 +98,7 @@ export function DevicesScreen() {
 }
 
 function OfflineNotice({ overview }: { overview: DeviceOverview }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("devices");
   const error: CoreError | null = overview.live_error;
   return (
     <div
@@ -141,7 +130,7 @@ function DeviceRow({
   onOpenRevoke: () => void;
   onRevoked: () => void;
 }) {
-  const { t } = useLang();
+  const { t } = useLang("devices");
   const revoked = d.revoked !== null || d.server_revoked_at !== null;
   const unknown = t("devices.unavailable");
   // Only another workstation whose enrolment this one holds can be revoked from here.
@@ -211,7 +200,7 @@ function DeviceRow({
 }
 
 function Status({ device: d, live, lang }: { device: DeviceStatus; live: boolean; lang: Language }) {
-  const { t } = useLang();
+  const { t } = useLang("devices");
   if (d.revoked) {
     const r = d.revoked;
     return (
@@ -249,7 +238,7 @@ function Status({ device: d, live, lang }: { device: DeviceStatus; live: boolean
 
 /** The confirm step: what revoking means, and the reason (required, kept in the record). */
 function RevokeForm({ device, onDone, onCancel }: { device: DeviceStatus; onDone: () => void; onCancel: () => void }) {
-  const { t } = useLang();
+  const { t } = useLang("devices");
   const [reason, setReason] = useState("");
   const { busy, error, submit } = useSubmit(() => commands.revokeDevice(device.device_id, reason), onDone);
 

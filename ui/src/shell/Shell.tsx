@@ -1,29 +1,18 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState } from "react";
+import { flushSync } from "react-dom";
+import { createMemoryRouter, Navigate, Outlet, RouterProvider, useLocation, type RouteObject } from "react-router";
+import { useGo } from "../navigation";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { commands, type Action, type BranchInfo, type CoreError, type Language, type SessionInfo } from "../bindings";
 import { call, isSessionProblem } from "../api";
-import { AppContext, type AppContextValue } from "../context";
+import { AppContext, type AppContextValue, useApp } from "../context";
 import { errorText } from "../errors";
 import { applyLanguage } from "../i18n";
 import { useLang } from "../i18n/useLang";
+import { newQueryClient } from "../query";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { SyncIndicator } from "../components/SyncIndicator";
-import { PatientsScreen } from "./Patients";
-import { UsersScreen } from "./Users";
-import { DevicesScreen } from "./Devices";
-import { AuditScreen } from "./Audit";
-import { SettingsScreen } from "./Settings";
-import { AboutScreen } from "./About";
-
-type Section = "patients" | "users" | "devices" | "audit" | "settings" | "about";
-
-const NAV: { section: Section; needs: Action | null }[] = [
-  { section: "patients", needs: "patient_search" },
-  { section: "users", needs: "user_list" },
-  { section: "devices", needs: "device_list" },
-  { section: "audit", needs: "audit_view" },
-  { section: "settings", needs: "settings_edit" },
-  { section: "about", needs: null },
-];
+import { visibleAreas, type Area } from "../areas";
 
 /** Activity is reported to the core at most this often. */
 const HEARTBEAT_EVERY_MS = 30_000;
@@ -41,22 +30,21 @@ type Props = {
 export function Shell({ session, branch, locked, updateSession, signOut }: Props) {
   const { t, lang } = useLang();
   const can = useCallback((a: Action) => session.allowed_actions.includes(a), [session.allowed_actions]);
-  const visibleNav = NAV.filter((n) => n.needs === null || can(n.needs));
-  const [section, setSection] = useState<Section>(() => visibleNav[0]?.section ?? "about");
-  const [navKey, setNavKey] = useState(0);
   const [error, setError] = useState<CoreError | null>(null);
+  // One cache and one router per session (the shell is keyed by the session): a new sign-in
+  // starts on its first area with nothing cached from the previous user. The role, and so the
+  // areas, do not change within a session. A memory history: the webview has no address bar.
+  const [queryClient] = useState(newQueryClient);
+  const [router] = useState(() => {
+    const areas = visibleAreas(session.allowed_actions);
+    return createMemoryRouter(areaRoutes(areas), { initialEntries: [homeOf(areas)] });
+  });
   const [switching, setSwitching] = useState(false);
 
   const showError = useCallback((e: CoreError | null) => {
     if (e && isSessionProblem(e)) return; // the lock / sign-in screen takes over
     setError(e);
   }, []);
-
-  const go = (s: Section) => {
-    setError(null);
-    setSection(s);
-    setNavKey((k) => k + 1); // clicking the current item returns to its start page
-  };
 
   const switchLanguage = async (l: Language) => {
     if (l === lang) return;
@@ -113,10 +101,10 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
     [session, branch, can, updateSession, showError, signOut],
   );
 
-  const current: Section = visibleNav.some((n) => n.section === section) ? section : "about";
-
   return (
     <AppContext.Provider value={ctx}>
+      <QueryClientProvider client={queryClient}>
+      <BannerContext.Provider value={error}>
       <div className="shell" hidden={locked} aria-hidden={locked}>
         <header className="topbar">
           <div className="brand">
@@ -146,42 +134,89 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
             </button>
           </div>
         </header>
-        <div className="body">
-          <nav className="sidebar" aria-label={t("nav.label")}>
-            <ul>
-              {visibleNav.map((n) => (
-                <li key={n.section}>
-                  <button
-                    type="button"
-                    data-testid={`nav-${n.section}`}
-                    className={current === n.section ? "nav-item active" : "nav-item"}
-                    aria-current={current === n.section ? "page" : undefined}
-                    onClick={() => go(n.section)}
-                  >
-                    {t(`nav.${n.section}`)}
-                  </button>
-                </li>
-              ))}
-            </ul>
-          </nav>
-          <main className="content">
-            {error ? (
-              <div className="message message-error banner" role="alert" data-testid="error-banner" data-code={error.code}>
-                <span>{errorText(t, error, lang)}</span>
-                <button type="button" className="link-button" data-testid="error-dismiss" onClick={() => setError(null)}>
-                  {t("common.dismiss")}
-                </button>
-              </div>
-            ) : null}
-            {current === "patients" ? <PatientsScreen key={navKey} /> : null}
-            {current === "users" ? <UsersScreen key={navKey} /> : null}
-            {current === "devices" ? <DevicesScreen key={navKey} /> : null}
-            {current === "audit" ? <AuditScreen key={navKey} /> : null}
-            {current === "settings" ? <SettingsScreen key={navKey} /> : null}
-            {current === "about" ? <AboutScreen key={navKey} /> : null}
-          </main>
-        </div>
+        {/* flushSync: a navigation can be drawn at once (see useGo). */}
+        <RouterProvider router={router} flushSync={drawNow} />
       </div>
+      </BannerContext.Provider>
+      </QueryClientProvider>
     </AppContext.Provider>
   );
+}
+
+/** The error the banner shows (set through the app context's `showError`). */
+const BannerContext = createContext<CoreError | null>(null);
+
+/** The shell's routes: each visible area under `/<id>`; anything else goes to the first one. */
+/** The first visible area's start page: where a session starts. */
+function homeOf(areas: Area[]): string {
+  return `/${areas[0]?.id ?? "about"}`;
+}
+
+function areaRoutes(areas: Area[]): RouteObject[] {
+  const home = homeOf(areas);
+  return [
+    {
+      path: "/",
+      element: <AreaLayout areas={areas} />,
+      children: [
+        { index: true, element: <Navigate to={home} replace /> },
+        ...areas.map((a) => ({ ...a.route, path: a.id }) as RouteObject),
+        { path: "*", element: <Navigate to={home} replace /> },
+      ],
+    },
+  ];
+}
+
+/** The nav (from the visible areas), the error banner and the current area's page. */
+function AreaLayout({ areas }: { areas: Area[] }) {
+  const { t, lang } = useLang();
+  const { showError } = useApp();
+  const error = useContext(BannerContext);
+  const navigate = useGo();
+  const { pathname } = useLocation();
+  const current = pathname.split("/")[1];
+  // Clicking a nav item, even the current one, starts its area afresh (search box empty).
+  const [visit, setVisit] = useState(0);
+  const go = (a: Area) => {
+    showError(null);
+    setVisit((v) => v + 1);
+    navigate(`/${a.id}`);
+  };
+  return (
+    <div className="body">
+      <nav className="sidebar" aria-label={t("nav.label")}>
+        <ul>
+          {areas.map((a) => (
+            <li key={a.id}>
+              <button
+                type="button"
+                data-testid={`nav-${a.id}`}
+                className={current === a.id ? "nav-item active" : "nav-item"}
+                aria-current={current === a.id ? "page" : undefined}
+                onClick={() => go(a)}
+              >
+                {t(`nav.${a.id}`)}
+              </button>
+            </li>
+          ))}
+        </ul>
+      </nav>
+      <main className="content">
+        {error ? (
+          <div className="message message-error banner" role="alert" data-testid="error-banner" data-code={error.code}>
+            <span>{errorText(t, error, lang)}</span>
+            <button type="button" className="link-button" data-testid="error-dismiss" onClick={() => showError(null)}>
+              {t("common.dismiss")}
+            </button>
+          </div>
+        ) : null}
+        <Outlet key={visit} />
+      </main>
+    </div>
+  );
+}
+
+/** react-dom's flushSync in the shape RouterProvider takes. */
+function drawNow(fn: () => unknown): undefined {
+  flushSync(fn);
 }

@@ -1,13 +1,13 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type CoreError } from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { fieldMessage } from "../errors";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field, Notice } from "../components/common";
+import { commands, type CoreError } from "../../bindings";
+import { call } from "../../api";
+import { useApp } from "../../context";
+import { fieldMessage } from "../../errors";
+import { useLang } from "../../i18n/useLang";
+import { ErrorMessage, Field, Notice } from "../../components/common";
 
 export function SettingsScreen() {
-  const { t } = useLang();
+  const { t } = useLang("settings");
   const { session, updateSession, showError } = useApp();
   const [minutes, setMinutes] = useState<string | null>(null);
   const [error, setError] = useState<CoreError | null>(null);

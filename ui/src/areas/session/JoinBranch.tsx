@@ -1,19 +1,19 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type BranchInfo, type CoreError } from "../bindings";
-import { call } from "../api";
-import { fieldMessage, type FieldMessage } from "../errors";
-import { applyLanguage } from "../i18n";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field } from "../components/common";
-import { LanguageSwitch } from "../components/LanguageSwitch";
-import { SyncPill } from "../components/SyncIndicator";
-import { catchingUp, SYNC_POLL_MS, useSyncStatus } from "../sync";
+import { commands, type BranchInfo, type CoreError } from "../../bindings";
+import { call } from "../../api";
+import { fieldMessage, type FieldMessage } from "../../errors";
+import { applyLanguage } from "../../i18n";
+import { useLang } from "../../i18n/useLang";
+import { ErrorMessage, Field } from "../../components/common";
+import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { SyncPill } from "../../components/SyncIndicator";
+import { catchingUp, SYNC_POLL_MS, useSyncStatus } from "../../sync";
 
 type JoinField = "ticket" | "label";
 
 /** A new desk joins its branch: the enrolment ticket from the branch admin, and a label. */
 export function JoinBranch({ onJoined }: { onJoined: () => void }) {
-  const { t } = useLang();
+  const { t } = useLang("session");
   const [ticket, setTicket] = useState("");
   const [label, setLabel] = useState("");
   const [busy, setBusy] = useState(false);
@@ -89,7 +89,7 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
  * sync, asking the core every 2 s whether the workstation is set up now.
  */
 export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) => void }) {
-  const { t, lang } = useLang();
+  const { t, lang } = useLang("session");
   const { status } = useSyncStatus();
 
   useEffect(() => {

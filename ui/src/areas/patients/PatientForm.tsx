@@ -1,14 +1,19 @@
-import { useRef, useState, type FormEvent } from "react";
-import { commands, type CoreError, type Patient, type PatientInput, type Sex } from "../bindings";
-import { call } from "../api";
-import { useApp } from "../context";
-import { fieldMessage, type FieldMessage } from "../errors";
-import { todayIso } from "../format";
-import { useLang } from "../i18n/useLang";
-import { ErrorMessage, Field } from "../components/common";
+import { useState } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type Patient, type PatientInput, type Sex } from "../../bindings";
+import { useApp } from "../../context";
+import { todayIso } from "../../format";
+import { messageOf, showOnField } from "../../forms";
+import { useLang } from "../../i18n/useLang";
+import { run } from "../../query";
+import { ErrorMessage, Field } from "../../components/common";
+import { patientKeys } from "./keys";
+import { patientSchema, type PatientValues } from "./schema";
 
-type FieldName = keyof PatientInput;
-type Values = Record<FieldName, string>;
+type FieldName = keyof PatientInput & keyof PatientValues;
+type Values = PatientValues;
 
 type FieldSpec = {
   name: FieldName;
@@ -68,90 +73,70 @@ function initialValues(p: Patient | null): Values {
   };
 }
 
-function isField(f: string): f is FieldName {
-  return (ALL_FIELDS as string[]).includes(f);
+/** The command's input from the form's text (the core trims and checks it again). */
+function toInput(v: Values): PatientInput {
+  return { ...v, sex: v.sex as Sex, national_id: v.national_id.trim() === "" ? null : v.national_id };
 }
 
 /** Register a new patient (patient = null) or edit an existing file. */
 export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient | null; onCancel: () => void; onSaved: (p: Patient) => void }) {
-  const { t } = useLang();
+  const { t } = useLang("patients");
   const { showError } = useApp();
-  const [values, setValues] = useState<Values>(() => initialValues(patient));
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FieldName, FieldMessage>>>({});
+  const queryClient = useQueryClient();
+  const {
+    register,
+    handleSubmit,
+    setError: setFieldError,
+    formState: { errors },
+  } = useForm<Values>({ defaultValues: initialValues(patient), resolver: zodResolver(patientSchema), reValidateMode: "onChange" });
+  // A refusal that names no field of the form (e.g. forbidden), shown above the fields.
   const [error, setError] = useState<CoreError | null>(null);
-  const [busy, setBusy] = useState(false);
-  const formRef = useRef<HTMLFormElement>(null);
+  const save = useMutation<Patient, CoreError, PatientInput>({
+    mutationFn: (input) => run(() => (patient ? commands.updatePatient(patient.id, input) : commands.registerPatient(input))),
+    onSuccess: (saved) => {
+      void queryClient.invalidateQueries({ queryKey: patientKeys.searches });
+      onSaved(saved);
+    },
+    onError: (e) => {
+      if (!showOnField(e, ALL_FIELDS, setFieldError)) setError(e);
+    },
+  });
+  const busy = save.isPending;
 
-  const set = (name: FieldName, v: string) => {
-    setValues((old) => ({ ...old, [name]: v }));
-    if (fieldErrors[name]) setFieldErrors((old) => ({ ...old, [name]: undefined }));
-  };
-
-  const focusField = (name: FieldName) => {
-    window.setTimeout(() => formRef.current?.querySelector<HTMLElement>(`[name="${name}"]`)?.focus(), 0);
-  };
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    showError(null);
-    if (values.sex !== "male" && values.sex !== "female") {
-      setFieldErrors({ sex: { key: "reasons.invalid_sex", vars: {} } });
-      focusField("sex");
-      return;
-    }
-    setFieldErrors({});
-    const input: PatientInput = {
-      name_en: values.name_en,
-      name_ar: values.name_ar,
-      date_of_birth: values.date_of_birth,
-      sex: values.sex as Sex,
-      phone: values.phone,
-      national_id: values.national_id.trim() === "" ? null : values.national_id,
-      address: values.address,
-      emergency_contact: values.emergency_contact,
-      allergies: values.allergies,
-      chronic_diseases: values.chronic_diseases,
-      current_medications: values.current_medications,
-      medical_history: values.medical_history,
-    };
-    setBusy(true);
-    const r = await call(() => (patient ? commands.updatePatient(patient.id, input) : commands.registerPatient(input)));
-    setBusy(false);
-    if (r.status === "ok") {
-      onSaved(r.data);
-      return;
-    }
-    const fm = fieldMessage(r.error);
-    if (fm && isField(fm.field)) {
-      setFieldErrors({ [fm.field]: fm.message });
-      focusField(fm.field);
-    } else setError(r.error);
-  }
+  const submit = handleSubmit(
+    (values) => {
+      setError(null);
+      showError(null);
+      save.mutate(toInput(values));
+    },
+    () => {
+      setError(null);
+      showError(null);
+    },
+  );
 
   const renderControl = (f: FieldSpec) => {
     const id = `pf-${f.name}`;
     const common = {
       id,
-      name: f.name,
       "data-testid": id,
-      value: values[f.name],
-      "aria-invalid": fieldErrors[f.name] ? true : undefined,
-      "aria-describedby": fieldErrors[f.name] ? `${id}-error` : undefined,
+      ...register(f.name),
+      "aria-invalid": errors[f.name] ? true : undefined,
+      "aria-describedby": errors[f.name] ? `${id}-error` : undefined,
     };
     switch (f.control) {
       case "textarea":
-        return <textarea {...common} rows={3} onChange={(e) => set(f.name, e.target.value)} />;
+        return <textarea {...common} rows={3} />;
       case "sex":
         return (
-          <select {...common} onChange={(e) => set(f.name, e.target.value)}>
+          <select {...common}>
             <option value="">{t("patientForm.chooseSex")}</option>
             <option value="male">{t("sex.male")}</option>
             <option value="female">{t("sex.female")}</option>
           </select>
         );
       case "date":
-        return <input {...common} type="date" dir="ltr" max={todayIso()} min="1900-01-01" onChange={(e) => set(f.name, e.target.value)} />;
+        return <input {...common} type="date" dir="ltr" max={todayIso()} min="1900-01-01" />;
       default:
         return (
           <input
@@ -160,7 +145,7 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
             dir={f.dir}
             lang={f.name === "name_ar" ? "ar" : f.name === "name_en" ? "en" : undefined}
             autoComplete="off"
-            onChange={(e) => set(f.name, e.target.value)}
+           
           />
         );
     }
@@ -173,14 +158,14 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
           {patient ? t("patientForm.editTitle", { fileNumber: patient.file_number }) : t("patientForm.registerTitle")}
         </h1>
       </div>
-      <form ref={formRef} className="card" onSubmit={submit} noValidate data-testid="patient-form">
+      <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="patient-form">
         <ErrorMessage error={error} testId="pf-error" />
         {SECTIONS.map((s) => (
           <fieldset key={s.title}>
             <legend>{t(s.title)}</legend>
             <div className="form-grid">
               {s.fields.map((f) => {
-                const m = fieldErrors[f.name];
+                const m = messageOf(errors[f.name]);
                 return (
                   <Field
                     key={f.name}
