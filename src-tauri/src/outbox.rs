@@ -54,7 +54,10 @@ impl OutboxWorker {
                         tracing::info!(?report, "outbox pass");
                     }
                     next.map_or(IDLE, |at| {
-                        (at - chrono::Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE)
+                        (at - chrono::Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .min(IDLE)
                     })
                 }
                 Err(e) => {

@@ -153,8 +153,15 @@ impl Event {
             PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
             PatientConflictResolved(p) => vec![format!("patient:{}", p.patient_id)],
             DeviceRevoked(d) => vec![format!("device:{}", d.device_id)],
-            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
-            | SessionUnlocked(_) | PatientViewed(_) | AuditVerified(_) | AuditReportGenerated(_) => Vec::new(),
+            DeviceInitialized(_)
+            | DeviceEnrolled(_)
+            | AccessDenied(_)
+            | LoggedOut(_)
+            | SessionLocked(_)
+            | SessionUnlocked(_)
+            | PatientViewed(_)
+            | AuditVerified(_)
+            | AuditReportGenerated(_) => Vec::new(),
         }
     }
 }

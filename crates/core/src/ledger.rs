@@ -285,7 +285,9 @@ impl Ledger {
         effects: Vec<crate::outbox::Effect>,
     ) -> Result<Record> {
         let mut records = self.append_queueing(actor, events, &effects)?;
-        records.pop().ok_or_else(|| CoreError::internal("effects need a record"))
+        records
+            .pop()
+            .ok_or_else(|| CoreError::internal("effects need a record"))
     }
 
     fn append_queueing(

@@ -658,7 +658,9 @@ impl Workstation {
         let report = self.verify_audit(session_id)?;
         let actor = self.authorize(session_id, Action::AuditVerify)?;
         let user = accounts::user_by_id(self.ledger.conn(), actor.user_id.as_deref().unwrap_or_default())?;
-        let branch = accounts::branch(self.ledger.conn())?.map(|b| b.name).unwrap_or_default();
+        let branch = accounts::branch(self.ledger.conn())?
+            .map(|b| b.name)
+            .unwrap_or_default();
         let by = Verifier {
             username: &user.username,
             display_name: &user.display_name,
@@ -669,7 +671,11 @@ impl Workstation {
     }
 
     /// A document this workstation printed, decrypted, to show or save.
-    pub fn read_document(&mut self, session_id: &str, document_id: &str) -> Result<crate::documents::Document> {
+    pub fn read_document(
+        &mut self,
+        session_id: &str,
+        document_id: &str,
+    ) -> Result<crate::documents::Document> {
         self.authorize(session_id, Action::AuditView)?;
         let documents = crate::documents::DocumentStore::new(&self.data_dir, self.ledger.identity());
         crate::documents::read(self.ledger.conn(), &documents, document_id)

@@ -96,7 +96,10 @@ fn the_english_report_is_a_valid_pdf_saying_what_verification_found() {
     let doc = ws.audit_report(&admin.session_id).unwrap();
     assert_eq!(ws.outbox().run().unwrap().done, 1);
     let read = ws.read_document(&admin.session_id, &doc.document_id).unwrap();
-    assert_eq!((read.media_type.as_str(), read.file_name.as_str()), ("application/pdf", "audit-report-2026-03-02.pdf"));
+    assert_eq!(
+        (read.media_type.as_str(), read.file_name.as_str()),
+        ("application/pdf", "audit-report-2026-03-02.pdf")
+    );
     let pdf = decode(&read);
     assert_eq!(documents::sha256_hex(&pdf), doc.document_id);
     let work = tempfile::tempdir().unwrap();
@@ -146,7 +149,10 @@ fn the_arabic_report_is_shaped_and_extracts_in_logical_order() {
     // Shaped: joined letter forms are drawn (a page of isolated letters is not Arabic to read).
     let path = work.path().join("report.pdf");
     let (ok, fonts) = tool("pdffonts", &[path.to_str().unwrap()]);
-    assert!(ok && fonts.contains("NotoNaskhArabic") && fonts.contains("NotoSans"), "{fonts}");
+    assert!(
+        ok && fonts.contains("NotoNaskhArabic") && fonts.contains("NotoSans"),
+        "{fonts}"
+    );
 }
 
 #[test]
@@ -162,8 +168,14 @@ fn the_same_facts_give_the_same_bytes_and_the_record_names_them() {
     assert_eq!(documents::sha256_hex(&again), facts.document_sha256);
     assert_eq!(again, audit_report::render(&facts).unwrap());
     for language in [Language::En, Language::Ar] {
-        let f = AuditReportGenerated { language, ..facts.clone() };
-        assert_eq!(audit_report::render(&f).unwrap(), audit_report::render(&f).unwrap());
+        let f = AuditReportGenerated {
+            language,
+            ..facts.clone()
+        };
+        assert_eq!(
+            audit_report::render(&f).unwrap(),
+            audit_report::render(&f).unwrap()
+        );
     }
     // And different facts, different bytes.
     let other = AuditReportGenerated {
@@ -185,7 +197,11 @@ fn the_document_at_rest_is_encrypted_private_and_bound_to_its_name() {
     let pdf = decode(&ws.read_document(&admin.session_id, &doc.document_id).unwrap());
     assert!(pdf.starts_with(b"%PDF"));
     for plain in [&b"%PDF"[..], b"Adel Admin", b"admin", b"Test Clinic", b"NotoSans"] {
-        assert!(!raw.windows(plain.len()).any(|w| w == plain), "{:?} readable on disk", String::from_utf8_lossy(plain));
+        assert!(
+            !raw.windows(plain.len()).any(|w| w == plain),
+            "{:?} readable on disk",
+            String::from_utf8_lossy(plain)
+        );
     }
     #[cfg(unix)]
     {
@@ -199,13 +215,22 @@ fn the_document_at_rest_is_encrypted_private_and_bound_to_its_name() {
     let last = flipped.len() - 1;
     flipped[last] ^= 1;
     std::fs::write(&path, &flipped).unwrap();
-    let err = assert_code(ws.read_document(&admin.session_id, &doc.document_id), dentpro_core::ErrorCode::Storage);
+    let err = assert_code(
+        ws.read_document(&admin.session_id, &doc.document_id),
+        dentpro_core::ErrorCode::Storage,
+    );
     assert_eq!(err.details["reason"], "document_damaged");
     std::fs::write(&path, &raw).unwrap();
     ws.read_document(&admin.session_id, &doc.document_id).unwrap();
     // An id from outside is checked before it names a path.
-    assert_code(ws.read_document(&admin.session_id, "../dentpro.sqlite3"), dentpro_core::ErrorCode::Invalid);
-    assert_code(ws.read_document(&admin.session_id, &"ab".repeat(32)), dentpro_core::ErrorCode::NotFound);
+    assert_code(
+        ws.read_document(&admin.session_id, "../dentpro.sqlite3"),
+        dentpro_core::ErrorCode::Invalid,
+    );
+    assert_code(
+        ws.read_document(&admin.session_id, &"ab".repeat(32)),
+        dentpro_core::ErrorCode::NotFound,
+    );
 }
 
 #[test]
@@ -233,7 +258,9 @@ fn the_effect_is_queued_with_the_record_and_runs_once_after_the_commit() {
     );
     assert_eq!(outbox_rows(&ws), (1, 0));
     assert_eq!(ws.outbox().run().unwrap(), RunReport::default());
-    let stored = std::fs::read_dir(dir.path().join(documents::DIR)).unwrap().count();
+    let stored = std::fs::read_dir(dir.path().join(documents::DIR))
+        .unwrap()
+        .count();
     assert_eq!(stored, 1, "one file, no temporary left");
 }
 
@@ -250,17 +277,27 @@ fn a_failing_effect_is_retried_with_backoff_until_it_succeeds() {
     let (attempts, next, error): (u32, String, Option<String>) = ws
         .ledger()
         .conn()
-        .query_row("SELECT attempts, next_attempt_at, last_error FROM outbox", [], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })
+        .query_row(
+            "SELECT attempts, next_attempt_at, last_error FROM outbox",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
         .unwrap();
     assert_eq!((attempts, next.as_str()), (1, "2026-03-02T08:00:02.000Z"));
     assert!(error.is_some());
-    assert_eq!(ws.outbox().run().unwrap(), RunReport::default(), "not due before its backoff");
+    assert_eq!(
+        ws.outbox().run().unwrap(),
+        RunReport::default(),
+        "not due before its backoff"
+    );
     clock.advance(chrono::Duration::seconds(2));
     assert_eq!(ws.outbox().run().unwrap().failed, 1);
     clock.advance(chrono::Duration::seconds(3));
-    assert_eq!(ws.outbox().run().unwrap(), RunReport::default(), "the second retry waits 4 s");
+    assert_eq!(
+        ws.outbox().run().unwrap(),
+        RunReport::default(),
+        "the second retry waits 4 s"
+    );
     std::fs::remove_file(&blocker).unwrap();
     clock.advance(chrono::Duration::seconds(1));
     assert_eq!(ws.outbox().run().unwrap().done, 1);
@@ -309,7 +346,8 @@ fn replay_rebuild_verification_pulls_and_the_server_run_no_effect() {
 
     // The branch server admits the records (its own code path) and runs nothing.
     let server_dir = tempfile::tempdir().unwrap();
-    let mut server = store::open_unbound(&server_dir.path().join("server.sqlite3"), &store::DbKey::random()).unwrap();
+    let mut server =
+        store::open_unbound(&server_dir.path().join("server.sqlite3"), &store::DbKey::random()).unwrap();
     let tx = server.transaction().unwrap();
     let identity = dentpro_core::device::DeviceIdentity::load_existing(dir.path()).unwrap();
     let sender = sync::Sender {
@@ -319,7 +357,11 @@ fn replay_rebuild_verification_pulls_and_the_server_run_no_effect() {
     };
     let (admitted, error) = sync::admit_all(&tx, &sender, &records);
     assert!(error.is_none(), "{error:?}");
-    assert!(admitted.iter().all(|a| a.position().verdict == sync::Verdict::Accepted));
+    assert!(
+        admitted
+            .iter()
+            .all(|a| a.position().verdict == sync::Verdict::Accepted)
+    );
     tx.commit().unwrap();
     assert!(records.iter().any(|r| r.body.kind == "audit.report_generated"));
     assert_eq!(count(&server, "SELECT count(*) FROM outbox"), 0);
@@ -350,11 +392,17 @@ fn child_report_process() {
 /// SIGKILL, and returns the document id it committed.
 fn run_and_kill(dir: &Path, failpoint: Option<&str>) -> String {
     let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["child_report_process", "--exact", "--nocapture", "--test-threads=1", "--quiet"])
-        .env(CHILD_ENV, dir)
-        .env_remove(FAILPOINT_ENV)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args([
+        "child_report_process",
+        "--exact",
+        "--nocapture",
+        "--test-threads=1",
+        "--quiet",
+    ])
+    .env(CHILD_ENV, dir)
+    .env_remove(FAILPOINT_ENV)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     if let Some(point) = failpoint {
         cmd.env(FAILPOINT_ENV, point);
     }
@@ -393,7 +441,11 @@ fn restart_and_run(dir: &Path, id: &str, stored_before: bool) -> RunReport {
     let before = stored_before.then(|| inode(&path));
     let clock = clock();
     let ws = open(dir, &clock).unwrap();
-    assert_eq!(outbox_rows(&ws), (1, 1), "the effect is still due after the restart");
+    assert_eq!(
+        outbox_rows(&ws),
+        (1, 1),
+        "the effect is still due after the restart"
+    );
     let report = ws.outbox().run().unwrap();
     assert_eq!(outbox_rows(&ws), (1, 0));
     assert_eq!(ws.outbox().run().unwrap(), RunReport::default());
@@ -401,13 +453,27 @@ fn restart_and_run(dir: &Path, id: &str, stored_before: bool) -> RunReport {
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert_eq!(files, [std::ffi::OsString::from(id)], "exactly the document, once");
+    assert_eq!(
+        files,
+        [std::ffi::OsString::from(id)],
+        "exactly the document, once"
+    );
     if let Some(before) = before {
-        assert_eq!(inode(&path), before, "the earlier delivery was kept, not written again");
+        assert_eq!(
+            inode(&path),
+            before,
+            "the earlier delivery was kept, not written again"
+        );
     }
-    let store = documents::DocumentStore::new(dir, &dentpro_core::device::DeviceIdentity::load_existing(dir).unwrap());
+    let store = documents::DocumentStore::new(
+        dir,
+        &dentpro_core::device::DeviceIdentity::load_existing(dir).unwrap(),
+    );
     assert_eq!(documents::sha256_hex(&store.get(id).unwrap()), id);
-    assert_eq!(store.put(id, &store.get(id).unwrap()).unwrap(), Delivery::Duplicate);
+    assert_eq!(
+        store.put(id, &store.get(id).unwrap()).unwrap(),
+        Delivery::Duplicate
+    );
     report
 }
 
@@ -432,5 +498,9 @@ fn killed_after_the_effect_before_it_is_marked_done_the_receiver_keeps_one_copy(
     let dir = tempfile::tempdir().unwrap();
     let id = run_and_kill(dir.path(), Some("after_effect"));
     let report = restart_and_run(dir.path(), &id, true);
-    assert_eq!((report.done, report.duplicates), (1, 1), "redelivered, deduplicated");
+    assert_eq!(
+        (report.done, report.duplicates),
+        (1, 1),
+        "redelivered, deduplicated"
+    );
 }

@@ -119,17 +119,26 @@ pub fn generate(ledger: &mut Ledger, actor: &Actor, mut facts: AuditReportGenera
 
 /// The name a saved copy gets: `audit-report-<date>.pdf`.
 pub fn file_name(facts: &AuditReportGenerated) -> String {
-    format!("audit-report-{}.pdf", facts.verified_at.get(..10).unwrap_or("undated"))
+    format!(
+        "audit-report-{}.pdf",
+        facts.verified_at.get(..10).unwrap_or("undated")
+    )
 }
 
 /// The PDF for `facts` (its `document_sha256` is ignored): the same facts give the same bytes.
 pub fn render(facts: &AuditReportGenerated) -> Result<Vec<u8>> {
     if facts.layout != LAYOUT {
-        return Err(CoreError::internal(format!("unknown report layout {}", facts.layout)));
+        return Err(CoreError::internal(format!(
+            "unknown report layout {}",
+            facts.layout
+        )));
     }
     let created = DateTime::parse_from_rfc3339(&facts.verified_at)
         .map_err(|e| CoreError::internal(format!("verified_at: {e}")))?;
-    let when = created.with_timezone(&Utc).format("%Y-%m-%d %H:%M:%S UTC").to_string();
+    let when = created
+        .with_timezone(&Utc)
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
     let t = Texts::of(facts.language);
     let result = if facts.ok { t.ok } else { t.not_ok };
     let projections = if facts.projections_ok { t.match_ } else { t.differ };
@@ -157,10 +166,15 @@ pub fn render(facts: &AuditReportGenerated) -> Result<Vec<u8>> {
     }];
     for (label, value) in rows {
         let value = match facts.language {
-            Language::Ar if !value.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) => pdf::ltr_island(&value),
+            Language::Ar if !value.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)) => {
+                pdf::ltr_island(&value)
+            }
             _ => value,
         };
-        for (i, text) in pdf::wrap(&format!("{label}: {value}"), direction, 11.0).into_iter().enumerate() {
+        for (i, text) in pdf::wrap(&format!("{label}: {value}"), direction, 11.0)
+            .into_iter()
+            .enumerate()
+        {
             lines.push(Line {
                 text,
                 size: 11.0,

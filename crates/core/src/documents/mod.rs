@@ -44,7 +44,9 @@ pub struct DocumentStore {
 
 impl std::fmt::Debug for DocumentStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DocumentStore").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("DocumentStore")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -89,7 +91,13 @@ impl DocumentStore {
         rand::RngCore::fill_bytes(&mut rand::rng(), &mut nonce);
         let sealed = self
             .cipher()
-            .encrypt(&XNonce::from(nonce), Payload { msg: bytes, aad: id.as_bytes() })
+            .encrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: bytes,
+                    aad: id.as_bytes(),
+                },
+            )
             .map_err(|_| CoreError::internal("document encryption failed"))?;
         let mut file = Vec::with_capacity(MAGIC.len() + NONCE_LEN + sealed.len());
         file.extend_from_slice(MAGIC);
@@ -116,7 +124,9 @@ impl DocumentStore {
             return Err(damaged(id, "too large"));
         }
         let file = std::fs::read(&path)?;
-        let body = file.strip_prefix(MAGIC).ok_or_else(|| damaged(id, "not a DentPro document"))?;
+        let body = file
+            .strip_prefix(MAGIC)
+            .ok_or_else(|| damaged(id, "not a DentPro document"))?;
         if body.len() < NONCE_LEN {
             return Err(damaged(id, "truncated"));
         }
@@ -124,7 +134,13 @@ impl DocumentStore {
         let nonce: [u8; NONCE_LEN] = nonce.try_into().expect("split at NONCE_LEN");
         let bytes = self
             .cipher()
-            .decrypt(&XNonce::from(nonce), Payload { msg: sealed, aad: id.as_bytes() })
+            .decrypt(
+                &XNonce::from(nonce),
+                Payload {
+                    msg: sealed,
+                    aad: id.as_bytes(),
+                },
+            )
             .map_err(|_| damaged(id, "does not decrypt with this device's key"))?;
         if sha256_hex(&bytes) != id {
             return Err(damaged(id, "content does not match its name"));

@@ -12,8 +12,8 @@
 //! trailer's `/ID` (random in printpdf) is replaced by a hash of the document.
 
 use printpdf::{
-    Codepoint, FontId, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt,
-    TextItem, TextMatrix, font::PdfFont,
+    Codepoint, FontId, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, Pt, TextItem,
+    TextMatrix, font::PdfFont,
 };
 use rustybuzz::{Direction, Face, UnicodeBuffer};
 use sha2::{Digest, Sha256};
@@ -126,7 +126,11 @@ fn shape_piece(text: &str, font: Font, rtl: bool, size: f32, mut x: f32, out: &m
     let face = font.face();
     let mut buffer = UnicodeBuffer::new();
     buffer.push_str(text);
-    buffer.set_direction(if rtl { Direction::RightToLeft } else { Direction::LeftToRight });
+    buffer.set_direction(if rtl {
+        Direction::RightToLeft
+    } else {
+        Direction::LeftToRight
+    });
     buffer.guess_segment_properties();
     let shaped = rustybuzz::shape(face, &[], buffer);
     let scale = size / face.units_per_em() as f32;
@@ -137,11 +141,7 @@ fn shape_piece(text: &str, font: Font, rtl: bool, size: f32, mut x: f32, out: &m
     starts.sort_unstable();
     starts.dedup();
     let cluster_text = |start: usize| {
-        let end = starts
-            .iter()
-            .find(|s| **s > start)
-            .copied()
-            .unwrap_or(text.len());
+        let end = starts.iter().find(|s| **s > start).copied().unwrap_or(text.len());
         &text[start..end]
     };
     let mut i = 0;
@@ -149,7 +149,10 @@ fn shape_piece(text: &str, font: Font, rtl: bool, size: f32, mut x: f32, out: &m
         // The glyphs of one cluster are adjacent; each gets one of the cluster's characters
         // (the last one the rest), so copied text holds each character once.
         let cluster = infos[i].cluster as usize;
-        let n = infos[i..].iter().take_while(|g| g.cluster as usize == cluster).count();
+        let n = infos[i..]
+            .iter()
+            .take_while(|g| g.cluster as usize == cluster)
+            .count();
         let chars: Vec<char> = cluster_text(cluster).chars().collect();
         let mut glyph_order: Vec<usize> = (i..i + n).collect();
         if rtl {
@@ -229,8 +232,8 @@ pub fn render(page: &Page) -> Vec<u8> {
     let date = printpdf::date::OffsetDateTime::from_unix_timestamp(page.created_at_unix)
         .unwrap_or_else(|_| printpdf::date::OffsetDateTime::from_unix_timestamp(0).expect("epoch"));
     let info = &mut doc.metadata.info;
-    info.creation_date = date.clone();
-    info.modification_date = date.clone();
+    info.creation_date = date;
+    info.modification_date = date;
     info.metadata_date = date;
     info.producer = "DentPro".into();
     info.creator = "DentPro".into();
@@ -264,10 +267,12 @@ pub fn render(page: &Page) -> Vec<u8> {
     }
     ops.push(Op::EndTextSection);
     let pdf_page = PdfPage::new(Mm::from(Pt(PAGE_W)), Mm::from(Pt(PAGE_H)), ops);
-    let mut opts = PdfSaveOptions::default();
     // The shipped fonts are already cut to the scripts used; printpdf's subsetter is behind
     // its heavy `text_layout` feature.
-    opts.subset_fonts = false;
+    let opts = PdfSaveOptions {
+        subset_fonts: false,
+        ..Default::default()
+    };
     let bytes = doc.with_pages(vec![pdf_page]).save(&opts, &mut Vec::new());
     fix_id(bytes)
 }
@@ -325,4 +330,3 @@ pub fn wrap(text: &str, direction: TextDirection, size: f32) -> Vec<String> {
     lines.push(current);
     lines
 }
-

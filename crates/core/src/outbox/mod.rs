@@ -206,7 +206,9 @@ impl<'a> Outbox<'a> {
     pub fn pending_count(&self) -> Result<i64> {
         Ok(self
             .conn
-            .query_row("SELECT count(*) FROM outbox WHERE done_at IS NULL", [], |r| r.get(0))?)
+            .query_row("SELECT count(*) FROM outbox WHERE done_at IS NULL", [], |r| {
+                r.get(0)
+            })?)
     }
 
     /// When the next effect not yet done is due (for the worker's sleep).
@@ -251,7 +253,9 @@ mod tests {
 
     #[test]
     fn retries_back_off_from_two_seconds_to_ten_minutes() {
-        let secs: Vec<i64> = [1, 2, 3, 9, 10, 40].map(|a| retry_after(a).num_seconds()).to_vec();
+        let secs: Vec<i64> = [1, 2, 3, 9, 10, 40]
+            .map(|a| retry_after(a).num_seconds())
+            .to_vec();
         assert_eq!(secs, [2, 4, 8, 512, 600, 600]);
     }
 }
