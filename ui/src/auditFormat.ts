@@ -67,6 +67,7 @@ export const KNOWN_KINDS = [
   "access.denied",
   "settings.changed",
   "audit.verified",
+  "audit.report_generated",
   "branch.created",
   "device.initialized",
   "device.enrolled",

@@ -74,7 +74,7 @@ macro_rules! events {
     };
 }
 
-use crate::{accounts, audit, patients, settings, sync};
+use crate::{accounts, audit, documents, patients, settings, sync};
 
 events! {
     "device.initialized" => DeviceInitialized(DeviceInitialized),
@@ -99,6 +99,7 @@ events! {
     "cashier.terminals_set" => CashierTerminalsSet(accounts::CashierTerminalsSet),
     "device.enrolled" => DeviceEnrolled(sync::DeviceEnrolled),
     "device.revoked" => DeviceRevoked(sync::DeviceRevoked),
+    "audit.report_generated" => AuditReportGenerated(documents::audit_report::AuditReportGenerated),
 }
 
 impl Event {
@@ -118,6 +119,7 @@ impl Event {
             PatientViewed(_) => Some(Action::PatientView),
             PatientConflictResolved(_) => Some(Action::PatientEdit),
             AuditVerified(_) => Some(Action::AuditVerify),
+            AuditReportGenerated(_) => Some(Action::AuditVerify),
             CashierTerminalsSet(_) => Some(Action::CashierBind),
             DeviceRevoked(_) => Some(Action::DeviceRevoke),
             DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | BranchCreated(_)
@@ -151,8 +153,15 @@ impl Event {
             PatientUpdated(p) => vec![format!("patient:{}", p.patient_id)],
             PatientConflictResolved(p) => vec![format!("patient:{}", p.patient_id)],
             DeviceRevoked(d) => vec![format!("device:{}", d.device_id)],
-            DeviceInitialized(_) | DeviceEnrolled(_) | AccessDenied(_) | LoggedOut(_) | SessionLocked(_)
-            | SessionUnlocked(_) | PatientViewed(_) | AuditVerified(_) => Vec::new(),
+            DeviceInitialized(_)
+            | DeviceEnrolled(_)
+            | AccessDenied(_)
+            | LoggedOut(_)
+            | SessionLocked(_)
+            | SessionUnlocked(_)
+            | PatientViewed(_)
+            | AuditVerified(_)
+            | AuditReportGenerated(_) => Vec::new(),
         }
     }
 }

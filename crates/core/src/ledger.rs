@@ -272,6 +272,30 @@ impl Ledger {
 
     /// Appends several events atomically: all of them or none.
     pub fn append_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
+        self.append_queueing(actor, events, &[])
+    }
+
+    /// Appends `events` and queues `effects` of the last record in the same transaction
+    /// ([`crate::outbox`]): the effects run once after the commit, never on replay. Returns the
+    /// last record.
+    pub fn append_with_effects(
+        &mut self,
+        actor: &Actor,
+        events: Vec<Event>,
+        effects: Vec<crate::outbox::Effect>,
+    ) -> Result<Record> {
+        let mut records = self.append_queueing(actor, events, &effects)?;
+        records
+            .pop()
+            .ok_or_else(|| CoreError::internal("effects need a record"))
+    }
+
+    fn append_queueing(
+        &mut self,
+        actor: &Actor,
+        events: Vec<Event>,
+        effects: &[crate::outbox::Effect],
+    ) -> Result<Vec<Record>> {
         let now = self.clock.now();
         let device_time = format_instant(now);
         let business_date = self.clock.business_date().to_string();
@@ -302,6 +326,9 @@ impl Ledger {
                 hash: record.hash,
             };
             written.push(record);
+        }
+        if let Some(last) = written.last() {
+            crate::outbox::queue(&tx, last, effects)?;
         }
         tx.commit()?;
         self.head = head;

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../../bindings";
+import { commands, type DocumentRef, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../../bindings";
 import { call } from "../../api";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../../auditFormat";
 import { useApp } from "../../context";
@@ -46,6 +46,7 @@ export function AuditScreen() {
   const [users, setUsers] = useState<UserSummary[] | null>(null);
   const [report, setReport] = useState<VerifyReport | null>(null);
   const [verifying, setVerifying] = useState(false);
+  const [printed, setPrinted] = useState<DocumentRef | null>(null);
   const canListUsers = can("user_list");
   const canSearchPatients = can("patient_search");
 
@@ -92,6 +93,33 @@ export function AuditScreen() {
     else showError(r.error);
   }
 
+  /** Verifies and prints the report (PDF, the user's language), then saves a copy. */
+  async function printReport() {
+    setVerifying(true);
+    setPrinted(null);
+    const r = await call(() => commands.auditReport());
+    setVerifying(false);
+    if (r.status === "ok") {
+      setPrinted(r.data);
+      await saveDocument(r.data);
+    } else showError(r.error);
+  }
+
+  async function saveDocument(doc: DocumentRef) {
+    // The outbox stores the document just after the command returns: give it a moment.
+    let r = await call(() => commands.readDocument(doc.document_id));
+    for (let i = 0; i < 5 && r.status === "error" && r.error.code === "not_found"; i++) {
+      await new Promise((done) => setTimeout(done, 200));
+      r = await call(() => commands.readDocument(doc.document_id));
+    }
+    if (r.status !== "ok") return showError(r.error);
+    const bytes = Uint8Array.from(atob(r.data.content_base64), (c) => c.charCodeAt(0));
+    const url = URL.createObjectURL(new Blob([bytes], { type: r.data.media_type }));
+    const link = Object.assign(document.createElement("a"), { href: url, download: r.data.file_name });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  }
+
   const total = page?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
   const pageNo = Math.floor(filter.offset / PAGE_SIZE) + 1;
@@ -105,7 +133,20 @@ export function AuditScreen() {
             {verifying ? t("audit.verifying") : t("audit.verify")}
           </button>
         ) : null}
+        {can("audit_verify") ? (
+          <button type="button" className="btn" data-testid="audit-report" onClick={() => void printReport()} disabled={verifying}>
+            {t("audit.report")}
+          </button>
+        ) : null}
       </div>
+      {printed ? (
+        <div className="message message-success" role="status" data-testid="audit-report-ready">
+          {t("audit.reportReady", { name: printed.file_name })}{" "}
+          <button type="button" className="btn btn-link" onClick={() => void saveDocument(printed)}>
+            {t("audit.reportSave")}
+          </button>
+        </div>
+      ) : null}
       {report ? <VerifyResult report={report} /> : null}
 
       <form className="card filters" onSubmit={apply} data-testid="audit-filters">
