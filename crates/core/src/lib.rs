@@ -26,6 +26,7 @@ pub mod patients;
 pub mod permissions;
 pub mod private;
 pub mod record;
+pub mod replay;
 pub mod settings;
 pub mod store;
 pub mod sync;

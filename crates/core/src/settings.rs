@@ -33,6 +33,14 @@ impl Project for SettingChanged {
     }
 }
 
+/// Deletes one setting's row (subject `setting:<key>`), before [`crate::replay`] re-applies
+/// its changes.
+pub(crate) fn delete_setting_projection(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM settings WHERE key = ?1")?
+        .execute([key])?;
+    Ok(())
+}
+
 pub fn get(conn: &rusqlite::Connection) -> Result<Settings> {
     let idle: Option<String> = conn
         .prepare_cached("SELECT value FROM settings WHERE key = ?1")?
