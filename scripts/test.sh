@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check and test of DentPro: formatting, lints (Rust and UI), the UI's unit tests,
-# and all Rust tests — unit, property, integration, CLI, and WebDriver tests of the real
-# window under Xvfb with a D-Bus session and an unlocked GNOME keyring.
+# the .deb package (built, inspected and run by scripts/package-check.sh), and all Rust tests —
+# unit, property, integration, CLI, and WebDriver tests of the real window under Xvfb with a
+# D-Bus session and an unlocked GNOME keyring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -16,6 +17,9 @@ step "Rust: fmt, clippy"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
+step "Package: build a debug .deb, inspect it, run the binary extracted from it"
+bash scripts/package-check.sh
 
 step "Rust: build tests"
 cargo test --workspace --no-run

@@ -10,6 +10,7 @@ use crate::sync::SyncStatus;
 use dentpro_core::accounts::{Language, NewUser, SetupInput, UserSummary};
 use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
 use dentpro_core::devices::{BranchDevice, DeviceOverview};
+use dentpro_core::documents::{Document, audit_report::DocumentRef};
 use dentpro_core::patients::{Patient, PatientFile, PatientInput, PatientSummary};
 use dentpro_core::settings::Settings;
 use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
@@ -221,6 +222,22 @@ pub fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<Au
 #[specta::specta]
 pub fn verify_audit(state: State<'_, AppState>) -> Result<VerifyReport> {
     state.with_session(|ws, sid| ws.verify_audit(sid))
+}
+
+/// Verifies and prints the report as a PDF; the outbox worker stores it right after.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn audit_report(state: State<'_, AppState>) -> Result<DocumentRef> {
+    let document = state.with_session(|ws, sid| ws.audit_report(sid))?;
+    state.outbox.request();
+    Ok(document)
+}
+
+/// A printed document, decrypted, to show or save.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn read_document(state: State<'_, AppState>, document_id: String) -> Result<Document> {
+    state.with_session(|ws, sid| ws.read_document(sid, &document_id))
 }
 
 // ---- sync with the branch server ----

@@ -4,6 +4,7 @@
 
 pub mod cli;
 mod commands;
+pub mod outbox;
 pub mod sync;
 
 use dentpro_core::device::KeyStorePreference;
@@ -20,6 +21,8 @@ pub struct AppState {
     workstation: Arc<WorkstationCell>,
     session: Mutex<Option<String>>,
     sync: Arc<SyncEngine>,
+    /// Performs the side effects records queued (documents to the store), after their commit.
+    outbox: Arc<outbox::OutboxWorker>,
 }
 
 impl AppState {
@@ -94,6 +97,8 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             resolve_patient_conflict,
             audit_trail,
             verify_audit,
+            audit_report,
+            read_document,
             sync_status,
             sync_now,
             enrol_workstation,
@@ -135,8 +140,10 @@ pub fn run(opts: RunOptions) {
             if let Err(e) = &workstation {
                 tracing::error!(code = ?e.code, "cannot open the workstation: {}", e.message);
             }
+            let workstation = Arc::new(WorkstationCell::new(workstation));
             let state = AppState {
-                workstation: Arc::new(WorkstationCell::new(workstation)),
+                outbox: outbox::OutboxWorker::start(Arc::clone(&workstation)),
+                workstation,
                 session: Mutex::new(None),
                 sync: SyncEngine::new(),
             };

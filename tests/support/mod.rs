@@ -38,18 +38,28 @@ pub fn repo_root() -> PathBuf {
 
 /// A UI catalog entry, e.g. `catalog("ar", "reasons.date_in_future")`.
 pub fn catalog(lang: &str, key: &str) -> String {
-    let path = repo_root().join(format!("ui/src/i18n/{lang}.json"));
-    let text = fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-    let json: Value = serde_json::from_str(&text).expect("catalog is JSON");
-    let mut v = &json;
-    for part in key.split('.') {
-        v = v
-            .get(part)
-            .unwrap_or_else(|| panic!("no key {key} in {lang}.json"));
+    // The shared texts, then each area's own (ui/src/areas/<area>/i18n/<lang>.json): keys keep
+    // their full path, and no key is in two files (the UI's catalog test checks).
+    let ui = repo_root().join("ui/src");
+    let mut files = vec![ui.join(format!("i18n/{lang}.json"))];
+    let mut areas: Vec<PathBuf> = fs::read_dir(ui.join("areas"))
+        .expect("ui/src/areas")
+        .filter_map(|e| Some(e.ok()?.path().join(format!("i18n/{lang}.json"))))
+        .filter(|p| p.is_file())
+        .collect();
+    areas.sort();
+    files.extend(areas);
+    for path in &files {
+        let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+        let json: Value = serde_json::from_str(&text).expect("catalog is JSON");
+        if let Some(v) = key.split('.').try_fold(&json, |v, part| v.get(part)) {
+            return v
+                .as_str()
+                .unwrap_or_else(|| panic!("{key} in {} is not text", path.display()))
+                .to_owned();
+        }
     }
-    v.as_str()
-        .unwrap_or_else(|| panic!("{key} in {lang}.json is not text"))
-        .to_owned()
+    panic!("no key {key} in the {lang} catalogs")
 }
 
 /// CSS selector of a `data-testid`.
@@ -158,7 +168,12 @@ impl Driver {
         let mut driver = Driver { child, port, marker };
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // tauri-driver starts WebKitWebDriver on the native port and forwards a new session
+            // to it: both must listen (a cold first start of WebKitWebDriver is slower than
+            // tauri-driver's, and the first test of a run then failed to open a session).
+            if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && TcpStream::connect(("127.0.0.1", native_port)).is_ok()
+            {
                 return Ok(driver);
             }
             if let Some(status) = driver.child.try_wait()? {

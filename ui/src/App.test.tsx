@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Action, AppStatus, CoreError, Patient, PatientFile, PatientInput, SessionInfo, SyncStatus } from "./bindings";
+import type { Action, AppStatus, CoreError, Patient, PatientFile, PatientInput, SessionInfo, SyncStatus, UserSummary } from "./bindings";
 import { applyLanguage } from "./i18n";
 import { App } from "./App";
 
@@ -23,6 +23,9 @@ class FakeCore {
   patients: Patient[] = [];
   calls: { cmd: string; args: Record<string, unknown> }[] = [];
   terminals: string[] = [];
+  users: UserSummary[] = [
+    { id: "u7", username: "carl", display_name: "Carl Cashier", role: "cashier", language: "en", active: true, locked_until: null, created_at: "2025-01-01T10:00:00.000Z" },
+  ];
   /** The file's edit conflict: open until resolved; a resolution refused with this error if set. */
   conflictResolved: "applied" | "dismissed" | null = null;
   resolveError: CoreError | null = null;
@@ -127,9 +130,16 @@ class FakeCore {
         return this.fileOf(p);
       }
       case "list_users":
-        return [
-          { id: "u7", username: "carl", display_name: "Carl Cashier", role: "cashier", language: "en", active: true, locked_until: null, created_at: "2025-01-01T10:00:00.000Z" },
-        ];
+        return this.users;
+      case "create_user": {
+        const u = args.input as { username: string; display_name: string; role: UserSummary["role"]; language: "en" | "ar" };
+        if (this.users.some((x) => x.username === u.username)) {
+          throw { code: "conflict", message: "taken", details: { field: "username", reason: "username_taken" } } satisfies CoreError;
+        }
+        const created: UserSummary = { id: `u${this.users.length + 10}`, username: u.username, display_name: u.display_name, role: u.role, language: u.language, active: true, locked_until: null, created_at: "2025-01-02T10:00:00.000Z" };
+        this.users.push(created);
+        return created;
+      }
       case "branch_devices":
         return [
           { device_id: "aaaa1111bbbb2222cccc3333dddd4444", kind: "cashier_terminal", label: "Till 1" },
@@ -256,6 +266,45 @@ describe("DentPro UI", () => {
     type("patient-search", "omar");
     const row = await screen.findByTestId("patient-row");
     expect(row.getAttribute("data-file-number")).toBe("DEV1-00001");
+  });
+
+  it("creates a user: the form checks before asking the core, the core's refusal lands under its field, the list is read again", async () => {
+    core.setupDone = true;
+    core.session = core.sessionFor("admin", "en");
+    render(<App />);
+    fireEvent.click(await screen.findByTestId("nav-users"));
+    await screen.findByTestId("user-row");
+    const listReads = () => core.calls.filter((c) => c.cmd === "list_users").length;
+    expect(listReads()).toBe(1);
+
+    type("user-create-username", "x");
+    type("user-create-name", "Huda Nurse");
+    type("user-create-password", "short");
+    fireEvent.click(screen.getByTestId("user-create-submit"));
+    expect((await screen.findByTestId("user-create-error-username")).textContent).toBe(
+      "Use 3 to 32 characters: letters, digits, dot, dash or underscore.",
+    );
+    expect(screen.getByTestId("user-create-error-password").textContent).toBe("The password must have at least 8 characters.");
+    expect(core.calls.some((c) => c.cmd === "create_user")).toBe(false);
+
+    // In Arabic, the same mistakes read in Arabic.
+    applyLanguage("ar");
+    expect((await screen.findByTestId("user-create-error-password")).textContent).toMatch(/[\u0600-\u06FF]/);
+    applyLanguage("en");
+
+    type("user-create-username", "carl");
+    type("user-create-password", "long enough");
+    await waitFor(() => expect(screen.queryByTestId("user-create-error-password")).toBeNull());
+    fireEvent.click(screen.getByTestId("user-create-submit"));
+    expect((await screen.findByTestId("user-create-error-username")).textContent).toBe("This username is already taken.");
+    expect(listReads()).toBe(1);
+
+    type("user-create-username", "huda");
+    fireEvent.click(screen.getByTestId("user-create-submit"));
+    expect((await screen.findByTestId("users-message")).textContent).toContain("huda");
+    await waitFor(() => expect(screen.getAllByTestId("user-row").map((r) => r.getAttribute("data-username"))).toEqual(["carl", "huda"]));
+    expect(listReads()).toBe(2);
+    expect((screen.getByTestId("user-create-username") as HTMLInputElement).value).toBe("");
   });
 
   it("binds a cashier to cashier terminals only", async () => {

@@ -4,11 +4,11 @@ import { call, setSessionProblemListener } from "./api";
 import { applyLanguage } from "./i18n";
 import { useLang } from "./i18n/useLang";
 import { errorText } from "./errors";
-import { Setup } from "./screens/Setup";
-import { JoinWaiting } from "./screens/JoinBranch";
-import { Login } from "./screens/Login";
-import { Lock } from "./screens/Lock";
-import { Shell } from "./screens/Shell";
+import { Setup } from "./areas/session/Setup";
+import { JoinWaiting } from "./areas/session/JoinBranch";
+import { Login } from "./areas/session/Login";
+import { Lock } from "./areas/session/Lock";
+import { Shell } from "./shell/Shell";
 
 type Phase =
   | { kind: "booting" }

@@ -226,6 +226,28 @@ async verifyAudit() : Promise<Result<VerifyReport, CoreError>> {
 }
 },
 /**
+ * Verifies and prints the report as a PDF; the outbox worker stores it right after.
+ */
+async auditReport() : Promise<Result<DocumentRef, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("audit_report") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * A printed document, decrypted, to show or save.
+ */
+async readDocument(documentId: string) : Promise<Result<Document, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("read_document", { documentId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
  * Where sync stands; needs no session (the sign-in screen shows it too).
  */
 async syncStatus() : Promise<Result<SyncStatus, CoreError>> {
@@ -267,7 +289,7 @@ async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatu
 
 /** user-defined constants **/
 
-export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked"] as const;
+export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked","audit.report_generated"] as const;
 
 /** user-defined types **/
 
@@ -426,6 +448,18 @@ logged_seq: number | null;
  * Log entries it has not pulled yet: its sync lag (live figure).
  */
 pull_lag: number | null }
+/**
+ * A document as the UI gets it.
+ */
+export type Document = { document_id: string; media_type: string; file_name: string; 
+/**
+ * The file's bytes, base64 (standard alphabet, padded).
+ */
+content_base64: string }
+/**
+ * What the command returns: the document's id and the record that printed it.
+ */
+export type DocumentRef = { document_id: string; record_id: string; media_type: string; file_name: string }
 /**
  * An edit of one field that was not applied because the field had changed meanwhile.
  */

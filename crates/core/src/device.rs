@@ -94,11 +94,17 @@ impl DeviceIdentity {
 
     /// The key this device's database is encrypted with: HKDF-SHA256 of the device key's seed.
     pub fn database_key(&self) -> DbKey {
+        DbKey::from_bytes(self.derive_key(DB_KEY_LABEL))
+    }
+
+    /// A 256-bit key for one purpose (`label`): HKDF-SHA256 of the device key's seed, like the
+    /// database key; it reveals nothing of the signing key or of keys under other labels.
+    pub fn derive_key(&self, label: &[u8]) -> [u8; 32] {
         let mut okm = [0u8; 32];
         hkdf::Hkdf::<sha2::Sha256>::new(None, self.key.as_bytes())
-            .expand(DB_KEY_LABEL, &mut okm)
+            .expand(label, &mut okm)
             .expect("32 bytes is a valid HKDF-SHA256 output length");
-        DbKey::from_bytes(okm)
+        okm
     }
 
     /// An identity from a known key, not persisted anywhere (tests, benchmarks).

@@ -315,20 +315,48 @@ impl Ledger {
     /// **Architecture invariant:** this is the only code that inserts this device's records;
     /// every record passes the role check here, whoever called.
     pub fn append_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
+        self.refuse_unless_allowed(actor, &events)?;
+        self.write_all(actor, events, &[])
+    }
+
+    /// Appends `events` and queues `effects` of the last record in the same transaction
+    /// ([`crate::outbox`]): the effects run once after the commit, never on replay. Returns the
+    /// last record. The same role check as [`Ledger::append_all`].
+    pub fn append_with_effects(
+        &mut self,
+        actor: &Actor,
+        events: Vec<Event>,
+        effects: Vec<crate::outbox::Effect>,
+    ) -> Result<Record> {
+        self.refuse_unless_allowed(actor, &events)?;
+        let mut records = self.write_all(actor, events, &effects)?;
+        records
+            .pop()
+            .ok_or_else(|| CoreError::internal("effects need a record"))
+    }
+
+    /// Refuses (and records as `access.denied`) events whose action the actor's role lacks.
+    fn refuse_unless_allowed(&mut self, actor: &Actor, events: &[Event]) -> Result<()> {
         if let Some((action, why)) = events.iter().find_map(|e| actor.refusal(e)) {
             let denied = AccessDenied {
                 action: action.as_str().into(),
                 reason: why.clone(),
                 patient_id: None,
             };
-            self.write_all(actor, vec![denied.into()])?;
+            self.write_all(actor, vec![denied.into()], &[])?;
             return Err(forbidden(&why, action, actor.role));
         }
-        self.write_all(actor, events)
+        Ok(())
     }
 
-    /// Build record → sign → insert → apply, one durable transaction; then the anchor.
-    pub(crate) fn write_all(&mut self, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
+    /// Build record → sign → insert → apply → queue the last record's `effects`, one durable
+    /// transaction; then the anchor.
+    pub(crate) fn write_all(
+        &mut self,
+        actor: &Actor,
+        events: Vec<Event>,
+        effects: &[crate::outbox::Effect],
+    ) -> Result<Vec<Record>> {
         let now = self.clock.now();
         let device_time = format_instant(now);
         let business_date = self.clock.business_date().to_string();
@@ -359,6 +387,9 @@ impl Ledger {
                 hash: record.hash,
             };
             written.push(record);
+        }
+        if let Some(last) = written.last() {
+            crate::outbox::queue(&tx, last, effects)?;
         }
         tx.commit()?;
         self.head = head;

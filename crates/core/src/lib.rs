@@ -11,7 +11,10 @@
 //! - [`permissions`]: the role × action matrix, as data.
 //! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`):
 //!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
-//!   travelling through the branch server.
+//!   travelling through the branch server; [`replay`]: replaying only the subjects a late
+//!   record touches.
+//! - [`outbox`]: side effects run once after a record commits; [`documents`]: the encrypted,
+//!   content-addressed documents store and the PDFs rendered into it.
 //! - [`workstation`]: the facade the shell calls; [`demo`] builds a demo branch.
 
 pub mod accounts;
@@ -20,15 +23,18 @@ pub mod clock;
 pub mod demo;
 pub mod device;
 pub mod devices;
+pub mod documents;
 pub mod error;
 pub mod integrity;
 pub mod kind;
 pub mod ledger;
+pub mod outbox;
 pub mod patients;
 pub mod permissions;
 pub mod private;
 pub mod record;
 pub mod registry;
+pub mod replay;
 pub mod settings;
 pub mod store;
 pub mod sync;

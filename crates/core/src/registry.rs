@@ -6,7 +6,7 @@
 use crate::kind::{Event, Kind};
 use crate::permissions::Action;
 use crate::{CoreError, Result};
-use crate::{accounts, audit, devices, patients, settings};
+use crate::{accounts, audit, devices, documents, patients, settings};
 
 /// One registered kind: what its [`Kind`] impl says, and how to read its payload.
 #[derive(Clone, Copy)]
@@ -67,6 +67,7 @@ pub static KINDS: &[KindEntry] = &[
     entry::<accounts::CashierTerminalsSet>(),
     entry::<devices::DeviceEnrolled>(),
     entry::<devices::DeviceRevoked>(),
+    entry::<documents::audit_report::AuditReportGenerated>(),
 ];
 
 /// The registered kind named `kind`.

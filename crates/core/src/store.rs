@@ -333,10 +333,17 @@ pub fn run_sql(data_dir: &Path, key: &DbKey, sql: &str) -> Result<String> {
 }
 
 /// Tables of the kernel, not projections of any record kind: the records themselves, the
-/// server's log positions, key/value state and the migrations' history. Every other table of
+/// server's log positions, key/value state, the outbox of side effects (work, not state: a
+/// rebuild must never run or recreate it) and the migrations' history. Every other table of
 /// the schema must be declared by some kind ([`crate::kind::Kind::TABLES`]), so a rebuild
 /// replays it and verification compares it (a test checks the schema against the registry).
-pub const KERNEL_TABLES: &[&str] = &["records", "record_log", "meta", "refinery_schema_history"];
+pub const KERNEL_TABLES: &[&str] = &[
+    "records",
+    "record_log",
+    "meta",
+    "outbox",
+    "refinery_schema_history",
+];
 
 /// A fresh, migrated in-memory database (projection rebuilds, tests).
 pub fn open_in_memory() -> Result<Connection> {

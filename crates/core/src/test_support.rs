@@ -20,5 +20,5 @@ pub fn actor(user_id: &str, role: Role, session_id: Option<&str>) -> Actor {
 /// Appends `events` without the ledger's role check, as a tampered or outdated workstation
 /// could: what the branch server's admission must refuse (tests only).
 pub fn forge(ledger: &mut Ledger, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
-    ledger.write_all(actor, events)
+    ledger.write_all(actor, events, &[])
 }

@@ -643,6 +643,45 @@ impl Workstation {
         Ok(report)
     }
 
+    // ---- outbox and documents (crate::outbox, crate::documents) ----
+
+    /// The effects this workstation's records queued, and their receivers (the worker's view).
+    pub fn outbox(&self) -> crate::outbox::Outbox<'_> {
+        let documents = crate::documents::DocumentStore::new(&self.data_dir, self.ledger.identity());
+        let receivers = crate::outbox::Receivers { documents };
+        crate::outbox::Outbox::new(self.ledger.conn(), receivers, self.now())
+    }
+
+    /// Verifies the audit chain (recorded as `verify_audit` does) and prints what it found as a
+    /// PDF in the user's language (`audit.report_generated`); the outbox stores the document.
+    pub fn audit_report(&mut self, session_id: &str) -> Result<crate::documents::audit_report::DocumentRef> {
+        use crate::documents::audit_report::{self, Verifier};
+        let report = self.verify_audit(session_id)?;
+        let actor = self.authorize(session_id, Action::AuditVerify)?;
+        let user = accounts::user_by_id(self.ledger.conn(), actor.user_id.as_deref().unwrap_or_default())?;
+        let branch = accounts::branch(self.ledger.conn())?
+            .map(|b| b.name)
+            .unwrap_or_default();
+        let by = Verifier {
+            username: &user.username,
+            display_name: &user.display_name,
+            language: user.language,
+        };
+        let facts = audit_report::facts(&report, &by, &branch, self.device_id(), self.now());
+        audit_report::generate(&mut self.ledger, &actor, facts)
+    }
+
+    /// A document this workstation printed, decrypted, to show or save.
+    pub fn read_document(
+        &mut self,
+        session_id: &str,
+        document_id: &str,
+    ) -> Result<crate::documents::Document> {
+        self.authorize(session_id, Action::AuditView)?;
+        let documents = crate::documents::DocumentStore::new(&self.data_dir, self.ledger.identity());
+        crate::documents::read(self.ledger.conn(), &documents, document_id)
+    }
+
     // ---- sync with the branch server (device-level: run by the background sync, no session) ----
 
     /// The branch server this workstation is enrolled with, if any.

@@ -118,6 +118,7 @@ fn branch() -> Branch {
         .unwrap();
     ws.open_patient(&s, &patient).unwrap();
     ws.verify_audit(&s).unwrap();
+    ws.audit_report(&s).unwrap();
     ws.revoke_device(&s, &chair, "stolen").unwrap();
     let desk = ws.login("user.receptionist", PASSWORD).unwrap();
     ws.audit_trail(&desk.session_id, &Default::default()).unwrap_err(); // access.denied

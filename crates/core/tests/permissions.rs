@@ -28,6 +28,8 @@ enum Command {
     OpenPatient,
     AuditTrail,
     VerifyAudit,
+    /// The verification report as a PDF (verifies, then prints; the outbox stores it).
+    AuditReport,
     SetIdleLockMinutes,
     GetSettings,
     SetLanguage,
@@ -42,7 +44,7 @@ enum Command {
     ResolveConflict,
 }
 
-const COMMANDS: [Command; 21] = [
+const COMMANDS: [Command; 22] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -54,6 +56,7 @@ const COMMANDS: [Command; 21] = [
     Command::OpenPatient,
     Command::AuditTrail,
     Command::VerifyAudit,
+    Command::AuditReport,
     Command::SetIdleLockMinutes,
     Command::GetSettings,
     Command::SetLanguage,
@@ -81,6 +84,7 @@ impl Command {
             Command::OpenPatient => Some(Action::PatientView),
             Command::AuditTrail => Some(Action::AuditView),
             Command::VerifyAudit => Some(Action::AuditVerify),
+            Command::AuditReport => Some(Action::AuditVerify),
             Command::SetIdleLockMinutes => Some(Action::SettingsEdit),
             Command::BranchDevices => Some(Action::DeviceList),
             Command::CashierTerminals => Some(Action::UserList),
@@ -103,6 +107,7 @@ impl Command {
             Command::UpdatePatient => Some("patient.updated"),
             Command::OpenPatient => Some("patient.viewed"),
             Command::VerifyAudit => Some("audit.verified"),
+            Command::AuditReport => Some("audit.report_generated"),
             Command::SetIdleLockMinutes => Some("settings.changed"),
             Command::SetLanguage => Some("user.language_set"),
             Command::SetCashierTerminals => Some("cashier.terminals_set"),
@@ -223,6 +228,7 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
             )
             .map(drop),
         Command::VerifyAudit => ws.verify_audit(session).map(|r| assert!(r.ok, "{r:?}")),
+        Command::AuditReport => ws.audit_report(session).map(drop),
         Command::SetIdleLockMinutes => ws
             .set_idle_lock_minutes(session, 12)
             .map(|s| assert_eq!(s.idle_lock_minutes, 12)),
@@ -380,6 +386,8 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
     (Role::Manager, Command::UpdatePatient, false),
     (Role::Manager, Command::AuditTrail, true),
     (Role::Manager, Command::VerifyAudit, true),
+    (Role::Manager, Command::AuditReport, true),
+    (Role::Doctor, Command::AuditReport, false),
     (Role::Manager, Command::CreateUser, true),
     (Role::Manager, Command::SetIdleLockMinutes, false),
     (Role::Admin, Command::SetIdleLockMinutes, true),

@@ -834,3 +834,18 @@ fn a_device_with_a_wrong_clock_still_syncs_but_is_warned_and_its_records_flagged
         flagged
     );
 }
+
+/// Each sync says how many DPoP proofs it presented: the figure that the server's per-device
+/// replay bound must cover within a proof window (the sync bench prints it for a catch-up).
+#[test]
+fn a_sync_counts_the_proofs_it_presents() {
+    let mut b = Branch::new();
+    // Nothing new either way, under a token already held: the state call, one empty pull, and
+    // the push that repeats the last logged record (the fork check).
+    let quiet = b.doctor.sync().unwrap();
+    assert_eq!(quiet.requests, 3, "{quiet:?}");
+    // A new client (the app started again) asks for a token first: one proof more.
+    b.doctor.forget_client();
+    let fresh = b.doctor.sync().unwrap();
+    assert_eq!(fresh.requests, quiet.requests + 1, "{fresh:?}");
+}

@@ -212,6 +212,9 @@ pub struct SyncReport {
     pub pending: i64,
     /// Local clock minus the server's, when beyond the branch's bound.
     pub clock_skew_seconds: Option<i64>,
+    /// DPoP proofs this sync presented (token requests and authenticated calls): each leaves
+    /// one `jti` in the server's replay state of this device for a proof window.
+    pub requests: u64,
 }
 
 pub struct SyncClient {
@@ -223,6 +226,8 @@ pub struct SyncClient {
     /// Server clock minus local clock, learnt from answers: proofs are dated by the server's
     /// clock, so a workstation with a wrong clock still authenticates (and is flagged).
     offset: Duration,
+    /// DPoP proofs made so far (each sync reports its share).
+    proofs_made: u64,
     /// This workstation's copy of the log's Merkle tree, over the entries pulled so far.
     tree: Option<MerkleLog>,
 }
@@ -245,6 +250,7 @@ impl SyncClient {
             device_key: key,
             token: None,
             offset: Duration::zero(),
+            proofs_made: 0,
             tree: None,
         }))
     }
@@ -273,6 +279,7 @@ impl SyncClient {
         let mut attempt = 0;
         loop {
             let proof = auth::make_proof(&self.device_key, "POST", &url, None, self.server_now());
+            self.proofs_made += 1;
             let result = answer::<TokenResponse>(self.http.post(&url).header("DPoP", proof).send());
             match result {
                 Ok((t, date)) => {
@@ -316,6 +323,7 @@ impl SyncClient {
         let token = self.ensure_token()?;
         let url = format!("{}{path}", self.base);
         let proof = auth::make_proof(&self.device_key, method, &url, Some(&token), self.server_now());
+        self.proofs_made += 1;
         let request = match method {
             "POST" => self.http.post(format!("{url}{query}")),
             _ => self.http.get(format!("{url}{query}")),
@@ -351,6 +359,7 @@ impl SyncClient {
     /// checkpoint, then pushes this device's pending records. `progress` is called after each applied page.
     pub fn sync_once(&mut self, ws: &impl Access, mut progress: impl FnMut(Progress)) -> Result<SyncReport> {
         let mut report = SyncReport::default();
+        let proofs_before = self.proofs_made;
         let state: DeviceState = self.call("GET", "/v1/state", "", None::<&()>)?;
         let skew = (Utc::now() - state.server_time).num_seconds();
         report.clock_skew_seconds = (skew.abs() > state.max_clock_skew_seconds).then_some(skew);
@@ -362,6 +371,7 @@ impl SyncClient {
         let budget = usize::try_from(state.max_push_bytes).unwrap_or(usize::MAX);
         self.push(ws, state.logged_seq, budget, &mut report)?;
         report.pending = ws.with(|ws| ws.sync_pending())?;
+        report.requests = self.proofs_made - proofs_before;
         Ok(report)
     }
 

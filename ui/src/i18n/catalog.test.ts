@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import en from "./en.json";
-import ar from "./ar.json";
+import { NAMESPACES, RESOURCES } from "./resources";
 import { ACTIONS, ERROR_CODES, REASONS, ROLES, SYNC_REASONS } from "../errors";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS } from "../auditFormat";
 import { translator } from "./translator";
@@ -29,17 +28,46 @@ function folded(catalog: Map<string, string>): Map<string, string[]> {
   return out;
 }
 
-const EN = leaves(en as Tree);
-const AR = leaves(ar as Tree);
+/** One language's namespaces, each as its leaves. */
+const byNamespace = (lang: "en" | "ar") =>
+  new Map(NAMESPACES.map((ns) => [ns, leaves((RESOURCES[lang][ns] ?? {}) as Tree)] as const));
+const EN_NS = byNamespace("en");
+const AR_NS = byNamespace("ar");
+/** All of a language's texts: keys keep their full path, so namespaces never share a key. */
+const union = (byNs: Map<string, Map<string, string>>) => new Map([...byNs.values()].flatMap((m) => [...m]));
+const EN = union(EN_NS);
+const AR = union(AR_NS);
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 
 describe("translation catalogs", () => {
-  it("en.json and ar.json have exactly the same keys", () => {
-    const [en, ar] = [folded(EN), folded(AR)];
+  it("has the shared texts and one namespace per area folder", () => {
+    expect(NAMESPACES).toContain("translation");
+    for (const area of ["patients", "users", "devices", "audit", "settings", "about", "session"]) expect(NAMESPACES).toContain(area);
+  });
+
+  it.each(NAMESPACES)("namespace %s: en and ar have exactly the same keys", (ns) => {
+    const [en, ar] = [folded(EN_NS.get(ns) ?? new Map()), folded(AR_NS.get(ns) ?? new Map())];
+    expect(en.size, `${ns} has texts`).toBeGreaterThan(0);
     const onlyEn = [...en.keys()].filter((k) => !ar.has(k));
     const onlyAr = [...ar.keys()].filter((k) => !en.has(k));
     expect(onlyEn).toEqual([]);
     expect(onlyAr).toEqual([]);
+  });
+
+  it.each([
+    ["en", EN_NS],
+    ["ar", AR_NS],
+  ] as const)("%s: no key is in two namespaces (any t finds any key, so it must be unambiguous)", (_lang, byNs) => {
+    const seen = new Map<string, string>();
+    const twice: string[] = [];
+    for (const [ns, catalog] of byNs) {
+      for (const k of catalog.keys()) {
+        const other = seen.get(k);
+        if (other !== undefined) twice.push(`${k} (${other}, ${ns})`);
+        seen.set(k, ns);
+      }
+    }
+    expect(twice).toEqual([]);
   });
 
   it.each([

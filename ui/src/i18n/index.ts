@@ -1,8 +1,7 @@
 import i18n from "i18next";
 import { initReactI18next } from "react-i18next";
 import type { Language } from "../bindings";
-import en from "./en.json";
-import ar from "./ar.json";
+import { I18N_OPTIONS } from "./resources";
 
 export const LANGUAGES: readonly Language[] = ["en", "ar"];
 const STORAGE_KEY = "dentpro.language";
@@ -23,14 +22,7 @@ function applyDocument(lang: Language): void {
   root.dir = lang === "ar" ? "rtl" : "ltr";
 }
 
-void i18n.use(initReactI18next).init({
-  resources: { en: { translation: en }, ar: { translation: ar } },
-  lng: storedLanguage(),
-  fallbackLng: "en",
-  supportedLngs: ["en", "ar"],
-  interpolation: { escapeValue: false },
-  returnNull: false,
-});
+void i18n.use(initReactI18next).init({ ...I18N_OPTIONS, lng: storedLanguage() });
 applyDocument(storedLanguage());
 
 /** Switches the interface language at once: texts, direction (RTL for Arabic) and lang. */

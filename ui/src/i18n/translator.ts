@@ -1,10 +1,9 @@
 import i18next, { type TFunction } from "i18next";
-import en from "./en.json";
-import ar from "./ar.json";
+import { I18N_OPTIONS } from "./resources";
 
 /** A `t` of its own for one language, over the real catalogs (for tests of texts). */
-export async function translator(lng: "en" | "ar"): Promise<TFunction> {
+export async function translator(lng: "en" | "ar", ns?: string): Promise<TFunction> {
   const i = i18next.createInstance();
-  await i.init({ lng, resources: { en: { translation: en }, ar: { translation: ar } }, interpolation: { escapeValue: false } });
-  return i.t.bind(i) as TFunction;
+  await i.init({ ...I18N_OPTIONS, lng });
+  return i.getFixedT(lng, ns ?? null) as TFunction;
 }

@@ -98,3 +98,31 @@ fn update_user(
     }
     Ok(())
 }
+
+/// Tables holding rows of one user account (subject `user:<id>`), which
+/// [`delete_user_projection`] empties.
+pub const USER_TABLES: &[&str] = &["users", "cashier_terminals"];
+
+/// Deletes one account's rows (its user row, its cashier terminals), before
+/// [`crate::replay`] re-applies that account's records.
+pub(crate) fn delete_user_projection(tx: &Transaction<'_>, user_id: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM cashier_terminals WHERE user_id = ?1")?
+        .execute([user_id])?;
+    tx.prepare_cached("DELETE FROM users WHERE id = ?1")?
+        .execute([user_id])?;
+    Ok(())
+}
+
+/// Deletes the account holding `username` (subject `username:<name>`: usernames are unique,
+/// so two accounts created offline with one name are ordered by the log).
+pub(crate) fn delete_username_projection(tx: &Transaction<'_>, username: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM users WHERE username = ?1")?
+        .execute([username])?;
+    Ok(())
+}
+
+/// Deletes the branch row (subject `branch`).
+pub(crate) fn delete_branch_projection(tx: &Transaction<'_>, _: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM branch")?.execute([])?;
+    Ok(())
+}

@@ -369,7 +369,7 @@ pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>>
 pub fn rebuild(source: &Connection) -> Result<Connection> {
     let mut target = store::open_in_memory()?;
     let tx = target.transaction()?;
-    crate::sync::replay_canonical(source, &tx)?;
+    crate::replay::replay_canonical(source, &tx)?;
     tx.commit()?;
     Ok(target)
 }

@@ -27,3 +27,11 @@ pub(super) fn revoked(tx: &Transaction<'_>, r: &DeviceRevoked, at: &Applied<'_>)
     }
     Ok(())
 }
+
+/// Deletes a device's revocation row (subject `device:<id>`), before [`crate::replay`]
+/// re-applies the revocations naming it.
+pub(crate) fn delete_revocation_projection(tx: &Transaction<'_>, device_id: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM device_revocations WHERE device_id = ?1")?
+        .execute([device_id])?;
+    Ok(())
+}

@@ -129,20 +129,9 @@ fn index_for_search(tx: &Transaction<'_>, patient_id: &str, replace: bool) -> Re
     let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx
         .prepare_cached("SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1")?
         .query_row([patient_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    let file_key = file_number.to_lowercase().replace('-', " ");
+    let file_key = search_file_key(&file_number);
     if replace {
-        // `patient_id` is UNINDEXED, so filtering on it alone scans the whole FTS table (one
-        // scan per edit: O(n)). Find the row through its file number, which is indexed, unique
-        // and never changes, then check the id.
-        let phrase = format!("file_number : \"{}\"", file_key.replace('"', "\"\""));
-        let rowids: Vec<i64> = tx
-            .prepare_cached("SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 AND patient_id = ?2")?
-            .query_map(params![phrase, patient_id], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for rowid in rowids {
-            tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
-                .execute([rowid])?;
-        }
+        delete_search_row(tx, patient_id, &file_key)?;
     }
     tx.prepare_cached(
         "INSERT INTO patients_fts (patient_id, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
@@ -153,6 +142,48 @@ fn index_for_search(tx: &Transaction<'_>, patient_id: &str, replace: bool) -> Re
         phone_search_terms(&phone),
         file_key
     ])?;
+    Ok(())
+}
+
+/// The file number as the search index holds it.
+fn search_file_key(file_number: &str) -> String {
+    file_number.to_lowercase().replace('-', " ")
+}
+
+/// Deletes a patient's search row. `patient_id` is UNINDEXED, so filtering on it alone scans
+/// the whole FTS table (one scan per edit: O(n)). Find the row through its file number, which
+/// is indexed, unique and never changes, then check the id.
+fn delete_search_row(tx: &Transaction<'_>, patient_id: &str, file_key: &str) -> Result<()> {
+    let phrase = format!("file_number : \"{}\"", file_key.replace('"', "\"\""));
+    let rowids: Vec<i64> = tx
+        .prepare_cached("SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 AND patient_id = ?2")?
+        .query_map(params![phrase, patient_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for rowid in rowids {
+        tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
+            .execute([rowid])?;
+    }
+    Ok(())
+}
+
+/// Tables holding rows of one patient (subject `patient:<id>`), which
+/// [`delete_patient_projection`] empties.
+pub const PATIENT_TABLES: &[&str] = &["patients", "patients_fts", "patient_conflicts"];
+
+/// Deletes one patient's rows from the projection tables (its file, search row and
+/// conflicts), before [`crate::replay`] re-applies that patient's records.
+pub(crate) fn delete_patient_projection(tx: &Transaction<'_>, patient_id: &str) -> Result<()> {
+    let file_number: Option<String> = tx
+        .prepare_cached("SELECT file_number FROM patients WHERE id = ?1")?
+        .query_row([patient_id], |r| r.get(0))
+        .optional()?;
+    if let Some(file_number) = file_number {
+        delete_search_row(tx, patient_id, &search_file_key(&file_number))?;
+    }
+    tx.prepare_cached("DELETE FROM patient_conflicts WHERE patient_id = ?1")?
+        .execute([patient_id])?;
+    tx.prepare_cached("DELETE FROM patients WHERE id = ?1")?
+        .execute([patient_id])?;
     Ok(())
 }
 

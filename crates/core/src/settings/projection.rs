@@ -12,3 +12,11 @@ pub(super) fn setting_changed(tx: &Transaction<'_>, s: &SettingChanged) -> Resul
     )?;
     Ok(())
 }
+
+/// Deletes one setting's row (subject `setting:<key>`), before [`crate::replay`] re-applies
+/// its changes.
+pub(crate) fn delete_setting_projection(tx: &Transaction<'_>, key: &str) -> Result<()> {
+    tx.prepare_cached("DELETE FROM settings WHERE key = ?1")?
+        .execute([key])?;
+    Ok(())
+}

@@ -10,15 +10,16 @@
 //! Order: projections are the records applied in the server's log order (accepted ones only),
 //! then this device's pending records in local order ([`CANONICAL_ORDER`]). When pulled records
 //! land before already-applied records that touch the same subject (a patient edited at two
-//! desks), the projections are replayed in that order ([`reproject`]), so every machine
-//! converges to the same state whatever order it heard things in.
+//! desks), the projections of the subjects they share are replayed in that order
+//! ([`crate::replay`]), so every machine converges to the same state whatever order it heard
+//! things in.
 
 use crate::devices::DeviceInitialized;
 use crate::kind::{Admit, AdmitContext, Applied, Event, Kind};
 use crate::ledger::{insert_record, load_head, read_record};
 use crate::permissions::{self, Role};
 use crate::record::{GENESIS_PREV_HASH, Record, RecordFault, device_id_for};
-use crate::{CoreError, ErrorCode, Result, accounts, registry, store};
+use crate::{CoreError, ErrorCode, Result, accounts, registry, replay, store};
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
@@ -54,7 +55,7 @@ impl Verdict {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         match s {
             "accepted" => Ok(Verdict::Accepted),
             "refused" => Ok(Verdict::Refused),
@@ -174,7 +175,7 @@ fn sync_error(reason: &str, message: impl Into<String>) -> CoreError {
 
 /// A seq or log index (from the wire) as SQLite's i64: out of range is a refusal, never a
 /// wrap to a negative number.
-fn sql_int(what: &str, v: u64) -> Result<i64> {
+pub(crate) fn sql_int(what: &str, v: u64) -> Result<i64> {
     i64::try_from(v).map_err(|_| sync_error("out_of_range", format!("{what} {v} is out of range")))
 }
 
@@ -354,7 +355,7 @@ fn admit_checked(
 
 /// Applies `event` under a savepoint; a rule of the business area refusing it (a username taken
 /// meanwhile, say) undoes the partial apply and becomes the refusal.
-fn apply_or_refusal(
+pub(crate) fn apply_or_refusal(
     tx: &Transaction<'_>,
     event: &Event,
     record: &Record,
@@ -575,7 +576,7 @@ pub fn pending_count(conn: &Connection, device_id: &str) -> Result<i64> {
 /// log in seq order, so every later one is pending. Walks back from the chain's end through the
 /// (device, seq) index, so it costs the pending records, not the whole chain (the status bar
 /// asks every few seconds).
-fn acked_seq(conn: &Connection, device_id: &str) -> Result<u64> {
+pub(crate) fn acked_seq(conn: &Connection, device_id: &str) -> Result<u64> {
     let seq: Option<i64> = conn
         .prepare_cached(
             "SELECT r.seq FROM records r WHERE r.device_id = ?1
@@ -610,7 +611,7 @@ pub fn cursor(conn: &Connection) -> Result<u64> {
 /// refused were applied here when written: they are taken out of the projections.
 pub fn record_receipt(conn: &mut Connection, device_id: &str, entries: &[(u64, LogPosition)]) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut refused = false;
+    let mut refused = Vec::new();
     for (seq, position) in entries {
         let local_index: i64 = tx
             .prepare_cached("SELECT local_index FROM records WHERE device_id = ?1 AND seq = ?2")?
@@ -636,10 +637,12 @@ pub fn record_receipt(conn: &mut Connection, device_id: &str, entries: &[(u64, L
             None => {}
         }
         insert_position(&tx, local_index, position)?;
-        refused |= position.verdict == Verdict::Refused;
+        if position.verdict == Verdict::Refused {
+            refused.extend(replay::subjects_of(&tx, local_index)?);
+        }
     }
-    if refused {
-        reproject(&tx)?;
+    if !refused.is_empty() {
+        replay::reproject(&tx, refused)?;
     }
     tx.commit()?;
     Ok(())
@@ -652,8 +655,8 @@ pub struct PullOutcome {
     pub received: u64,
     /// Of those, accepted ones now applied.
     pub applied: u64,
-    /// The projections were replayed in log order (pulled records landed before applied ones
-    /// touching the same subject).
+    /// The projections of some subjects were replayed in log order (pulled records landed
+    /// before applied ones touching the same subject, or an own record was refused).
     pub reprojected: bool,
     pub next_log_index: u64,
 }
@@ -684,6 +687,8 @@ pub fn apply_pulled(
     let signatures_checked = verify_batch(&foreign, |r| keys.get(&r.body.device_id).copied());
     let mut outcome = PullOutcome::default();
     let mut to_apply = Vec::new();
+    // Subjects whose projections must be replayed in log order.
+    let mut replay_subjects: HashSet<String> = HashSet::new();
     for entry in entries {
         let (p, record) = (&entry.position, &entry.record);
         if p.log_index != next {
@@ -723,7 +728,9 @@ pub fn apply_pulled(
                 None => {
                     insert_position(&tx, local_index, p)?;
                     if p.verdict == Verdict::Refused {
-                        outcome.reprojected = true;
+                        // Applied when written: it leaves its subjects' projections.
+                        let event = registry::decode(&b.kind, b.kind_version, &b.payload)?;
+                        replay_subjects.extend(event.subjects());
                     }
                 }
             }
@@ -738,13 +745,20 @@ pub fn apply_pulled(
             to_apply.push((p.log_index, local_index, record, event));
         }
     }
-    if !outcome.reprojected && !to_apply.is_empty() {
-        outcome.reprojected = lands_before_applied(&tx, own_device_id, &to_apply)?;
+    if !to_apply.is_empty() {
+        replay_subjects.extend(replay::landing_before(&tx, own_device_id, &to_apply)?);
     }
-    if !outcome.reprojected {
-        // One savepoint for the page rather than one per record (the common case applies).
-        tx.execute_batch("SAVEPOINT apply_pulled")?;
-        let applied = to_apply.iter().try_for_each(|(_, local_index, record, event)| {
+    let mut replayed = None;
+    if !replay_subjects.is_empty() {
+        replayed = Some(replay::reproject(&tx, replay_subjects.iter().cloned())?);
+    }
+    // The other pulled records commute with everything replayed: applied as they come, with
+    // one savepoint for the page rather than one per record (the common case applies).
+    tx.execute_batch("SAVEPOINT apply_pulled")?;
+    let applied = to_apply
+        .iter()
+        .filter(|(_, local_index, ..)| !replayed.as_ref().is_some_and(|r| r.covers(*local_index)))
+        .try_for_each(|(_, local_index, record, event)| {
             event.apply(
                 &tx,
                 &Applied {
@@ -753,20 +767,17 @@ pub fn apply_pulled(
                 },
             )
         });
-        if applied.is_ok() {
-            tx.execute_batch("RELEASE apply_pulled")?;
-            outcome.applied = to_apply.len() as u64;
-        } else {
-            // Applies on the server but not here: this device's pending records are in the
-            // way. Replaying in log order settles it.
-            tx.execute_batch("ROLLBACK TO apply_pulled; RELEASE apply_pulled")?;
-            outcome.reprojected = true;
-        }
+    if applied.is_ok() {
+        tx.execute_batch("RELEASE apply_pulled")?;
+    } else {
+        // Applies on the server but not here: this device's pending records are in the way.
+        // Replaying the pulled records' subjects in log order settles it.
+        tx.execute_batch("ROLLBACK TO apply_pulled; RELEASE apply_pulled")?;
+        replay_subjects.extend(to_apply.iter().flat_map(|p| p.3.subjects()));
+        replayed = Some(replay::reproject(&tx, replay_subjects)?);
     }
-    if outcome.reprojected {
-        reproject(&tx)?;
-        outcome.applied = to_apply.len() as u64;
-    }
+    outcome.reprojected = replayed.is_some();
+    outcome.applied = to_apply.len() as u64;
     store::meta_set(&tx, CURSOR_KEY, &next.to_string())?;
     tx.commit()?;
     outcome.next_log_index = next;
@@ -863,69 +874,6 @@ fn genesis_key(genesis: &Record) -> Result<VerifyingKey> {
         return Err(bad());
     }
     Ok(key)
-}
-
-/// Whether any pulled record shares a subject with one of this device's applied records that
-/// comes after it in log order (logged later, or still pending).
-fn lands_before_applied(
-    tx: &Transaction<'_>,
-    own_device_id: &str,
-    pulled: &[(u64, i64, &Record, Event)],
-) -> Result<bool> {
-    let first = pulled.iter().map(|p| p.0).min().unwrap_or(u64::MAX);
-    let subjects: HashSet<String> = pulled.iter().flat_map(|p| p.3.subjects()).collect();
-    if subjects.is_empty() {
-        return Ok(false);
-    }
-    // Own records logged after the first pulled one (a range of the log), and own pending ones
-    // (the end of the chain): never the whole chain, which this runs for every pulled page.
-    let mut stmt = tx.prepare_cached(
-        "SELECT r.kind, r.kind_version, r.payload FROM record_log l
-         JOIN records r ON r.local_index = l.local_index
-         WHERE l.log_index > ?2 AND l.verdict = 'accepted' AND r.device_id = ?1
-         UNION ALL
-         SELECT kind, kind_version, payload FROM records WHERE device_id = ?1 AND seq > ?3",
-    )?;
-    let acked = acked_seq(tx, own_device_id)?;
-    let mut rows = stmt.query(params![
-        own_device_id,
-        sql_int("log index", first)?,
-        sql_int("seq", acked)?
-    ])?;
-    while let Some(row) = rows.next()? {
-        let event = registry::decode(&row.get::<_, String>(0)?, row.get(1)?, &row.get::<_, Vec<u8>>(2)?)?;
-        if event.subjects().iter().any(|s| subjects.contains(s)) {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
-
-/// Replays every projection from the records in [`CANONICAL_ORDER`], in place. A pending record
-/// of this device that no longer applies (its subject changed under it) is left unapplied:
-/// the server will refuse it too, and the refusal comes back with the receipt.
-pub fn reproject(tx: &Transaction<'_>) -> Result<()> {
-    for table in registry::projection_tables() {
-        tx.execute(&format!("DELETE FROM {table}"), [])?;
-    }
-    replay_canonical(tx, tx)
-}
-
-/// Applies `source`'s records in [`CANONICAL_ORDER`] to `target`'s projections (the same
-/// database when reprojecting, a fresh one when rebuilding for verification).
-pub(crate) fn replay_canonical(source: &Connection, target: &Transaction<'_>) -> Result<()> {
-    let mut stmt = source.prepare(CANONICAL_ORDER)?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let record = read_record(row)?;
-        let local_index: i64 = row.get("local_index")?;
-        let b = &record.body;
-        let event = registry::decode(&b.kind, b.kind_version, &b.payload)?;
-        if let Some(refusal) = apply_or_refusal(target, &event, &record, local_index)? {
-            tracing::warn!(seq = b.seq, device = %b.device_id, %refusal, "a pending record no longer applies");
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,76 @@
+//! The outbox worker: one thread performing the side effects the workstation's records queued
+//! (`dentpro_core::outbox`) — today, writing printed documents to the documents store.
+//!
+//! It runs what is due at start (effects left by a crash or a closed window), again when a
+//! command queued something ([`OutboxWorker::request`]), and when the next retry is due (the
+//! core backs a failing effect off from 2 s to 10 minutes). The workstation is locked for a
+//! pass: a document write takes milliseconds. An effect that waits on the network (SMS, a
+//! gateway) should take `due` → `Receivers::perform` unlocked → `finish` instead.
+
+use crate::sync::WorkstationCell;
+use dentpro_sync::client::Access;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// The longest sleep between passes (and the pause while the workstation is not open).
+const IDLE: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+pub struct OutboxWorker {
+    requested: Mutex<bool>,
+    wake: Condvar,
+}
+
+impl OutboxWorker {
+    /// Starts the worker thread on `ws`.
+    pub fn start(ws: Arc<WorkstationCell>) -> Arc<Self> {
+        let worker = Arc::new(Self::default());
+        let this = Arc::clone(&worker);
+        let spawned = std::thread::Builder::new()
+            .name("dentpro-outbox".into())
+            .spawn(move || this.run(&ws));
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the outbox worker; effects wait for the next start");
+        }
+        worker
+    }
+
+    /// Asks for a pass now (a command just queued an effect).
+    pub fn request(&self) {
+        *self.requested.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.wake.notify_all();
+    }
+
+    fn run(&self, ws: &WorkstationCell) {
+        loop {
+            let pass = ws.with(|ws| {
+                let outbox = ws.outbox();
+                let report = outbox.run()?;
+                Ok((report, outbox.next_due()?))
+            });
+            let pause = match pass {
+                Ok((report, next)) => {
+                    if report.done + report.failed > 0 {
+                        tracing::info!(?report, "outbox pass");
+                    }
+                    next.map_or(IDLE, |at| {
+                        (at - chrono::Utc::now())
+                            .to_std()
+                            .unwrap_or(Duration::ZERO)
+                            .min(IDLE)
+                    })
+                }
+                Err(e) => {
+                    tracing::debug!(code = ?e.code, "outbox pass skipped: {}", e.message);
+                    IDLE
+                }
+            };
+            let guard = self.requested.lock().unwrap_or_else(|p| p.into_inner());
+            let (mut requested, _) = self
+                .wake
+                .wait_timeout_while(guard, pause, |requested| !*requested)
+                .unwrap_or_else(|p| p.into_inner());
+            *requested = false;
+        }
+    }
+}

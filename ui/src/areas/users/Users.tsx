@@ -1,0 +1,385 @@
+import { useState, type FormEvent } from "react";
+import { useForm } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import {
+  commands,
+  type BranchDevice,
+  type CoreError,
+  type Language,
+  type NewUser,
+  type UserSummary,
+} from "../../bindings";
+import { call, useSubmit } from "../../api";
+import { useApp } from "../../context";
+import { ROLES, fieldMessage } from "../../errors";
+import { messageOf, showOnField } from "../../forms";
+import { run, useCommandQuery } from "../../query";
+import { newUserSchema, userKeys } from "./schema";
+import { deviceKeys } from "../devices/keys";
+import { formatDateTime } from "../../format";
+import { useLang } from "../../i18n/useLang";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
+
+const USER_COLUMNS = [
+  "users.username",
+  "users.name",
+  "users.role",
+  "users.language",
+  "users.status",
+  "users.lockedUntil",
+  "users.created",
+  "common.actions",
+] as const;
+
+const CREATE_FIELDS: readonly (keyof NewUser)[] = ["username", "display_name", "role", "password", "language"];
+
+export function UsersScreen() {
+  const { t, lang } = useLang("users");
+  const { can, showError, session } = useApp();
+  const queryClient = useQueryClient();
+  const list = useCommandQuery(userKeys.all, () => commands.listUsers());
+  const users = list.data ?? null;
+  // When the list was read: a lock that ended before then is shown as past.
+  const loadedAt = list.dataUpdatedAt;
+  const [notice, setNotice] = useState<NoticeText | null>(null);
+  const [resetFor, setResetFor] = useState<string | null>(null);
+  const [terminalsFor, setTerminalsFor] = useState<string | null>(null);
+
+  /** After any change to an account: say so, and read the list again. */
+  const done = (text: NoticeText) => {
+    setNotice(text);
+    showError(null);
+    void queryClient.invalidateQueries({ queryKey: userKeys.all });
+  };
+
+  async function setActive(u: UserSummary, active: boolean) {
+    setNotice(null);
+    const r = await call(() => commands.setUserActive(u.id, active));
+    if (r.status === "ok") done({ key: active ? "users.reactivated" : "users.deactivated", values: { username: u.username } });
+    else showError(r.error);
+  }
+
+  return (
+    <section className="page">
+      <div className="page-head">
+        <h1>{t("users.title")}</h1>
+      </div>
+      <Notice text={notice} testId="users-message" />
+      <div className="card table-card">
+        <table className="table" data-testid="users-table">
+          <TableHead columns={USER_COLUMNS} />
+          <tbody>
+            {users && users.length === 0 ? (
+              <EmptyRow columns={USER_COLUMNS} text={t("users.empty")} />
+            ) : null}
+            {(users ?? []).map((u) => (
+              <UserRow
+                key={u.id}
+                user={u}
+                isSelf={u.id === session.user_id}
+                now={loadedAt}
+                resetOpen={resetFor === u.id}
+                onOpenReset={() => setResetFor(resetFor === u.id ? null : u.id)}
+                onResetDone={() => {
+                  setResetFor(null);
+                  done({ key: "users.passwordReset", values: { username: u.username } });
+                }}
+                onSetActive={(a) => void setActive(u, a)}
+                terminalsOpen={terminalsFor === u.id}
+                onOpenTerminals={() => setTerminalsFor(terminalsFor === u.id ? null : u.id)}
+                onTerminalsDone={() => {
+                  setTerminalsFor(null);
+                  done({ key: "users.terminalsSaved", values: { username: u.username } });
+                }}
+                lang={lang}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {can("user_create") ? <CreateUser onCreated={(u) => done({ key: "users.createdOk", values: { username: u.username } })} /> : null}
+    </section>
+  );
+}
+
+function UserRow({
+  user: u,
+  isSelf,
+  now,
+  resetOpen,
+  onOpenReset,
+  onResetDone,
+  onSetActive,
+  terminalsOpen,
+  onOpenTerminals,
+  onTerminalsDone,
+  lang,
+}: {
+  user: UserSummary;
+  isSelf: boolean;
+  /** When the list was loaded: a lock that ended before then is shown as past. */
+  now: number;
+  resetOpen: boolean;
+  onOpenReset: () => void;
+  onResetDone: () => void;
+  onSetActive: (active: boolean) => void;
+  terminalsOpen: boolean;
+  onOpenTerminals: () => void;
+  onTerminalsDone: () => void;
+  lang: Language;
+}) {
+  const { t } = useLang("users");
+  const { can } = useApp();
+  const lockedNow = u.locked_until !== null && new Date(u.locked_until).getTime() > now;
+  return (
+    <>
+      <tr data-testid="user-row" data-username={u.username} data-active={u.active ? "true" : "false"}>
+        <td>
+          <Ltr>{u.username}</Ltr> {isSelf ? <span className="muted small">{t("users.you")}</span> : null}
+        </td>
+        <td>
+          <bdi>{u.display_name}</bdi>
+        </td>
+        <td>{t(`roles.${u.role}`)}</td>
+        <td>{t(`languages.${u.language}`)}</td>
+        <td>
+          <span className={u.active ? "pill pill-ok" : "pill pill-off"} data-testid="user-status">
+            {u.active ? t("users.active") : t("users.inactive")}
+          </span>
+        </td>
+        <td data-testid="user-locked-until" className={lockedNow ? "nowrap text-danger" : "nowrap"}>
+          {u.locked_until ? formatDateTime(u.locked_until, lang) : t("users.notLocked")}
+        </td>
+        <td className="nowrap">{formatDateTime(u.created_at, lang)}</td>
+        <td>
+          <div className="row-actions">
+            {can("user_reset_password") ? (
+              <button type="button" className="btn btn-small" data-testid="user-reset" onClick={onOpenReset} aria-expanded={resetOpen}>
+                {t("users.resetPassword")}
+              </button>
+            ) : null}
+            {u.active && can("user_deactivate") ? (
+              <button type="button" className="btn btn-small btn-danger" data-testid="user-deactivate" onClick={() => onSetActive(false)}>
+                {t("users.deactivate")}
+              </button>
+            ) : null}
+            {u.role === "cashier" && can("cashier_bind") ? (
+              <button type="button" className="btn btn-small" data-testid="user-terminals" onClick={onOpenTerminals} aria-expanded={terminalsOpen}>
+                {t("users.terminals")}
+              </button>
+            ) : null}
+            {!u.active && can("user_reactivate") ? (
+              <button type="button" className="btn btn-small" data-testid="user-reactivate" onClick={() => onSetActive(true)}>
+                {t("users.reactivate")}
+              </button>
+            ) : null}
+          </div>
+        </td>
+      </tr>
+      {resetOpen ? (
+        <tr className="inline-form-row" data-testid="user-reset-row" data-username={u.username}>
+          <td colSpan={USER_COLUMNS.length}>
+            <ResetPassword user={u} onDone={onResetDone} onCancel={onOpenReset} />
+          </td>
+        </tr>
+      ) : null}
+      {terminalsOpen ? (
+        <tr className="inline-form-row" data-testid="user-terminals-row" data-username={u.username}>
+          <td colSpan={USER_COLUMNS.length}>
+            <CashierTerminals user={u} onDone={onTerminalsDone} onCancel={onOpenTerminals} />
+          </td>
+        </tr>
+      ) : null}
+    </>
+  );
+}
+
+/** The cashier terminals a cashier may work at (the branch server refuses their records elsewhere). */
+function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
+  const { t } = useLang("users");
+  const { showError } = useApp();
+  const devices = useCommandQuery(deviceKeys.branch, () => commands.branchDevices());
+  const bound = useCommandQuery(userKeys.terminals(user.id), () => commands.cashierTerminals(user.id));
+  // A revoked terminal no longer syncs: a cashier bound to it could not work there.
+  const terminals: BranchDevice[] | null = devices.data ? devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked) : null;
+  // The ticked boxes: the bound terminals until the user changes them.
+  const [picked, setPicked] = useState<Set<string> | null>(null);
+  const chosen = picked ?? new Set(bound.data ?? []);
+  const setChosen = setPicked;
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    setBusy(true);
+    const r = await call(() => commands.setCashierTerminals(user.id, [...chosen]));
+    setBusy(false);
+    if (r.status === "ok") onDone();
+    else showError(r.error);
+  }
+
+  if (terminals === null || !bound.data) return null;
+  return (
+    <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
+      <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>
+      {terminals.length === 0 ? <p data-testid="user-terminals-none">{t("users.noTerminals")}</p> : null}
+      {terminals.map((d) => (
+        <label key={d.device_id} className="checkbox">
+          <input
+            type="checkbox"
+            data-testid="user-terminal"
+            data-device={d.device_id}
+            checked={chosen.has(d.device_id)}
+            onChange={(e) => {
+              const next = new Set(chosen);
+              if (e.target.checked) next.add(d.device_id);
+              else next.delete(d.device_id);
+              setChosen(next);
+            }}
+          />{" "}
+          <bdi>{d.label || t("users.unnamedTerminal")}</bdi> <span className="muted small"><Ltr>{d.device_id.slice(0, 8)}</Ltr></span>
+        </label>
+      ))}
+      <div className="row-actions">
+        <button type="submit" className="btn btn-primary btn-small" data-testid="user-terminals-submit" disabled={busy}>
+          {t("common.save")}
+        </button>
+        <button type="button" className="btn btn-small" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
+  const { t } = useLang("users");
+  const [password, setPassword] = useState("");
+  const { busy, error, submit } = useSubmit(() => commands.resetPassword(user.id, password), onDone);
+
+  const fm = error ? fieldMessage(error) : null;
+  return (
+    <form className="inline-form" onSubmit={submit} noValidate>
+      <Field
+        id={`reset-${user.id}`}
+        label={t("users.newPassword", { username: user.username })}
+        error={fm ? t(fm.message.key, fm.message.vars) : null}
+        errorTestId="user-reset-error"
+      >
+        <input
+          id={`reset-${user.id}`}
+          data-testid="user-reset-password"
+          type="password"
+          autoComplete="new-password"
+          autoFocus
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+      </Field>
+      {error && !fm ? <ErrorMessage error={error} testId="user-reset-error" /> : null}
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary btn-small" data-testid="user-reset-submit" disabled={busy}>
+          {t("users.setPassword")}
+        </button>
+        <button type="button" className="btn btn-small" data-testid="user-reset-cancel" onClick={onCancel}>
+          {t("common.cancel")}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
+  const { t, lang } = useLang("users");
+  const empty: NewUser = { username: "", display_name: "", role: "receptionist", password: "", language: lang };
+  const {
+    register,
+    handleSubmit,
+    reset,
+    setError: setFieldError,
+    formState: { errors },
+  } = useForm<NewUser>({ defaultValues: empty, resolver: zodResolver(newUserSchema), reValidateMode: "onChange" });
+  // A refusal that names no field of the form, shown above the fields.
+  const [error, setError] = useState<CoreError | null>(null);
+  const create = useMutation<UserSummary, CoreError, NewUser>({
+    mutationFn: (values) => run(() => commands.createUser(values)),
+    onSuccess: (created) => {
+      reset(empty);
+      onCreated(created);
+    },
+    onError: (e) => {
+      if (!showOnField(e, CREATE_FIELDS, setFieldError)) setError(e);
+    },
+  });
+  const busy = create.isPending;
+  const submit = handleSubmit(
+    (values) => {
+      setError(null);
+      create.mutate(values);
+    },
+    () => setError(null),
+  );
+  const msg = (f: keyof NewUser) => {
+    const m = messageOf(errors[f]);
+    return m ? t(m.key, m.vars) : null;
+  };
+
+  return (
+    <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="user-create-form">
+      <h2>{t("users.createTitle")}</h2>
+      <ErrorMessage error={error} testId="user-create-error" />
+      <div className="form-grid">
+        <Field id="user-create-username" label={t("users.username")} error={msg("username")} errorTestId="user-create-error-username">
+          <input
+            id="user-create-username"
+            data-testid="user-create-username"
+            dir="ltr"
+            maxLength={32}
+            autoComplete="off"
+            {...register("username")}
+          />
+        </Field>
+        <Field id="user-create-name" label={t("users.name")} error={msg("display_name")} errorTestId="user-create-error-display_name">
+          <input id="user-create-name" data-testid="user-create-name" {...register("display_name")} />
+        </Field>
+        <Field id="user-create-role" label={t("users.role")} error={msg("role")} errorTestId="user-create-error-role">
+          <select
+            id="user-create-role"
+            data-testid="user-create-role"
+            {...register("role")}
+          >
+            {ROLES.map((r) => (
+              <option key={r} value={r}>
+                {t(`roles.${r}`)}
+              </option>
+            ))}
+          </select>
+        </Field>
+        <Field id="user-create-password" label={t("users.password")} error={msg("password")} errorTestId="user-create-error-password">
+          <input
+            id="user-create-password"
+            data-testid="user-create-password"
+            type="password"
+            autoComplete="new-password"
+            {...register("password")}
+          />
+        </Field>
+        <Field id="user-create-language" label={t("users.language")} error={msg("language")} errorTestId="user-create-error-language">
+          <select
+            id="user-create-language"
+            data-testid="user-create-language"
+            {...register("language")}
+          >
+            <option value="en">{t("languages.en")}</option>
+            <option value="ar">{t("languages.ar")}</option>
+          </select>
+        </Field>
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" data-testid="user-create-submit" disabled={busy}>
+          {busy ? t("common.working") : t("users.create")}
+        </button>
+      </div>
+    </form>
+  );
+}
