@@ -13,7 +13,7 @@ use dentpro_core::documents::audit_report::{self, AuditReportGenerated};
 use dentpro_core::documents::{self, Delivery};
 use dentpro_core::events::Event;
 use dentpro_core::outbox::{FAILPOINT_ENV, RunReport};
-use dentpro_core::{Workstation, audit, store, sync};
+use dentpro_core::{Workstation, audit, replay, store, sync};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -320,7 +320,7 @@ fn replay_rebuild_verification_pulls_and_the_server_run_no_effect() {
     assert!(ws.verify_audit(&admin.session_id).unwrap().ok);
     {
         let tx = ws.ledger().conn().unchecked_transaction().unwrap();
-        sync::reproject(&tx).unwrap();
+        replay::reproject_all(&tx).unwrap();
         tx.commit().unwrap();
     }
     assert_eq!(outbox_rows(&ws), (1, 0));
