@@ -544,6 +544,7 @@ fn busy_desk() -> Desk {
         .into(),
     );
     d.ws.verify_audit(&d.admin).unwrap();
+    d.ws.audit_report(&d.admin).unwrap();
     // Last: idling locks every session (the admin's too).
     let session = d.ws.login("user.receptionist", PASSWORD).unwrap().session_id;
     d.clock.advance(chrono::Duration::minutes(30));
