@@ -24,7 +24,7 @@
 //! the server applied every accepted record in log order, so it always applies in a full
 //! replay; then everything is replayed ([`reproject_all`]), which is always correct.
 //!
-//! Verification and rebuild still replay every record ([`replay_canonical`] into a fresh
+//! Verification and rebuild still replay every record (`replay_canonical` into a fresh
 //! database, `audit::compare_projections`).
 
 use crate::kind::Event;

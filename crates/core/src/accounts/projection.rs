@@ -100,7 +100,7 @@ fn update_user(
 }
 
 /// Tables holding rows of one user account (subject `user:<id>`), which
-/// [`delete_user_projection`] empties.
+/// `delete_user_projection` empties.
 pub const USER_TABLES: &[&str] = &["users", "cashier_terminals"];
 
 /// Deletes one account's rows (its user row, its cashier terminals), before

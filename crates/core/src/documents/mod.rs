@@ -4,7 +4,7 @@
 //!
 //! The store is content-addressed and encrypted at rest like the database: `documents/<sha256>`
 //! under the data dir (0700 dir, 0600 files), each file `MAGIC ‖ nonce ‖ XChaCha20-Poly1305
-//! (document)` under a key derived from the device seed (label [`KEY_LABEL`]), with the name as
+//! (document)` under a key derived from the device seed (label `KEY_LABEL`), with the name as
 //! associated data, so a file renamed to another document's name fails to open. Writing the
 //! same document twice keeps the first file ([`Delivery::Duplicate`]): the store is the
 //! outbox's idempotent receiver.

@@ -167,7 +167,7 @@ fn delete_search_row(tx: &Transaction<'_>, patient_id: &str, file_key: &str) -> 
 }
 
 /// Tables holding rows of one patient (subject `patient:<id>`), which
-/// [`delete_patient_projection`] empties.
+/// `delete_patient_projection` empties.
 pub const PATIENT_TABLES: &[&str] = &["patients", "patients_fts", "patient_conflicts"];
 
 /// Deletes one patient's rows from the projection tables (its file, search row and
