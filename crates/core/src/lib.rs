@@ -8,7 +8,7 @@
 //! - [`ledger`]: the one write path (authorise → record → projection → durable commit).
 //! - [`kind`]: the [`kind::Kind`] trait every record kind implements (its action, subjects,
 //!   projection tables, how it applies, the server's admission rule); [`registry`]: the list.
-//! - [`permissions`]: the role × action matrix, as data.
+//! - [`permissions`]: the role × action matrix, as data; [`ids`]: identifier types.
 //! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`):
 //!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
 //!   travelling through the branch server; [`replay`]: replaying only the subjects a late
@@ -25,6 +25,7 @@ pub mod device;
 pub mod devices;
 pub mod documents;
 pub mod error;
+pub mod ids;
 pub mod integrity;
 pub mod kind;
 pub mod ledger;

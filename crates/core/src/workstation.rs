@@ -167,6 +167,11 @@ impl Workstation {
         &self.ledger
     }
 
+    /// The write path, for the areas' handles (after [`Self::authorize`]).
+    pub(crate) fn ledger_mut(&mut self) -> &mut Ledger {
+        &mut self.ledger
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }
@@ -175,7 +180,7 @@ impl Workstation {
         &self.ledger.identity().device_id
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         self.ledger.clock().now()
     }
 
@@ -194,7 +199,7 @@ impl Workstation {
         self.authorize_for(session_id, action, None)
     }
 
-    fn authorize_for(&mut self, session_id: &str, action: Action, patient_id: Option<&str>) -> Result<Actor> {
+    pub(crate) fn authorize_for(&mut self, session_id: &str, action: Action, patient_id: Option<&str>) -> Result<Actor> {
         let actor = self.active_session(session_id)?;
         let role = actor.role.expect("sessions always have a role");
         if !permissions::allows(role, action) {
