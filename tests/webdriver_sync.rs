@@ -143,17 +143,18 @@ impl Reception {
                 ("rita", "Rita Haddad", Role::Receptionist),
                 (DOCTOR_USER, DOCTOR_NAME, Role::Doctor),
             ] {
-                ws.create_user(
-                    &admin.session_id,
-                    &NewUser {
-                        username: username.into(),
-                        display_name: display_name.into(),
-                        role,
-                        password: PASSWORD.into(),
-                        language: Language::En,
-                    },
-                )
-                .expect("create user");
+                ws.accounts()
+                    .create_user(
+                        &admin.session_id,
+                        &NewUser {
+                            username: username.into(),
+                            display_name: display_name.into(),
+                            role,
+                            password: PASSWORD.into(),
+                            language: Language::En,
+                        },
+                    )
+                    .expect("create user");
             }
             ws.logout(&admin.session_id).unwrap();
         }
@@ -167,7 +168,8 @@ impl Reception {
         let mut ws = self.ws.lock().unwrap();
         let rita = ws.login("rita", PASSWORD).expect("login rita").session_id;
         let p = ws
-            .register_patient(
+            .patients()
+            .register(
                 &rita,
                 &PatientInput {
                     name_en: name_en.into(),

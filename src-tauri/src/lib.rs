@@ -8,6 +8,7 @@ pub mod outbox;
 pub mod sync;
 
 use dentpro_core::device::KeyStorePreference;
+use dentpro_core::ids::SessionId;
 use dentpro_core::workstation::{OpenOptions, Workstation};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use std::path::PathBuf;
@@ -19,30 +20,33 @@ use tauri::Manager;
 /// the background sync (which shares the workstation).
 pub struct AppState {
     workstation: Arc<WorkstationCell>,
-    session: Mutex<Option<String>>,
+    session: Mutex<Option<SessionId>>,
     sync: Arc<SyncEngine>,
     /// Performs the side effects records queued (documents to the store), after their commit.
     outbox: Arc<outbox::OutboxWorker>,
 }
 
 impl AppState {
-    fn with_workstation<T>(&self, f: impl FnOnce(&mut Workstation, Option<&str>) -> Result<T>) -> Result<T> {
+    fn with_workstation<T>(
+        &self,
+        f: impl FnOnce(&mut Workstation, Option<&SessionId>) -> Result<T>,
+    ) -> Result<T> {
         let session = self.session.lock().expect("session lock poisoned").clone();
         let mut guard = self.workstation.lock();
         match guard.as_mut() {
-            Ok(ws) => f(ws, session.as_deref()),
+            Ok(ws) => f(ws, session.as_ref()),
             Err(e) => Err(e.clone()),
         }
     }
 
-    fn with_session<T>(&self, f: impl FnOnce(&mut Workstation, &str) -> Result<T>) -> Result<T> {
+    fn with_session<T>(&self, f: impl FnOnce(&mut Workstation, &SessionId) -> Result<T>) -> Result<T> {
         self.with_workstation(|ws, session| {
             let sid = session.ok_or_else(|| CoreError::new(ErrorCode::NotLoggedIn, "please log in"))?;
             f(ws, sid)
         })
     }
 
-    fn set_session(&self, session: Option<String>) {
+    fn set_session(&self, session: Option<SessionId>) {
         *self.session.lock().expect("session lock poisoned") = session;
     }
 }
@@ -66,7 +70,7 @@ pub struct RunOptions {
 
 /// The builder of every command the UI may call, also used to export the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::*;
+    use commands::{accounts::*, audit::*, devices::*, patients::*, session::*, settings::*, sync::*};
     tauri_specta::Builder::<tauri::Wry>::new()
         // Every record kind, from the core's registry: the audit screen's kind filter.
         .constant("KNOWN_KINDS", dentpro_core::registry::kind_names())

@@ -128,7 +128,7 @@ impl SyncEngine {
     /// Starts the sync thread if the workstation is enrolled and it is not running yet; asks for
     /// an immediate sync either way.
     pub fn start_if_enrolled(self: &Arc<Self>, ws: &Arc<WorkstationCell>) -> Result<bool> {
-        let enrolled = ws.with(|ws| Ok(ws.enrolment()?.is_some()))?;
+        let enrolled = ws.with(|ws| Ok(ws.devices().enrolment()?.is_some()))?;
         if !enrolled {
             return Ok(false);
         }
@@ -155,9 +155,14 @@ impl SyncEngine {
     /// The status as the UI shows it: the thread's view plus the counts from the database.
     pub fn status(&self, ws: &WorkstationCell) -> Result<SyncStatus> {
         let (enrolment, pending, refused, cursor) = ws.with(|ws| {
-            let enrolment = ws.enrolment()?;
+            let enrolment = ws.devices().enrolment()?;
             let refused = dentpro_core::sync::refused_own(ws.ledger().conn(), ws.device_id())?.len();
-            Ok((enrolment, ws.sync_pending()?, refused as i64, ws.sync_cursor()?))
+            Ok((
+                enrolment,
+                ws.sync().pending()?,
+                refused as i64,
+                ws.sync().cursor()?,
+            ))
         })?;
         let live = self.live();
         let mut status = SyncStatus {
@@ -223,7 +228,7 @@ impl SyncEngine {
         let interval = interval();
         let mut client: Option<SyncClient> = None;
         let mut failures = 0u32;
-        if let Ok(cursor) = ws.with(|ws| ws.sync_cursor()) {
+        if let Ok(cursor) = ws.with(|ws| ws.sync().cursor()) {
             let mut live = self.live();
             live.applied_to = cursor;
             live.log_size = live.log_size.max(cursor);

@@ -56,20 +56,21 @@ fn append(c: &mut Criterion) {
             language: Language::En,
         })
         .unwrap();
-    ws.create_user(
-        &admin.session_id,
-        &NewUser {
-            username: "desk".into(),
-            display_name: "Desk".into(),
-            role: Role::Receptionist,
-            password: PASSWORD.into(),
-            language: Language::En,
-        },
-    )
-    .unwrap();
+    ws.accounts()
+        .create_user(
+            &admin.session_id,
+            &NewUser {
+                username: "desk".into(),
+                display_name: "Desk".into(),
+                role: Role::Receptionist,
+                password: PASSWORD.into(),
+                language: Language::En,
+            },
+        )
+        .unwrap();
     let desk = ws.login("desk", PASSWORD).unwrap().session_id;
     // The size of a patient.registered row in `records`, all columns together.
-    ws.register_patient(&desk, &demo_patient(0)).unwrap();
+    ws.patients().register(&desk, &demo_patient(0)).unwrap();
     let record_bytes: i64 = ws
         .ledger()
         .conn()
@@ -96,8 +97,13 @@ fn append(c: &mut Criterion) {
     let body = vec![0x5au8; record_bytes as usize - 16];
 
     // Files to open: round-robin, so each file's history (read back on opening) stays short.
-    let files: Vec<String> = (0..1000)
-        .map(|k| ws.register_patient(&desk, &demo_patient(100_000 + k)).unwrap().id)
+    let files: Vec<dentpro_core::ids::PatientId> = (0..1000)
+        .map(|k| {
+            ws.patients()
+                .register(&desk, &demo_patient(100_000 + k))
+                .unwrap()
+                .id
+        })
         .collect();
 
     let bare_insert = |bare: &mut Connection, n: &mut u64| {
@@ -122,13 +128,13 @@ fn append(c: &mut Criterion) {
     group.bench_function("full_write_path", |b| {
         b.iter(|| {
             i += 1;
-            black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
+            black_box(ws.patients().register(&desk, &demo_patient(i)).unwrap());
         })
     });
     group.bench_function("full_write_path_file_opened", |b| {
         b.iter(|| {
             v += 1;
-            black_box(ws.open_patient(&desk, &files[v % files.len()]).unwrap());
+            black_box(ws.patients().open(&desk, &files[v % files.len()]).unwrap());
         })
     });
     group.bench_function("bare_durable_insert", |b| {
@@ -145,13 +151,13 @@ fn append(c: &mut Criterion) {
         let t = Instant::now();
         for _ in 0..block {
             i += 1;
-            black_box(ws.register_patient(&desk, &demo_patient(i)).unwrap());
+            black_box(ws.patients().register(&desk, &demo_patient(i)).unwrap());
         }
         register += t.elapsed();
         let t = Instant::now();
         for _ in 0..block {
             v += 1;
-            black_box(ws.open_patient(&desk, &files[v % files.len()]).unwrap());
+            black_box(ws.patients().open(&desk, &files[v % files.len()]).unwrap());
         }
         open += t.elapsed();
         let t = Instant::now();

@@ -33,6 +33,7 @@ mod common;
 use common::{OtherDesk, PASSWORD, clock, new_user, set_up};
 use dentpro_core::accounts::{LoggedOut, LoginSucceeded, PasswordReset};
 use dentpro_core::demo::demo_patient;
+use dentpro_core::ids::{PatientId, SessionId, UserId};
 use dentpro_core::kind::Event;
 use dentpro_core::patients::{FieldChange, PatientRegistered, PatientUpdated, PatientViewed};
 use dentpro_core::permissions::Role;
@@ -68,13 +69,13 @@ fn accepted(log_index: u64, record: Record) -> LoggedRecord {
 struct Desk {
     _dir: tempfile::TempDir,
     ws: Workstation,
-    admin: String,
-    admin_id: String,
+    admin: SessionId,
+    admin_id: UserId,
     other: OtherDesk,
     /// The subjects of each round: (patient, account).
-    rounds: Vec<(String, String)>,
+    rounds: Vec<(PatientId, UserId)>,
     /// A staff account with a login every few records of the bulk.
-    busy_account: String,
+    busy_account: UserId,
     records: i64,
 }
 
@@ -90,14 +91,15 @@ impl Desk {
             .session
             .unwrap()
             .user_id;
-        let staff: Vec<String> = (0..STAFF)
+        let staff: Vec<UserId> = (0..STAFF)
             .map(|i| {
-                ws.create_user(
-                    &admin.session_id,
-                    &new_user(&format!("staff{i}"), Role::Receptionist),
-                )
-                .unwrap()
-                .id
+                ws.accounts()
+                    .create_user(
+                        &admin.session_id,
+                        &new_user(&format!("staff{i}"), Role::Receptionist),
+                    )
+                    .unwrap()
+                    .id
             })
             .collect();
         let mut desk = Desk {
@@ -144,12 +146,12 @@ impl Desk {
                     .into()
                 }
                 5 => LoginSucceeded {
-                    user_id: staff[(i / 20) % STAFF].clone(),
+                    user_id: staff[(i / 20) % STAFF].to_string(),
                     session_id: format!("019a0000-0000-7000-9000-{i:012}"),
                 }
                 .into(),
                 15 => LoggedOut {
-                    user_id: staff[(i / 20) % STAFF].clone(),
+                    user_id: staff[(i / 20) % STAFF].to_string(),
                     session_id: format!("019a0000-0000-7000-9000-{:012}", i - 10),
                 }
                 .into(),
@@ -169,18 +171,20 @@ impl Desk {
         for r in 0..rounds {
             let patient = desk
                 .ws
-                .register_patient(&desk.admin, &demo_patient(1_000_000 + r))
+                .patients()
+                .register(&desk.admin, &demo_patient(1_000_000 + r))
                 .unwrap()
                 .id;
             for _ in 0..5 {
-                desk.ws.open_patient(&desk.admin, &patient).unwrap();
+                desk.ws.patients().open(&desk.admin, &patient).unwrap();
             }
             let mut edited = patients::get(desk.ws.ledger().conn(), &patient).unwrap().fields;
             edited.address = "Irbid".into();
-            desk.ws.update_patient(&desk.admin, &patient, &edited).unwrap();
+            desk.ws.patients().update(&desk.admin, &patient, &edited).unwrap();
             let username = format!("round{r}");
             let account = desk
                 .ws
+                .accounts()
                 .create_user(&desk.admin, &new_user(&username, Role::Doctor))
                 .unwrap()
                 .id;
@@ -202,19 +206,20 @@ impl Desk {
 
     /// Pulls records of the log's next entries.
     fn pull(&mut self, records: Vec<Record>) -> dentpro_core::sync::PullOutcome {
-        let from = self.ws.sync_cursor().unwrap();
+        let from = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = records
             .into_iter()
             .enumerate()
             .map(|(i, r)| accepted(from + i as u64, r))
             .collect();
-        self.ws.sync_apply_pulled(&entries).unwrap()
+        self.ws.sync().apply_pulled(&entries).unwrap()
     }
 
     /// The server accepts this desk's pending records; the desk pulls them back.
     fn push(&mut self) {
-        let pending = self.ws.sync_outbox(self.acked_seq(), u32::MAX).unwrap();
-        let from = self.ws.sync_cursor().unwrap();
+        let acked = self.acked_seq();
+        let pending = self.ws.sync().outbox(acked, u32::MAX).unwrap();
+        let from = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = pending
             .into_iter()
             .enumerate()
@@ -224,13 +229,13 @@ impl Desk {
             .iter()
             .map(|e| (e.record.body.seq, e.position.clone()))
             .collect();
-        self.ws.sync_record_receipt(&receipt).unwrap();
-        self.ws.sync_apply_pulled(&entries).unwrap();
+        self.ws.sync().record_receipt(&receipt).unwrap();
+        self.ws.sync().apply_pulled(&entries).unwrap();
     }
 
-    fn acked_seq(&self) -> u64 {
+    fn acked_seq(&mut self) -> u64 {
         let own = self.ws.ledger().head().seq;
-        own - self.ws.sync_pending().unwrap() as u64
+        own - self.ws.sync().pending().unwrap() as u64
     }
 
     /// This desk's change of a subject (pending), then the timed pull of another desk's change
@@ -238,14 +243,14 @@ impl Desk {
     fn conflict(&mut self, ours: impl FnOnce(&mut Self), theirs: Event) -> Duration {
         ours(self);
         let records = self.other.write(&self.admin_id, theirs);
-        let from = self.ws.sync_cursor().unwrap();
+        let from = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = records
             .into_iter()
             .enumerate()
             .map(|(i, r)| accepted(from + i as u64, r))
             .collect();
         let t = Instant::now();
-        let outcome = self.ws.sync_apply_pulled(&entries).unwrap();
+        let outcome = self.ws.sync().apply_pulled(&entries).unwrap();
         let took = t.elapsed();
         assert!(outcome.reprojected, "{outcome:?}");
         self.push();
@@ -257,7 +262,7 @@ impl Desk {
         let before = patients::get(self.ws.ledger().conn(), &patient).unwrap().fields;
         let (admin, p) = (self.admin.clone(), patient.clone());
         let theirs = PatientUpdated {
-            patient_id: patient,
+            patient_id: patient.to_string(),
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -268,22 +273,22 @@ impl Desk {
             move |d| {
                 let mut edited = before;
                 edited.phone = "0792222222".into();
-                d.ws.update_patient(&admin, &p, &edited).unwrap();
+                d.ws.patients().update(&admin, &p, &edited).unwrap();
             },
             theirs.into(),
         )
     }
 
-    fn account_change(&mut self, account: &str) -> Duration {
+    fn account_change(&mut self, account: &UserId) -> Duration {
         let admin = self.admin.clone();
-        let a = account.to_owned();
+        let a = account.clone();
         let theirs = PasswordReset {
-            user_id: account.to_owned(),
+            user_id: account.to_string(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
         };
         self.conflict(
             move |d| {
-                d.ws.set_user_active(&admin, &a, false).unwrap();
+                d.ws.accounts().deactivate(&admin, &a).unwrap();
             },
             theirs.into(),
         )

@@ -72,7 +72,7 @@ pub fn populate(ws: &mut Workstation, patients: usize) -> Result<()> {
         language: Language::En,
     })?;
     for (username, name, role) in DEMO_USERS {
-        ws.create_user(
+        ws.accounts().create_user(
             &admin.session_id,
             &NewUser {
                 username: (*username).into(),
@@ -86,7 +86,7 @@ pub fn populate(ws: &mut Workstation, patients: usize) -> Result<()> {
     ws.logout(&admin.session_id)?;
     let desk = ws.login("reception", DEMO_PASSWORD)?;
     for i in 0..patients {
-        ws.register_patient(&desk.session_id, &demo_patient(i))?;
+        ws.patients().register(&desk.session_id, &demo_patient(i))?;
     }
     ws.logout(&desk.session_id)
 }

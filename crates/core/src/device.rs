@@ -130,7 +130,7 @@ impl DeviceIdentity {
     /// Loads the device key of an existing data dir (tools that must not create one).
     pub fn load_existing(data_dir: &Path) -> Result<Self> {
         // A folder this user may not read is said so, not reported as a missing identity.
-        crate::integrity::check_data_dir(data_dir, false)?;
+        crate::integrity::check_data_dir(data_dir, crate::integrity::DirUse::Read)?;
         let device_path = data_dir.join(DEVICE_FILE);
         let bytes = fs::read(&device_path).map_err(|e| {
             CoreError::not_found("device identity")

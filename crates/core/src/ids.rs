@@ -108,6 +108,32 @@ macro_rules! id_type {
             }
         }
 
+        impl PartialEq<String> for $name {
+            fn eq(&self, other: &String) -> bool {
+                &self.0 == other
+            }
+        }
+
+        // The other way round too, so an id compares with the strings of rows and payloads
+        // whichever side it is on.
+        impl PartialEq<$name> for String {
+            fn eq(&self, other: &$name) -> bool {
+                self == &other.0
+            }
+        }
+
+        impl PartialEq<$name> for str {
+            fn eq(&self, other: &$name) -> bool {
+                self == other.0
+            }
+        }
+
+        impl PartialEq<$name> for &str {
+            fn eq(&self, other: &$name) -> bool {
+                *self == other.0
+            }
+        }
+
         impl ::rusqlite::ToSql for $name {
             fn to_sql(&self) -> ::rusqlite::Result<::rusqlite::types::ToSqlOutput<'_>> {
                 self.0.to_sql()
@@ -159,7 +185,10 @@ mod tests {
     fn an_overlong_id_is_refused_when_read() {
         let long = format!("\"{}\"", "a".repeat(ID_MAX + 1));
         let err = serde_json::from_str::<UserId>(&long).unwrap_err();
-        assert!(err.to_string().contains("UserId is longer than 128 bytes"), "{err}");
+        assert!(
+            err.to_string().contains("UserId is longer than 128 bytes"),
+            "{err}"
+        );
         let at_bound = format!("\"{}\"", "a".repeat(ID_MAX));
         assert!(serde_json::from_str::<UserId>(&at_bound).is_ok());
     }

@@ -96,9 +96,17 @@ pub fn io_error(e: std::io::Error) -> CoreError {
     }
 }
 
+/// What a caller of [`check_data_dir`] will do in the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirUse {
+    Read,
+    Write,
+}
+
 /// Checks, before anything is opened, that this user may use `dir`: a folder it cannot enter,
-/// list or (`write`) write is `data_dir_permission`, naming the folder. A folder that does not exist yet is left to the caller to create.
-pub fn check_data_dir(dir: &Path, write: bool) -> Result<()> {
+/// list or (for [`DirUse::Write`]) write is `data_dir_permission`, naming the folder. A folder
+/// that does not exist yet is left to the caller to create.
+pub fn check_data_dir(dir: &Path, using: DirUse) -> Result<()> {
     let denied = |e: std::io::Error| {
         if e.kind() == ErrorKind::PermissionDenied {
             permission_error(dir, e)
@@ -115,7 +123,7 @@ pub fn check_data_dir(dir: &Path, write: bool) -> Result<()> {
     // Never open the database file itself here: closing any descriptor of it drops the POSIX
     // locks SQLite holds on it in this process (the owner's claim). Its own permission errors
     // come from SQLite (`sqlite_error`).
-    if write {
+    if using == DirUse::Write {
         // The only portable way to know a folder is writable is to write in it.
         let probe = dir.join(format!(".dentpro-write-check-{}", std::process::id()));
         std::fs::OpenOptions::new()
@@ -473,7 +481,7 @@ pub fn check_signed_account(
     own_device_id: &str,
     user: &UserSummary,
     password_hash: &str,
-    terminals: &[String],
+    terminals: &[crate::ids::DeviceId],
 ) -> Result<()> {
     let Some(signed) = signed_account(conn, own_device_id, &user.id)? else {
         return Err(tampered(
@@ -482,7 +490,7 @@ pub fn check_signed_account(
         )
         .with("field", "user_id"));
     };
-    let mut sorted = terminals.to_vec();
+    let mut sorted: Vec<String> = terminals.iter().map(ToString::to_string).collect();
     sorted.sort();
     let mut signed_terminals = signed.cashier_terminals.clone();
     signed_terminals.sort();

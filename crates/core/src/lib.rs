@@ -9,13 +9,16 @@
 //! - [`kind`]: the [`kind::Kind`] trait every record kind implements (its action, subjects,
 //!   projection tables, how it applies, the server's admission rule); [`registry`]: the list.
 //! - [`permissions`]: the role × action matrix, as data; [`ids`]: identifier types.
-//! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`):
+//! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`,
+//!   and `facade`: the area's handle, `ws.patients()` and the like, through which the shell
+//!   calls its commands):
 //!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
 //!   travelling through the branch server; [`replay`]: replaying only the subjects a late
 //!   record touches.
 //! - [`outbox`]: side effects run once after a record commits; [`documents`]: the encrypted,
 //!   content-addressed documents store and the PDFs rendered into it.
-//! - [`workstation`]: the facade the shell calls; [`demo`] builds a demo branch.
+//! - [`workstation`]: opening, sign-in and sessions, authorization; [`demo`] builds a demo
+//!   branch.
 
 pub mod accounts;
 pub mod audit;

@@ -283,7 +283,7 @@ fn unless_held<T>(result: rusqlite::Result<T>, data_dir: &Path) -> Result<T> {
 /// database of an earlier version is read as it is: encrypting it is a write.
 pub fn open_read_only(data_dir: &Path, key: &DbKey) -> Result<Connection> {
     // A folder this user may not read is said so, not reported as a missing database.
-    crate::integrity::check_data_dir(data_dir, false)?;
+    crate::integrity::check_data_dir(data_dir, crate::integrity::DirUse::Read)?;
     let path = data_dir.join(DB_FILE);
     if !path.exists() {
         return Err(CoreError::not_found("database").with("path", path.display().to_string()));

@@ -48,8 +48,8 @@ struct Desk {
     _dir: tempfile::TempDir,
     clock: ManualClock,
     ws: Workstation,
-    admin: String,
-    user_id: String,
+    admin: dentpro_core::ids::SessionId,
+    user_id: dentpro_core::ids::UserId,
 }
 
 /// A branch with an admin (signed in) and a receptionist `lena`.
@@ -58,6 +58,7 @@ fn desk() -> Desk {
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     let user_id = ws
+        .accounts()
         .create_user(&admin.session_id, &new_user("lena", Role::Receptionist))
         .unwrap()
         .id;
@@ -140,7 +141,9 @@ fn an_expired_lockout_starts_a_fresh_count_and_a_reset_lifts_it() {
     // The admin resets the password: the lockout lifts, the old password stops working.
     let admin = d.admin.clone();
     d.ws.unlock(&admin, PASSWORD).unwrap(); // the admin's own session went idle meanwhile
-    d.ws.reset_password(&admin, &d.user_id, "brand-new-pass").unwrap();
+    d.ws.accounts()
+        .reset_password(&admin, &d.user_id, "brand-new-pass")
+        .unwrap();
     assert_code(d.ws.login("lena", PASSWORD), ErrorCode::BadCredentials);
     d.ws.login("lena", "brand-new-pass").unwrap();
 }
@@ -164,29 +167,30 @@ fn deactivated_users_cannot_log_in_and_their_sessions_end() {
     let mut d = desk();
     let lena = d.ws.login("lena", PASSWORD).unwrap().session_id;
     let lena2 = d.ws.login("lena", PASSWORD).unwrap().session_id;
-    d.ws.search_patients(&lena, "a", 5).unwrap();
+    d.ws.patients().search(&lena, "a", 5).unwrap();
     let admin = d.admin.clone();
-    let user = d.ws.set_user_active(&admin, &d.user_id, false).unwrap();
+    let user = d.ws.accounts().deactivate(&admin, &d.user_id).unwrap();
     assert!(!user.active);
     assert_eq!(last_record(&d.ws).0, "user.deactivated");
     for s in [&lena, &lena2] {
-        assert_code(d.ws.search_patients(s, "a", 5), ErrorCode::NotLoggedIn);
+        assert_code(d.ws.patients().search(s, "a", 5), ErrorCode::NotLoggedIn);
         assert_code(d.ws.heartbeat(s), ErrorCode::NotLoggedIn);
     }
     assert_code(d.ws.login("lena", PASSWORD), ErrorCode::AccountInactive);
     assert_eq!(last_failed_login(&d.ws).0, "inactive");
     // Deactivating twice changes nothing; nobody is deleted.
     let before = record_count(&d.ws);
-    d.ws.set_user_active(&admin, &d.user_id, false).unwrap();
+    d.ws.accounts().deactivate(&admin, &d.user_id).unwrap();
     assert_eq!(record_count(&d.ws), before);
     assert!(
-        d.ws.list_users(&admin)
+        d.ws.accounts()
+            .list_users(&admin)
             .unwrap()
             .iter()
             .any(|u| u.id == d.user_id && !u.active)
     );
     // Reactivated, she logs in again.
-    d.ws.set_user_active(&admin, &d.user_id, true).unwrap();
+    d.ws.accounts().reactivate(&admin, &d.user_id).unwrap();
     assert_eq!(last_record(&d.ws).0, "user.reactivated");
     d.ws.login("lena", PASSWORD).unwrap();
 }
@@ -197,7 +201,7 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
     let admin = d.admin.clone();
     let admin_id = d.ws.status(Some(&admin)).unwrap().session.unwrap().user_id;
     let before = record_count(&d.ws);
-    let err = assert_code(d.ws.set_user_active(&admin, &admin_id, false), ErrorCode::Invalid);
+    let err = assert_code(d.ws.accounts().deactivate(&admin, &admin_id), ErrorCode::Invalid);
     assert_eq!(
         err.details.get("reason").map(String::as_str),
         Some("cannot_deactivate_self")
@@ -207,17 +211,18 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
 
     // With a second admin, one admin may deactivate the other.
     let second =
-        d.ws.create_user(&admin, &new_user("second.admin", Role::Admin))
+        d.ws.accounts()
+            .create_user(&admin, &new_user("second.admin", Role::Admin))
             .unwrap();
     let s2 = d.ws.login("second.admin", PASSWORD).unwrap().session_id;
-    d.ws.set_user_active(&s2, &admin_id, false).unwrap();
+    d.ws.accounts().deactivate(&s2, &admin_id).unwrap();
     assert_code(d.ws.heartbeat(&admin), ErrorCode::NotLoggedIn);
-    d.ws.set_user_active(&s2, &admin_id, true).unwrap();
+    d.ws.accounts().reactivate(&s2, &admin_id).unwrap();
 
     // The last active admin cannot be deactivated, whoever asks (checked where the rule lives:
     // through the facade no one but that admin could ask).
     let first_admin = admin_id.clone();
-    d.ws.set_user_active(&s2, &first_admin, false).unwrap();
+    d.ws.accounts().deactivate(&s2, &first_admin).unwrap();
     let dir = d.ws.data_dir().to_path_buf();
     drop(d.ws);
     let identity = DeviceIdentity::load_or_create(&dir, KeyStorePreference::File).unwrap();
@@ -225,7 +230,7 @@ fn nobody_deactivates_themselves_or_the_last_admin() {
     let mut ledger = Ledger::new(conn, identity, Arc::new(d.clock.clone()), Some(&dir)).unwrap();
     let someone = dentpro_core::test_support::actor(&first_admin, Role::Admin, None);
     let head = ledger.head();
-    let err = accounts::set_active(&mut ledger, &someone, &second.id, false).unwrap_err();
+    let err = accounts::deactivate(&mut ledger, &someone, &second.id).unwrap_err();
     assert_eq!(err.code, ErrorCode::Invalid);
     assert_eq!(err.details.get("reason").map(String::as_str), Some("last_admin"));
     assert_eq!(ledger.head(), head, "nothing recorded");
@@ -238,13 +243,13 @@ fn every_account_text_is_bounded_and_a_failed_login_records_at_most_64_character
     let before = record_count(&d.ws);
     let mut long = new_user("longtext", Role::Doctor);
     long.password = "p".repeat(dentpro_core::text::PASSWORD_MAX + 1);
-    let err = assert_code(d.ws.create_user(&admin, &long), ErrorCode::Invalid);
+    let err = assert_code(d.ws.accounts().create_user(&admin, &long), ErrorCode::Invalid);
     assert_eq!(err.details["field"], "password");
     assert_eq!(err.details["reason"], "too_long");
     assert_eq!(err.details["max"], "256");
     long.password = PASSWORD.into();
     long.display_name = "د".repeat(101);
-    let err = assert_code(d.ws.create_user(&admin, &long), ErrorCode::Invalid);
+    let err = assert_code(d.ws.accounts().create_user(&admin, &long), ErrorCode::Invalid);
     assert_eq!(
         (
             err.details["field"].as_str(),
@@ -280,14 +285,14 @@ fn passwords_have_at_least_eight_characters() {
     let users_before = table_rows(d.ws.ledger().conn(), "users");
     let mut short = new_user("shorty", Role::Doctor);
     short.password = "seven77".into();
-    let err = assert_code(d.ws.create_user(&admin, &short), ErrorCode::Invalid);
+    let err = assert_code(d.ws.accounts().create_user(&admin, &short), ErrorCode::Invalid);
     assert_eq!(err.details.get("field").map(String::as_str), Some("password"));
     assert_eq!(
         err.details.get("reason").map(String::as_str),
         Some("password_too_short")
     );
     let err = assert_code(
-        d.ws.reset_password(&admin, &d.user_id, "1234567"),
+        d.ws.accounts().reset_password(&admin, &d.user_id, "1234567"),
         ErrorCode::Invalid,
     );
     assert_eq!(
@@ -298,7 +303,7 @@ fn passwords_have_at_least_eight_characters() {
     assert_eq!(table_rows(d.ws.ledger().conn(), "users"), users_before);
     // Eight characters (any script) are enough.
     short.password = "كلمةسر12".into();
-    d.ws.create_user(&admin, &short).unwrap();
+    d.ws.accounts().create_user(&admin, &short).unwrap();
     d.ws.login("shorty", "كلمةسر12").unwrap();
     // Setup enforces it as well.
     let dir = tempfile::tempdir().unwrap();
@@ -317,13 +322,14 @@ fn usernames_are_unique() {
     let before = record_count(&d.ws);
     for name in ["lena", "LENA", " Lena "] {
         let err = assert_code(
-            d.ws.create_user(&admin, &new_user(name, Role::Doctor)),
+            d.ws.accounts().create_user(&admin, &new_user(name, Role::Doctor)),
             ErrorCode::Conflict,
         );
         assert_eq!(err.details.get("field").map(String::as_str), Some("username"));
     }
     let err = assert_code(
-        d.ws.create_user(&admin, &new_user("admin", Role::Cashier)),
+        d.ws.accounts()
+            .create_user(&admin, &new_user("admin", Role::Cashier)),
         ErrorCode::Conflict,
     );
     assert_eq!(
@@ -332,7 +338,7 @@ fn usernames_are_unique() {
     );
     for bad in ["ab", "has space", "émile", ""] {
         let err = assert_code(
-            d.ws.create_user(&admin, &new_user(bad, Role::Doctor)),
+            d.ws.accounts().create_user(&admin, &new_user(bad, Role::Doctor)),
             ErrorCode::Invalid,
         );
         assert_eq!(err.details.get("field").map(String::as_str), Some("username"));
@@ -348,16 +354,16 @@ fn an_idle_session_locks_and_unlocks_with_the_password() {
     let s = lena.session_id.clone();
     // Activity keeps it open: exactly 10 minutes idle is still fine.
     d.clock.advance(Duration::minutes(10));
-    d.ws.search_patients(&s, "a", 5).unwrap();
+    d.ws.patients().search(&s, "a", 5).unwrap();
     d.clock.advance(Duration::minutes(10) + Duration::seconds(1));
     let mark = record_count(&d.ws);
-    assert_code(d.ws.search_patients(&s, "a", 5), ErrorCode::SessionLocked);
+    assert_code(d.ws.patients().search(&s, "a", 5), ErrorCode::SessionLocked);
     assert_code(d.ws.heartbeat(&s), ErrorCode::SessionLocked);
     assert_code(
-        d.ws.register_patient(&s, &dentpro_core::demo::demo_patient(1)),
+        d.ws.patients().register(&s, &dentpro_core::demo::demo_patient(1)),
         ErrorCode::SessionLocked,
     );
-    assert_code(d.ws.get_settings(&s), ErrorCode::SessionLocked);
+    assert_code(d.ws.settings().get(&s), ErrorCode::SessionLocked);
     assert_eq!(
         kinds_since(&d.ws, mark),
         ["auth.session_locked"],
@@ -371,7 +377,7 @@ fn an_idle_session_locks_and_unlocks_with_the_password() {
     let info = d.ws.unlock(&s, PASSWORD).unwrap();
     assert_eq!(info.session_id, s);
     assert_eq!(last_record(&d.ws).0, "auth.session_unlocked");
-    d.ws.search_patients(&s, "a", 5).unwrap();
+    d.ws.patients().search(&s, "a", 5).unwrap();
     assert!(!d.ws.status(Some(&s)).unwrap().locked);
 }
 
@@ -402,7 +408,10 @@ fn the_idle_bound_is_a_setting() {
     let admin = d.admin.clone();
     let before = record_count(&d.ws);
     for bad in [0, 241] {
-        let err = assert_code(d.ws.set_idle_lock_minutes(&admin, bad), ErrorCode::Invalid);
+        let err = assert_code(
+            d.ws.settings().set_idle_lock_minutes(&admin, bad),
+            ErrorCode::Invalid,
+        );
         assert_eq!(
             err.details.get("field").map(String::as_str),
             Some("idle_lock_minutes")
@@ -410,7 +419,10 @@ fn the_idle_bound_is_a_setting() {
     }
     assert_eq!(record_count(&d.ws), before);
     assert_eq!(
-        d.ws.set_idle_lock_minutes(&admin, 30).unwrap().idle_lock_minutes,
+        d.ws.settings()
+            .set_idle_lock_minutes(&admin, 30)
+            .unwrap()
+            .idle_lock_minutes,
         30
     );
     assert_eq!(last_record(&d.ws).0, "settings.changed");
@@ -426,9 +438,9 @@ fn the_idle_bound_is_a_setting() {
     assert_code(d.ws.heartbeat(&admin), ErrorCode::SessionLocked);
     d.ws.unlock(&admin, PASSWORD).unwrap();
     // Back to a short bound: it applies at once to open sessions.
-    d.ws.set_idle_lock_minutes(&admin, 1).unwrap();
+    d.ws.settings().set_idle_lock_minutes(&admin, 1).unwrap();
     d.clock.advance(Duration::minutes(2));
-    assert_code(d.ws.get_settings(&admin), ErrorCode::SessionLocked);
+    assert_code(d.ws.settings().get(&admin), ErrorCode::SessionLocked);
 }
 
 #[test]

@@ -11,7 +11,9 @@ use common::*;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::devices::DeviceKind;
+use dentpro_core::ids::{DeviceId, UserId};
 use dentpro_core::ledger::read_record;
+use dentpro_core::patients::ConflictDecision;
 use dentpro_core::permissions::{self, Role};
 use dentpro_core::record::{Record, RecordBody};
 use dentpro_core::registry;
@@ -40,13 +42,13 @@ struct Branch {
     _dirs: (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir),
     /// The server's database, holding every record of the workstation below.
     server: Connection,
-    device_id: String,
+    device_id: DeviceId,
     key: ed25519_dalek::SigningKey,
     /// The workstation's head as the server holds it: (seq, hash).
     head: (u64, [u8; 32]),
     /// A signed-in account of every role, and one deactivated account: user ids.
-    users: HashMap<Role, String>,
-    retired: String,
+    users: HashMap<Role, UserId>,
+    retired: UserId,
     /// One record of every kind the workstation's commands write after the base state: the
     /// payloads the matrix re-signs for every role.
     templates: BTreeMap<String, Record>,
@@ -63,28 +65,33 @@ fn branch() -> Branch {
     let mut users = HashMap::from([(Role::Admin, admin.user_id.clone())]);
     for role in Role::iter().filter(|r| *r != Role::Admin) {
         let user = ws
+            .accounts()
             .create_user(&admin.session_id, &new_user(&format!("user.{role}"), role))
             .unwrap();
         users.insert(role, user.id);
     }
     let device_id = ws.device_id().to_owned();
-    ws.set_cashier_terminals(
-        &admin.session_id,
-        &users[&Role::Cashier],
-        std::slice::from_ref(&device_id),
-    )
-    .unwrap();
+    ws.accounts()
+        .set_cashier_terminals(
+            &admin.session_id,
+            &users[&Role::Cashier],
+            std::slice::from_ref(&device_id),
+        )
+        .unwrap();
     let retired = ws
+        .accounts()
         .create_user(&admin.session_id, &new_user("retired", Role::Receptionist))
         .unwrap()
         .id;
-    ws.set_user_active(&admin.session_id, &retired, false).unwrap();
+    ws.accounts().deactivate(&admin.session_id, &retired).unwrap();
     let victim = ws
+        .accounts()
         .create_user(&admin.session_id, &new_user("victim", Role::Cashier))
         .unwrap()
         .id;
     let patient = ws
-        .register_patient(&admin.session_id, &demo_patient(1))
+        .patients()
+        .register(&admin.session_id, &demo_patient(1))
         .unwrap()
         .id;
     let base = all_records(ws.ledger().conn());
@@ -95,33 +102,40 @@ fn branch() -> Branch {
 
     // The templates: every command once, as the admin.
     let s = admin.session_id.clone();
-    ws.create_user(&s, &new_user("newcomer", Role::Receptionist))
+    ws.accounts()
+        .create_user(&s, &new_user("newcomer", Role::Receptionist))
         .unwrap();
-    ws.reset_password(&s, &victim, "another-pass-1").unwrap();
-    ws.set_user_active(&s, &victim, false).unwrap();
-    ws.set_user_active(&s, &victim, true).unwrap();
-    ws.set_cashier_terminals(&s, &victim, std::slice::from_ref(&device_id))
+    ws.accounts()
+        .reset_password(&s, &victim, "another-pass-1")
+        .unwrap();
+    ws.accounts().deactivate(&s, &victim).unwrap();
+    ws.accounts().reactivate(&s, &victim).unwrap();
+    ws.accounts()
+        .set_cashier_terminals(&s, &victim, std::slice::from_ref(&device_id))
         .unwrap();
     ws.set_language(&s, dentpro_core::accounts::Language::Ar).unwrap();
-    ws.set_idle_lock_minutes(&s, 12).unwrap();
-    ws.register_patient(&s, &demo_patient(2)).unwrap();
+    ws.settings().set_idle_lock_minutes(&s, 12).unwrap();
+    ws.patients().register(&s, &demo_patient(2)).unwrap();
     let mut input = dentpro_core::patients::get(ws.ledger().conn(), &patient)
         .unwrap()
         .fields;
     input.address = "Another street 9".into();
-    ws.update_patient(&s, &patient, &input).unwrap();
+    ws.patients().update(&s, &patient, &input).unwrap();
     // An edit conflict (another desk's edit of the phone lost to this one's), then resolved.
     let mut other = OtherDesk::new();
     let (here, elsewhere) = ("0792222222", "0793333333");
     let conflict = make_conflict(&mut ws, &s, &mut other, &patient, "phone", here, elsewhere);
-    ws.resolve_patient_conflict(&s, &patient, &conflict, "phone", false)
+    ws.patients()
+        .resolve_conflict(&s, &patient, &conflict, "phone", ConflictDecision::KeepCurrent)
         .unwrap();
-    ws.open_patient(&s, &patient).unwrap();
-    ws.verify_audit(&s).unwrap();
-    ws.audit_report(&s).unwrap();
-    ws.revoke_device(&s, &chair, "stolen").unwrap();
+    ws.patients().open(&s, &patient).unwrap();
+    ws.audit().verify(&s).unwrap();
+    ws.audit().report(&s).unwrap();
+    ws.devices().revoke(&s, &chair, "stolen").unwrap();
     let desk = ws.login("user.receptionist", PASSWORD).unwrap();
-    ws.audit_trail(&desk.session_id, &Default::default()).unwrap_err(); // access.denied
+    ws.audit()
+        .trail(&desk.session_id, &Default::default())
+        .unwrap_err(); // access.denied
     ws.login("user.doctor", "wrong-password").unwrap_err(); // auth.login_failed
     clock.advance(chrono::Duration::minutes(13)); // past the 12 minutes set above
     ws.heartbeat(&desk.session_id).unwrap_err(); // auth.session_locked
@@ -189,7 +203,7 @@ impl Branch {
         let t = &template.body;
         RecordBody {
             id: uuid::Uuid::now_v7().to_string(),
-            device_id: self.device_id.clone(),
+            device_id: self.device_id.to_string(),
             seq: self.head.0 + 1,
             prev_hash: self.head.1,
             kind: t.kind.clone(),

@@ -82,7 +82,8 @@ fn no_patient_name_is_in_plain_text_anywhere_in_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
         .unwrap();
     let desk = ws.login("desk", PASSWORD).unwrap();
     let mut ids = Vec::new();
@@ -92,9 +93,9 @@ fn no_patient_name_is_in_plain_text_anywhere_in_the_data_dir() {
             input.name_en = format!("{LATIN} {i}");
             input.name_ar = format!("{ARABIC} {i}");
         }
-        ids.push(ws.register_patient(&desk.session_id, &input).unwrap().id);
+        ids.push(ws.patients().register(&desk.session_id, &input).unwrap().id);
     }
-    ws.open_patient(&desk.session_id, &ids[3]).unwrap();
+    ws.patients().open(&desk.session_id, &ids[3]).unwrap();
     // While the app runs (WAL and SHM beside the database, the anchor just written)...
     let hits = plain_text_hits(dir.path(), &[LATIN, ARABIC]);
     assert!(hits.is_empty(), "patient names in plain text: {hits:?}");
@@ -261,7 +262,9 @@ fn the_data_dir_is_0700_and_every_file_in_it_0600() {
     let dir = parent.path().join("new-data-dir");
     let clock = clock();
     let (mut ws, admin) = set_up(&dir, &clock);
-    ws.register_patient(&admin.session_id, &demo_patient(1)).unwrap();
+    ws.patients()
+        .register(&admin.session_id, &demo_patient(1))
+        .unwrap();
     let check = |dir: &Path| {
         assert_eq!(mode(dir), 0o700, "{}", dir.display());
         let files = files_under(dir);

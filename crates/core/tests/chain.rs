@@ -26,16 +26,19 @@ fn template() -> &'static Path {
             let dir = tempfile::tempdir().unwrap();
             let clock = clock();
             let (mut ws, admin) = set_up(dir.path(), &clock);
-            ws.create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
+            ws.accounts()
+                .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
                 .unwrap();
-            ws.create_user(&admin.session_id, &new_user("doc", Role::Doctor))
+            ws.accounts()
+                .create_user(&admin.session_id, &new_user("doc", Role::Doctor))
                 .unwrap();
             let desk = ws.login("desk", PASSWORD).unwrap();
             let doc = ws.login("doc", PASSWORD).unwrap();
             let mut ids = Vec::new();
             for i in 0..20 {
                 ids.push(
-                    ws.register_patient(&desk.session_id, &demo_patient(i))
+                    ws.patients()
+                        .register(&desk.session_id, &demo_patient(i))
                         .unwrap()
                         .id,
                 );
@@ -44,8 +47,8 @@ fn template() -> &'static Path {
                 let mut input = demo_patient(i);
                 input.allergies = "Penicillin".into();
                 input.phone = format!("+96279{:07}", i);
-                ws.update_patient(&doc.session_id, id, &input).unwrap();
-                ws.open_patient(&doc.session_id, id).unwrap();
+                ws.patients().update(&doc.session_id, id, &input).unwrap();
+                ws.patients().open(&doc.session_id, id).unwrap();
             }
             ws.logout(&desk.session_id).unwrap();
             ws.logout(&doc.session_id).unwrap();
@@ -140,7 +143,7 @@ fn verify_in_app(dir: &Path) -> VerifyReport {
     let clock = clock();
     let mut ws = open(dir, &clock).unwrap();
     let admin = ws.login("admin", PASSWORD).unwrap();
-    let report = ws.verify_audit(&admin.session_id).unwrap();
+    let report = ws.audit().verify(&admin.session_id).unwrap();
     let (kind, user, role) = last_record(&ws);
     assert_eq!(
         (kind.as_str(), user.as_deref(), role.as_deref()),
@@ -670,7 +673,7 @@ fn a_data_directory_has_one_owner_at_a_time() {
     assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
     let err = dentpro_core::store::run_sql(dir.path(), &key, "SELECT count(*) FROM records").unwrap_err();
     assert_eq!(err.code, ErrorCode::DataDirInUse, "{err:?}");
-    ws.register_patient(&admin, &demo_patient(1)).unwrap();
+    ws.patients().register(&admin, &demo_patient(1)).unwrap();
     // Closed, it opens again, with everything written.
     drop(ws);
     drop(open(dir.path(), &clock).unwrap());

@@ -6,6 +6,8 @@ mod common;
 
 use common::*;
 use dentpro_core::demo::demo_patient;
+use dentpro_core::ids::{PatientId, RecordId, SessionId};
+use dentpro_core::patients::ConflictDecision;
 use dentpro_core::patients::{self, ConflictOutcome, PatientConflictResolved};
 use dentpro_core::permissions::Role;
 use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
@@ -14,11 +16,11 @@ use dentpro_core::{ErrorCode, Workstation, audit};
 struct Desk {
     _dir: tempfile::TempDir,
     ws: Workstation,
-    admin: String,
+    admin: SessionId,
     other: OtherDesk,
-    patient_id: String,
+    patient_id: PatientId,
     /// The other desk's losing edit of the phone.
-    conflict: String,
+    conflict: RecordId,
 }
 
 const HERE: &str = "0792222222";
@@ -31,7 +33,8 @@ fn desk() -> Desk {
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     let patient_id = ws
-        .register_patient(&admin.session_id, &demo_patient(1))
+        .patients()
+        .register(&admin.session_id, &demo_patient(1))
         .unwrap()
         .id;
     let mut other = OtherDesk::new();
@@ -55,9 +58,10 @@ fn desk() -> Desk {
 }
 
 impl Desk {
-    fn login(&mut self, role: Role) -> String {
+    fn login(&mut self, role: Role) -> SessionId {
         let username = format!("user.{role}");
         self.ws
+            .accounts()
             .create_user(&self.admin, &new_user(&username, role))
             .unwrap();
         self.ws.login(&username, PASSWORD).unwrap().session_id
@@ -72,7 +76,7 @@ impl Desk {
 
     /// Records the other desk wrote, pulled (logged after everything logged so far).
     fn pull(&mut self, records: Vec<dentpro_core::record::Record>) -> dentpro_core::sync::PullOutcome {
-        let mut next = self.ws.sync_cursor().unwrap();
+        let mut next = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = records
             .into_iter()
             .map(|record| {
@@ -89,7 +93,7 @@ impl Desk {
                 }
             })
             .collect();
-        self.ws.sync_apply_pulled(&entries).unwrap()
+        self.ws.sync().apply_pulled(&entries).unwrap()
     }
 
     /// The chain verifies and the live projections equal a rebuild from the records.
@@ -132,7 +136,7 @@ fn last_records(ws: &Workstation, n: usize) -> Vec<(String, i64, String)> {
 fn the_conflict_is_shown_open_on_the_file() {
     let mut d = desk();
     assert_eq!(d.phone(), HERE);
-    let file = d.ws.open_patient(&d.admin, &d.patient_id).unwrap();
+    let file = d.ws.patients().open(&d.admin, &d.patient_id).unwrap();
     assert_eq!(file.conflicts.len(), 1, "{:?}", file.conflicts);
     let c = &file.conflicts[0];
     assert_eq!(c.record_id, d.conflict);
@@ -152,7 +156,14 @@ fn applying_the_other_value_edits_the_field_and_closes_the_conflict_in_one_step(
     let doctor_id = d.ws.status(Some(&doctor)).unwrap().session.unwrap().user_id;
     let seq_before = d.ws.ledger().head().seq as i64;
     let file =
-        d.ws.resolve_patient_conflict(&doctor, &d.patient_id, &d.conflict, "phone", true)
+        d.ws.patients()
+            .resolve_conflict(
+                &doctor,
+                &d.patient_id,
+                &d.conflict,
+                "phone",
+                ConflictDecision::ApplyLosingEdit,
+            )
             .unwrap();
     assert_eq!(file.patient.fields.phone, ELSEWHERE);
     assert_eq!(d.phone(), ELSEWHERE);
@@ -177,8 +188,8 @@ fn applying_the_other_value_edits_the_field_and_closes_the_conflict_in_one_step(
     assert_eq!(
         resolved,
         PatientConflictResolved {
-            patient_id: d.patient_id.clone(),
-            record_id: d.conflict.clone(),
+            patient_id: d.patient_id.to_string(),
+            record_id: d.conflict.to_string(),
             field: "phone".into(),
             outcome: ConflictOutcome::Applied,
         }
@@ -204,14 +215,24 @@ fn applying_the_other_value_edits_the_field_and_closes_the_conflict_in_one_step(
     assert!(!resolution.at.is_empty());
     assert_eq!(all[0].proposed, ELSEWHERE, "nothing of the conflict is lost");
     // The search index follows the edit.
-    assert_eq!(d.ws.search_patients(&doctor, ELSEWHERE, 5).unwrap().len(), 1);
+    assert_eq!(d.ws.patients().search(&doctor, ELSEWHERE, 5).unwrap().len(), 1);
     d.assert_consistent();
 
     // Resolving it again is refused and changes nothing.
     let before = d.snapshot();
     for apply in [true, false] {
         let err = assert_code(
-            d.ws.resolve_patient_conflict(&doctor, &d.patient_id, &d.conflict, "phone", apply),
+            d.ws.patients().resolve_conflict(
+                &doctor,
+                &d.patient_id,
+                &d.conflict,
+                "phone",
+                if apply {
+                    ConflictDecision::ApplyLosingEdit
+                } else {
+                    ConflictDecision::KeepCurrent
+                },
+            ),
             ErrorCode::Conflict,
         );
         assert_eq!(
@@ -228,7 +249,14 @@ fn keeping_the_current_value_only_closes_the_conflict() {
     let assistant = d.login(Role::Assistant);
     let records = record_count(&d.ws);
     let file =
-        d.ws.resolve_patient_conflict(&assistant, &d.patient_id, &d.conflict, "phone", false)
+        d.ws.patients()
+            .resolve_conflict(
+                &assistant,
+                &d.patient_id,
+                &d.conflict,
+                "phone",
+                ConflictDecision::KeepCurrent,
+            )
             .unwrap();
     assert_eq!(file.patient.fields.phone, HERE);
     assert!(file.conflicts.is_empty());
@@ -251,7 +279,13 @@ fn keeping_the_current_value_only_closes_the_conflict() {
     d.assert_consistent();
     let before = d.snapshot();
     let err = assert_code(
-        d.ws.resolve_patient_conflict(&assistant, &d.patient_id, &d.conflict, "phone", true),
+        d.ws.patients().resolve_conflict(
+            &assistant,
+            &d.patient_id,
+            &d.conflict,
+            "phone",
+            ConflictDecision::ApplyLosingEdit,
+        ),
         ErrorCode::Conflict,
     );
     assert_eq!(
@@ -266,20 +300,26 @@ fn keeping_the_current_value_only_closes_the_conflict() {
 fn a_conflict_the_file_does_not_have_is_not_found() {
     let mut d = desk();
     let before = d.snapshot();
-    let other_patient = d.ws.register_patient(&d.admin, &demo_patient(2)).unwrap().id;
+    let other_patient = d.ws.patients().register(&d.admin, &demo_patient(2)).unwrap().id;
     let before_calls = d.snapshot();
     assert_ne!(before, before_calls);
     for (patient, record, field) in [
         (
             d.patient_id.clone(),
-            "0190aaaa-0000-7000-8000-000000000000".to_owned(),
+            "0190aaaa-0000-7000-8000-000000000000".into(),
             "phone",
         ),
         (d.patient_id.clone(), d.conflict.clone(), "address"),
         (other_patient, d.conflict.clone(), "phone"),
     ] {
         let err = assert_code(
-            d.ws.resolve_patient_conflict(&d.admin, &patient, &record, field, true),
+            d.ws.patients().resolve_conflict(
+                &d.admin,
+                &patient,
+                &record,
+                field,
+                ConflictDecision::ApplyLosingEdit,
+            ),
             ErrorCode::NotFound,
         );
         assert_eq!(
@@ -289,7 +329,13 @@ fn a_conflict_the_file_does_not_have_is_not_found() {
         );
     }
     assert_code(
-        d.ws.resolve_patient_conflict(&d.admin, "no-such-patient", &d.conflict, "phone", true),
+        d.ws.patients().resolve_conflict(
+            &d.admin,
+            &"no-such-patient".into(),
+            &d.conflict,
+            "phone",
+            ConflictDecision::ApplyLosingEdit,
+        ),
         ErrorCode::NotFound,
     );
     assert_eq!(d.snapshot(), before_calls);
@@ -302,7 +348,13 @@ fn roles_without_patient_edit_are_refused_and_the_attempt_is_recorded() {
         let session = d.login(role);
         let before = d.snapshot();
         let err = assert_code(
-            d.ws.resolve_patient_conflict(&session, &d.patient_id, &d.conflict, "phone", true),
+            d.ws.patients().resolve_conflict(
+                &session,
+                &d.patient_id,
+                &d.conflict,
+                "phone",
+                ConflictDecision::ApplyLosingEdit,
+            ),
             ErrorCode::Forbidden,
         );
         assert_eq!(
@@ -316,7 +368,7 @@ fn roles_without_patient_edit_are_refused_and_the_attempt_is_recorded() {
             ("access.denied", Some(role.as_str()))
         );
         let payload = &last_records(&d.ws, 1)[0].2;
-        assert!(payload.contains(&d.patient_id), "{payload}");
+        assert!(payload.contains(d.patient_id.as_str()), "{payload}");
         assert_eq!(
             audit::dump_projections(d.ws.ledger().conn()).unwrap(),
             before.1,
@@ -324,7 +376,7 @@ fn roles_without_patient_edit_are_refused_and_the_attempt_is_recorded() {
         );
     }
     assert_eq!(d.phone(), HERE);
-    let file = d.ws.open_patient(&d.admin, &d.patient_id).unwrap();
+    let file = d.ws.patients().open(&d.admin, &d.patient_id).unwrap();
     assert_eq!(file.conflicts.len(), 1);
     d.assert_consistent();
 }
@@ -337,7 +389,7 @@ fn a_resolution_of_a_conflict_this_desk_does_not_have_is_a_no_op() {
     let stray = d.other.write(
         &admin_id,
         PatientConflictResolved {
-            patient_id: d.patient_id.clone(),
+            patient_id: d.patient_id.to_string(),
             record_id: "0190aaaa-0000-7000-8000-000000000000".into(),
             field: "phone".into(),
             outcome: ConflictOutcome::Dismissed,
@@ -347,7 +399,7 @@ fn a_resolution_of_a_conflict_this_desk_does_not_have_is_a_no_op() {
     let outcome = d.pull(stray);
     assert_eq!(outcome.applied, 1);
     assert_eq!(audit::dump_projections(d.ws.ledger().conn()).unwrap(), before);
-    let file = d.ws.open_patient(&d.admin, &d.patient_id).unwrap();
+    let file = d.ws.patients().open(&d.admin, &d.patient_id).unwrap();
     assert_eq!(file.conflicts.len(), 1, "the real conflict is still open");
     assert_eq!(
         file.history
@@ -365,15 +417,22 @@ fn two_desks_resolving_one_conflict_offline_the_first_in_the_log_wins() {
     let mut d = desk();
     let admin_id = d.ws.status(Some(&d.admin)).unwrap().session.unwrap().user_id;
     // Here: apply the other desk's value (pending, not yet pushed).
-    d.ws.resolve_patient_conflict(&d.admin, &d.patient_id, &d.conflict, "phone", true)
+    d.ws.patients()
+        .resolve_conflict(
+            &d.admin,
+            &d.patient_id,
+            &d.conflict,
+            "phone",
+            ConflictDecision::ApplyLosingEdit,
+        )
         .unwrap();
     assert_eq!(d.phone(), ELSEWHERE);
     // Meanwhile the other desk kept the current value, and its resolution reached the log first.
     let theirs = d.other.write(
         &admin_id,
         PatientConflictResolved {
-            patient_id: d.patient_id.clone(),
-            record_id: d.conflict.clone(),
+            patient_id: d.patient_id.to_string(),
+            record_id: d.conflict.to_string(),
             field: "phone".into(),
             outcome: ConflictOutcome::Dismissed,
         }
@@ -390,7 +449,7 @@ fn two_desks_resolving_one_conflict_offline_the_first_in_the_log_wins() {
     assert_eq!(resolution.outcome, ConflictOutcome::Dismissed);
     assert_eq!(resolution.record_id, theirs_id);
     assert_eq!(d.phone(), ELSEWHERE);
-    let file = d.ws.open_patient(&d.admin, &d.patient_id).unwrap();
+    let file = d.ws.patients().open(&d.admin, &d.patient_id).unwrap();
     assert!(file.conflicts.is_empty());
     assert_eq!(
         file.history

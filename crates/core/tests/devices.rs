@@ -20,7 +20,7 @@ fn an_admin_revokes_another_known_workstation_once_with_a_reason() {
     let s = admin.session_id.clone();
     let (chair, records) = enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "Chair 2");
     pull_into(&mut ws, &records);
-    let devices = ws.branch_devices(&s).unwrap();
+    let devices = ws.devices().branch_devices(&s).unwrap();
     assert_eq!(devices.len(), 1);
     assert_eq!(
         (devices[0].kind, devices[0].label.as_str()),
@@ -44,14 +44,15 @@ fn an_admin_revokes_another_known_workstation_once_with_a_reason() {
         (&chair, &"x".repeat(501), ErrorCode::Invalid, "too_long"),
     ];
     for (device, why, code, expected) in cases {
-        let err = assert_code(ws.revoke_device(&s, device, why), code);
+        let err = assert_code(ws.devices().revoke(&s, &device.into(), why), code);
         assert_eq!(reason(&err), expected, "{err:?}");
     }
     assert_eq!(record_count(&ws), before, "a refused revocation writes nothing");
 
     // Device ids are taken in any case; the reason is kept trimmed.
     let revoked = ws
-        .revoke_device(&s, &chair.to_uppercase(), "  Stolen from surgery 2  ")
+        .devices()
+        .revoke(&s, &chair.to_uppercase().into(), "  Stolen from surgery 2  ")
         .unwrap();
     let r = revoked.revoked.expect("revoked");
     assert_eq!(r.reason, "Stolen from surgery 2");
@@ -60,13 +61,16 @@ fn an_admin_revokes_another_known_workstation_once_with_a_reason() {
     assert_eq!(r.by_device_id, own);
     assert_eq!(r.revoked_at, dentpro_core::clock::format_instant(start_time()));
     assert_eq!(last_record(&ws).0, "device.revoked");
-    assert_eq!(ws.branch_devices(&s).unwrap()[0].revoked.as_ref(), Some(&r));
+    assert_eq!(
+        ws.devices().branch_devices(&s).unwrap()[0].revoked.as_ref(),
+        Some(&r)
+    );
     // The list is a projection of the records like any other table.
     assert_eq!(
         dentpro_core::audit::compare_projections(ws.ledger().conn()).unwrap(),
         None
     );
 
-    let again = assert_code(ws.revoke_device(&s, &chair, "twice"), ErrorCode::Conflict);
+    let again = assert_code(ws.devices().revoke(&s, &chair, "twice"), ErrorCode::Conflict);
     assert_eq!(reason(&again), "already_revoked");
 }

@@ -36,10 +36,10 @@ fn child_writer_process() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut i = 0;
     while Instant::now() < deadline {
-        let p = ws.register_patient(&session, &demo_patient(i)).unwrap();
+        let p = ws.patients().register(&session, &demo_patient(i)).unwrap();
         writeln!(stdout.lock(), "ACK {}", ws.ledger().head().seq).unwrap();
         if i % 4 == 0 {
-            ws.open_patient(&session, &p.id).unwrap();
+            ws.patients().open(&session, &p.id).unwrap();
             writeln!(stdout.lock(), "ACK {}", ws.ledger().head().seq).unwrap();
         }
         stdout.lock().flush().unwrap();

@@ -55,7 +55,8 @@ fn a_full_disk_is_said_plainly_loses_nothing_and_passes_once_there_is_room() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.register_patient(&admin.session_id, &patient("Before Full"))
+    ws.patients()
+        .register(&admin.session_id, &patient("Before Full"))
         .unwrap();
     let records_before = record_count(&ws);
     let pages: i64 = count(ws.ledger().conn(), "PRAGMA page_count");
@@ -66,7 +67,10 @@ fn a_full_disk_is_said_plainly_loses_nothing_and_passes_once_there_is_room() {
         .unwrap();
     let mut refused = None;
     for n in 0..200 {
-        match ws.register_patient(&admin.session_id, &patient(&format!("Patient Number {n}"))) {
+        match ws
+            .patients()
+            .register(&admin.session_id, &patient(&format!("Patient Number {n}")))
+        {
             Ok(_) => continue,
             Err(e) => {
                 refused = Some(e);
@@ -88,9 +92,10 @@ fn a_full_disk_is_said_plainly_loses_nothing_and_passes_once_there_is_room() {
         .conn()
         .pragma_update_and_check(None, "max_page_count", 1_073_741_823i64, |r| r.get::<_, i64>(0))
         .unwrap();
-    ws.register_patient(&admin.session_id, &patient("After Room"))
+    ws.patients()
+        .register(&admin.session_id, &patient("After Room"))
         .unwrap();
-    let report = ws.verify_audit(&admin.session_id).unwrap();
+    let report = ws.audit().verify(&admin.session_id).unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(
         count(
@@ -107,16 +112,17 @@ fn a_clean_close_removes_the_open_marker_and_a_crash_leaves_a_sound_database_usa
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     assert!(dir.path().join(OPEN_MARKER).exists(), "placed at open");
-    ws.register_patient(&admin.session_id, &patient("Sound Patient"))
+    ws.patients()
+        .register(&admin.session_id, &patient("Sound Patient"))
         .unwrap();
     drop(ws);
     assert!(!dir.path().join(OPEN_MARKER).exists(), "removed at a clean close");
 
     // As if the app had been killed: the marker stays; the database is sound.
     std::fs::write(dir.path().join(OPEN_MARKER), b"1").unwrap();
-    let ws = open(dir.path(), &clock).unwrap();
+    let mut ws = open(dir.path(), &clock).unwrap();
     assert!(ws.integrity_problem().is_none(), "{:?}", ws.integrity_problem());
-    assert!(!ws.sync_outbox(0, 100).unwrap().is_empty());
+    assert!(!ws.sync().outbox(0, 100).unwrap().is_empty());
 }
 
 /// The page of `table`'s b-tree root, 1-based, and the page size.
@@ -146,7 +152,8 @@ fn after_an_unclean_shutdown_a_damaged_page_is_found_named_and_stops_sync() {
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     for n in 0..5 {
-        ws.register_patient(&admin.session_id, &patient(&format!("Paged Patient {n}")))
+        ws.patients()
+            .register(&admin.session_id, &patient(&format!("Paged Patient {n}")))
             .unwrap();
     }
     drop(ws);
@@ -169,7 +176,7 @@ fn after_an_unclean_shutdown_a_damaged_page_is_found_named_and_stops_sync() {
         "the damaged page is named: {problem:?}"
     );
     // Nothing is pushed from it.
-    let err = ws.sync_outbox(0, 100).unwrap_err();
+    let err = ws.sync().outbox(0, 100).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt);
 
     // SQLCipher stops the connection once a page fails its authentication: whatever comes next
@@ -183,7 +190,7 @@ fn the_audit_screen_run_checks_the_file_itself() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let report = ws.verify_audit(&admin.session_id).unwrap();
+    let report = ws.audit().verify(&admin.session_id).unwrap();
     assert!(report.ok && report.storage_problems.is_empty(), "{report:?}");
 }
 
@@ -193,7 +200,8 @@ fn a_record_damaged_on_disk_is_not_handed_to_sync() {
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     let p = ws
-        .register_patient(&admin.session_id, &patient("Zenobia Quillfeather"))
+        .patients()
+        .register(&admin.session_id, &patient("Zenobia Quillfeather"))
         .unwrap();
     let record_id: String = ws
         .ledger()
@@ -216,8 +224,8 @@ fn a_record_damaged_on_disk_is_not_handed_to_sync() {
         ),
     );
 
-    let ws = open(dir.path(), &clock).unwrap();
-    let err = ws.sync_outbox(0, 1000).unwrap_err();
+    let mut ws = open(dir.path(), &clock).unwrap();
+    let err = ws.sync().outbox(0, 1000).unwrap_err();
     assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{err:?}");
     assert_eq!(err.details["reason"], "record_damaged");
     assert_eq!(err.details["record_id"], record_id);
@@ -230,9 +238,11 @@ fn a_role_changed_in_the_users_table_is_refused_at_sign_in_and_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
         .unwrap();
-    ws.create_user(&admin.session_id, &new_user("omar", Role::Doctor))
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("omar", Role::Doctor))
         .unwrap();
     drop(ws);
     sqlite3(

@@ -17,7 +17,8 @@ fn a_direct_ledger_call_with_a_receptionist_creating_a_user_is_refused_and_recor
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
         .unwrap();
     let rita = ws.login("rita", PASSWORD).unwrap();
     // The authorization step is the only way the app gets an actor: for an action rita holds.

@@ -93,9 +93,12 @@ fn the_english_report_is_a_valid_pdf_saying_what_verification_found() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     assert_eq!(ws.outbox().run().unwrap().done, 1);
-    let read = ws.read_document(&admin.session_id, &doc.document_id).unwrap();
+    let read = ws
+        .audit()
+        .read_document(&admin.session_id, &doc.document_id)
+        .unwrap();
     assert_eq!(
         (read.media_type.as_str(), read.file_name.as_str()),
         ("application/pdf", "audit-report-2026-03-02.pdf")
@@ -124,9 +127,13 @@ fn the_arabic_report_is_shaped_and_extracts_in_logical_order() {
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
     ws.set_language(&admin.session_id, Language::Ar).unwrap();
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     ws.outbox().run().unwrap();
-    let pdf = decode(&ws.read_document(&admin.session_id, &doc.document_id).unwrap());
+    let pdf = decode(
+        &ws.audit()
+            .read_document(&admin.session_id, &doc.document_id)
+            .unwrap(),
+    );
     let work = tempfile::tempdir().unwrap();
     let text = pdf_text(&pdf, work.path());
     assert_eq!(report_record(&ws).language, Language::Ar);
@@ -160,7 +167,7 @@ fn the_same_facts_give_the_same_bytes_and_the_record_names_them() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     let facts = report_record(&ws);
     assert_eq!(facts.document_sha256, doc.document_id);
     // Any holder of the record renders the same bytes from its payload alone.
@@ -190,11 +197,15 @@ fn the_document_at_rest_is_encrypted_private_and_bound_to_its_name() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     ws.outbox().run().unwrap();
     let path = doc_path(dir.path(), &doc.document_id);
     let raw = std::fs::read(&path).unwrap();
-    let pdf = decode(&ws.read_document(&admin.session_id, &doc.document_id).unwrap());
+    let pdf = decode(
+        &ws.audit()
+            .read_document(&admin.session_id, &doc.document_id)
+            .unwrap(),
+    );
     assert!(pdf.starts_with(b"%PDF"));
     for plain in [&b"%PDF"[..], b"Adel Admin", b"admin", b"Test Clinic", b"NotoSans"] {
         assert!(
@@ -216,19 +227,21 @@ fn the_document_at_rest_is_encrypted_private_and_bound_to_its_name() {
     flipped[last] ^= 1;
     std::fs::write(&path, &flipped).unwrap();
     let err = assert_code(
-        ws.read_document(&admin.session_id, &doc.document_id),
+        ws.audit().read_document(&admin.session_id, &doc.document_id),
         dentpro_core::ErrorCode::Storage,
     );
     assert_eq!(err.details["reason"], "document_damaged");
     std::fs::write(&path, &raw).unwrap();
-    ws.read_document(&admin.session_id, &doc.document_id).unwrap();
+    ws.audit()
+        .read_document(&admin.session_id, &doc.document_id)
+        .unwrap();
     // An id from outside is checked before it names a path.
     assert_code(
-        ws.read_document(&admin.session_id, "../dentpro.sqlite3"),
+        ws.audit().read_document(&admin.session_id, "../dentpro.sqlite3"),
         dentpro_core::ErrorCode::Invalid,
     );
     assert_code(
-        ws.read_document(&admin.session_id, &"ab".repeat(32)),
+        ws.audit().read_document(&admin.session_id, &"ab".repeat(32)),
         dentpro_core::ErrorCode::NotFound,
     );
 }
@@ -238,7 +251,7 @@ fn the_effect_is_queued_with_the_record_and_runs_once_after_the_commit() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     // Committed with its record, not yet performed.
     assert_eq!(outbox_rows(&ws), (1, 1));
     assert!(!doc_path(dir.path(), &doc.document_id).exists());
@@ -272,7 +285,7 @@ fn a_failing_effect_is_retried_with_backoff_until_it_succeeds() {
     // The store cannot be made: a file stands where its folder goes (a full or broken disk).
     let blocker = dir.path().join(documents::DIR);
     std::fs::write(&blocker, b"in the way").unwrap();
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     assert_eq!(ws.outbox().run().unwrap().failed, 1);
     let (attempts, next, error): (u32, String, Option<String>) = ws
         .ledger()
@@ -310,14 +323,14 @@ fn replay_rebuild_verification_pulls_and_the_server_run_no_effect() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
     let (mut ws, admin) = set_up(dir.path(), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     ws.outbox().run().unwrap();
     let path = doc_path(dir.path(), &doc.document_id);
     std::fs::remove_file(&path).unwrap();
 
     // Rebuild, verification and a replay of every projection in place.
     audit::rebuild(ws.ledger().conn()).unwrap();
-    assert!(ws.verify_audit(&admin.session_id).unwrap().ok);
+    assert!(ws.audit().verify(&admin.session_id).unwrap().ok);
     {
         let tx = ws.ledger().conn().unchecked_transaction().unwrap();
         replay::reproject_all(&tx).unwrap();
@@ -377,7 +390,7 @@ fn child_report_process() {
     };
     let clock = clock();
     let (mut ws, admin) = set_up(Path::new(&dir), &clock);
-    let doc = ws.audit_report(&admin.session_id).unwrap();
+    let doc = ws.audit().report(&admin.session_id).unwrap();
     println!("COMMITTED {}", doc.document_id);
     if std::env::var(FAILPOINT_ENV).is_ok() {
         ws.outbox().run().unwrap();

@@ -8,6 +8,7 @@ use common::*;
 use dentpro_core::audit::AuditFilter;
 use dentpro_core::clock::Clock;
 use dentpro_core::demo::demo_patient;
+use dentpro_core::ids::{PatientId, SessionId, UserId};
 use dentpro_core::patients::{self, FieldChange, PatientInput, Sex};
 use dentpro_core::permissions::Role;
 use dentpro_core::{ErrorCode, Workstation};
@@ -17,9 +18,9 @@ struct Clinic {
     _dir: tempfile::TempDir,
     clock: dentpro_core::clock::ManualClock,
     ws: Workstation,
-    desk: String,
-    doctor: String,
-    doctor_id: String,
+    desk: SessionId,
+    doctor: SessionId,
+    doctor_id: UserId,
 }
 
 fn clinic() -> Clinic {
@@ -28,10 +29,14 @@ fn clinic() -> Clinic {
     let (mut ws, admin) = set_up(dir.path(), &clock);
     let mut desk_user = new_user("desk", Role::Receptionist);
     desk_user.display_name = "Rami Saleh".into();
-    ws.create_user(&admin.session_id, &desk_user).unwrap();
+    ws.accounts().create_user(&admin.session_id, &desk_user).unwrap();
     let mut doc_user = new_user("doc", Role::Doctor);
     doc_user.display_name = "Dr. Omar Khalil".into();
-    let doctor_id = ws.create_user(&admin.session_id, &doc_user).unwrap().id;
+    let doctor_id = ws
+        .accounts()
+        .create_user(&admin.session_id, &doc_user)
+        .unwrap()
+        .id;
     ws.logout(&admin.session_id).unwrap();
     let desk = ws.login("desk", PASSWORD).unwrap().session_id;
     let doctor = ws.login("doc", PASSWORD).unwrap().session_id;
@@ -71,15 +76,16 @@ fn counts(ws: &Workstation) -> (i64, i64, Vec<String>) {
     )
 }
 
-fn ids(c: &mut Clinic, q: &str) -> HashSet<String> {
-    c.ws.search_patients(&c.desk, q, 100)
+fn ids(c: &mut Clinic, q: &str) -> HashSet<PatientId> {
+    c.ws.patients()
+        .search(&c.desk, q, 100)
         .unwrap()
         .into_iter()
         .map(|p| p.id)
         .collect()
 }
 
-fn has(c: &mut Clinic, q: &str, id: &str) -> bool {
+fn has(c: &mut Clinic, q: &str, id: &PatientId) -> bool {
     ids(c, q).contains(id)
 }
 
@@ -99,12 +105,14 @@ fn names(hits: &[patients::PatientSummary]) -> HashSet<String> {
 fn registers_with_a_name_in_either_script() {
     let mut c = clinic();
     let ar =
-        c.ws.register_patient(&c.desk, &input("", "سارة خليل", "+962 79 555 0101"))
+        c.ws.patients()
+            .register(&c.desk, &input("", "سارة خليل", "+962 79 555 0101"))
             .unwrap();
     assert_eq!(ar.fields.name_en, "");
     assert_eq!(ar.fields.name_ar, "سارة خليل");
     let en =
-        c.ws.register_patient(&c.desk, &input("  John Smith ", "", "0791234567"))
+        c.ws.patients()
+            .register(&c.desk, &input("  John Smith ", "", "0791234567"))
             .unwrap();
     assert_eq!(en.fields.name_en, "John Smith", "trimmed");
     assert_eq!(en.fields.name_ar, "");
@@ -119,11 +127,11 @@ fn registers_with_a_name_in_either_script() {
     assert_eq!(patients::get(c.ws.ledger().conn(), &ar.id).unwrap(), ar);
     // Both are found, each in its own script.
     assert_eq!(
-        names(&c.ws.search_patients(&c.desk, "سارة", 10).unwrap()),
+        names(&c.ws.patients().search(&c.desk, "سارة", 10).unwrap()),
         HashSet::from(["سارة خليل".to_owned()])
     );
     assert_eq!(
-        names(&c.ws.search_patients(&c.desk, "john", 10).unwrap()),
+        names(&c.ws.patients().search(&c.desk, "john", 10).unwrap()),
         HashSet::from(["John Smith".to_owned()])
     );
 }
@@ -132,7 +140,8 @@ fn registers_with_a_name_in_either_script() {
 fn invalid_input_is_refused_and_changes_nothing() {
     let mut c = clinic();
     let existing =
-        c.ws.register_patient(&c.desk, &input("Lina Haddad", "لينا حداد", "+962791112233"))
+        c.ws.patients()
+            .register(&c.desk, &input("Lina Haddad", "لينا حداد", "+962791112233"))
             .unwrap();
     let today = c.clock.business_date();
     let tomorrow = (today + Duration::days(1)).format("%Y-%m-%d").to_string();
@@ -216,7 +225,7 @@ fn invalid_input_is_refused_and_changes_nothing() {
         let mut bad = input("Sara Nasser", "سارة ناصر", "+962795550000");
         edit(&mut bad);
         let before = counts(&c.ws);
-        let err = assert_code(c.ws.register_patient(&c.desk, &bad), ErrorCode::Invalid);
+        let err = assert_code(c.ws.patients().register(&c.desk, &bad), ErrorCode::Invalid);
         assert_eq!(
             err.details.get("field").map(String::as_str),
             Some(*field),
@@ -236,7 +245,7 @@ fn invalid_input_is_refused_and_changes_nothing() {
         let mut bad_edit = existing.fields.clone();
         edit(&mut bad_edit);
         let err = assert_code(
-            c.ws.update_patient(&c.doctor, &existing.id, &bad_edit),
+            c.ws.patients().update(&c.doctor, &existing.id, &bad_edit),
             ErrorCode::Invalid,
         );
         assert_eq!(err.details.get("field").map(String::as_str), Some(*field));
@@ -249,13 +258,15 @@ fn invalid_input_is_refused_and_changes_nothing() {
     // Today is fine; so are phones written with spaces, dashes, brackets or Arabic-Indic digits.
     let mut ok = input("Omar", "", "+962 (79) 123-4567");
     ok.date_of_birth = today.format("%Y-%m-%d").to_string();
-    c.ws.register_patient(&c.desk, &ok).unwrap();
-    c.ws.register_patient(&c.desk, &input("Omar Two", "", "٠٧٩١٢٣٤٥٦٧"))
+    c.ws.patients().register(&c.desk, &ok).unwrap();
+    c.ws.patients()
+        .register(&c.desk, &input("Omar Two", "", "٠٧٩١٢٣٤٥٦٧"))
         .unwrap();
     let mut with_id = input("Omar Three", "", "0791234567");
     with_id.national_id = Some(" ab12345 ".into());
     assert_eq!(
-        c.ws.register_patient(&c.desk, &with_id)
+        c.ws.patients()
+            .register(&c.desk, &with_id)
             .unwrap()
             .fields
             .national_id
@@ -268,14 +279,15 @@ fn invalid_input_is_refused_and_changes_nothing() {
 fn an_edit_records_only_the_changed_fields() {
     let mut c = clinic();
     let p =
-        c.ws.register_patient(&c.desk, &input("Huda Jaber", "هدى جابر", "+962791234567"))
+        c.ws.patients()
+            .register(&c.desk, &input("Huda Jaber", "هدى جابر", "+962791234567"))
             .unwrap();
     let mut edited = p.fields.clone();
     edited.allergies = "Penicillin".into();
     edited.phone = "+962797654321".into();
     edited.national_id = Some("N1234567".into());
     let before = record_count(&c.ws);
-    let updated = c.ws.update_patient(&c.doctor, &p.id, &edited).unwrap();
+    let updated = c.ws.patients().update(&c.doctor, &p.id, &edited).unwrap();
     assert_eq!(record_count(&c.ws), before + 1);
     assert_eq!(updated.fields, edited);
     assert_eq!(updated.registered_at, p.registered_at);
@@ -315,7 +327,7 @@ fn an_edit_records_only_the_changed_fields() {
     let mut same = edited.clone();
     same.allergies = " Penicillin ".into();
     assert_eq!(
-        c.ws.update_patient(&c.doctor, &p.id, &same).unwrap().fields,
+        c.ws.patients().update(&c.doctor, &p.id, &same).unwrap().fields,
         edited
     );
     assert_eq!(record_count(&c.ws), before);
@@ -332,23 +344,30 @@ fn an_edit_records_only_the_changed_fields() {
     let mut cleared = edited.clone();
     cleared.national_id = None;
     assert_eq!(
-        c.ws.update_patient(&c.doctor, &p.id, &cleared)
+        c.ws.patients()
+            .update(&c.doctor, &p.id, &cleared)
             .unwrap()
             .fields
             .national_id,
         None
     );
     // The search index follows edits: the new phone is found, the old one is not.
-    assert_eq!(c.ws.search_patients(&c.desk, "962797654", 10).unwrap().len(), 1);
-    assert!(c.ws.search_patients(&c.desk, "962791234", 10).unwrap().is_empty());
+    assert_eq!(c.ws.patients().search(&c.desk, "962797654", 10).unwrap().len(), 1);
+    assert!(
+        c.ws.patients()
+            .search(&c.desk, "962791234", 10)
+            .unwrap()
+            .is_empty()
+    );
     // An unknown patient is not found, and nothing is written.
     let before = record_count(&c.ws);
     assert_code(
-        c.ws.update_patient(&c.doctor, "no-such-patient", &edited),
+        c.ws.patients()
+            .update(&c.doctor, &"no-such-patient".into(), &edited),
         ErrorCode::NotFound,
     );
     assert_code(
-        c.ws.open_patient(&c.doctor, "no-such-patient"),
+        c.ws.patients().open(&c.doctor, &"no-such-patient".into()),
         ErrorCode::NotFound,
     );
     assert_eq!(record_count(&c.ws), before);
@@ -358,14 +377,15 @@ fn an_edit_records_only_the_changed_fields() {
 fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
     let mut c = clinic();
     let p =
-        c.ws.register_patient(&c.desk, &input("Tariq Shami", "طارق شامي", "+962791230000"))
+        c.ws.patients()
+            .register(&c.desk, &input("Tariq Shami", "طارق شامي", "+962791230000"))
             .unwrap();
     c.clock.advance(Duration::minutes(3));
     let mut edited = p.fields.clone();
     edited.chronic_diseases = "Asthma".into();
-    c.ws.update_patient(&c.doctor, &p.id, &edited).unwrap();
+    c.ws.patients().update(&c.doctor, &p.id, &edited).unwrap();
     let before = record_count(&c.ws);
-    let file = c.ws.open_patient(&c.doctor, &p.id).unwrap();
+    let file = c.ws.patients().open(&c.doctor, &p.id).unwrap();
     assert_eq!(record_count(&c.ws), before + 1);
     let (kind, user, role) = last_record(&c.ws);
     assert_eq!(
@@ -399,15 +419,16 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
     // The audit trail, filtered by patient, shows the same activity, newest first.
     let admin = c.ws.login("admin", PASSWORD).unwrap().session_id;
     let trail =
-        c.ws.audit_trail(
-            &admin,
-            &AuditFilter {
-                patient_id: Some(p.id.clone()),
-                limit: 50,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        c.ws.audit()
+            .trail(
+                &admin,
+                &AuditFilter {
+                    patient_id: Some(p.id.to_string()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
     assert_eq!(trail.total, 3);
     let kinds: Vec<&str> = trail.entries.iter().map(|e| e.kind.as_str()).collect();
     assert_eq!(kinds, ["patient.viewed", "patient.updated", "patient.registered"]);
@@ -415,25 +436,27 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
     assert_eq!(trail.entries[0].patient_name.as_deref(), Some("Tariq Shami"));
     // A denied attempt on the file is part of its trail too.
     let cashier = {
-        c.ws.create_user(&admin, &new_user("cash", Role::Cashier))
+        c.ws.accounts()
+            .create_user(&admin, &new_user("cash", Role::Cashier))
             .unwrap();
         c.ws.login("cash", PASSWORD).unwrap().session_id
     };
-    assert_code(c.ws.open_patient(&cashier, &p.id), ErrorCode::Forbidden);
+    assert_code(c.ws.patients().open(&cashier, &p.id), ErrorCode::Forbidden);
     let trail =
-        c.ws.audit_trail(
-            &admin,
-            &AuditFilter {
-                patient_id: Some(p.id.clone()),
-                limit: 50,
-                ..Default::default()
-            },
-        )
-        .unwrap();
+        c.ws.audit()
+            .trail(
+                &admin,
+                &AuditFilter {
+                    patient_id: Some(p.id.to_string()),
+                    limit: 50,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
     assert_eq!(trail.entries[0].kind, "access.denied");
     assert_eq!(trail.entries[0].actor_role.as_deref(), Some("cashier"));
     // The view itself appears in the next opening's history.
-    let again = c.ws.open_patient(&c.desk, &p.id).unwrap();
+    let again = c.ws.patients().open(&c.desk, &p.id).unwrap();
     assert_eq!(
         again
             .history
@@ -448,19 +471,25 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
 fn type_ahead_search_in_both_scripts_by_phone_and_by_file_number() {
     let mut c = clinic();
     let ahmad =
-        c.ws.register_patient(&c.desk, &input("Ahmad Haddad", "أحمد حداد", "+962 79 123 4567"))
+        c.ws.patients()
+            .register(&c.desk, &input("Ahmad Haddad", "أحمد حداد", "+962 79 123 4567"))
             .unwrap();
     let iman =
-        c.ws.register_patient(&c.desk, &input("Iman Saleh", "إيمان صالح", "0795550001"))
+        c.ws.patients()
+            .register(&c.desk, &input("Iman Saleh", "إيمان صالح", "0795550001"))
             .unwrap();
     let fatima =
-        c.ws.register_patient(&c.desk, &input("", "فاطمة الزهراء", "0788881234"))
+        c.ws.patients()
+            .register(&c.desk, &input("", "فاطمة الزهراء", "0788881234"))
             .unwrap();
     let ahmed2 =
-        c.ws.register_patient(&c.desk, &input("Ahmed Nasser", "احمد ناصر", "0770000002"))
+        c.ws.patients()
+            .register(&c.desk, &input("Ahmed Nasser", "احمد ناصر", "0770000002"))
             .unwrap();
     for i in 0..30 {
-        c.ws.register_patient(&c.desk, &demo_patient(1000 + i)).unwrap();
+        c.ws.patients()
+            .register(&c.desk, &demo_patient(1000 + i))
+            .unwrap();
     }
     // English prefixes, any case, any word.
     assert!(has(&mut c, "ahm", &ahmad.id));
@@ -499,16 +528,16 @@ fn type_ahead_search_in_both_scripts_by_phone_and_by_file_number() {
         "\"", "'", "*", "(", ")", "-", "+", ".", "^", "a*b", "NEAR", "AND", "OR x", "NOT", ":", "{}",
         "ahmad\"", "o'brien",
     ] {
-        if let Err(e) = c.ws.search_patients(&c.desk, odd, 10) {
+        if let Err(e) = c.ws.patients().search(&c.desk, odd, 10) {
             panic!("search for {odd:?} failed: {e:?}");
         }
     }
     // The limit is respected.
-    assert_eq!(c.ws.search_patients(&c.desk, "a", 3).unwrap().len(), 3);
+    assert_eq!(c.ws.patients().search(&c.desk, "a", 3).unwrap().len(), 3);
     // A renamed patient is found by the new name only.
     let mut renamed = iman.fields.clone();
     renamed.name_en = "Imane Saliba".into();
-    c.ws.update_patient(&c.doctor, &iman.id, &renamed).unwrap();
+    c.ws.patients().update(&c.doctor, &iman.id, &renamed).unwrap();
     assert!(has(&mut c, "saliba", &iman.id));
     assert!(!has(&mut c, "iman saleh", &iman.id));
 }
@@ -524,7 +553,10 @@ fn two_workstations_never_share_a_file_number() {
         let station = ws.device_id()[..4].to_uppercase();
         let mut mine = Vec::new();
         for i in 0..8 {
-            let p = ws.register_patient(&admin.session_id, &demo_patient(i)).unwrap();
+            let p = ws
+                .patients()
+                .register(&admin.session_id, &demo_patient(i))
+                .unwrap();
             assert!(
                 p.file_number.starts_with(&format!("{station}-")),
                 "{}",
@@ -539,7 +571,8 @@ fn two_workstations_never_share_a_file_number() {
         let mut ws = open(dir.path(), &clock).unwrap();
         let admin = ws.login("admin", PASSWORD).unwrap();
         mine.push(
-            ws.register_patient(&admin.session_id, &demo_patient(99))
+            ws.patients()
+                .register(&admin.session_id, &demo_patient(99))
                 .unwrap()
                 .file_number,
         );

@@ -8,6 +8,8 @@ use dentpro_core::accounts::Language;
 use dentpro_core::audit::AuditFilter;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::devices::DeviceKind;
+use dentpro_core::ids::{DeviceId, RecordId, SessionId, UserId};
+use dentpro_core::patients::ConflictDecision;
 use dentpro_core::permissions::{self, Action, Role};
 use dentpro_core::workstation::SessionInfo;
 use dentpro_core::{ErrorCode, Workstation};
@@ -127,8 +129,8 @@ struct Branch {
     ws: Workstation,
     sessions: HashMap<Role, SessionInfo>,
     /// A cashier account the administering commands act on.
-    victim_id: String,
-    patient_id: String,
+    victim_id: dentpro_core::ids::UserId,
+    patient_id: dentpro_core::ids::PatientId,
     /// Other enrolled workstations of the branch (their records pulled here), to revoke.
     _device_dirs: Vec<tempfile::TempDir>,
     /// Makes usernames unique across the tests sharing the branch.
@@ -145,16 +147,19 @@ fn branch() -> Branch {
     let mut sessions = HashMap::new();
     for role in Role::iter().filter(|r| *r != Role::Admin) {
         let username = format!("user.{role}");
-        ws.create_user(&admin.session_id, &new_user(&username, role))
+        ws.accounts()
+            .create_user(&admin.session_id, &new_user(&username, role))
             .unwrap();
         sessions.insert(role, ws.login(&username, PASSWORD).unwrap());
     }
     let victim_id = ws
+        .accounts()
         .create_user(&admin.session_id, &new_user("victim", Role::Cashier))
         .unwrap()
         .id;
     let patient_id = ws
-        .register_patient(&admin.session_id, &demo_patient(1))
+        .patients()
+        .register(&admin.session_id, &demo_patient(1))
         .unwrap()
         .id;
     sessions.insert(Role::Admin, admin);
@@ -187,39 +192,52 @@ fn shared() -> MutexGuard<'static, Branch> {
 }
 
 /// Runs `command` as `session`; Ok(()) or the error.
-fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_core::Result<()> {
+fn run(
+    b: &mut Branch,
+    session: &dentpro_core::ids::SessionId,
+    role: Role,
+    command: Command,
+) -> dentpro_core::Result<()> {
     b.counter += 1;
     let n = b.counter;
     let ws = &mut b.ws;
     match command {
-        Command::ListUsers => ws.list_users(session).map(|u| assert!(u.len() >= 7)),
+        Command::ListUsers => ws.accounts().list_users(session).map(|u| assert!(u.len() >= 7)),
         Command::CreateUser => {
             // A role every creator who may create users may administer.
-            ws.create_user(session, &new_user(&format!("new.{role}.{n}"), Role::Receptionist))
+            ws.accounts()
+                .create_user(session, &new_user(&format!("new.{role}.{n}"), Role::Receptionist))
                 .map(drop)
         }
-        Command::ResetPassword => ws.reset_password(session, &b.victim_id, "another-pass-1"),
+        Command::ResetPassword => ws
+            .accounts()
+            .reset_password(session, &b.victim_id, "another-pass-1"),
         Command::Deactivate => ws
-            .set_user_active(session, &b.victim_id, false)
+            .accounts()
+            .deactivate(session, &b.victim_id)
             .map(|u| assert!(!u.active)),
         Command::Reactivate => ws
-            .set_user_active(session, &b.victim_id, true)
+            .accounts()
+            .reactivate(session, &b.victim_id)
             .map(|u| assert!(u.active)),
-        Command::SearchPatients => ws.search_patients(session, "a", 10).map(drop),
-        Command::RegisterPatient => ws.register_patient(session, &demo_patient(100 + n)).map(drop),
+        Command::SearchPatients => ws.patients().search(session, "a", 10).map(drop),
+        Command::RegisterPatient => ws.patients().register(session, &demo_patient(100 + n)).map(drop),
         Command::UpdatePatient => {
             let mut input = dentpro_core::patients::get(ws.ledger().conn(), &b.patient_id)
                 .unwrap()
                 .fields;
             input.address = format!("{role} street {n}");
-            ws.update_patient(session, &b.patient_id, &input)
+            ws.patients()
+                .update(session, &b.patient_id, &input)
                 .map(|p| assert_eq!(p.fields.address, input.address))
         }
         Command::OpenPatient => ws
-            .open_patient(session, &b.patient_id)
+            .patients()
+            .open(session, &b.patient_id)
             .map(|f| assert_eq!(f.patient.id, b.patient_id)),
         Command::AuditTrail => ws
-            .audit_trail(
+            .audit()
+            .trail(
                 session,
                 &AuditFilter {
                     limit: 50,
@@ -227,34 +245,37 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
                 },
             )
             .map(drop),
-        Command::VerifyAudit => ws.verify_audit(session).map(|r| assert!(r.ok, "{r:?}")),
-        Command::AuditReport => ws.audit_report(session).map(drop),
+        Command::VerifyAudit => ws.audit().verify(session).map(|r| assert!(r.ok, "{r:?}")),
+        Command::AuditReport => ws.audit().report(session).map(drop),
         Command::SetIdleLockMinutes => ws
+            .settings()
             .set_idle_lock_minutes(session, 12)
             .map(|s| assert_eq!(s.idle_lock_minutes, 12)),
-        Command::GetSettings => ws.get_settings(session).map(drop),
+        Command::GetSettings => ws.settings().get(session).map(drop),
         Command::SetLanguage => ws
             .set_language(session, Language::Ar)
             .map(|s| assert_eq!(s.language, Language::Ar)),
         Command::Heartbeat => ws.heartbeat(session),
-        Command::BranchDevices => ws.branch_devices(session).map(drop),
-        Command::CashierTerminals => ws.cashier_terminals(session, &b.victim_id).map(drop),
+        Command::BranchDevices => ws.devices().branch_devices(session).map(drop),
+        Command::CashierTerminals => ws.accounts().cashier_terminals(session, &b.victim_id).map(drop),
         Command::SetCashierTerminals => ws
+            .accounts()
             .set_cashier_terminals(
                 session,
                 &b.victim_id,
                 &["00112233445566778899aabbccddeeff".into()],
             )
             .map(|t| assert_eq!(t.len(), 1)),
-        Command::MayEnrol => ws.may_enrol(Some(session)),
+        Command::MayEnrol => ws.devices().may_enrol(Some(session)),
         Command::RevokeDevice => {
             // A role that may not revoke is refused before the device is even looked at.
             let victim = dentpro_core::devices::branch_devices(ws.ledger().conn())
                 .unwrap()
                 .into_iter()
                 .find(|d| d.revoked.is_none())
-                .map_or_else(|| "00".repeat(16), |d| d.device_id);
-            ws.revoke_device(session, &victim, &format!("lost ({role} {n})"))
+                .map_or_else(|| "00".repeat(16).into(), |d| d.device_id);
+            ws.devices()
+                .revoke(session, &victim, &format!("lost ({role} {n})"))
                 .map(|d| assert!(d.revoked.is_some()))
         }
         Command::ResolveConflict => {
@@ -273,10 +294,21 @@ fn run(b: &mut Branch, session: &str, role: Role, command: Command) -> dentpro_c
                     &elsewhere,
                 )
             } else {
-                "0190aaaa-0000-7000-8000-000000000000".to_owned()
+                "0190aaaa-0000-7000-8000-000000000000".into()
             };
             let apply = n.is_multiple_of(2);
-            ws.resolve_patient_conflict(session, &b.patient_id, &conflict, "emergency_contact", apply)
+            ws.patients()
+                .resolve_conflict(
+                    session,
+                    &b.patient_id,
+                    &conflict,
+                    "emergency_contact",
+                    if apply {
+                        ConflictDecision::ApplyLosingEdit
+                    } else {
+                        ConflictDecision::KeepCurrent
+                    },
+                )
                 .map(|f| {
                     assert!(f.conflicts.is_empty(), "{:?}", f.conflicts);
                     let wanted = if apply { "elsewhere" } else { "here" };
@@ -450,7 +482,7 @@ fn only_an_admin_creates_admins_and_managers() {
         let users_before = table_rows(b.ws.ledger().conn(), "users");
         let records_before = record_count(&b.ws);
         let err = assert_code(
-            b.ws.create_user(&manager, &new_user(name, target)),
+            b.ws.accounts().create_user(&manager, &new_user(name, target)),
             ErrorCode::Forbidden,
         );
         assert_eq!(
@@ -463,12 +495,13 @@ fn only_an_admin_creates_admins_and_managers() {
     // A manager cannot reset an admin's password or deactivate a manager either.
     let admin_id = b.sessions[&Role::Admin].user_id.clone();
     assert_code(
-        b.ws.reset_password(&manager, &admin_id, "taken-over-1"),
+        b.ws.accounts()
+            .reset_password(&manager, &admin_id, "taken-over-1"),
         ErrorCode::Forbidden,
     );
     let manager_id = b.sessions[&Role::Manager].user_id.clone();
     assert_code(
-        b.ws.set_user_active(&manager, &manager_id, false),
+        b.ws.accounts().deactivate(&manager, &manager_id),
         ErrorCode::Forbidden,
     );
     // A manager may create the roles below them.
@@ -476,10 +509,14 @@ fn only_an_admin_creates_admins_and_managers() {
         assert!(permissions::may_administer(Role::Manager, role));
     }
     // An admin may create both.
-    let boss = b.ws.create_user(&admin, &new_user("boss2", Role::Admin)).unwrap();
+    let boss =
+        b.ws.accounts()
+            .create_user(&admin, &new_user("boss2", Role::Admin))
+            .unwrap();
     assert_eq!(boss.role, Role::Admin);
     let mgr =
-        b.ws.create_user(&admin, &new_user("mgr2", Role::Manager))
+        b.ws.accounts()
+            .create_user(&admin, &new_user("mgr2", Role::Manager))
             .unwrap();
     assert_eq!(mgr.role, Role::Manager);
     assert_eq!(last_record(&b.ws).0, "user.created");
@@ -493,49 +530,60 @@ fn no_session_or_an_unknown_session_is_not_logged_in() {
     let mut b = shared();
     let records_before = record_count(&b.ws);
     let patient = b.patient_id.clone();
+    // Any existing id will do where no session gets that far.
+    let (user, record, device) = (
+        UserId::new(patient.as_str()),
+        RecordId::new(patient.as_str()),
+        DeviceId::new(patient.as_str()),
+    );
     let input = demo_patient(7);
     for session in ["", "no-such-session", "0190aaaa-0000-7000-8000-000000000000"] {
+        let session = &SessionId::new(session);
         let ws = &mut b.ws;
-        assert_code(ws.list_users(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.accounts().list_users(session), ErrorCode::NotLoggedIn);
         assert_code(
-            ws.create_user(session, &new_user("ghost", Role::Cashier)),
+            ws.accounts()
+                .create_user(session, &new_user("ghost", Role::Cashier)),
             ErrorCode::NotLoggedIn,
         );
         assert_code(
-            ws.reset_password(session, &patient, "whatever-1"),
+            ws.accounts().reset_password(session, &user, "whatever-1"),
+            ErrorCode::NotLoggedIn,
+        );
+        assert_code(ws.accounts().deactivate(session, &user), ErrorCode::NotLoggedIn);
+        assert_code(ws.accounts().reactivate(session, &user), ErrorCode::NotLoggedIn);
+        assert_code(ws.patients().search(session, "a", 5), ErrorCode::NotLoggedIn);
+        assert_code(ws.patients().register(session, &input), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.patients().update(session, &patient, &input),
+            ErrorCode::NotLoggedIn,
+        );
+        assert_code(ws.patients().open(session, &patient), ErrorCode::NotLoggedIn);
+        assert_code(
+            ws.patients().resolve_conflict(
+                session,
+                &patient,
+                &record,
+                "phone",
+                ConflictDecision::KeepCurrent,
+            ),
             ErrorCode::NotLoggedIn,
         );
         assert_code(
-            ws.set_user_active(session, &patient, false),
+            ws.audit().trail(session, &AuditFilter::default()),
             ErrorCode::NotLoggedIn,
         );
+        assert_code(ws.audit().verify(session), ErrorCode::NotLoggedIn);
         assert_code(
-            ws.set_user_active(session, &patient, true),
+            ws.settings().set_idle_lock_minutes(session, 5),
             ErrorCode::NotLoggedIn,
         );
-        assert_code(ws.search_patients(session, "a", 5), ErrorCode::NotLoggedIn);
-        assert_code(ws.register_patient(session, &input), ErrorCode::NotLoggedIn);
-        assert_code(
-            ws.update_patient(session, &patient, &input),
-            ErrorCode::NotLoggedIn,
-        );
-        assert_code(ws.open_patient(session, &patient), ErrorCode::NotLoggedIn);
-        assert_code(
-            ws.resolve_patient_conflict(session, &patient, &patient, "phone", false),
-            ErrorCode::NotLoggedIn,
-        );
-        assert_code(
-            ws.audit_trail(session, &AuditFilter::default()),
-            ErrorCode::NotLoggedIn,
-        );
-        assert_code(ws.verify_audit(session), ErrorCode::NotLoggedIn);
-        assert_code(ws.set_idle_lock_minutes(session, 5), ErrorCode::NotLoggedIn);
-        assert_code(ws.get_settings(session), ErrorCode::NotLoggedIn);
+        assert_code(ws.settings().get(session), ErrorCode::NotLoggedIn);
         assert_code(ws.set_language(session, Language::Ar), ErrorCode::NotLoggedIn);
         assert_code(ws.heartbeat(session), ErrorCode::NotLoggedIn);
         assert_code(ws.unlock(session, PASSWORD), ErrorCode::NotLoggedIn);
         assert_code(
-            ws.revoke_device(session, &patient, "lost"),
+            ws.devices().revoke(session, &device, "lost"),
             ErrorCode::NotLoggedIn,
         );
     }
@@ -543,10 +591,10 @@ fn no_session_or_an_unknown_session_is_not_logged_in() {
     assert_eq!(record_count(&b.ws), records_before);
     // A logged-out session is gone too (a second session of the cashier; the first stays).
     let cashier = b.ws.login("user.cashier", PASSWORD).unwrap().session_id;
-    b.ws.search_patients(&cashier, "a", 5).unwrap();
+    b.ws.patients().search(&cashier, "a", 5).unwrap();
     b.ws.logout(&cashier).unwrap();
     assert_eq!(last_record(&b.ws).0, "auth.logged_out");
-    assert_code(b.ws.search_patients(&cashier, "a", 5), ErrorCode::NotLoggedIn);
+    assert_code(b.ws.patients().search(&cashier, "a", 5), ErrorCode::NotLoggedIn);
     let other = b.sessions[&Role::Cashier].session_id.clone();
-    b.ws.search_patients(&other, "a", 5).unwrap();
+    b.ws.patients().search(&other, "a", 5).unwrap();
 }

@@ -10,6 +10,7 @@ use dentpro_core::accounts::Language;
 use dentpro_core::audit;
 use dentpro_core::clock::ManualClock;
 use dentpro_core::demo::{self, DEMO_PASSWORD, demo_patient};
+use dentpro_core::ids::{PatientId, SessionId, UserId};
 use dentpro_core::patients::{PatientInput, Sex};
 use dentpro_core::permissions::Role;
 use dentpro_core::{ErrorCode, Workstation};
@@ -57,7 +58,7 @@ fn a_busy_demo_branch_rebuilds_identically() {
     let doctor = ws.login("doctor", DEMO_PASSWORD).unwrap().session_id;
 
     // Edits and views.
-    let hits = ws.search_patients(&desk, "a", 40).unwrap();
+    let hits = ws.patients().search(&desk, "a", 40).unwrap();
     assert!(hits.len() >= 20);
     for (i, hit) in hits.iter().enumerate().take(20) {
         let mut input = dentpro_core::patients::get(ws.ledger().conn(), &hit.id)
@@ -70,8 +71,8 @@ fn a_busy_demo_branch_rebuilds_identically() {
         } else {
             input.national_id = Some(format!("X{i:06}"));
         }
-        ws.update_patient(&doctor, &hit.id, &input).unwrap();
-        ws.open_patient(&doctor, &hit.id).unwrap();
+        ws.patients().update(&doctor, &hit.id, &input).unwrap();
+        ws.patients().open(&doctor, &hit.id).unwrap();
     }
     // Failed logins, an unknown user, a lockout, a login refused while locked.
     let cashier_id = dentpro_core::accounts::user_by_username(ws.ledger().conn(), "cashier")
@@ -85,11 +86,13 @@ fn a_busy_demo_branch_rebuilds_identically() {
     assert_code(ws.login("cashier", "wrong-pass-1"), ErrorCode::AccountLocked);
     assert_code(ws.login("cashier", DEMO_PASSWORD), ErrorCode::AccountLocked);
     // A reset lifts the lockout; the cashier logs in with the new password.
-    ws.reset_password(&admin, &cashier_id, "new-cash-pass").unwrap();
+    ws.accounts()
+        .reset_password(&admin, &cashier_id, "new-cash-pass")
+        .unwrap();
     let cashier = ws.login("cashier", "new-cash-pass").unwrap().session_id;
     // A denied attempt, a setting change, a language change.
-    assert_code(ws.open_patient(&cashier, &hits[0].id), ErrorCode::Forbidden);
-    ws.set_idle_lock_minutes(&admin, 25).unwrap();
+    assert_code(ws.patients().open(&cashier, &hits[0].id), ErrorCode::Forbidden);
+    ws.settings().set_idle_lock_minutes(&admin, 25).unwrap();
     ws.set_language(&desk, Language::Ar).unwrap();
     // Another lockout that expires, then a fresh count.
     for _ in 0..5 {
@@ -105,13 +108,14 @@ fn a_busy_demo_branch_rebuilds_identically() {
         .unwrap()
         .unwrap()
         .id;
-    ws.set_user_active(&admin, &doctor_id, false).unwrap();
+    ws.accounts().deactivate(&admin, &doctor_id).unwrap();
     assert_code(ws.login("doctor", DEMO_PASSWORD), ErrorCode::AccountInactive);
-    ws.set_user_active(&admin, &doctor_id, true).unwrap();
-    ws.create_user(&admin, &new_user("nurse", Role::Assistant))
+    ws.accounts().reactivate(&admin, &doctor_id).unwrap();
+    ws.accounts()
+        .create_user(&admin, &new_user("nurse", Role::Assistant))
         .unwrap();
     ws.logout(&assistant).unwrap();
-    ws.verify_audit(&admin).unwrap();
+    ws.audit().verify(&admin).unwrap();
 
     assert_rebuild_matches(&ws);
     assert_chain_ok(&ws);
@@ -211,9 +215,9 @@ struct World {
     _dir: tempfile::TempDir,
     clock: ManualClock,
     ws: Workstation,
-    admin: String,
-    users: Vec<(String, String)>, // (username, id)
-    patients: Vec<String>,
+    admin: SessionId,
+    users: Vec<(String, UserId)>, // (username, id)
+    patients: Vec<PatientId>,
 }
 
 impl World {
@@ -233,7 +237,7 @@ impl World {
     }
 
     /// The admin stays at the desk: an idle lock is undone with the password.
-    fn admin(&mut self) -> String {
+    fn admin(&mut self) -> SessionId {
         if let Err(e) = self.ws.heartbeat(&self.admin) {
             assert_eq!(e.code, ErrorCode::SessionLocked);
             self.ws.unlock(&self.admin, PASSWORD).unwrap();
@@ -250,7 +254,7 @@ impl World {
         };
         match *op {
             Op::Register(i) => {
-                let p = self.ws.register_patient(&admin, &demo_patient(i)).unwrap();
+                let p = self.ws.patients().register(&admin, &demo_patient(i)).unwrap();
                 self.patients.push(p.id);
             }
             Op::Edit {
@@ -265,13 +269,13 @@ impl World {
                 edit(&mut input, field, value);
                 // A generated date may not exist (e.g. 02-30): refused as invalid, no change.
                 ok_or(
-                    self.ws.update_patient(&admin, &id, &input).map(drop),
+                    self.ws.patients().update(&admin, &id, &input).map(drop),
                     &[ErrorCode::Invalid],
                 );
             }
             Op::Open(patient) if !self.patients.is_empty() => {
                 let id = self.patients[patient % self.patients.len()].clone();
-                self.ws.open_patient(&admin, &id).unwrap();
+                self.ws.patients().open(&admin, &id).unwrap();
             }
             Op::FailedLogin { user } => {
                 let name = self.users[user % self.users.len()].0.clone();
@@ -308,17 +312,21 @@ impl World {
                     Role::Cashier,
                 ][role];
                 let name = format!("user{}", self.users.len());
-                let u = self.ws.create_user(&admin, &new_user(&name, role)).unwrap();
+                let u = self
+                    .ws
+                    .accounts()
+                    .create_user(&admin, &new_user(&name, role))
+                    .unwrap();
                 self.users.push((name, u.id));
             }
             Op::Deactivate { user } => {
                 let id = self.users[user % self.users.len()].1.clone();
-                let r = self.ws.set_user_active(&admin, &id, false).map(drop);
+                let r = self.ws.accounts().deactivate(&admin, &id).map(drop);
                 ok_or(r, &[ErrorCode::Invalid]); // the admin themselves
             }
             Op::Reactivate { user } => {
                 let id = self.users[user % self.users.len()].1.clone();
-                self.ws.set_user_active(&admin, &id, true).unwrap();
+                self.ws.accounts().reactivate(&admin, &id).unwrap();
             }
             Op::Advance { minutes } => self.clock.advance(Duration::minutes(minutes)),
             Op::Edit { .. } | Op::Open(_) => {}

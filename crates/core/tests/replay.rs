@@ -14,7 +14,9 @@ use common::*;
 use dentpro_core::accounts::{CashierTerminalsSet, PasswordReset, UserCreated};
 use dentpro_core::demo::demo_patient;
 use dentpro_core::devices::{DeviceKind, DeviceRevoked};
+use dentpro_core::ids::{PatientId, SessionId, UserId};
 use dentpro_core::kind::Event;
+use dentpro_core::patients::ConflictDecision;
 use dentpro_core::patients::{self, FieldChange, PatientRegistered, PatientUpdated};
 use dentpro_core::permissions::Role;
 use dentpro_core::record::Record;
@@ -29,8 +31,8 @@ const ELSEWHERE: &str = "0793333333";
 struct Desk {
     _dir: tempfile::TempDir,
     ws: Workstation,
-    admin: String,
-    admin_id: String,
+    admin: SessionId,
+    admin_id: UserId,
     other: OtherDesk,
     clock: dentpro_core::clock::ManualClock,
 }
@@ -65,7 +67,7 @@ impl Desk {
     fn pull_theirs(&mut self, event: Event) -> (PullOutcome, Record) {
         let records = self.other.write(&self.admin_id, event);
         let last = records.last().unwrap().clone();
-        let mut next = self.ws.sync_cursor().unwrap();
+        let mut next = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = records
             .into_iter()
             .map(|record| {
@@ -76,7 +78,7 @@ impl Desk {
                 }
             })
             .collect();
-        (self.ws.sync_apply_pulled(&entries).unwrap(), last)
+        (self.ws.sync().apply_pulled(&entries).unwrap(), last)
     }
 
     /// Pushes this desk's pending records: the server logs them next, refusing those `refuse`
@@ -95,7 +97,7 @@ impl Desk {
                 .collect::<rusqlite::Result<_>>()
                 .unwrap()
         };
-        let from = self.ws.sync_cursor().unwrap();
+        let from = self.ws.sync().cursor().unwrap();
         let entries: Vec<LoggedRecord> = pending
             .into_iter()
             .enumerate()
@@ -117,28 +119,31 @@ impl Desk {
             .iter()
             .map(|e| (e.record.body.seq, e.position.clone()))
             .collect();
-        self.ws.sync_record_receipt(&receipt).unwrap();
-        self.ws.sync_apply_pulled(&entries).unwrap();
+        self.ws.sync().record_receipt(&receipt).unwrap();
+        self.ws.sync().apply_pulled(&entries).unwrap();
     }
 
-    fn register(&mut self, n: usize) -> String {
+    fn register(&mut self, n: usize) -> PatientId {
         self.ws
-            .register_patient(&self.admin, &demo_patient(n))
+            .patients()
+            .register(&self.admin, &demo_patient(n))
             .unwrap()
             .id
     }
 
-    fn edit(&mut self, patient_id: &str, field: &str, value: &str) {
+    fn edit(&mut self, patient_id: &PatientId, field: &str, value: &str) {
         let mut edited =
             serde_json::to_value(patients::get(self.conn(), patient_id).unwrap().fields).unwrap();
         edited[field] = serde_json::Value::String(value.to_owned());
         self.ws
-            .update_patient(&self.admin, patient_id, &serde_json::from_value(edited).unwrap())
+            .patients()
+            .update(&self.admin, patient_id, &serde_json::from_value(edited).unwrap())
             .unwrap();
     }
 
-    fn user(&mut self, username: &str, role: Role) -> String {
+    fn user(&mut self, username: &str, role: Role) -> UserId {
         self.ws
+            .accounts()
             .create_user(&self.admin, &new_user(username, role))
             .unwrap()
             .id
@@ -263,7 +268,7 @@ fn a_patient_edit_conflict_replays_only_that_patient() {
     d.plant(&bystander_name);
     let (outcome, theirs) = d.pull_theirs(
         PatientUpdated {
-            patient_id: patient.clone(),
+            patient_id: patient.to_string(),
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -316,13 +321,13 @@ fn a_user_account_change_conflict_replays_only_that_account() {
     d.push(|_| false);
     // Here: rita is deactivated (pending). Meanwhile another desk reset her password, and that
     // reached the log first.
-    d.ws.set_user_active(&d.admin, &rita, false).unwrap();
+    d.ws.accounts().deactivate(&d.admin, &rita).unwrap();
     let bystander_name = canary(d.conn(), "users", "display_name", &bystander);
     d.plant(&bystander_name);
     let theirs = dentpro_core::accounts::hash_password("another-pass-1").unwrap();
     let (outcome, _) = d.pull_theirs(
         PasswordReset {
-            user_id: rita.clone(),
+            user_id: rita.to_string(),
             password_hash: theirs.clone(),
         }
         .into(),
@@ -346,7 +351,9 @@ fn one_username_created_at_two_desks_goes_to_the_first_in_the_log() {
     d.push(|_| false);
     // Here: "sara" is created and given a new password (pending).
     let ours = d.user("sara", Role::Receptionist);
-    d.ws.reset_password(&d.admin, &ours, "another-pass-1").unwrap();
+    d.ws.accounts()
+        .reset_password(&d.admin, &ours, "another-pass-1")
+        .unwrap();
     let bystander_name = canary(d.conn(), "users", "display_name", &bystander);
     d.plant(&bystander_name);
     // Another desk created its own "sara", first in the log.
@@ -397,9 +404,10 @@ fn refused_own_records_leave_only_their_subjects() {
     d.push(|_| false);
     let before = phone(d.conn(), &patient);
     d.edit(&patient, "phone", HERE);
-    d.ws.set_idle_lock_minutes(&d.admin, 30).unwrap();
+    d.ws.settings().set_idle_lock_minutes(&d.admin, 30).unwrap();
     let terminal = d.ws.device_id().to_owned();
-    d.ws.set_cashier_terminals(&d.admin, &cashier, std::slice::from_ref(&terminal))
+    d.ws.accounts()
+        .set_cashier_terminals(&d.admin, &cashier, std::slice::from_ref(&terminal))
         .unwrap();
     assert_eq!(phone(d.conn(), &patient), HERE);
     let bystander_name = canary(d.conn(), "patients", "name_en", &bystander);
@@ -433,12 +441,12 @@ fn two_revocations_of_one_device_the_first_in_the_log_applies() {
     pull_into(&mut d.ws, &records);
     let bystander = d.register(1);
     d.push(|_| false);
-    d.ws.revoke_device(&d.admin, &chair, "stolen").unwrap();
+    d.ws.devices().revoke(&d.admin, &chair, "stolen").unwrap();
     let bystander_name = canary(d.conn(), "patients", "name_en", &bystander);
     d.plant(&bystander_name);
     let (outcome, theirs) = d.pull_theirs(
         DeviceRevoked {
-            device_id: chair.clone(),
+            device_id: chair.to_string(),
             reason: "lost".into(),
         }
         .into(),
@@ -494,32 +502,37 @@ fn a_clash_no_subject_declares_falls_back_to_a_full_replay() {
 /// A desk with a record of nearly every kind, in sync with the log.
 fn busy_desk() -> Desk {
     let mut d = desk();
-    let users: Vec<(Role, String)> = Role::iter()
+    let users: Vec<(Role, UserId)> = Role::iter()
         .filter(|r| *r != Role::Admin)
         .map(|role| (role, d.user(&format!("user.{role}"), role)))
         .collect();
     let cashier = &users.iter().find(|(r, _)| *r == Role::Cashier).unwrap().1;
-    d.ws.set_cashier_terminals(&d.admin, cashier, &[d.ws.device_id().to_owned()])
+    let terminal = d.ws.device_id().clone();
+    d.ws.accounts()
+        .set_cashier_terminals(&d.admin, cashier, &[terminal])
         .unwrap();
     let session = d.ws.login("user.receptionist", PASSWORD).unwrap().session_id;
     d.ws.set_language(&session, dentpro_core::accounts::Language::Ar)
         .unwrap();
     assert!(
-        d.ws.create_user(&session, &new_user("nobody", Role::Doctor))
+        d.ws.accounts()
+            .create_user(&session, &new_user("nobody", Role::Doctor))
             .is_err()
     );
     d.ws.logout(&session).unwrap();
     assert!(d.ws.login("user.doctor", "wrong-password-1").is_err());
     assert!(d.ws.login("nobody.at.all", "wrong-password-1").is_err());
     let manager = &users.iter().find(|(r, _)| *r == Role::Manager).unwrap().1;
-    d.ws.reset_password(&d.admin, manager, "another-pass-1").unwrap();
+    d.ws.accounts()
+        .reset_password(&d.admin, manager, "another-pass-1")
+        .unwrap();
     let assistant = &users.iter().find(|(r, _)| *r == Role::Assistant).unwrap().1;
-    d.ws.set_user_active(&d.admin, assistant, false).unwrap();
-    d.ws.set_user_active(&d.admin, assistant, true).unwrap();
-    d.ws.set_idle_lock_minutes(&d.admin, 20).unwrap();
-    let patients: Vec<String> = (1..=4).map(|i| d.register(i)).collect();
+    d.ws.accounts().deactivate(&d.admin, assistant).unwrap();
+    d.ws.accounts().reactivate(&d.admin, assistant).unwrap();
+    d.ws.settings().set_idle_lock_minutes(&d.admin, 20).unwrap();
+    let patients: Vec<PatientId> = (1..=4).map(|i| d.register(i)).collect();
     d.edit(&patients[0], "address", "Amman, Jabal Al-Weibdeh");
-    d.ws.open_patient(&d.admin, &patients[1]).unwrap();
+    d.ws.patients().open(&d.admin, &patients[1]).unwrap();
     d.push(|_| false);
     let conflict = make_conflict(
         &mut d.ws,
@@ -530,21 +543,28 @@ fn busy_desk() -> Desk {
         HERE,
         ELSEWHERE,
     );
-    d.ws.resolve_patient_conflict(&d.admin, &patients[2], &conflict, "phone", false)
+    d.ws.patients()
+        .resolve_conflict(
+            &d.admin,
+            &patients[2],
+            &conflict,
+            "phone",
+            ConflictDecision::KeepCurrent,
+        )
         .unwrap();
     let chair_dir = tempfile::tempdir().unwrap();
     let (chair, records) = enrolled_device(chair_dir.path(), &clock(), DeviceKind::Doctor, "Chair 1");
     pull_into(&mut d.ws, &records);
-    d.ws.revoke_device(&d.admin, &chair, "stolen").unwrap();
+    d.ws.devices().revoke(&d.admin, &chair, "stolen").unwrap();
     d.pull_theirs(
         CashierTerminalsSet {
-            user_id: cashier.clone(),
+            user_id: cashier.to_string(),
             device_ids: vec![],
         }
         .into(),
     );
-    d.ws.verify_audit(&d.admin).unwrap();
-    d.ws.audit_report(&d.admin).unwrap();
+    d.ws.audit().verify(&d.admin).unwrap();
+    d.ws.audit().report(&d.admin).unwrap();
     // Last: idling locks every session (the admin's too).
     let session = d.ws.login("user.receptionist", PASSWORD).unwrap().session_id;
     d.clock.advance(chrono::Duration::minutes(30));

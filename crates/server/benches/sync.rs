@@ -49,7 +49,8 @@ fn main() {
     let (rita, station) = {
         let mut ws = reception.ws();
         let admin = ws.setup_branch(&setup_input()).unwrap();
-        ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
+        ws.accounts()
+            .create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
             .unwrap();
         let rita = dentpro_core::accounts::user_by_username(ws.ledger().conn(), "rita")
             .unwrap()
@@ -95,7 +96,7 @@ fn main() {
     eprintln!("built a {total}-record chain in {:.1?}", started.elapsed());
 
     // Bare: verify the same signatures, nothing else.
-    let records = reception.ws().sync_outbox(0, u32::MAX).unwrap();
+    let records = reception.ws().sync().outbox(0, u32::MAX).unwrap();
     let key = DeviceIdentity::load_or_create(&reception.dir, KeyStorePreference::File)
         .unwrap()
         .verifying_key();

@@ -193,16 +193,25 @@ pub fn backup(dir: &DataDir, out: &Path) -> Result<Snapshot> {
     })
 }
 
+/// What [`restore`] does when the data dir already holds a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Refuse (the default: restoring replaces the branch's log).
+    Refuse,
+    /// Replace it, keeping it beside the restored one (`restore --force`).
+    Replace,
+}
+
 /// Brings the backup at `from` back as `dir`'s database. The server must be stopped; an
-/// existing database is only replaced with `force`, and is then kept beside it
+/// existing database is only replaced with [`Existing::Replace`], and is then kept beside it
 /// (`server.sqlite3.before-restore-<time>`, with its WAL).
-pub fn restore(dir: &DataDir, from: &Path, force: bool) -> Result<Snapshot> {
+pub fn restore(dir: &DataDir, from: &Path, existing: Existing) -> Result<Snapshot> {
     dir.config()?;
     // Held through the restore: `serve` cannot start on a half-restored dir.
     let _lock = hold_serve_lock(dir)?;
     let db = dir.path.join(DB_FILE);
     let wal = |p: &Path, suffix: &str| PathBuf::from(format!("{}{suffix}", p.display()));
-    if db.exists() && !force {
+    if db.exists() && existing == Existing::Refuse {
         return Err(CoreError::new(
             ErrorCode::Conflict,
             format!(

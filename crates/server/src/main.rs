@@ -280,7 +280,16 @@ fn run(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         Command::Restore { from, force } => {
-            let snapshot = dentpro_server::backup::restore(&dir, &from, force)?;
+            use dentpro_server::backup::{Existing, restore};
+            let snapshot = restore(
+                &dir,
+                &from,
+                if force {
+                    Existing::Replace
+                } else {
+                    Existing::Refuse
+                },
+            )?;
             println!("restored {}", snapshot);
             println!("unused enrolment codes were invalidated: issue new ones");
         }

@@ -218,7 +218,7 @@ fn no_patient_name_is_in_plain_text_in_the_server_data_dir() {
         for i in 0..5 {
             let mut p = patient(&format!("{latin} {i}"), &format!("07900000{i:02}"));
             p.name_ar = format!("{arabic} {i}");
-            ws.register_patient(&s, &p).unwrap();
+            ws.patients().register(&s, &p).unwrap();
         }
     }
     b.reception.sync().unwrap();

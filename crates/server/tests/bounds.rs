@@ -52,7 +52,8 @@ fn a_run_of_patients_with_long_notes_syncs_and_is_pulled_in_bounded_pages() {
     for i in 0..N {
         b.reception
             .ws()
-            .register_patient(&rita, &long_patient(i))
+            .patients()
+            .register(&rita, &long_patient(i))
             .expect("register");
     }
     let report = b.reception.sync().expect("the long run is pushed");
@@ -97,9 +98,9 @@ struct RawClient {
 impl RawClient {
     fn new(station: &Station) -> Self {
         let (enrolment, key) = {
-            let ws = station.ws();
+            let mut ws = station.ws();
             (
-                ws.enrolment().unwrap().expect("enrolled"),
+                ws.devices().enrolment().unwrap().expect("enrolled"),
                 ws.ledger().identity().signing_key().clone(),
             )
         };
@@ -185,7 +186,7 @@ fn hostile_numbers_get_a_json_400_and_the_server_stays_up() {
     }
     // A signed record whose seq does not fit SQLite's i64 is malformed, not wrapped negative.
     let mut b = b;
-    let mut record = b.reception.ws().sync_outbox(0, 1).unwrap().remove(0);
+    let mut record = b.reception.ws().sync().outbox(0, 1).unwrap().remove(0);
     for seq in [i64::MAX as u64 + 1, u64::MAX] {
         record.body.seq = seq;
         let key = b.reception.ws().ledger().identity().signing_key().clone();
@@ -234,7 +235,9 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
         let mut user = new_user("x".repeat(32).as_str(), dentpro_core::permissions::Role::Doctor);
         user.display_name = worst(NAME_MAX);
         user.password = worst(PASSWORD_MAX);
-        w.create_user(&admin.session_id, &user).expect("maximal user");
+        w.accounts()
+            .create_user(&admin.session_id, &user)
+            .expect("maximal user");
         // A failed login records what was typed, however long.
         assert!(w.login(&worst(100_000), "wrong password").is_err());
         let full = PatientInput {
@@ -252,7 +255,8 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
         };
         assert_eq!(full.phone.chars().count(), PHONE_MAX);
         let p = w
-            .register_patient(&admin.session_id, &full)
+            .patients()
+            .register(&admin.session_id, &full)
             .expect("maximal patient");
         // An edit of every field, from maximal text to other maximal text: `from` and `to` both.
         let mut other = full.clone();
@@ -268,11 +272,12 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
         ] {
             *f = f.replace('\u{1}', "\u{2}");
         }
-        w.update_patient(&admin.session_id, &p.id, &other)
+        w.patients()
+            .update(&admin.session_id, &p.id, &other)
             .expect("maximal edit");
     }
     // Every one of its records, in the push body it would travel in.
-    let records = ws.ws().sync_outbox(0, 10_000).unwrap();
+    let records = ws.ws().sync().outbox(0, 10_000).unwrap();
     let largest = records
         .iter()
         .map(|r| {
@@ -293,7 +298,7 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
     let admin = w.login("admin", &worst(PASSWORD_MAX)).expect("admin login");
     let mut too_long = patient("x", "0791234567");
     too_long.medical_history = worst(NOTES_MAX + 1);
-    let e = w.register_patient(&admin.session_id, &too_long).unwrap_err();
+    let e = w.patients().register(&admin.session_id, &too_long).unwrap_err();
     assert_eq!(
         (e.details["field"].as_str(), e.details["reason"].as_str()),
         ("medical_history", "too_long")
@@ -301,7 +306,7 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
     assert_eq!(e.details["max"], NOTES_MAX.to_string());
     let mut user = new_user("someone", dentpro_core::permissions::Role::Doctor);
     user.password = worst(PASSWORD_MAX + 1);
-    let e = w.create_user(&admin.session_id, &user).unwrap_err();
+    let e = w.accounts().create_user(&admin.session_id, &user).unwrap_err();
     assert_eq!(
         (e.details["field"].as_str(), e.details["reason"].as_str()),
         ("password", "too_long")

@@ -41,7 +41,8 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
     let rita = reception.login("rita");
     reception
         .ws()
-        .register_patient(&rita, &patient("Philippa Damagedrecord", "0791112223"))
+        .patients()
+        .register(&rita, &patient("Philippa Damagedrecord", "0791112223"))
         .unwrap();
     let dir = reception.dir.clone();
     let logged = log_size(&server);
@@ -119,7 +120,8 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     for n in 0..3 {
         reception
             .ws()
-            .register_patient(&rita, &patient(&format!("Backed Up {n}"), "0791234567"))
+            .patients()
+            .register(&rita, &patient(&format!("Backed Up {n}"), "0791234567"))
             .unwrap();
     }
     reception.sync().unwrap();
@@ -183,7 +185,8 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     doctor.sync().expect("doctor syncs with the restored server");
     reception
         .ws()
-        .register_patient(&rita, &patient("After Restore", "0797654321"))
+        .patients()
+        .register(&rita, &patient("After Restore", "0797654321"))
         .unwrap();
     reception.sync().unwrap();
     doctor.sync().unwrap();
@@ -191,7 +194,8 @@ fn a_backup_taken_while_serving_restores_and_every_desk_still_verifies_and_a_new
     assert_eq!(
         doctor
             .ws()
-            .search_patients(&dana, "After Restore", 10)
+            .patients()
+            .search(&dana, "After Restore", 10)
             .unwrap()
             .len(),
         1
@@ -229,7 +233,8 @@ fn entries_logged_after_the_backup_are_recovered_from_a_desk_that_holds_them() {
     let rita = reception.login("rita");
     reception
         .ws()
-        .register_patient(&rita, &patient("Logged After Backup", "0791234567"))
+        .patients()
+        .register(&rita, &patient("Logged After Backup", "0791234567"))
         .unwrap();
     reception.sync().unwrap();
     doctor.login("dana");

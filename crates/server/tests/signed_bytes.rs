@@ -15,11 +15,12 @@ fn reason(e: &dentpro_core::CoreError) -> &str {
     e.details.get("reason").map(String::as_str).unwrap_or("")
 }
 
-fn register(station: &Station, username: &str, name: &str, phone: &str) -> String {
+fn register(station: &Station, username: &str, name: &str, phone: &str) -> dentpro_core::ids::PatientId {
     let session = station.login(username);
     station
         .ws()
-        .register_patient(&session, &patient(name, phone))
+        .patients()
+        .register(&session, &patient(name, phone))
         .unwrap()
         .id
 }
@@ -92,12 +93,13 @@ fn as_logged_by_the_previous_version(b: &mut Branch) {
     let checkpoint = SignedCheckpoint::sign(&key, log.len(), log.root(), chrono::Utc::now());
     for station in [&mut b.reception, &mut b.doctor] {
         station.forget_client();
-        let ws = station.ws();
+        let mut ws = station.ws();
         ws.ledger()
             .conn()
             .execute("UPDATE record_log SET leaf_version = 1", [])
             .unwrap();
-        ws.set_sync_meta("checkpoint", &serde_json::to_string(&checkpoint).unwrap())
+        ws.sync()
+            .set_meta("checkpoint", &serde_json::to_string(&checkpoint).unwrap())
             .unwrap();
     }
 }
@@ -118,7 +120,7 @@ fn a_log_of_v1_entries_still_verifies_and_grows_with_v2_entries() {
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
     let dana = b.doctor.login("dana");
-    b.doctor.ws().open_patient(&dana, &p).unwrap();
+    b.doctor.ws().patients().open(&dana, &p).unwrap();
     b.doctor.sync().unwrap();
     b.reception.sync().unwrap();
     let server = b.server.db();

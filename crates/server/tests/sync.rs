@@ -4,6 +4,7 @@
 mod support;
 
 use dentpro_core::ErrorCode;
+use dentpro_core::patients::ConflictDecision;
 use support::*;
 
 #[test]
@@ -15,17 +16,21 @@ fn a_patient_registered_at_reception_reaches_the_doctor() {
     let p = b
         .reception
         .ws()
-        .register_patient(&rita, &patient("Sara Haddad", "0791234567"))
+        .patients()
+        .register(&rita, &patient("Sara Haddad", "0791234567"))
         .unwrap();
-    assert_eq!(b.doctor.ws().search_patients(&dana, "Sara", 10).unwrap().len(), 0);
+    assert_eq!(
+        b.doctor.ws().patients().search(&dana, "Sara", 10).unwrap().len(),
+        0
+    );
     let pushed = b.reception.sync().unwrap();
     assert_eq!(pushed.pending, 0);
     let pulled = b.doctor.sync().unwrap();
     assert!(pulled.pulled >= 2, "{pulled:?}");
-    let found = b.doctor.ws().search_patients(&dana, "Sara", 10).unwrap();
+    let found = b.doctor.ws().patients().search(&dana, "Sara", 10).unwrap();
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].file_number, p.file_number);
-    let file = b.doctor.ws().open_patient(&dana, &p.id).unwrap();
+    let file = b.doctor.ws().patients().open(&dana, &p.id).unwrap();
     assert_eq!(file.patient.fields.phone, p.fields.phone);
     // Both databases verify, and hold the same projections.
     for station in [&b.reception, &b.doctor] {
@@ -66,7 +71,7 @@ fn reason(e: &dentpro_core::CoreError) -> &str {
     e.details.get("reason").map(String::as_str).unwrap_or("")
 }
 
-fn user_id(station: &Station, username: &str) -> String {
+fn user_id(station: &Station, username: &str) -> dentpro_core::ids::UserId {
     accounts::user_by_username(&station.db(), username)
         .unwrap()
         .unwrap()
@@ -92,7 +97,7 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     b.reception.forge(
         test_support::actor(&carl, Role::Cashier, None),
         LoginSucceeded {
-            user_id: carl.clone(),
+            user_id: carl.to_string(),
             session_id: "s".into(),
         }
         .into(),
@@ -128,7 +133,8 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     assert!(
         b.reception
             .ws()
-            .search_patients(&rita, "Forged", 10)
+            .patients()
+            .search(&rita, "Forged", 10)
             .unwrap()
             .is_empty()
     );
@@ -136,7 +142,8 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     assert!(
         b.doctor
             .ws()
-            .search_patients(&dana_session, "Forged", 10)
+            .patients()
+            .search(&dana_session, "Forged", 10)
             .unwrap()
             .is_empty()
     );
@@ -146,14 +153,16 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     // The desk's chain goes on: its next records are accepted.
     b.reception
         .ws()
-        .register_patient(&rita, &patient("Real Person", "0790000002"))
+        .patients()
+        .register(&rita, &patient("Real Person", "0790000002"))
         .unwrap();
     assert_eq!(b.reception.sync().unwrap().refused, 0);
     b.doctor.sync().unwrap();
     assert_eq!(
         b.doctor
             .ws()
-            .search_patients(&dana_session, "Real", 10)
+            .patients()
+            .search(&dana_session, "Real", 10)
             .unwrap()
             .len(),
         1
@@ -179,7 +188,7 @@ fn a_cashier_works_only_at_the_terminals_bound_to_them() {
     let admin = b.reception.login("admin");
     let till_id = till.device_id();
     b.reception.sync().unwrap();
-    let devices = b.reception.ws().branch_devices(&admin).unwrap();
+    let devices = b.reception.ws().devices().branch_devices(&admin).unwrap();
     assert!(
         devices
             .iter()
@@ -188,6 +197,7 @@ fn a_cashier_works_only_at_the_terminals_bound_to_them() {
     );
     b.reception
         .ws()
+        .accounts()
         .set_cashier_terminals(&admin, &carl, std::slice::from_ref(&till_id))
         .unwrap();
     b.reception.sync().unwrap();
@@ -203,6 +213,7 @@ fn a_cashier_works_only_at_the_terminals_bound_to_them() {
     let denied = b
         .reception
         .ws()
+        .accounts()
         .set_cashier_terminals(&rita, &carl, &[till_id])
         .unwrap_err();
     assert_eq!(denied.code, ErrorCode::Forbidden);
@@ -215,7 +226,8 @@ fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
     for i in 0..3 {
         b.reception
             .ws()
-            .register_patient(&rita, &patient(&format!("Batch {i}"), "0791111111"))
+            .patients()
+            .register(&rita, &patient(&format!("Batch {i}"), "0791111111"))
             .unwrap();
     }
     let device = b.reception.device_id();
@@ -227,7 +239,7 @@ fn forged_signatures_replayed_and_reordered_batches_change_nothing() {
     };
     let log_size = |b: &Branch| count(&b.server.db(), "SELECT count(*) FROM record_log");
     let before = (logged(&b), log_size(&b));
-    let batch = b.reception.ws().sync_outbox(before.0 as u64, 100).unwrap();
+    let batch = b.reception.ws().sync().outbox(before.0 as u64, 100).unwrap();
     assert_eq!(batch.len(), 4); // the login and three registrations
     // Reordered: refused, nothing logged.
     let mut reversed = batch.clone();
@@ -394,7 +406,8 @@ fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it
     let revoked = b
         .reception
         .ws()
-        .revoke_device(&admin, &doctor, "Stolen from surgery 2")
+        .devices()
+        .revoke(&admin, &doctor, "Stolen from surgery 2")
         .unwrap();
     assert_eq!(revoked.revoked.as_ref().unwrap().reason, "Stolen from surgery 2");
     // The server's figures still say active until the revocation reaches it.
@@ -403,7 +416,7 @@ fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it
         .unwrap();
     assert!(
         live.iter()
-            .find(|d| d.device_id == doctor)
+            .find(|d| d.device_id == *doctor)
             .unwrap()
             .revoked_at
             .is_none()
@@ -432,7 +445,7 @@ fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it
     let live = dentpro_sync::client::live_devices(&b.reception.ws)
         .unwrap()
         .unwrap();
-    let doctor_live = live.iter().find(|d| d.device_id == doctor).unwrap();
+    let doctor_live = live.iter().find(|d| d.device_id == *doctor).unwrap();
     assert!(doctor_live.revoked_at.is_some() && doctor_live.last_seen_at.is_some());
 
     // The doctor's machine writes on (offline from the branch's point of view): its next push
@@ -457,14 +470,14 @@ fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it
     );
     // Every workstation shows it revoked, by whom and why (a projection of the records).
     let on_chair = chair.ws().login("admin", PASSWORD).unwrap().session_id;
-    let listed = chair.ws().branch_devices(&on_chair).unwrap();
+    let listed = chair.ws().devices().branch_devices(&on_chair).unwrap();
     let r = listed
         .iter()
         .find(|d| d.device_id == doctor)
         .and_then(|d| d.revoked.clone())
         .expect("revoked on the new chair");
     assert_eq!(r.by_name.as_deref(), Some("Adel Admin"));
-    assert_eq!(r.by_device_id, b.reception.device_id());
+    assert_eq!(r.by_device_id, b.reception.device_id().as_str());
     for s in [&b.reception, &chair] {
         assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
     }
@@ -472,11 +485,17 @@ fn an_admin_revokes_the_doctors_machine_from_reception_and_the_server_refuses_it
     let again = b
         .reception
         .ws()
-        .revoke_device(&admin, &doctor, "again")
+        .devices()
+        .revoke(&admin, &doctor, "again")
         .unwrap_err();
     assert_eq!(reason(&again), "already_revoked");
     let own = b.reception.device_id();
-    let itself = b.reception.ws().revoke_device(&admin, &own, "oops").unwrap_err();
+    let itself = b
+        .reception
+        .ws()
+        .devices()
+        .revoke(&admin, &own, "oops")
+        .unwrap_err();
     assert_eq!(reason(&itself), "cannot_revoke_self");
 }
 
@@ -487,6 +506,7 @@ fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
     let manager = b
         .reception
         .ws()
+        .accounts()
         .create_user(&admin, &new_user("mona", Role::Manager))
         .unwrap()
         .id;
@@ -497,14 +517,15 @@ fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
     let denied = b
         .reception
         .ws()
-        .revoke_device(&mona, &doctor, "not mine to revoke")
+        .devices()
+        .revoke(&mona, &doctor, "not mine to revoke")
         .unwrap_err();
     assert_eq!(denied.code, ErrorCode::Forbidden);
     // ...so a tampered one writes the record anyway.
     b.reception.forge(
         test_support::actor(&manager, Role::Manager, None),
         DeviceRevoked {
-            device_id: doctor.clone(),
+            device_id: doctor.to_string(),
             reason: "forged".into(),
         }
         .into(),
@@ -535,7 +556,7 @@ fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
     b.doctor.sync().unwrap();
     assert!(!b.server.cli(&["devices"]).contains("(revoked)"));
     let admin = b.reception.login("admin");
-    let listed = b.reception.ws().branch_devices(&admin).unwrap();
+    let listed = b.reception.ws().devices().branch_devices(&admin).unwrap();
     assert!(listed.iter().all(|d| d.revoked.is_none()), "{listed:?}");
     for s in [&b.reception, &b.doctor] {
         assert_eq!(dentpro_core::audit::compare_projections(&s.db()).unwrap(), None);
@@ -550,7 +571,8 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     let p = b
         .reception
         .ws()
-        .register_patient(&rita, &patient("Huda Saleh", "0791000000"))
+        .patients()
+        .register(&rita, &patient("Huda Saleh", "0791000000"))
         .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
@@ -560,12 +582,13 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     at_reception.phone = "0792222222".into();
     b.reception
         .ws()
-        .update_patient(&rita, &p.id, &at_reception)
+        .patients()
+        .update(&rita, &p.id, &at_reception)
         .unwrap();
     let mut at_doctor = p.fields.clone();
     at_doctor.phone = "0793333333".into();
     at_doctor.allergies = "penicillin".into();
-    b.doctor.ws().update_patient(&dana, &p.id, &at_doctor).unwrap();
+    b.doctor.ws().patients().update(&dana, &p.id, &at_doctor).unwrap();
     assert!(b.reception.sync().is_err(), "the server is down");
     b.server.restart();
     b.doctor.forget_client();
@@ -576,7 +599,7 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     assert!(report.reprojected, "{report:?}");
     b.doctor.sync().unwrap();
     for (station, session) in [(&b.reception, &rita), (&b.doctor, &dana)] {
-        let file = station.ws().open_patient(session, &p.id).unwrap();
+        let file = station.ws().patients().open(session, &p.id).unwrap();
         assert_eq!(file.patient.fields.phone, "0793333333");
         assert_eq!(file.patient.fields.allergies, "penicillin");
         assert_eq!(file.conflicts.len(), 1, "{:?}", file.conflicts);
@@ -600,18 +623,25 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     // The reception, whose edit lost, acts on the conflict from the file: its phone is the
     // right one after all. One edit (from the doctor's value) and the resolution, pushed
     // together; the doctor's desk sees the new phone and the conflict closed.
-    let c = b.reception.ws().open_patient(&rita, &p.id).unwrap().conflicts[0].clone();
+    let c = b.reception.ws().patients().open(&rita, &p.id).unwrap().conflicts[0].clone();
     let file = b
         .reception
         .ws()
-        .resolve_patient_conflict(&rita, &p.id, &c.record_id, &c.field, true)
+        .patients()
+        .resolve_conflict(
+            &rita,
+            &p.id,
+            &c.record_id,
+            &c.field,
+            ConflictDecision::ApplyLosingEdit,
+        )
         .unwrap();
     assert_eq!(file.patient.fields.phone, "0792222222");
     assert!(file.conflicts.is_empty());
     assert_eq!(b.reception.sync().unwrap().pending, 0);
     b.doctor.sync().unwrap();
     b.reception.sync().unwrap();
-    let file = b.doctor.ws().open_patient(&dana, &p.id).unwrap();
+    let file = b.doctor.ws().patients().open(&dana, &p.id).unwrap();
     assert_eq!(file.patient.fields.phone, "0792222222");
     assert_eq!(file.patient.fields.allergies, "penicillin");
     assert!(file.conflicts.is_empty(), "{:?}", file.conflicts);
@@ -634,7 +664,14 @@ fn two_desks_editing_one_patient_offline_converge_in_log_order_and_keep_the_losi
     let again = b
         .doctor
         .ws()
-        .resolve_patient_conflict(&dana, &p.id, &c.record_id, &c.field, false)
+        .patients()
+        .resolve_conflict(
+            &dana,
+            &p.id,
+            &c.record_id,
+            &c.field,
+            ConflictDecision::KeepCurrent,
+        )
         .unwrap_err();
     assert_eq!(reason(&again), "conflict_already_resolved");
     for station in [&b.reception, &b.doctor] {
@@ -657,7 +694,8 @@ fn a_server_killed_in_the_middle_of_a_push_loses_nothing_and_duplicates_nothing(
     for i in 0..1500 {
         b.reception
             .ws()
-            .register_patient(&rita, &patient(&format!("Bulk {i}"), "0794444444"))
+            .patients()
+            .register(&rita, &patient(&format!("Bulk {i}"), "0794444444"))
             .unwrap();
     }
     let mut reception = std::mem::replace(&mut b.reception, Station::open(&b.root.path().join("spare")));
@@ -704,7 +742,8 @@ fn a_truncated_server_log_is_detected_at_the_next_sync() {
     let rita = b.reception.login("rita");
     b.reception
         .ws()
-        .register_patient(&rita, &patient("Before Cut", "0795555555"))
+        .patients()
+        .register(&rita, &patient("Before Cut", "0795555555"))
         .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
@@ -729,7 +768,8 @@ fn an_edited_server_log_is_detected_at_the_next_sync() {
     let rita = b.reception.login("rita");
     b.reception
         .ws()
-        .register_patient(&rita, &patient("Before Edit", "0796666666"))
+        .patients()
+        .register(&rita, &patient("Before Edit", "0796666666"))
         .unwrap();
     b.reception.sync().unwrap();
     b.doctor.sync().unwrap();
@@ -757,7 +797,8 @@ fn a_device_offering_another_record_at_a_logged_seq_is_a_quarantined_fork() {
     let rita = b.reception.login("rita");
     b.reception
         .ws()
-        .register_patient(&rita, &patient("Original", "0797777777"))
+        .patients()
+        .register(&rita, &patient("Original", "0797777777"))
         .unwrap();
     b.reception.sync().unwrap();
     // ...restored and used: its next records reuse seqs the log already holds.
@@ -765,7 +806,8 @@ fn a_device_offering_another_record_at_a_logged_seq_is_a_quarantined_fork() {
     let rita = restored.login("rita");
     restored
         .ws()
-        .register_patient(&rita, &patient("Diverged", "0798888888"))
+        .patients()
+        .register(&rita, &patient("Diverged", "0798888888"))
         .unwrap();
     let e = restored.sync().unwrap_err();
     assert_eq!(reason(&e), "fork", "{e:?}");
@@ -804,11 +846,12 @@ fn a_device_with_a_wrong_clock_still_syncs_but_is_warned_and_its_records_flagged
     let p = b
         .reception
         .ws()
-        .register_patient(&rita, &patient("Clock Test", "0799999999"))
+        .patients()
+        .register(&rita, &patient("Clock Test", "0799999999"))
         .unwrap();
     b.reception.sync().unwrap();
     doctor.sync().unwrap();
-    doctor.ws().open_patient(&dana, &p.id).unwrap();
+    doctor.ws().patients().open(&dana, &p.id).unwrap();
     let report = doctor.sync().unwrap();
     let skew = report.clock_skew_seconds.expect("the skew is reported");
     assert!((3 * 3600 - 60..=3 * 3600 + 60).contains(&skew), "{skew}");

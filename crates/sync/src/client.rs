@@ -146,7 +146,7 @@ fn answer<T: DeserializeOwned>(
 pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<Enrolment> {
     let label = dentpro_core::text::bounded("label", label, dentpro_core::text::LABEL_MAX)?;
     let (device_id, key, branch_id) = ws.with(|ws| {
-        if ws.enrolment()?.is_some() {
+        if ws.devices().enrolment()?.is_some() {
             return Err(CoreError::new(
                 ErrorCode::AlreadySetUp,
                 "this workstation is already enrolled",
@@ -154,7 +154,7 @@ pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<
         }
         let branch = dentpro_core::accounts::branch(ws.ledger().conn())?;
         Ok((
-            ws.device_id().to_owned(),
+            ws.device_id().to_string(),
             ws.ledger().identity().signing_key().clone(),
             branch.map(|b| b.id),
         ))
@@ -188,8 +188,9 @@ pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<
         enrolled_at: answer.server_time.to_rfc3339(),
     };
     ws.with(|ws| {
-        ws.save_enrolment(&enrolment)?;
-        ws.set_sync_meta(PIN_KEY, &serde_json::to_string(&answer.checkpoint)?)
+        ws.devices().save_enrolment(&enrolment)?;
+        ws.sync()
+            .set_meta(PIN_KEY, &serde_json::to_string(&answer.checkpoint)?)
     })?;
     Ok(enrolment)
 }
@@ -237,6 +238,7 @@ impl SyncClient {
     pub fn for_workstation(ws: &impl Access) -> Result<Option<Self>> {
         let Some((enrolment, key)) = ws.with(|ws| {
             Ok(ws
+                .devices()
                 .enrolment()?
                 .map(|e| (e, ws.ledger().identity().signing_key().clone())))
         })?
@@ -370,7 +372,7 @@ impl SyncClient {
         }
         let budget = usize::try_from(state.max_push_bytes).unwrap_or(usize::MAX);
         self.push(ws, state.logged_seq, budget, &mut report)?;
-        report.pending = ws.with(|ws| ws.sync_pending())?;
+        report.pending = ws.with(|ws| ws.sync().pending())?;
         report.requests = self.proofs_made - proofs_before;
         Ok(report)
     }
@@ -383,7 +385,7 @@ impl SyncClient {
             (Some("not_my_record"), Some(seq)) => seq.parse::<u64>().unwrap_or(0),
             _ => return e,
         };
-        let ours = match ws.with(|ws| ws.sync_outbox(seq.saturating_sub(1), 1)) {
+        let ours = match ws.with(|ws| ws.sync().outbox(seq.saturating_sub(1), 1)) {
             Ok(records) => records,
             Err(_) => return e,
         };
@@ -421,7 +423,7 @@ impl SyncClient {
         loop {
             // The device's clock as its records carry it: the server measures its skew.
             let (records, device_time) =
-                ws.with(|ws| Ok((ws.sync_outbox(after, BATCH)?, ws.ledger().clock().now())))?;
+                ws.with(|ws| Ok((ws.sync().outbox(after, BATCH)?, ws.ledger().clock().now())))?;
             let nothing_new = records.iter().all(|r| r.body.seq <= logged_seq);
             if records.is_empty() || (nothing_new && !first) {
                 return Ok(());
@@ -466,7 +468,7 @@ impl SyncClient {
                 .iter()
                 .map(|e| (e.seq, e.position.clone()))
                 .collect();
-            ws.with(|ws| ws.sync_record_receipt(&entries))?;
+            ws.with(|ws| ws.sync().record_receipt(&entries))?;
             report.log_size = report.log_size.max(receipt.checkpoint.tree_size);
             let new = receipt.entries.iter().filter(|e| e.seq > logged_seq);
             report.pushed += new.clone().count() as u64;
@@ -482,7 +484,7 @@ impl SyncClient {
     }
 
     fn pinned(&self, ws: &impl Access) -> Result<Option<SignedCheckpoint>> {
-        ws.with(|ws| ws.sync_meta(PIN_KEY))?
+        ws.with(|ws| ws.sync().meta(PIN_KEY))?
             .map(|json| serde_json::from_str(&json).map_err(CoreError::from))
             .transpose()
     }
@@ -494,9 +496,9 @@ impl SyncClient {
         progress: &mut impl FnMut(Progress),
     ) -> Result<()> {
         loop {
-            let cursor = ws.with(|ws| ws.sync_cursor())?;
+            let cursor = ws.with(|ws| ws.sync().cursor())?;
             if self.tree.as_ref().is_none_or(|t| t.len() != cursor) {
-                let leaves = ws.with(|ws| ws.sync_log_leaves(cursor))?;
+                let leaves = ws.with(|ws| ws.sync().log_leaves(cursor))?;
                 self.tree = Some(leaves.into_iter().collect());
             }
             let pinned = self.pinned(ws)?;
@@ -518,7 +520,7 @@ impl SyncClient {
                 .map_err(|e| rejected("malformed_answer", e.message))?;
             let count = entries.len() as u64;
             if count > 0 {
-                let outcome = ws.with(|ws| ws.sync_apply_pulled(&entries))?;
+                let outcome = ws.with(|ws| ws.sync().apply_pulled(&entries))?;
                 let tree = self.tree.as_mut().expect("built above");
                 for e in &entries {
                     tree.push(entry_leaf(&e.record.hash, &e.position));
@@ -538,7 +540,7 @@ impl SyncClient {
                     ));
                 }
             }
-            ws.with(|ws| ws.set_sync_meta(PIN_KEY, &serde_json::to_string(&checkpoint)?))?;
+            ws.with(|ws| ws.sync().set_meta(PIN_KEY, &serde_json::to_string(&checkpoint)?))?;
             report.log_size = checkpoint.tree_size;
             progress(Progress {
                 applied_to,
@@ -600,7 +602,7 @@ impl SyncClient {
     /// proof against a checkpoint signed by the pinned key.
     pub fn prove_inclusion(&mut self, ws: &impl Access, seq: u64) -> Result<u64> {
         let (index, leaf) = ws
-            .with(|ws| ws.sync_own_leaf(seq))?
+            .with(|ws| ws.sync().own_leaf(seq))?
             .ok_or_else(|| CoreError::not_found("logged record").with("seq", seq.to_string()))?;
         let proof: InclusionProof = self.call(
             "GET",
@@ -665,7 +667,8 @@ fn is_clock_refusal(e: &CoreError) -> bool {
 pub fn export_log(ws: &impl Access, from: u64) -> Result<LogExport> {
     ws.with(|ws| {
         let checkpoint: SignedCheckpoint = ws
-            .sync_meta(PIN_KEY)?
+            .sync()
+            .meta(PIN_KEY)?
             .map(|json| serde_json::from_str(&json))
             .transpose()?
             .ok_or_else(|| {

@@ -6,6 +6,7 @@
 //! managers ([`crate::permissions::may_administer`]); a cashier works only at the terminals
 //! their account is bound to.
 
+pub mod facade;
 pub mod projection;
 pub mod queries;
 pub mod records;

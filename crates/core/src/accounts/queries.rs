@@ -2,6 +2,7 @@
 
 use super::records::Language;
 use super::views::{BranchInfo, UserSummary};
+use crate::ids::DeviceId;
 use crate::permissions::Role;
 use crate::{CoreError, Result};
 use rusqlite::{Connection, OptionalExtension};
@@ -80,7 +81,7 @@ pub fn list_users(conn: &Connection) -> Result<Vec<UserSummary>> {
 }
 
 /// The terminals `user_id` may work at as a cashier.
-pub fn cashier_terminals(conn: &Connection, user_id: &str) -> Result<Vec<String>> {
+pub fn cashier_terminals(conn: &Connection, user_id: &str) -> Result<Vec<DeviceId>> {
     Ok(conn
         .prepare_cached("SELECT device_id FROM cashier_terminals WHERE user_id = ?1 ORDER BY device_id")?
         .query_map([user_id], |r| r.get(0))?

@@ -9,6 +9,7 @@ use super::records::{
     UserReactivated,
 };
 use super::views::{NewUser, SetupInput, UserSummary};
+use crate::ids::DeviceId;
 use crate::kind::{Admit, AdmitContext};
 use crate::ledger::{Actor, Ledger};
 use crate::permissions::Role;
@@ -134,14 +135,24 @@ pub fn reset_password(ledger: &mut Ledger, actor: &Actor, user_id: &str, passwor
     require_may_administer(actor, target.role)?;
     validate_password("password", password)?;
     let event = PasswordReset {
-        user_id: target.id,
+        user_id: target.id.into_string(),
         password_hash: hash_password(password)?,
     };
     ledger.append(actor, event.into())?;
     Ok(())
 }
 
-pub fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: bool) -> Result<UserSummary> {
+/// Deactivates an account (never deleted): not one's own, not the last active admin. The caller
+/// ends the user's open sessions ([`crate::accounts::facade::Accounts::deactivate`]).
+pub fn deactivate(ledger: &mut Ledger, actor: &Actor, user_id: &str) -> Result<UserSummary> {
+    set_active(ledger, actor, user_id, false)
+}
+
+pub fn reactivate(ledger: &mut Ledger, actor: &Actor, user_id: &str) -> Result<UserSummary> {
+    set_active(ledger, actor, user_id, true)
+}
+
+fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: bool) -> Result<UserSummary> {
     let target = user_by_id(ledger.conn(), user_id)?;
     require_may_administer(actor, target.role)?;
     if target.active == active {
@@ -157,9 +168,15 @@ pub fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: boo
     }
     let id = target.id;
     let event = if active {
-        UserReactivated { user_id: id.clone() }.into()
+        UserReactivated {
+            user_id: id.to_string(),
+        }
+        .into()
     } else {
-        UserDeactivated { user_id: id.clone() }.into()
+        UserDeactivated {
+            user_id: id.to_string(),
+        }
+        .into()
     };
     ledger.append(actor, event)?;
     user_by_id(ledger.conn(), &id)
@@ -278,8 +295,8 @@ pub fn set_cashier_terminals(
     ledger: &mut Ledger,
     actor: &Actor,
     user_id: &str,
-    device_ids: &[String],
-) -> Result<Vec<String>> {
+    device_ids: &[DeviceId],
+) -> Result<Vec<DeviceId>> {
     let user = user_by_id(ledger.conn(), user_id)?;
     if user.role != Role::Cashier {
         return Err(CoreError::invalid("user_id", "not_a_cashier"));
@@ -294,11 +311,42 @@ pub fn set_cashier_terminals(
     devices.sort();
     devices.dedup();
     let event = CashierTerminalsSet {
-        user_id: user.id,
+        user_id: user.id.into_string(),
         device_ids: devices,
     };
     ledger.append(actor, event.into())?;
     cashier_terminals(ledger.conn(), user_id)
+}
+
+/// Once this workstation (`here`) is enrolled in a branch, a cashier works only at the cashier
+/// terminals their account is bound to (the branch server refuses their records elsewhere).
+pub fn may_work_here(conn: &Connection, user: &UserSummary, here: &DeviceId) -> Result<bool> {
+    if user.role != Role::Cashier || crate::devices::enrolment(conn)?.is_none() {
+        return Ok(true);
+    }
+    Ok(cashier_terminals(conn, &user.id)?.contains(here))
+}
+
+/// Wrong passwords typed at the lock screen before the session is ended.
+pub const MAX_UNLOCK_ATTEMPTS: u32 = 5;
+
+/// What a wrong password at the lock screen does to the session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailedUnlock {
+    StayLocked,
+    /// [`MAX_UNLOCK_ATTEMPTS`] wrong passwords, or the account itself got locked.
+    EndSession,
+}
+
+/// Counts a wrong unlock (`failed_unlocks` is the session's count; `err` what the password
+/// check said) and says whether the session ends.
+pub fn failed_unlock(failed_unlocks: &mut u32, err: &CoreError) -> AfterFailedUnlock {
+    *failed_unlocks += 1;
+    if *failed_unlocks >= MAX_UNLOCK_ATTEMPTS || err.code == ErrorCode::AccountLocked {
+        AfterFailedUnlock::EndSession
+    } else {
+        AfterFailedUnlock::StayLocked
+    }
 }
 
 // ---- the branch server's admission rules ----
@@ -359,7 +407,7 @@ pub fn admit_cashier_terminal(conn: &Connection, record: &crate::record::Record)
     };
     let bound = super::queries::cashier_terminals(conn, user_id)?
         .iter()
-        .any(|d| d == &b.device_id);
+        .any(|d| d.as_str() == b.device_id);
     Ok((!bound).then(|| {
         format!(
             "cashier_terminal_not_bound: device {} is not a terminal of this cashier",

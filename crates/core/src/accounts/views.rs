@@ -2,6 +2,7 @@
 //! free to change with the UI).
 
 use super::records::Language;
+use crate::ids::UserId;
 use crate::permissions::Role;
 use serde::{Deserialize, Serialize};
 
@@ -29,7 +30,7 @@ pub struct NewUser {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct UserSummary {
-    pub id: String,
+    pub id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,

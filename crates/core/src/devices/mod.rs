@@ -1,6 +1,7 @@
 //! Devices: the workstations of a branch — each one's genesis record, its enrolment at the
 //! branch server, an admin's revocation, and the devices screen's overview.
 
+pub mod facade;
 pub mod projection;
 pub mod queries;
 pub mod records;

@@ -2,11 +2,21 @@
 //! `device_revocations`).
 
 use super::records::{DeviceEnrolled, DeviceRevoked};
-use super::views::{BranchDevice, DeviceRevocation};
+use super::views::{BranchDevice, DeviceRevocation, Enrolment};
 use crate::kind::Kind;
 use crate::record::Record;
-use crate::{Result, registry};
+use crate::{CoreError, Result, registry, store};
 use rusqlite::Connection;
+
+/// Where this workstation's enrolment is kept (`meta`), beside its `device.enrolled` record.
+pub(crate) const ENROLMENT_KEY: &str = "sync.enrolment";
+
+/// The branch server this workstation is enrolled with, if any.
+pub fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
+    store::meta_get(conn, ENROLMENT_KEY)?
+        .map(|json| serde_json::from_str(&json).map_err(CoreError::from))
+        .transpose()
+}
 
 /// Every enrolled workstation this one has heard of (itself included), in log order.
 pub fn branch_devices(conn: &Connection) -> Result<Vec<BranchDevice>> {

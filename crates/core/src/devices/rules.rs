@@ -1,12 +1,13 @@
 //! The devices area's rules: revoking a workstation, and the branch server's admission rules
 //! for device records.
 
-use super::queries::branch_devices;
-use super::records::{DeviceInitialized, DeviceRevoked};
-use super::views::BranchDevice;
+use super::queries::{ENROLMENT_KEY, branch_devices, enrolment};
+use super::records::{DeviceEnrolled, DeviceInitialized, DeviceRevoked};
+use super::views::{BranchDevice, Enrolment};
 use crate::kind::{Admit, AdmitContext};
 use crate::ledger::{Actor, Ledger};
-use crate::{CoreError, ErrorCode, Result};
+use crate::text::{LABEL_MAX, NAME_MAX, TICKET_MAX, bounded};
+use crate::{CoreError, ErrorCode, Result, store};
 use rusqlite::{Connection, OptionalExtension};
 
 pub(super) fn already_revoked(device_id: &str) -> CoreError {
@@ -42,7 +43,7 @@ pub fn revoke_device(
     }
     let known = branch_devices(ledger.conn())?
         .into_iter()
-        .find(|d| d.device_id == device_id)
+        .find(|d| d.device_id.as_str() == device_id)
         .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", &device_id))?;
     if known.revoked.is_some() {
         return Err(already_revoked(&device_id));
@@ -54,8 +55,32 @@ pub fn revoke_device(
     ledger.append(actor, event.into())?;
     branch_devices(ledger.conn())?
         .into_iter()
-        .find(|d| d.device_id == device_id)
+        .find(|d| d.device_id.as_str() == device_id)
         .ok_or_else(|| CoreError::internal("a revoked device left the list"))
+}
+
+/// Keeps the enrolment (after the server accepted this device) and records it in the chain
+/// (`device.enrolled`, by the device itself). Only once.
+pub fn save_enrolment(ledger: &mut Ledger, enrolment: &Enrolment) -> Result<()> {
+    if self::enrolment(ledger.conn())?.is_some() {
+        return Err(CoreError::new(
+            ErrorCode::AlreadySetUp,
+            "this workstation is already enrolled",
+        ));
+    }
+    // Part of it came from the server's answer: bounded before it goes on the record.
+    bounded("branch_name", &enrolment.branch_name, NAME_MAX)?;
+    bounded("enrolled_at", &enrolment.enrolled_at, NAME_MAX)?;
+    let event = DeviceEnrolled {
+        server_url: bounded("server_url", &enrolment.server_url, TICKET_MAX)?,
+        server_certificate: bounded("server_certificate", &enrolment.certificate_fingerprint, 64)?,
+        server_key: bounded("server_key", &enrolment.server_key, 64)?,
+        device_kind: enrolment.device_kind,
+        label: bounded("label", &enrolment.label, LABEL_MAX)?,
+    };
+    store::meta_set(ledger.conn(), ENROLMENT_KEY, &serde_json::to_string(enrolment)?)?;
+    ledger.append(&Actor::system(), event.into())?;
+    Ok(())
 }
 
 /// The genesis record must carry the key the device enrolled with.

@@ -1,6 +1,7 @@
 //! What the devices screen and enrolment take and give across the IPC boundary.
 
 use super::records::DeviceKind;
+use crate::ids::DeviceId;
 use crate::{CoreError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -27,7 +28,7 @@ pub struct Enrolment {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BranchDevice {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub kind: DeviceKind,
     pub label: String,
     /// When it enrolled (its own clock, RFC 3339).
@@ -124,7 +125,7 @@ pub fn device_overview(
     let mut devices: Vec<DeviceStatus> = local
         .into_iter()
         .map(|d| {
-            let l = server.remove(&d.device_id);
+            let l = server.remove(d.device_id.as_str());
             DeviceStatus {
                 this_workstation: d.device_id == this_device_id,
                 enrolled_at: Some(d.enrolled_at),
@@ -133,7 +134,7 @@ pub fn device_overview(
                 last_seen_at: l.as_ref().and_then(|l| l.last_seen_at.clone()),
                 logged_seq: l.as_ref().map(|l| l.logged_seq),
                 pull_lag: l.as_ref().map(|l| l.pull_lag),
-                device_id: d.device_id,
+                device_id: d.device_id.into_string(),
                 kind: d.kind,
                 label: d.label,
                 revoked: d.revoked,

@@ -103,6 +103,22 @@ pub fn facts(
 }
 
 /// Renders the report, appends its record and queues the document's write, in one transaction.
+/// Prints `report` as run by `actor` on this workstation, in the actor's language: the facts
+/// (who, which branch, which device, when), then [`generate`].
+pub fn print(ledger: &mut Ledger, actor: &Actor, report: &VerifyReport) -> Result<DocumentRef> {
+    let conn = ledger.conn();
+    let user = crate::accounts::user_by_id(conn, actor.user_id().unwrap_or_default())?;
+    let branch = crate::accounts::branch(conn)?.map(|b| b.name).unwrap_or_default();
+    let by = Verifier {
+        username: &user.username,
+        display_name: &user.display_name,
+        language: user.language,
+    };
+    let device_id = ledger.identity().device_id.clone();
+    let facts = facts(report, &by, &branch, &device_id, ledger.clock().now());
+    generate(ledger, actor, facts)
+}
+
 pub fn generate(ledger: &mut Ledger, actor: &Actor, mut facts: AuditReportGenerated) -> Result<DocumentRef> {
     let bytes = render(&facts)?;
     facts.document_sha256 = super::sha256_hex(&bytes);

@@ -122,6 +122,14 @@ impl Receivers {
     }
 }
 
+impl crate::Workstation {
+    /// The effects this workstation's records queued, and their receivers (the worker's view).
+    pub fn outbox(&self) -> Outbox<'_> {
+        let documents = DocumentStore::new(self.data_dir(), self.ledger().identity());
+        Outbox::new(self.ledger().conn(), Receivers { documents }, self.now())
+    }
+}
+
 /// The outbox of a workstation's database.
 pub struct Outbox<'a> {
     conn: &'a Connection,

@@ -6,6 +6,7 @@
 //! desks registering offline at the same moment draw from different stations, so numbers stay
 //! unique in the branch without asking anyone; see ARCHITECTURE.md.
 
+pub mod facade;
 pub mod projection;
 pub mod queries;
 pub mod records;

@@ -135,7 +135,7 @@ fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<O
         })
         .collect();
     Ok((!changes.is_empty()).then(|| PatientUpdated {
-        patient_id: current.id.clone(),
+        patient_id: current.id.to_string(),
         changes,
     }))
 }
@@ -178,11 +178,20 @@ fn with_field(input: &PatientInput, field: &str, value: &str) -> Result<PatientI
     Ok(p)
 }
 
-/// Acts on an open edit conflict of the file. `apply`: the losing edit's value replaces the
-/// current one, by a normal `patient.updated` (from the current value, so it too yields to an
-/// edit that reaches the server first) appended atomically with the `patient.conflict_resolved`
-/// record; otherwise the current value is kept and only the resolution is recorded. Returns the
-/// file as it is now (no second `patient.viewed`: the resolution is itself on the record).
+/// What staff decide about an edit conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictDecision {
+    /// "Use this value": the losing edit's value replaces the current one.
+    ApplyLosingEdit,
+    /// "Keep current": only the decision is recorded.
+    KeepCurrent,
+}
+
+/// Acts on an open edit conflict of the file. `ApplyLosingEdit`: the losing edit's value
+/// replaces the current one, by a normal `patient.updated` (from the current value, so it too
+/// yields to an edit that reaches the server first) appended atomically with the
+/// `patient.conflict_resolved` record; `KeepCurrent`: only the resolution is recorded. Returns
+/// the file as it is now (no second `patient.viewed`: the resolution is itself on the record).
 ///
 /// Refused with `not_found` / `conflict_not_found` when the file has no such conflict, and
 /// `conflict` / `conflict_already_resolved` when someone resolved it already.
@@ -192,8 +201,9 @@ pub fn resolve_conflict(
     patient_id: &str,
     record_id: &str,
     field: &str,
-    apply: bool,
+    decision: ConflictDecision,
 ) -> Result<PatientFile> {
+    let apply = decision == ConflictDecision::ApplyLosingEdit;
     let current = get(ledger.conn(), patient_id)?;
     let conflict = conflicts(ledger.conn(), patient_id)?
         .into_iter()

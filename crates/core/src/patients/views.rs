@@ -2,12 +2,13 @@
 //! change with the UI).
 
 use super::records::{ConflictOutcome, FieldChange, PatientConflictResolved, PatientInput, Sex};
+use crate::ids::{PatientId, RecordId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct Patient {
-    pub id: String,
+    pub id: PatientId,
     pub file_number: String,
     #[serde(flatten)]
     pub fields: PatientInput,
@@ -19,7 +20,7 @@ pub struct Patient {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientSummary {
-    pub id: String,
+    pub id: PatientId,
     pub file_number: String,
     pub name_en: String,
     pub name_ar: String,
@@ -57,7 +58,7 @@ pub struct PatientFile {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct EditConflict {
-    pub record_id: String,
+    pub record_id: RecordId,
     pub field: String,
     /// The value the editor saw.
     pub expected: String,

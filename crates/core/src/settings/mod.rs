@@ -1,5 +1,6 @@
 //! Branch settings: values an admin changes, each change a record.
 
+pub mod facade;
 pub mod projection;
 pub mod queries;
 pub mod records;

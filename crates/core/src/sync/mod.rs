@@ -13,6 +13,10 @@
 //! desks), the projections of the subjects they share are replayed in that order
 //! ([`crate::replay`]), so every machine converges to the same state whatever order it heard
 //! things in.
+//!
+//! The background sync reaches a workstation through its handle, `ws.sync()` ([`facade`]).
+
+pub mod facade;
 
 use crate::devices::DeviceInitialized;
 use crate::kind::{Admit, AdmitContext, Applied, Event, Kind};
@@ -37,6 +41,14 @@ const LEAF_TAG_V1: &[u8] = b"dentpro/log-entry/v1\0";
 const LEAF_TAG_V2: &[u8] = b"dentpro/log-entry/v2\0";
 /// Meta key: the next log index this workstation expects to pull.
 const CURSOR_KEY: &str = "sync.next_log_index";
+
+/// The `meta` key of the sync state `key` (`sync.<key>`); the enrolment is not one of them.
+pub(crate) fn meta_key(key: &str) -> Result<String> {
+    if key.is_empty() || key == "enrolment" || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        return Err(CoreError::internal(format!("not a sync meta key: {key}")));
+    }
+    Ok(format!("sync.{key}"))
+}
 
 /// What the server decided about a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -218,20 +218,20 @@ pub fn field_text(input: &dentpro_core::patients::PatientInput, field: &str) -> 
 /// Returns the conflicting record's id.
 pub fn make_conflict(
     ws: &mut Workstation,
-    session: &str,
+    session: &dentpro_core::ids::SessionId,
     other: &mut OtherDesk,
-    patient_id: &str,
+    patient_id: &dentpro_core::ids::PatientId,
     field: &str,
     here: &str,
     elsewhere: &str,
-) -> String {
+) -> dentpro_core::ids::RecordId {
     use dentpro_core::patients::{self, FieldChange, PatientInput, PatientUpdated};
     use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
     let before = patients::get(ws.ledger().conn(), patient_id).unwrap().fields;
     let mut edited = serde_json::to_value(&before).unwrap();
     edited[field] = serde_json::Value::String(here.to_owned());
     let edited: PatientInput = serde_json::from_value(edited).unwrap();
-    ws.update_patient(session, patient_id, &edited).unwrap();
+    ws.patients().update(session, patient_id, &edited).unwrap();
     let admin: String = ws
         .ledger()
         .conn()
@@ -242,7 +242,7 @@ pub fn make_conflict(
     let theirs = other.write(
         &admin,
         PatientUpdated {
-            patient_id: patient_id.to_owned(),
+            patient_id: patient_id.to_string(),
             changes: vec![FieldChange {
                 field: field.to_owned(),
                 from: field_text(&before, field),
@@ -266,7 +266,7 @@ pub fn make_conflict(
             .collect::<rusqlite::Result<_>>()
             .unwrap()
     };
-    let mut next = ws.sync_cursor().unwrap();
+    let mut next = ws.sync().cursor().unwrap();
     let entries: Vec<LoggedRecord> = own
         .into_iter()
         .chain(theirs)
@@ -282,8 +282,8 @@ pub fn make_conflict(
             LoggedRecord { position, record }
         })
         .collect();
-    ws.sync_apply_pulled(&entries).unwrap();
-    conflicting
+    ws.sync().apply_pulled(&entries).unwrap();
+    conflicting.into()
 }
 
 /// Another workstation of the branch that enrolled with the branch server (its enrolment saved
@@ -293,18 +293,19 @@ pub fn enrolled_device(
     clock: &ManualClock,
     kind: dentpro_core::devices::DeviceKind,
     label: &str,
-) -> (String, Vec<dentpro_core::record::Record>) {
+) -> (dentpro_core::ids::DeviceId, Vec<dentpro_core::record::Record>) {
     let mut ws = open(dir, clock).expect("open the other workstation");
-    ws.save_enrolment(&dentpro_core::devices::Enrolment {
-        server_url: "https://127.0.0.1:8443".into(),
-        certificate_fingerprint: "00".repeat(32),
-        server_key: "11".repeat(32),
-        branch_name: "Test Clinic".into(),
-        device_kind: kind,
-        label: label.into(),
-        enrolled_at: start_time().to_rfc3339(),
-    })
-    .expect("save the enrolment");
+    ws.devices()
+        .save_enrolment(&dentpro_core::devices::Enrolment {
+            server_url: "https://127.0.0.1:8443".into(),
+            certificate_fingerprint: "00".repeat(32),
+            server_key: "11".repeat(32),
+            branch_name: "Test Clinic".into(),
+            device_kind: kind,
+            label: label.into(),
+            enrolled_at: start_time().to_rfc3339(),
+        })
+        .expect("save the enrolment");
     let records = ws
         .ledger()
         .conn()
@@ -314,13 +315,13 @@ pub fn enrolled_device(
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
-    (ws.device_id().to_owned(), records)
+    (ws.device_id().clone(), records)
 }
 
 /// Brings another device's `records` into `ws` as a pull of the branch server's log would
 /// (accepted, at the next log indexes).
 pub fn pull_into(ws: &mut Workstation, records: &[dentpro_core::record::Record]) {
-    let from = ws.sync_cursor().unwrap();
+    let from = ws.sync().cursor().unwrap();
     let entries: Vec<_> = records
         .iter()
         .enumerate()
@@ -335,5 +336,7 @@ pub fn pull_into(ws: &mut Workstation, records: &[dentpro_core::record::Record])
             record: record.clone(),
         })
         .collect();
-    ws.sync_apply_pulled(&entries).expect("apply the pulled records");
+    ws.sync()
+        .apply_pulled(&entries)
+        .expect("apply the pulled records");
 }

@@ -263,11 +263,11 @@ impl Station {
         self.ws.lock().unwrap()
     }
 
-    pub fn device_id(&self) -> String {
-        self.ws().device_id().to_owned()
+    pub fn device_id(&self) -> dentpro_core::ids::DeviceId {
+        self.ws().device_id().clone()
     }
 
-    pub fn login(&self, username: &str) -> String {
+    pub fn login(&self, username: &str) -> dentpro_core::ids::SessionId {
         self.ws().login(username, PASSWORD).expect("login").session_id
     }
 
@@ -327,11 +327,14 @@ impl Branch {
         {
             let mut ws = reception.ws();
             let admin = ws.setup_branch(&setup_input()).expect("setup");
-            ws.create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
+            ws.accounts()
+                .create_user(&admin.session_id, &new_user("rita", Role::Receptionist))
                 .unwrap();
-            ws.create_user(&admin.session_id, &new_user("dana", Role::Doctor))
+            ws.accounts()
+                .create_user(&admin.session_id, &new_user("dana", Role::Doctor))
                 .unwrap();
-            ws.create_user(&admin.session_id, &new_user("carl", Role::Cashier))
+            ws.accounts()
+                .create_user(&admin.session_id, &new_user("carl", Role::Cashier))
                 .unwrap();
             ws.logout(&admin.session_id).unwrap();
         }
