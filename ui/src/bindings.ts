@@ -86,7 +86,7 @@ async createUser(input: NewUser) : Promise<Result<UserSummary, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async resetPassword(userId: string, password: string) : Promise<Result<null, CoreError>> {
+async resetPassword(userId: UserId, password: string) : Promise<Result<null, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("reset_password", { userId, password }) };
 } catch (e) {
@@ -94,7 +94,7 @@ async resetPassword(userId: string, password: string) : Promise<Result<null, Cor
     else return { status: "error", error: e  as any };
 }
 },
-async setUserActive(userId: string, active: boolean) : Promise<Result<UserSummary, CoreError>> {
+async setUserActive(userId: UserId, active: boolean) : Promise<Result<UserSummary, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_user_active", { userId, active }) };
 } catch (e) {
@@ -126,7 +126,7 @@ async deviceOverview() : Promise<Result<DeviceOverview, CoreError>> {
 /**
  * Revokes another workstation of the branch, then asks the background sync to tell the server.
  */
-async revokeDevice(deviceId: string, reason: string) : Promise<Result<BranchDevice, CoreError>> {
+async revokeDevice(deviceId: DeviceId, reason: string) : Promise<Result<BranchDevice, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("revoke_device", { deviceId, reason }) };
 } catch (e) {
@@ -134,7 +134,7 @@ async revokeDevice(deviceId: string, reason: string) : Promise<Result<BranchDevi
     else return { status: "error", error: e  as any };
 }
 },
-async cashierTerminals(userId: string) : Promise<Result<string[], CoreError>> {
+async cashierTerminals(userId: UserId) : Promise<Result<DeviceId[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("cashier_terminals", { userId }) };
 } catch (e) {
@@ -142,7 +142,7 @@ async cashierTerminals(userId: string) : Promise<Result<string[], CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
-async setCashierTerminals(userId: string, deviceIds: string[]) : Promise<Result<string[], CoreError>> {
+async setCashierTerminals(userId: UserId, deviceIds: DeviceId[]) : Promise<Result<DeviceId[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_cashier_terminals", { userId, deviceIds }) };
 } catch (e) {
@@ -182,7 +182,7 @@ async registerPatient(input: PatientInput) : Promise<Result<Patient, CoreError>>
     else return { status: "error", error: e  as any };
 }
 },
-async updatePatient(patientId: string, input: PatientInput) : Promise<Result<Patient, CoreError>> {
+async updatePatient(patientId: PatientId, input: PatientInput) : Promise<Result<Patient, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("update_patient", { patientId, input }) };
 } catch (e) {
@@ -190,7 +190,7 @@ async updatePatient(patientId: string, input: PatientInput) : Promise<Result<Pat
     else return { status: "error", error: e  as any };
 }
 },
-async openPatient(patientId: string) : Promise<Result<PatientFile, CoreError>> {
+async openPatient(patientId: PatientId) : Promise<Result<PatientFile, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("open_patient", { patientId }) };
 } catch (e) {
@@ -201,7 +201,7 @@ async openPatient(patientId: string) : Promise<Result<PatientFile, CoreError>> {
 /**
  * `apply`: use the losing edit's value; otherwise keep the current one.
  */
-async resolvePatientConflict(patientId: string, recordId: string, field: string, apply: boolean) : Promise<Result<PatientFile, CoreError>> {
+async resolvePatientConflict(patientId: PatientId, recordId: RecordId, field: string, apply: boolean) : Promise<Result<PatientFile, CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("resolve_patient_conflict", { patientId, recordId, field, apply }) };
 } catch (e) {
@@ -293,7 +293,7 @@ export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created
 
 /** user-defined types **/
 
-export type AboutInfo = { app_version: string; device_id: string; key_storage: KeyStorage; key_fallback_reason: string | null; data_dir: string; record_count: number }
+export type AboutInfo = { app_version: string; device_id: DeviceId; key_storage: KeyStorage; key_fallback_reason: string | null; data_dir: string; record_count: number }
 /**
  * Everything a signed-in user can ask the workstation to do. Its names and the list of
  * actions ([`Action::iter`]) come from this one declaration (strum).
@@ -353,7 +353,7 @@ problem: string }
  * records travel with the log, so this needs no network), and its revocation, if an admin
  * revoked it (a `device.revoked` record).
  */
-export type BranchDevice = { device_id: string; kind: DeviceKind; label: string; 
+export type BranchDevice = { device_id: DeviceId; kind: DeviceKind; label: string; 
 /**
  * When it enrolled (its own clock, RFC 3339).
  */
@@ -377,6 +377,10 @@ export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: string 
  */
 record_id: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
+/**
+ * A workstation: the hex SHA-256 of its public key.
+ */
+export type DeviceId = string
 /**
  * What a workstation is, as enrolled at the branch server. Its names come from this one
  * declaration (serde and strum, `snake_case`).
@@ -463,7 +467,7 @@ export type DocumentRef = { document_id: string; record_id: string; media_type: 
 /**
  * An edit of one field that was not applied because the field had changed meanwhile.
  */
-export type EditConflict = { record_id: string; field: string; 
+export type EditConflict = { record_id: RecordId; field: string; 
 /**
  * The value the editor saw.
  */
@@ -537,7 +541,7 @@ export type Patient = ({ name_en: string; name_ar: string;
 /**
  * YYYY-MM-DD
  */
-date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }) & { id: string; file_number: string; registered_by: string; registered_at: string; updated_at: string }
+date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }) & { id: PatientId; file_number: string; registered_by: string; registered_at: string; updated_at: string }
 /**
  * One entry of a file's history, from the records: registration, each edit, each opening,
  * each resolved edit conflict.
@@ -565,6 +569,10 @@ export type PatientFile = { patient: Patient; history: PatientChange[];
  */
 conflicts: EditConflict[] }
 /**
+ * A patient's file (UUID v7, made by the registering desk).
+ */
+export type PatientId = string
+/**
  * What reception types in (and what an edit sends back whole).
  */
 export type PatientInput = { name_en: string; name_ar: string; 
@@ -572,13 +580,21 @@ export type PatientInput = { name_en: string; name_ar: string;
  * YYYY-MM-DD
  */
 date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }
-export type PatientSummary = { id: string; file_number: string; name_en: string; name_ar: string; phone: string; date_of_birth: string; sex: Sex }
+export type PatientSummary = { id: PatientId; file_number: string; name_en: string; name_ar: string; phone: string; date_of_birth: string; sex: Sex }
+/**
+ * A signed record (UUID v7).
+ */
+export type RecordId = string
 /**
  * A staff role. Its names (serde, `Display`, `FromStr`, `as_str`) and the list of roles
  * ([`Role::iter`]) all come from this one declaration (strum).
  */
 export type Role = "admin" | "manager" | "receptionist" | "assistant" | "doctor" | "cashier"
-export type SessionInfo = { session_id: string; user_id: string; username: string; display_name: string; role: Role; language: Language; 
+/**
+ * A login on one workstation (UUID v7); the window holds it.
+ */
+export type SessionId = string
+export type SessionInfo = { session_id: SessionId; user_id: UserId; username: string; display_name: string; role: Role; language: Language; 
 /**
  * What the UI may offer; the core still checks every call.
  */
@@ -634,7 +650,11 @@ applied_to: number;
  * Local clock minus the server's, when beyond the branch's bound.
  */
 clock_skew_seconds: number | null }
-export type UserSummary = { id: string; username: string; display_name: string; role: Role; language: Language; active: boolean; 
+/**
+ * A staff account.
+ */
+export type UserId = string
+export type UserSummary = { id: UserId; username: string; display_name: string; role: Role; language: Language; active: boolean; 
 /**
  * Set while the account is locked after failed logins.
  */

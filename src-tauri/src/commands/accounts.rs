@@ -24,7 +24,7 @@ pub fn reset_password(state: State<'_, AppState>, user_id: UserId, password: Str
     state.with_session(|ws, sid| ws.accounts().reset_password(sid, &user_id, &password))
 }
 
-/// One IPC command for the users screen's switch (its shape is the UI's); two in the core.
+// One IPC command for the users screen's switch (its shape is the UI's); two in the core.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn set_user_active(state: State<'_, AppState>, user_id: UserId, active: bool) -> Result<UserSummary> {

@@ -34,7 +34,7 @@ pub fn open_patient(state: State<'_, AppState>, patient_id: PatientId) -> Result
     state.with_session(|ws, sid| ws.patients().open(sid, &patient_id))
 }
 
-/// `apply` (the UI's IPC shape): use the losing edit's value; otherwise keep the current one.
+/// `apply`: use the losing edit's value; otherwise keep the current one.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn resolve_patient_conflict(

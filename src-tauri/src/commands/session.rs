@@ -42,7 +42,7 @@ pub fn logout(state: State<'_, AppState>) -> Result<()> {
     Ok(())
 }
 
-/// A session the core ended (too many wrong passwords) is forgotten by the window too.
+// A session the core ended (too many wrong passwords) is forgotten by the window too.
 #[tauri::command(async)]
 #[specta::specta]
 pub fn unlock(state: State<'_, AppState>, password: String) -> Result<SessionInfo> {

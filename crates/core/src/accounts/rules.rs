@@ -415,3 +415,21 @@ pub fn admit_cashier_terminal(conn: &Connection, record: &crate::record::Record)
         )
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fifth_wrong_unlock_or_a_locked_account_ends_the_session() {
+        let wrong = bad_credentials();
+        let mut count = 0;
+        for _ in 1..MAX_UNLOCK_ATTEMPTS {
+            assert_eq!(failed_unlock(&mut count, &wrong), AfterFailedUnlock::StayLocked);
+        }
+        assert_eq!(failed_unlock(&mut count, &wrong), AfterFailedUnlock::EndSession);
+        assert_eq!(count, MAX_UNLOCK_ATTEMPTS);
+        let locked = CoreError::new(ErrorCode::AccountLocked, "locked");
+        assert_eq!(failed_unlock(&mut 0, &locked), AfterFailedUnlock::EndSession);
+    }
+}

@@ -79,12 +79,8 @@ pub fn facts(
     device_id: &str,
     verified_at: DateTime<Utc>,
 ) -> AuditReportGenerated {
-    let problem = report
-        .storage_problems
-        .first()
-        .cloned()
-        .or_else(|| report.first_bad.as_ref().map(|b| b.problem.clone()))
-        .or_else(|| report.projection_problem.clone());
+    // The same first problem as the run's `audit.verified` record names.
+    let problem = crate::audit::verified(report).problem;
     AuditReportGenerated {
         document_sha256: String::new(),
         layout: LAYOUT,
@@ -102,7 +98,6 @@ pub fn facts(
     }
 }
 
-/// Renders the report, appends its record and queues the document's write, in one transaction.
 /// Prints `report` as run by `actor` on this workstation, in the actor's language: the facts
 /// (who, which branch, which device, when), then [`generate`].
 pub fn print(ledger: &mut Ledger, actor: &Actor, report: &VerifyReport) -> Result<DocumentRef> {
@@ -119,6 +114,7 @@ pub fn print(ledger: &mut Ledger, actor: &Actor, report: &VerifyReport) -> Resul
     generate(ledger, actor, facts)
 }
 
+/// Renders the report, appends its record and queues the document's write, in one transaction.
 pub fn generate(ledger: &mut Ledger, actor: &Actor, mut facts: AuditReportGenerated) -> Result<DocumentRef> {
     let bytes = render(&facts)?;
     facts.document_sha256 = super::sha256_hex(&bytes);
