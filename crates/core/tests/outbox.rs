@@ -11,7 +11,7 @@ use common::*;
 use dentpro_core::accounts::Language;
 use dentpro_core::documents::audit_report::{self, AuditReportGenerated};
 use dentpro_core::documents::{self, Delivery};
-use dentpro_core::outbox::{FAILPOINT_ENV, RunReport};
+use dentpro_core::outbox::{BATCH, FAILPOINT_ENV, RunReport};
 use dentpro_core::{Workstation, audit, registry, replay, store, sync};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -262,6 +262,45 @@ fn the_effect_is_queued_with_the_record_and_runs_once_after_the_commit() {
         .unwrap()
         .count();
     assert_eq!(stored, 1, "one file, no temporary left");
+}
+
+/// The desktop shell's worker holds the workstation only to take the due effects and to mark
+/// each done: the effect itself runs with the database free for the window's commands.
+#[test]
+fn an_effect_taken_from_the_outbox_runs_while_the_workstation_goes_on_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (mut ws, admin) = set_up(dir.path(), &clock);
+    let first = ws.audit_report(&admin.session_id).unwrap();
+    let (due, receivers) = {
+        let outbox = ws.outbox();
+        (outbox.due(BATCH).unwrap(), outbox.receivers().clone())
+    };
+    assert_eq!(due.len(), 1);
+    // A command the window runs while the effect is under way.
+    clock.advance(chrono::Duration::seconds(1));
+    let second = ws.audit_report(&admin.session_id).unwrap();
+    assert_ne!(first.document_id, second.document_id);
+    let mut report = RunReport::default();
+    for pending in &due {
+        let outcome = receivers.perform(pending);
+        report.count(&outcome);
+        ws.outbox().finish(pending, &outcome).unwrap();
+    }
+    assert_eq!(
+        report,
+        RunReport {
+            done: 1,
+            duplicates: 0,
+            failed: 0
+        }
+    );
+    assert!(doc_path(dir.path(), &first.document_id).exists());
+    assert!(!doc_path(dir.path(), &second.document_id).exists());
+    assert_eq!(outbox_rows(&ws), (2, 1), "the second one waits for the next pass");
+    assert_eq!(ws.outbox().run().unwrap().done, 1);
+    assert!(doc_path(dir.path(), &second.document_id).exists());
+    assert_eq!(outbox_rows(&ws), (2, 0));
 }
 
 #[test]
