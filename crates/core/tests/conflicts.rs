@@ -8,7 +8,6 @@ use common::*;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::patients::{self, ConflictOutcome, PatientConflictResolved};
 use dentpro_core::permissions::Role;
-use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
 use dentpro_core::{ErrorCode, Workstation, audit};
 
 struct Desk {
@@ -72,24 +71,7 @@ impl Desk {
 
     /// Records the other desk wrote, pulled (logged after everything logged so far).
     fn pull(&mut self, records: Vec<dentpro_core::record::Record>) -> dentpro_core::sync::PullOutcome {
-        let mut next = self.ws.sync_cursor().unwrap();
-        let entries: Vec<LoggedRecord> = records
-            .into_iter()
-            .map(|record| {
-                next += 1;
-                LoggedRecord {
-                    position: LogPosition {
-                        log_index: next - 1,
-                        verdict: Verdict::Accepted,
-                        reason: None,
-                        clock_skew_seconds: None,
-                        leaf_version: Default::default(),
-                    },
-                    record,
-                }
-            })
-            .collect();
-        self.ws.sync_apply_pulled(&entries).unwrap()
+        pull_into(&mut self.ws, &records)
     }
 
     /// The chain verifies and the live projections equal a rebuild from the records.

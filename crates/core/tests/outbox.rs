@@ -516,29 +516,30 @@ fn restart_and_run(dir: &Path, id: &str, stored_before: bool) -> RunReport {
     report
 }
 
+/// Kills a child at `failpoint` (`None`: right after the commit), restarts on its data dir
+/// (the document already in the store or not, as `stored_before` says) and runs the outbox:
+/// (done, duplicates) of that run.
+fn killed_then_restarted(failpoint: Option<&str>, stored_before: bool) -> (u32, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let id = run_and_kill(dir.path(), failpoint);
+    let report = restart_and_run(dir.path(), &id, stored_before);
+    (report.done, report.duplicates)
+}
+
 #[test]
 fn killed_between_the_commit_and_the_worker_the_effect_happens_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), None);
-    let report = restart_and_run(dir.path(), &id, false);
-    assert_eq!((report.done, report.duplicates), (1, 0));
+    assert_eq!(killed_then_restarted(None, false), (1, 0));
 }
 
 #[test]
 fn killed_before_the_effect_the_effect_happens_once_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), Some("before_effect"));
-    let report = restart_and_run(dir.path(), &id, false);
-    assert_eq!((report.done, report.duplicates), (1, 0));
+    assert_eq!(killed_then_restarted(Some("before_effect"), false), (1, 0));
 }
 
 #[test]
 fn killed_after_the_effect_before_it_is_marked_done_the_receiver_keeps_one_copy() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), Some("after_effect"));
-    let report = restart_and_run(dir.path(), &id, true);
     assert_eq!(
-        (report.done, report.duplicates),
+        killed_then_restarted(Some("after_effect"), true),
         (1, 1),
         "redelivered, deduplicated"
     );
