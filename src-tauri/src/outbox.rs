@@ -3,11 +3,13 @@
 //!
 //! It runs what is due at start (effects left by a crash or a closed window), again when a
 //! command queued something ([`OutboxWorker::request`]), and when the next retry is due (the
-//! core backs a failing effect off from 2 s to 10 minutes). The workstation is locked for a
-//! pass: a document write takes milliseconds. An effect that waits on the network (SMS, a
-//! gateway) should take `due` → `Receivers::perform` unlocked → `finish` instead.
+//! core backs a failing effect off from 2 s to 10 minutes). The workstation is locked only to
+//! read the due effects and to mark each one done, never while an effect runs: a slow receiver
+//! (an SMS gateway offline) must not freeze the window's commands.
 
 use crate::sync::WorkstationCell;
+use dentpro_core::Result;
+use dentpro_core::outbox::{BATCH, RunReport};
 use dentpro_sync::client::Access;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -43,12 +45,7 @@ impl OutboxWorker {
 
     fn run(&self, ws: &WorkstationCell) {
         loop {
-            let pass = ws.with(|ws| {
-                let outbox = ws.outbox();
-                let report = outbox.run()?;
-                Ok((report, outbox.next_due()?))
-            });
-            let pause = match pass {
+            let pause = match pass(ws) {
                 Ok((report, next)) => {
                     if report.done + report.failed > 0 {
                         tracing::info!(?report, "outbox pass");
@@ -73,4 +70,22 @@ impl OutboxWorker {
             *requested = false;
         }
     }
+}
+
+/// Performs what is due (up to a batch; the rest is due at once, so the next pass follows
+/// without a pause), the workstation locked for `due` and for each `finish` only; returns the
+/// report and when the next effect is due.
+fn pass(ws: &WorkstationCell) -> Result<(RunReport, Option<chrono::DateTime<chrono::Utc>>)> {
+    let (due, receivers) = ws.with(|ws| {
+        let outbox = ws.outbox();
+        Ok((outbox.due(BATCH)?, outbox.receivers().clone()))
+    })?;
+    let mut report = RunReport::default();
+    for pending in due {
+        // Unlocked: the window's commands go on while the receiver takes its time.
+        let outcome = receivers.perform(&pending);
+        report.count(&outcome);
+        ws.with(|ws| ws.outbox().finish(&pending, &outcome))?;
+    }
+    Ok((report, ws.with(|ws| ws.outbox().next_due())?))
 }

@@ -30,16 +30,15 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::{OtherDesk, PASSWORD, clock, new_user, set_up};
+use common::desk::{Desk, desk};
+use common::{PASSWORD, logged_next, new_user, pull_into};
 use dentpro_core::accounts::{LoggedOut, LoginSucceeded, PasswordReset};
 use dentpro_core::demo::demo_patient;
-use dentpro_core::ids::{PatientId, SessionId, UserId};
 use dentpro_core::kind::Event;
 use dentpro_core::patients::{FieldChange, PatientRegistered, PatientUpdated, PatientViewed};
 use dentpro_core::permissions::Role;
-use dentpro_core::record::Record;
-use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
-use dentpro_core::{Workstation, patients, replay};
+use dentpro_core::{patients, replay};
+use std::ops::{Deref, DerefMut};
 use std::time::{Duration, Instant};
 
 /// Staff accounts whose logins fill the bulk.
@@ -53,66 +52,42 @@ fn env_or(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn accepted(log_index: u64, record: Record) -> LoggedRecord {
-    LoggedRecord {
-        position: LogPosition {
-            log_index,
-            verdict: Verdict::Accepted,
-            reason: None,
-            clock_skew_seconds: None,
-            leaf_version: Default::default(),
-        },
-        record,
-    }
-}
-
-struct Desk {
-    _dir: tempfile::TempDir,
-    ws: Workstation,
-    admin: SessionId,
-    admin_id: UserId,
-    other: OtherDesk,
+/// A desk of the shared builder (`tests/common/desk.rs`), with a history of `total` records.
+struct Bench {
+    desk: Desk,
     /// The subjects of each round: (patient, account).
-    rounds: Vec<(PatientId, UserId)>,
+    rounds: Vec<(String, String)>,
     /// A staff account with a login every few records of the bulk.
-    busy_account: UserId,
+    busy_account: String,
     records: i64,
 }
 
-impl Desk {
-    fn build(total: usize, rounds: usize) -> Desk {
+impl Deref for Bench {
+    type Target = Desk;
+    fn deref(&self) -> &Desk {
+        &self.desk
+    }
+}
+
+impl DerefMut for Bench {
+    fn deref_mut(&mut self) -> &mut Desk {
+        &mut self.desk
+    }
+}
+
+impl Bench {
+    fn build(total: usize, rounds: usize) -> Bench {
         let started = Instant::now();
-        let dir = tempfile::tempdir().unwrap();
-        let clock = clock();
-        let (mut ws, admin) = set_up(dir.path(), &clock);
-        let admin_id = ws
-            .status(Some(&admin.session_id))
-            .unwrap()
-            .session
-            .unwrap()
-            .user_id;
-        let staff: Vec<UserId> = (0..STAFF)
+        let mut d = desk();
+        let staff: Vec<String> = (0..STAFF)
             .map(|i| {
-                ws.accounts()
-                    .create_user(
-                        &admin.session_id,
-                        &new_user(&format!("staff{i}"), Role::Receptionist),
-                    )
+                d.ws.accounts()
+                    .create_user(&d.admin, &new_user(&format!("staff{i}"), Role::Receptionist))
                     .unwrap()
                     .id
             })
             .collect();
-        let mut desk = Desk {
-            _dir: dir,
-            ws,
-            admin: admin.session_id,
-            admin_id,
-            other: OtherDesk::new(),
-            rounds: Vec::new(),
-            busy_account: staff[0].clone(),
-            records: 0,
-        };
-        desk.push();
+        d.push(|_| false);
 
         // The bulk, from another desk, pulled in pages.
         let patients = |i: usize| format!("019a0000-0000-7000-8000-{i:012}");
@@ -146,12 +121,12 @@ impl Desk {
                     .into()
                 }
                 5 => LoginSucceeded {
-                    user_id: staff[(i / 20) % STAFF].to_string(),
+                    user_id: staff[(i / 20) % STAFF].clone(),
                     session_id: format!("019a0000-0000-7000-9000-{i:012}"),
                 }
                 .into(),
                 15 => LoggedOut {
-                    user_id: staff[(i / 20) % STAFF].to_string(),
+                    user_id: staff[(i / 20) % STAFF].clone(),
                     session_id: format!("019a0000-0000-7000-9000-{:012}", i - 10),
                 }
                 .into(),
@@ -160,100 +135,62 @@ impl Desk {
                 }
                 .into(),
             };
-            page.extend(desk.other.write(&desk.admin_id, event));
+            page.extend(d.other.write(&d.admin_id, event));
             i += 1;
             if page.len() >= PAGE || i == total {
-                desk.pull(std::mem::take(&mut page));
+                pull_into(&mut d.ws, &std::mem::take(&mut page));
             }
         }
 
         // The subjects of the rounds, with the same history at every size.
+        let mut subjects = Vec::with_capacity(rounds);
         for r in 0..rounds {
-            let patient = desk
-                .ws
-                .patients()
-                .register(&desk.admin, &demo_patient(1_000_000 + r))
-                .unwrap()
-                .id;
+            let patient =
+                d.ws.patients()
+                    .register(&d.admin, &demo_patient(1_000_000 + r))
+                    .unwrap()
+                    .id;
             for _ in 0..5 {
-                desk.ws.patients().open(&desk.admin, &patient).unwrap();
+                d.ws.patients().open(&d.admin, &patient).unwrap();
             }
-            let mut edited = patients::get(desk.ws.ledger().conn(), &patient).unwrap().fields;
+            let mut edited = patients::get(d.ws.ledger().conn(), &patient).unwrap().fields;
             edited.address = "Irbid".into();
-            desk.ws.patients().update(&desk.admin, &patient, &edited).unwrap();
+            d.ws.patients().update(&d.admin, &patient, &edited).unwrap();
             let username = format!("round{r}");
-            let account = desk
-                .ws
-                .accounts()
-                .create_user(&desk.admin, &new_user(&username, Role::Doctor))
-                .unwrap()
-                .id;
+            let account =
+                d.ws.accounts()
+                    .create_user(&d.admin, &new_user(&username, Role::Doctor))
+                    .unwrap()
+                    .id;
             for _ in 0..2 {
-                let session = desk.ws.login(&username, PASSWORD).unwrap();
-                desk.ws.logout(&session.session_id).unwrap();
+                let session = d.ws.login(&username, PASSWORD).unwrap();
+                d.ws.logout(&session.session_id).unwrap();
             }
-            desk.rounds.push((patient, account));
+            subjects.push((patient, account));
         }
-        desk.push();
-        desk.records = common::record_count(&desk.ws);
-        eprintln!(
-            "built a desk of {} records in {:.1?}",
-            desk.records,
-            started.elapsed()
-        );
-        desk
-    }
-
-    /// Pulls records of the log's next entries.
-    fn pull(&mut self, records: Vec<Record>) -> dentpro_core::sync::PullOutcome {
-        let from = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| accepted(from + i as u64, r))
-            .collect();
-        self.ws.sync().apply_pulled(&entries).unwrap()
-    }
-
-    /// The server accepts this desk's pending records; the desk pulls them back.
-    fn push(&mut self) {
-        let acked = self.acked_seq();
-        let pending = self.ws.sync().outbox(acked, u32::MAX).unwrap();
-        let from = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = pending
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| accepted(from + i as u64, r))
-            .collect();
-        let receipt: Vec<(u64, LogPosition)> = entries
-            .iter()
-            .map(|e| (e.record.body.seq, e.position.clone()))
-            .collect();
-        self.ws.sync().record_receipt(&receipt).unwrap();
-        self.ws.sync().apply_pulled(&entries).unwrap();
-    }
-
-    fn acked_seq(&mut self) -> u64 {
-        let own = self.ws.ledger().head().seq;
-        own - self.ws.sync().pending().unwrap() as u64
+        d.push(|_| false);
+        let records = common::record_count(&d.ws);
+        eprintln!("built a desk of {records} records in {:.1?}", started.elapsed());
+        Bench {
+            desk: d,
+            rounds: subjects,
+            busy_account: staff[0].clone(),
+            records,
+        }
     }
 
     /// This desk's change of a subject (pending), then the timed pull of another desk's change
     /// of it that the log holds first.
     fn conflict(&mut self, ours: impl FnOnce(&mut Self), theirs: Event) -> Duration {
         ours(self);
-        let records = self.other.write(&self.admin_id, theirs);
-        let from = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = records
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| accepted(from + i as u64, r))
-            .collect();
+        let admin_id = self.admin_id.clone();
+        let records = self.other.write(&admin_id, theirs);
+        let entries = logged_next(&mut self.ws, records);
         let t = Instant::now();
         let outcome = self.ws.sync().apply_pulled(&entries).unwrap();
         let took = t.elapsed();
         assert!(outcome.reprojected, "{outcome:?}");
-        self.push();
+        self.push(|_| false);
         took
     }
 
@@ -262,7 +199,7 @@ impl Desk {
         let before = patients::get(self.ws.ledger().conn(), &patient).unwrap().fields;
         let (admin, p) = (self.admin.clone(), patient.clone());
         let theirs = PatientUpdated {
-            patient_id: patient.to_string(),
+            patient_id: patient,
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -279,11 +216,11 @@ impl Desk {
         )
     }
 
-    fn account_change(&mut self, account: &UserId) -> Duration {
+    fn account_change(&mut self, account: &str) -> Duration {
         let admin = self.admin.clone();
-        let a = account.clone();
+        let a = account.to_owned();
         let theirs = PasswordReset {
-            user_id: account.to_string(),
+            user_id: account.to_owned(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
         };
         self.conflict(
@@ -304,8 +241,8 @@ fn main() {
     let small_n = env_or("REPLAY_BENCH_SMALL", 5_000);
     let large_n = env_or("REPLAY_BENCH_LARGE", 500_000);
     let rounds = env_or("REPLAY_BENCH_ROUNDS", 15);
-    let mut small = Desk::build(small_n, rounds);
-    let mut large = Desk::build(large_n, rounds);
+    let mut small = Bench::build(small_n, rounds);
+    let mut large = Bench::build(large_n, rounds);
 
     let (mut patient, mut account) = ([Vec::new(), Vec::new()], [Vec::new(), Vec::new()]);
     for r in 0..rounds {
@@ -328,7 +265,7 @@ fn main() {
     }
 
     // A staff account that logged in all along: its own history grew with the desk's.
-    let logins = |d: &Desk| -> i64 {
+    let logins = |d: &Bench| -> i64 {
         replay::records_about(d.ws.ledger().conn(), &format!("user:{}", d.busy_account))
             .unwrap()
             .len() as i64

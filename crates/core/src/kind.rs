@@ -14,6 +14,29 @@ use serde::de::DeserializeOwned;
 use std::any::Any;
 use std::fmt;
 
+/// How the records about one subject are found (by [`crate::replay`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Finder {
+    /// An indexed expression over `records r` that equals the subject's id.
+    Payload(&'static str),
+    /// Every record of this kind (through `records_kind`): for subjects whose records are few
+    /// whatever the history's length (the branch, settings, usernames, revocations).
+    Kind(&'static str),
+}
+
+/// A kind of subject (`<prefix>:<id>`, see [`Kind::subjects`]): where its records are and how
+/// its rows are deleted before [`crate::replay`] re-applies them. Each area declares its own
+/// next to its projection (`SUBJECTS` in its `projection.rs`); [`crate::registry`] lists them.
+pub struct SubjectKind {
+    pub prefix: &'static str,
+    pub finder: Finder,
+    /// The projection tables that hold rows of such a subject (a test checks that together
+    /// they are [`crate::registry::projection_tables`]).
+    pub tables: &'static [&'static str],
+    /// Deletes one subject's rows from those tables.
+    pub delete: fn(&Transaction<'_>, &str) -> Result<()>,
+}
+
 /// The record being applied: projections take times and actors from it, never from a clock.
 pub struct Applied<'a> {
     pub local_index: i64,

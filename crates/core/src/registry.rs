@@ -1,9 +1,9 @@
-//! The one list of record kinds: adding a kind is one line here (its payload type implements
+//! The one list of record kinds (and of the subjects they name): adding a kind is one line here (its payload type implements
 //! [`Kind`] in its area's `records.rs` / `projection.rs`). Decoding a stored record, the
 //! projection tables a rebuild replays and verifies, the UI's list of kinds and the guard tests
 //! all come from this list.
 
-use crate::kind::{Event, Kind};
+use crate::kind::{Event, Kind, SubjectKind};
 use crate::permissions::Action;
 use crate::{CoreError, Result};
 use crate::{accounts, audit, devices, documents, patients, settings};
@@ -69,6 +69,20 @@ pub static KINDS: &[KindEntry] = &[
     entry::<devices::DeviceRevoked>(),
     entry::<documents::audit_report::AuditReportGenerated>(),
 ];
+
+/// Every kind of subject records name, one line per area (each declared next to the area's
+/// projection): what [`crate::replay`] deletes and re-applies.
+pub static SUBJECT_KINDS: &[&[SubjectKind]] = &[
+    accounts::projection::SUBJECTS,
+    patients::projection::SUBJECTS,
+    settings::projection::SUBJECTS,
+    devices::projection::SUBJECTS,
+];
+
+/// Every registered subject kind.
+pub fn subject_kinds() -> impl Iterator<Item = &'static SubjectKind> {
+    SUBJECT_KINDS.iter().flat_map(|area| area.iter())
+}
 
 /// The registered kind named `kind`.
 pub fn entry_of(kind: &str) -> Option<&'static KindEntry> {

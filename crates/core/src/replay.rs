@@ -28,84 +28,20 @@
 //! database, `audit::compare_projections`).
 
 use crate::kind::Event;
+pub use crate::kind::{Finder, SubjectKind};
 use crate::ledger::read_record;
-use crate::patients::PATIENT_OF_RECORD;
 use crate::record::Record;
+use crate::registry::subject_kinds;
 use crate::sync::{self, CANONICAL_ORDER, Verdict};
-use crate::{CoreError, Result, accounts, devices, patients, registry, settings};
+use crate::{CoreError, Result, registry};
 use rusqlite::{Connection, Transaction, params};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-/// SQL for the user account a record (of table alias `r`) concerns: its payload's `user_id`.
-/// Written exactly as in the `records_user` index (migration V11), so lookups use it.
-pub const USER_OF_RECORD: &str = "json_extract(CAST(r.payload AS TEXT), '$.user_id')";
-
-/// How the records about one subject are found.
-#[derive(Debug, Clone, Copy)]
-pub enum Finder {
-    /// An indexed expression over `records r` that equals the subject's id.
-    Payload(&'static str),
-    /// Every record of this kind (through `records_kind`): for subjects whose records are few
-    /// whatever the history's length (the branch, settings, usernames, revocations).
-    Kind(&'static str),
-}
-
-/// A kind of subject (`<prefix>:<id>`): where its records are and how its rows are deleted.
-pub struct SubjectKind {
-    pub prefix: &'static str,
-    pub finder: Finder,
-    /// The projection tables that hold rows of such a subject (checked against
-    /// [`registry::projection_tables`] by a test).
-    pub tables: &'static [&'static str],
-    /// Deletes one subject's rows from those tables.
-    delete: fn(&Transaction<'_>, &str) -> Result<()>,
-}
-
-/// Every kind of subject records name. A subject with any other prefix makes [`reproject`]
-/// replay everything.
-pub const SUBJECT_KINDS: &[SubjectKind] = &[
-    SubjectKind {
-        prefix: "patient",
-        finder: Finder::Payload(PATIENT_OF_RECORD),
-        tables: patients::projection::PATIENT_TABLES,
-        delete: patients::projection::delete_patient_projection,
-    },
-    SubjectKind {
-        prefix: "user",
-        finder: Finder::Payload(USER_OF_RECORD),
-        tables: accounts::projection::USER_TABLES,
-        delete: accounts::projection::delete_user_projection,
-    },
-    SubjectKind {
-        prefix: "username",
-        finder: Finder::Kind("user.created"),
-        tables: &["users"],
-        delete: accounts::projection::delete_username_projection,
-    },
-    SubjectKind {
-        prefix: "setting",
-        finder: Finder::Kind("settings.changed"),
-        tables: &["settings"],
-        delete: settings::projection::delete_setting_projection,
-    },
-    SubjectKind {
-        prefix: "device",
-        finder: Finder::Kind("device.revoked"),
-        tables: &["device_revocations"],
-        delete: devices::projection::delete_revocation_projection,
-    },
-    SubjectKind {
-        prefix: "branch",
-        finder: Finder::Kind("branch.created"),
-        tables: &["branch"],
-        delete: accounts::projection::delete_branch_projection,
-    },
-];
-
-/// The kind of `subject` and its id (`"branch"` has none).
+/// The kind of `subject` and its id (`"branch"` has none). A subject of no registered kind
+/// ([`registry::SUBJECT_KINDS`]) makes [`reproject`] replay everything.
 fn kind_of(subject: &str) -> Option<(&'static SubjectKind, &str)> {
     let (prefix, id) = subject.split_once(':').unwrap_or((subject, ""));
-    SUBJECT_KINDS.iter().find(|k| k.prefix == prefix).map(|k| (k, id))
+    subject_kinds().find(|k| k.prefix == prefix).map(|k| (k, id))
 }
 
 /// What a replay did.
@@ -352,10 +288,7 @@ mod tests {
 
     #[test]
     fn every_projection_table_is_emptied_by_some_subject() {
-        let covered: BTreeSet<&str> = SUBJECT_KINDS
-            .iter()
-            .flat_map(|k| k.tables.iter().copied())
-            .collect();
+        let covered: BTreeSet<&str> = subject_kinds().flat_map(|k| k.tables.iter().copied()).collect();
         let declared: BTreeSet<&str> = registry::projection_tables().into_iter().collect();
         assert_eq!(covered, declared);
     }
@@ -379,7 +312,7 @@ mod tests {
         // As the workstation opens it (the planner then never looks at bound values).
         conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
             .unwrap();
-        for kind in SUBJECT_KINDS {
+        for kind in subject_kinds() {
             let condition = match kind.finder {
                 Finder::Payload(expr) => format!("{expr} = ?1"),
                 Finder::Kind(k) => format!("r.kind = '{k}'"),

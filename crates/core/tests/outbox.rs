@@ -11,7 +11,7 @@ use common::*;
 use dentpro_core::accounts::Language;
 use dentpro_core::documents::audit_report::{self, AuditReportGenerated};
 use dentpro_core::documents::{self, Delivery};
-use dentpro_core::outbox::{FAILPOINT_ENV, RunReport};
+use dentpro_core::outbox::{BATCH, FAILPOINT_ENV, RunReport};
 use dentpro_core::{Workstation, audit, registry, replay, store, sync};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -277,6 +277,45 @@ fn the_effect_is_queued_with_the_record_and_runs_once_after_the_commit() {
     assert_eq!(stored, 1, "one file, no temporary left");
 }
 
+/// The desktop shell's worker holds the workstation only to take the due effects and to mark
+/// each done: the effect itself runs with the database free for the window's commands.
+#[test]
+fn an_effect_taken_from_the_outbox_runs_while_the_workstation_goes_on_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (mut ws, admin) = set_up(dir.path(), &clock);
+    let first = ws.audit().report(&admin.session_id).unwrap();
+    let (due, receivers) = {
+        let outbox = ws.outbox();
+        (outbox.due(BATCH).unwrap(), outbox.receivers().clone())
+    };
+    assert_eq!(due.len(), 1);
+    // A command the window runs while the effect is under way.
+    clock.advance(chrono::Duration::seconds(1));
+    let second = ws.audit().report(&admin.session_id).unwrap();
+    assert_ne!(first.document_id, second.document_id);
+    let mut report = RunReport::default();
+    for pending in &due {
+        let outcome = receivers.perform(pending);
+        report.count(&outcome);
+        ws.outbox().finish(pending, &outcome).unwrap();
+    }
+    assert_eq!(
+        report,
+        RunReport {
+            done: 1,
+            duplicates: 0,
+            failed: 0
+        }
+    );
+    assert!(doc_path(dir.path(), &first.document_id).exists());
+    assert!(!doc_path(dir.path(), &second.document_id).exists());
+    assert_eq!(outbox_rows(&ws), (2, 1), "the second one waits for the next pass");
+    assert_eq!(ws.outbox().run().unwrap().done, 1);
+    assert!(doc_path(dir.path(), &second.document_id).exists());
+    assert_eq!(outbox_rows(&ws), (2, 0));
+}
+
 #[test]
 fn a_failing_effect_is_retried_with_backoff_until_it_succeeds() {
     let dir = tempfile::tempdir().unwrap();
@@ -490,29 +529,30 @@ fn restart_and_run(dir: &Path, id: &str, stored_before: bool) -> RunReport {
     report
 }
 
+/// Kills a child at `failpoint` (`None`: right after the commit), restarts on its data dir
+/// (the document already in the store or not, as `stored_before` says) and runs the outbox:
+/// (done, duplicates) of that run.
+fn killed_then_restarted(failpoint: Option<&str>, stored_before: bool) -> (u32, u32) {
+    let dir = tempfile::tempdir().unwrap();
+    let id = run_and_kill(dir.path(), failpoint);
+    let report = restart_and_run(dir.path(), &id, stored_before);
+    (report.done, report.duplicates)
+}
+
 #[test]
 fn killed_between_the_commit_and_the_worker_the_effect_happens_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), None);
-    let report = restart_and_run(dir.path(), &id, false);
-    assert_eq!((report.done, report.duplicates), (1, 0));
+    assert_eq!(killed_then_restarted(None, false), (1, 0));
 }
 
 #[test]
 fn killed_before_the_effect_the_effect_happens_once_after_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), Some("before_effect"));
-    let report = restart_and_run(dir.path(), &id, false);
-    assert_eq!((report.done, report.duplicates), (1, 0));
+    assert_eq!(killed_then_restarted(Some("before_effect"), false), (1, 0));
 }
 
 #[test]
 fn killed_after_the_effect_before_it_is_marked_done_the_receiver_keeps_one_copy() {
-    let dir = tempfile::tempdir().unwrap();
-    let id = run_and_kill(dir.path(), Some("after_effect"));
-    let report = restart_and_run(dir.path(), &id, true);
     assert_eq!(
-        (report.done, report.duplicates),
+        killed_then_restarted(Some("after_effect"), true),
         (1, 1),
         "redelivered, deduplicated"
     );

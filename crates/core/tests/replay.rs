@@ -10,119 +10,23 @@
 
 mod common;
 
+use common::desk::{Desk, desk};
 use common::*;
 use dentpro_core::accounts::{CashierTerminalsSet, PasswordReset, UserCreated};
 use dentpro_core::demo::demo_patient;
 use dentpro_core::devices::{DeviceKind, DeviceRevoked};
-use dentpro_core::ids::{PatientId, SessionId, UserId};
-use dentpro_core::kind::Event;
+use dentpro_core::ids::{PatientId, UserId};
 use dentpro_core::patients::ConflictDecision;
 use dentpro_core::patients::{self, FieldChange, PatientRegistered, PatientUpdated};
 use dentpro_core::permissions::Role;
-use dentpro_core::record::Record;
-use dentpro_core::sync::{LogPosition, LoggedRecord, PullOutcome, Verdict};
-use dentpro_core::{Workstation, audit, registry, replay};
+use dentpro_core::{audit, registry, replay};
 use rusqlite::Connection;
 use std::collections::BTreeSet;
 
 const HERE: &str = "0792222222";
 const ELSEWHERE: &str = "0793333333";
 
-struct Desk {
-    _dir: tempfile::TempDir,
-    ws: Workstation,
-    admin: SessionId,
-    admin_id: UserId,
-    other: OtherDesk,
-    clock: dentpro_core::clock::ManualClock,
-}
-
-fn desk() -> Desk {
-    let dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let (ws, admin) = set_up(dir.path(), &clock);
-    let admin_id = ws
-        .status(Some(&admin.session_id))
-        .unwrap()
-        .session
-        .unwrap()
-        .user_id;
-    Desk {
-        _dir: dir,
-        ws,
-        admin: admin.session_id,
-        admin_id,
-        other: OtherDesk::new(),
-        clock,
-    }
-}
-
 impl Desk {
-    fn conn(&self) -> &Connection {
-        self.ws.ledger().conn()
-    }
-
-    /// The other desk's records for `event` (its genesis first, the first time), pulled: logged
-    /// after everything logged so far, so before this desk's pending records.
-    fn pull_theirs(&mut self, event: Event) -> (PullOutcome, Record) {
-        let records = self.other.write(&self.admin_id, event);
-        let last = records.last().unwrap().clone();
-        let mut next = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = records
-            .into_iter()
-            .map(|record| {
-                next += 1;
-                LoggedRecord {
-                    position: accepted(next - 1),
-                    record,
-                }
-            })
-            .collect();
-        (self.ws.sync().apply_pulled(&entries).unwrap(), last)
-    }
-
-    /// Pushes this desk's pending records: the server logs them next, refusing those `refuse`
-    /// picks; then the desk pulls them back (its cursor moves past them).
-    fn push(&mut self, refuse: impl Fn(&Record) -> bool) {
-        let pending: Vec<Record> = {
-            let mut stmt = self
-                .conn()
-                .prepare(
-                    "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
-                     WHERE r.device_id = ?1 AND l.log_index IS NULL ORDER BY r.seq",
-                )
-                .unwrap();
-            stmt.query_map([self.ws.device_id()], dentpro_core::ledger::read_record)
-                .unwrap()
-                .collect::<rusqlite::Result<_>>()
-                .unwrap()
-        };
-        let from = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = pending
-            .into_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let log_index = from + i as u64;
-                let position = if refuse(&record) {
-                    LogPosition {
-                        verdict: Verdict::Refused,
-                        reason: Some("forbidden: refused in a test".into()),
-                        ..accepted(log_index)
-                    }
-                } else {
-                    accepted(log_index)
-                };
-                LoggedRecord { position, record }
-            })
-            .collect();
-        let receipt: Vec<(u64, LogPosition)> = entries
-            .iter()
-            .map(|e| (e.record.body.seq, e.position.clone()))
-            .collect();
-        self.ws.sync().record_receipt(&receipt).unwrap();
-        self.ws.sync().apply_pulled(&entries).unwrap();
-    }
-
     fn register(&mut self, n: usize) -> PatientId {
         self.ws
             .patients()
@@ -224,16 +128,6 @@ fn canary(conn: &Connection, table: &'static str, column: &'static str, id: &str
         column,
         id: id.to_owned(),
         value,
-    }
-}
-
-fn accepted(log_index: u64) -> LogPosition {
-    LogPosition {
-        log_index,
-        verdict: Verdict::Accepted,
-        reason: None,
-        clock_skew_seconds: None,
-        leaf_version: Default::default(),
     }
 }
 

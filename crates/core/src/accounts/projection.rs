@@ -1,10 +1,11 @@
 //! The only code writing the accounts area's tables (`branch`, `users`, `cashier_terminals`),
 //! called from the records' [`crate::kind::Kind::apply`].
 
+use super::queries::USER_OF_RECORD;
 use super::records::{
     BranchCreated, CashierTerminalsSet, LanguageSet, LoginFailed, LoginSucceeded, PasswordReset, UserCreated,
 };
-use crate::kind::Applied;
+use crate::kind::{Applied, Finder, Kind, SubjectKind};
 use crate::{CoreError, Result};
 use rusqlite::{Transaction, params};
 
@@ -98,6 +99,29 @@ fn update_user(
     }
     Ok(())
 }
+
+/// The accounts area's subjects (`user:<id>`, `username:<name>`, `branch`), for
+/// [`crate::replay`].
+pub const SUBJECTS: &[SubjectKind] = &[
+    SubjectKind {
+        prefix: "user",
+        finder: Finder::Payload(USER_OF_RECORD),
+        tables: USER_TABLES,
+        delete: delete_user_projection,
+    },
+    SubjectKind {
+        prefix: "username",
+        finder: Finder::Kind(UserCreated::KIND),
+        tables: &["users"],
+        delete: delete_username_projection,
+    },
+    SubjectKind {
+        prefix: "branch",
+        finder: Finder::Kind(BranchCreated::KIND),
+        tables: &["branch"],
+        delete: delete_branch_projection,
+    },
+];
 
 /// Tables holding rows of one user account (subject `user:<id>`), which
 /// `delete_user_projection` empties.

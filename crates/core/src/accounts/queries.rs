@@ -14,6 +14,10 @@ pub struct Credentials {
     pub failed_attempts: u32,
 }
 
+/// SQL for the user account a record (of table alias `r`) concerns: its payload's `user_id`.
+/// Written exactly as in the `records_user` index (migration V11), so lookups use it.
+pub const USER_OF_RECORD: &str = "json_extract(CAST(r.payload AS TEXT), '$.user_id')";
+
 const USER_COLUMNS: &str = "id, username, display_name, role, language, active, locked_until, created_at, password_hash, failed_attempts";
 
 fn read_credentials(r: &rusqlite::Row<'_>) -> rusqlite::Result<Credentials> {

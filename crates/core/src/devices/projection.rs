@@ -3,7 +3,7 @@
 use super::records::DeviceRevoked;
 use super::rules::already_revoked;
 use crate::Result;
-use crate::kind::Applied;
+use crate::kind::{Applied, Finder, Kind, SubjectKind};
 use rusqlite::{Transaction, params};
 
 pub(super) fn revoked(tx: &Transaction<'_>, r: &DeviceRevoked, at: &Applied<'_>) -> Result<()> {
@@ -27,6 +27,14 @@ pub(super) fn revoked(tx: &Transaction<'_>, r: &DeviceRevoked, at: &Applied<'_>)
     }
     Ok(())
 }
+
+/// The devices area's subject (`device:<id>`, its revocation), for [`crate::replay`].
+pub const SUBJECTS: &[SubjectKind] = &[SubjectKind {
+    prefix: "device",
+    finder: Finder::Kind(DeviceRevoked::KIND),
+    tables: &["device_revocations"],
+    delete: delete_revocation_projection,
+}];
 
 /// Deletes a device's revocation row (subject `device:<id>`), before [`crate::replay`]
 /// re-applies the revocations naming it.

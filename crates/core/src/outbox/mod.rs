@@ -9,9 +9,11 @@
 //!   call queues; replay, rebuild and verification apply records through `Project::apply`,
 //!   pulls and the server's admission through `ledger::insert_and_apply`/`sync`, none of which
 //!   touch this table — so none of them runs an effect.
-//! - **Run after the commit, surviving restarts.** A worker (the desktop shell's outbox thread,
-//!   or [`Outbox::run`] anywhere) takes the due rows, performs each effect, then marks it done.
-//!   A crash before "done" leaves the row due: it runs again after the restart.
+//! - **Run after the commit, surviving restarts.** A worker takes the due rows
+//!   ([`Outbox::due`]), performs each effect ([`Receivers::perform`], without the database, so
+//!   the desktop shell's outbox thread holds the workstation only to read and to mark), then
+//!   marks it done ([`Outbox::finish`]); [`Outbox::run`] does the three in one call. A crash
+//!   before "done" leaves the row due: it runs again after the restart.
 //! - **At least once, seen once.** Every row carries an idempotency key (`<record id>/<n>`),
 //!   handed to the receiver, which keeps the first delivery and ignores repeats (the documents
 //!   store is content-addressed: a second write of a document is a [`Delivery::Duplicate`]).
@@ -30,6 +32,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub const FAILPOINT_ENV: &str = "DENTPRO_OUTBOX_FAILPOINT";
+/// The most effects one pass takes.
+pub const BATCH: u32 = 64;
 const FIRST_RETRY_SECONDS: i64 = 2;
 const MAX_RETRY_SECONDS: i64 = 600;
 
@@ -105,6 +109,20 @@ pub struct RunReport {
     pub failed: u32,
 }
 
+impl RunReport {
+    /// Counts one attempt's outcome.
+    pub fn count(&mut self, outcome: &Result<Delivery>) {
+        match outcome {
+            Ok(Delivery::Duplicate) => {
+                self.done += 1;
+                self.duplicates += 1;
+            }
+            Ok(Delivery::New) => self.done += 1,
+            Err(_) => self.failed += 1,
+        }
+    }
+}
+
 /// The receivers effects are delivered to.
 #[derive(Debug, Clone)]
 pub struct Receivers {
@@ -113,12 +131,16 @@ pub struct Receivers {
 
 impl Receivers {
     /// Performs one effect; repeating it with the same key changes nothing at the receiver.
-    /// Runs without the database: the shell calls it with the workstation unlocked.
+    /// Runs without the database: the shell calls it with the workstation unlocked. The crash
+    /// tests' failpoints are on either side of the effect, whoever calls it.
     pub fn perform(&self, pending: &Pending) -> Result<Delivery> {
-        match pending.effect.as_str() {
+        failpoint("before_effect");
+        let outcome = match pending.effect.as_str() {
             Effect::STORE_DOCUMENT => self.documents.put(&pending.target, &pending.body),
             other => Err(CoreError::internal(format!("unknown outbox effect {other}"))),
-        }
+        };
+        failpoint("after_effect");
+        outcome
     }
 }
 
@@ -193,18 +215,9 @@ impl<'a> Outbox<'a> {
     /// Performs every effect due now and marks each: the worker's whole pass in one call.
     pub fn run(&self) -> Result<RunReport> {
         let mut report = RunReport::default();
-        for pending in self.due(64)? {
-            failpoint("before_effect");
+        for pending in self.due(BATCH)? {
             let outcome = self.receivers.perform(&pending);
-            failpoint("after_effect");
-            match &outcome {
-                Ok(Delivery::Duplicate) => {
-                    report.done += 1;
-                    report.duplicates += 1;
-                }
-                Ok(Delivery::New) => report.done += 1,
-                Err(_) => report.failed += 1,
-            }
+            report.count(&outcome);
             self.finish(&pending, &outcome)?;
         }
         Ok(report)

@@ -1,8 +1,9 @@
 //! The only code writing the patients area's tables (`patients`, its search index
 //! `patients_fts`, `patient_conflicts`), called from the records' [`crate::kind::Kind::apply`].
 
+use super::queries::PATIENT_OF_RECORD;
 use super::records::{FIELDS, PatientConflictResolved, PatientRegistered, PatientUpdated};
-use crate::kind::Applied;
+use crate::kind::{Applied, Finder, SubjectKind};
 use crate::text::{fold, phone_digits};
 use crate::{CoreError, Result};
 use rusqlite::{OptionalExtension, Transaction, params};
@@ -165,6 +166,14 @@ fn delete_search_row(tx: &Transaction<'_>, patient_id: &str, file_key: &str) -> 
     }
     Ok(())
 }
+
+/// The patients area's subject (`patient:<id>`), for [`crate::replay`].
+pub const SUBJECTS: &[SubjectKind] = &[SubjectKind {
+    prefix: "patient",
+    finder: Finder::Payload(PATIENT_OF_RECORD),
+    tables: PATIENT_TABLES,
+    delete: delete_patient_projection,
+}];
 
 /// Tables holding rows of one patient (subject `patient:<id>`), which
 /// `delete_patient_projection` empties.

@@ -2,6 +2,7 @@
 
 use super::records::SettingChanged;
 use crate::Result;
+use crate::kind::{Finder, Kind, SubjectKind};
 use rusqlite::{Transaction, params};
 
 pub(super) fn setting_changed(tx: &Transaction<'_>, s: &SettingChanged) -> Result<()> {
@@ -12,6 +13,14 @@ pub(super) fn setting_changed(tx: &Transaction<'_>, s: &SettingChanged) -> Resul
     )?;
     Ok(())
 }
+
+/// The settings area's subject (`setting:<key>`), for [`crate::replay`].
+pub const SUBJECTS: &[SubjectKind] = &[SubjectKind {
+    prefix: "setting",
+    finder: Finder::Kind(SettingChanged::KIND),
+    tables: &["settings"],
+    delete: delete_setting_projection,
+}];
 
 /// Deletes one setting's row (subject `setting:<key>`), before [`crate::replay`] re-applies
 /// its changes.

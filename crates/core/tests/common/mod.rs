@@ -2,6 +2,8 @@
 //! dirs, driven through the same facade the desktop shell calls.
 #![allow(dead_code)]
 
+pub mod desk;
+
 use chrono::{DateTime, TimeZone, Utc};
 use dentpro_core::accounts::{Language, NewUser, SetupInput};
 use dentpro_core::clock::ManualClock;
@@ -226,7 +228,6 @@ pub fn make_conflict(
     elsewhere: &str,
 ) -> dentpro_core::ids::RecordId {
     use dentpro_core::patients::{self, FieldChange, PatientInput, PatientUpdated};
-    use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
     let before = patients::get(ws.ledger().conn(), patient_id).unwrap().fields;
     let mut edited = serde_json::to_value(&before).unwrap();
     edited[field] = serde_json::Value::String(here.to_owned());
@@ -253,36 +254,9 @@ pub fn make_conflict(
     );
     let conflicting = theirs.last().unwrap().body.id.clone();
     // This workstation's records not yet in the log, then the other desk's: the server's order.
-    let own: Vec<dentpro_core::record::Record> = {
-        let conn = ws.ledger().conn();
-        let mut stmt = conn
-            .prepare(
-                "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
-                 WHERE r.device_id = ?1 AND l.log_index IS NULL ORDER BY r.seq",
-            )
-            .unwrap();
-        stmt.query_map([ws.device_id()], dentpro_core::ledger::read_record)
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
-    };
-    let mut next = ws.sync().cursor().unwrap();
-    let entries: Vec<LoggedRecord> = own
-        .into_iter()
-        .chain(theirs)
-        .map(|record| {
-            let position = LogPosition {
-                log_index: next,
-                verdict: Verdict::Accepted,
-                reason: None,
-                clock_skew_seconds: None,
-                leaf_version: Default::default(),
-            };
-            next += 1;
-            LoggedRecord { position, record }
-        })
-        .collect();
-    ws.sync().apply_pulled(&entries).unwrap();
+    let mut records = pending_records(ws);
+    records.extend(theirs);
+    pull_into(ws, &records);
     conflicting.into()
 }
 
@@ -318,25 +292,56 @@ pub fn enrolled_device(
     (ws.device_id().clone(), records)
 }
 
-/// Brings another device's `records` into `ws` as a pull of the branch server's log would
-/// (accepted, at the next log indexes).
-pub fn pull_into(ws: &mut Workstation, records: &[dentpro_core::record::Record]) {
+/// The log position of a record the branch server accepted at `log_index`.
+pub fn accepted(log_index: u64) -> dentpro_core::sync::LogPosition {
+    dentpro_core::sync::LogPosition {
+        log_index,
+        verdict: dentpro_core::sync::Verdict::Accepted,
+        reason: None,
+        clock_skew_seconds: None,
+        leaf_version: Default::default(),
+    }
+}
+
+/// `records` as the next entries of the log `ws` pulls from (accepted, from its cursor on).
+pub fn logged_next(
+    ws: &mut Workstation,
+    records: impl IntoIterator<Item = dentpro_core::record::Record>,
+) -> Vec<dentpro_core::sync::LoggedRecord> {
     let from = ws.sync().cursor().unwrap();
-    let entries: Vec<_> = records
-        .iter()
+    records
+        .into_iter()
         .enumerate()
         .map(|(i, record)| dentpro_core::sync::LoggedRecord {
-            position: dentpro_core::sync::LogPosition {
-                log_index: from + i as u64,
-                verdict: dentpro_core::sync::Verdict::Accepted,
-                reason: None,
-                clock_skew_seconds: None,
-                leaf_version: Default::default(),
-            },
-            record: record.clone(),
+            position: accepted(from + i as u64),
+            record,
         })
-        .collect();
+        .collect()
+}
+
+/// Brings another device's `records` into `ws` as a pull of the branch server's log would
+/// (accepted, at the next log indexes).
+pub fn pull_into(
+    ws: &mut Workstation,
+    records: &[dentpro_core::record::Record],
+) -> dentpro_core::sync::PullOutcome {
+    let entries = logged_next(ws, records.iter().cloned());
     ws.sync()
         .apply_pulled(&entries)
-        .expect("apply the pulled records");
+        .expect("apply the pulled records")
+}
+
+/// This workstation's own records that are not in the log yet, in chain order.
+pub fn pending_records(ws: &Workstation) -> Vec<dentpro_core::record::Record> {
+    ws.ledger()
+        .conn()
+        .prepare(
+            "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
+             WHERE r.device_id = ?1 AND l.log_index IS NULL ORDER BY r.seq",
+        )
+        .unwrap()
+        .query_map([ws.device_id()], dentpro_core::ledger::read_record)
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
 }
