@@ -1,6 +1,11 @@
 import { useEffect, useState, type FormEvent } from "react";
-import { commands, type DocumentRef, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../../bindings";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type DocumentRef, type AuditFilter, type BadRecord, type VerifyReport } from "../../bindings";
 import { call } from "../../api";
+import { run, useCommandQuery } from "../../query";
+import { auditKeys } from "./keys";
+import { userKeys } from "../users/schema";
+import { patientKeys } from "../patients/keys";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../../auditFormat";
 import { useApp } from "../../context";
 import { kindLabel } from "../../errors";
@@ -42,68 +47,54 @@ export function AuditScreen() {
   const { can, showError } = useApp();
   const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
   const [filter, setFilter] = useState<AuditFilter>(() => toFilter(EMPTY_DRAFT, 0));
-  const [page, setPage] = useState<AuditPage | null>(null);
-  const [users, setUsers] = useState<UserSummary[] | null>(null);
-  const [report, setReport] = useState<VerifyReport | null>(null);
-  const [verifying, setVerifying] = useState(false);
-  const [printed, setPrinted] = useState<DocumentRef | null>(null);
   const canListUsers = can("user_list");
   const canSearchPatients = can("patient_search");
+  const queryClient = useQueryClient();
+  // The trail is read afresh each time the screen opens (gcTime 0: no stale page is shown
+  // first); while another page or filter loads, the last page stays.
+  const trail = useCommandQuery(auditKeys.trail(filter), () => commands.auditTrail(filter), {
+    gcTime: 0,
+    placeholderData: keepPreviousData,
+  });
+  const page = trail.data ?? null;
+  // Only to offer names in the user filter: without it the filter takes a user id.
+  const users = useQuery({ queryKey: userKeys.all, queryFn: () => run(() => commands.listUsers()), enabled: canListUsers }).data ?? null;
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.auditTrail(filter)).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setPage(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [filter, showError]);
-
-  useEffect(() => {
-    if (!canListUsers) return;
-    let cancelled = false;
-    void call(() => commands.listUsers()).then((r) => {
-      if (!cancelled && r.status === "ok") setUsers(r.data);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [canListUsers]);
+  /** Verifying and printing write a record: the trail is read again to show it. */
+  const onRecorded = () => void queryClient.invalidateQueries({ queryKey: auditKeys.all });
+  const verify = useMutation<VerifyReport, CoreError>({
+    mutationFn: () => run(() => commands.verifyAudit()),
+    onSuccess: onRecorded,
+    onError: showError,
+  });
+  /** Verifies and prints the report (PDF, the user's language), then saves a copy. */
+  const print = useMutation<DocumentRef, CoreError>({
+    mutationFn: () => run(() => commands.auditReport()),
+    onSuccess: (doc) => {
+      onRecorded();
+      void saveDocument(doc);
+    },
+    onError: showError,
+  });
+  const verifying = verify.isPending || print.isPending;
+  const report = verify.data ?? null;
+  const printed = print.data ?? null;
 
   const apply = (e: FormEvent) => {
     e.preventDefault();
     showError(null);
-    setFilter(toFilter(draft, 0, !canSearchPatients));
+    setOrRefetch(toFilter(draft, 0, !canSearchPatients));
   };
   const reset = () => {
     setDraft(EMPTY_DRAFT);
-    setFilter(toFilter(EMPTY_DRAFT, 0));
+    setOrRefetch(toFilter(EMPTY_DRAFT, 0));
+  };
+  /** "Apply" always reads the trail again, even when the filter did not change. */
+  const setOrRefetch = (next: AuditFilter) => {
+    if (JSON.stringify(next) === JSON.stringify(filter)) void trail.refetch();
+    else setFilter(next);
   };
   const goToOffset = (offset: number) => setFilter((f) => ({ ...f, offset }));
-
-  async function verify() {
-    setVerifying(true);
-    setReport(null);
-    const r = await call(() => commands.verifyAudit());
-    setVerifying(false);
-    if (r.status === "ok") setReport(r.data);
-    else showError(r.error);
-  }
-
-  /** Verifies and prints the report (PDF, the user's language), then saves a copy. */
-  async function printReport() {
-    setVerifying(true);
-    setPrinted(null);
-    const r = await call(() => commands.auditReport());
-    setVerifying(false);
-    if (r.status === "ok") {
-      setPrinted(r.data);
-      await saveDocument(r.data);
-    } else showError(r.error);
-  }
 
   async function saveDocument(doc: DocumentRef) {
     // The outbox stores the document just after the command returns: give it a moment.
@@ -129,12 +120,12 @@ export function AuditScreen() {
       <div className="page-head">
         <h1>{t("audit.title")}</h1>
         {can("audit_verify") ? (
-          <button type="button" className="btn btn-primary" data-testid="audit-verify" onClick={() => void verify()} disabled={verifying}>
+          <button type="button" className="btn btn-primary" data-testid="audit-verify" onClick={() => { print.reset(); verify.mutate(); }} disabled={verifying}>
             {verifying ? t("audit.verifying") : t("audit.verify")}
           </button>
         ) : null}
         {can("audit_verify") ? (
-          <button type="button" className="btn" data-testid="audit-report" onClick={() => void printReport()} disabled={verifying}>
+          <button type="button" className="btn" data-testid="audit-report" onClick={() => { verify.reset(); print.mutate(); }} disabled={verifying}>
             {t("audit.report")}
           </button>
         ) : null}
@@ -349,6 +340,7 @@ function VerifyResult({ report }: { report: VerifyReport }) {
 }
 
 const PICKER_DEBOUNCE_MS = 150;
+const PICKER_LIMIT = 8;
 
 /** Patient filter: search-as-you-type when allowed, else a plain patient-ID field. */
 function PatientPicker({
@@ -361,22 +353,19 @@ function PatientPicker({
   onChange: (patch: Partial<Draft>) => void;
 }) {
   const { t } = useLang("audit");
-  const [options, setOptions] = useState<{ q: string; rows: PatientSummary[] } | null>(null);
   const q = draft.patientText.trim();
-
+  // Asked once typing pauses; the results are cached with the patient searches (a new
+  // registration invalidates them).
+  const [asked, setAsked] = useState(q);
   useEffect(() => {
-    if (!canSearch || !q || draft.patient) return;
-    let cancelled = false;
-    const timer = window.setTimeout(() => {
-      void call(() => commands.searchPatients(q, 8)).then((r) => {
-        if (!cancelled && r.status === "ok") setOptions({ q, rows: r.data });
-      });
-    }, PICKER_DEBOUNCE_MS);
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [canSearch, q, draft.patient]);
+    const timer = window.setTimeout(() => setAsked(q), PICKER_DEBOUNCE_MS);
+    return () => window.clearTimeout(timer);
+  }, [q]);
+  const options = useQuery({
+    queryKey: [...patientKeys.search(asked), PICKER_LIMIT],
+    queryFn: () => run(() => commands.searchPatients(asked, PICKER_LIMIT)),
+    enabled: canSearch && asked !== "" && !draft.patient,
+  });
 
   if (draft.patient) {
     return (
@@ -395,7 +384,7 @@ function PatientPicker({
     );
   }
 
-  const shown = canSearch && q && options && options.q === q ? options.rows : [];
+  const shown = canSearch && q && asked === q ? (options.data ?? []) : [];
   return (
     <div className="picker">
       <input

@@ -1,6 +1,8 @@
-import { useEffect, useState, type FormEvent } from "react";
-import { commands, type CoreError } from "../../bindings";
-import { call } from "../../api";
+import { useState, type FormEvent } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type Settings } from "../../bindings";
+import { run, useCommandQuery } from "../../query";
+import { settingsKeys } from "./keys";
 import { useApp } from "../../context";
 import { fieldMessage } from "../../errors";
 import { useLang } from "../../i18n/useLang";
@@ -8,25 +10,27 @@ import { ErrorMessage, Field, Notice } from "../../components/common";
 
 export function SettingsScreen() {
   const { t } = useLang("settings");
-  const { session, updateSession, showError } = useApp();
-  const [minutes, setMinutes] = useState<string | null>(null);
+  const { session, updateSession } = useApp();
+  const queryClient = useQueryClient();
+  const settings = useCommandQuery(settingsKeys.all, () => commands.getSettings());
+  // What the user typed; until then, the stored value.
+  const [typed, setMinutes] = useState<string | null>(null);
+  const minutes = typed ?? (settings.data ? String(settings.data.idle_lock_minutes) : null);
   const [error, setError] = useState<CoreError | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const save = useMutation<Settings, CoreError, number>({
+    mutationFn: (n) => run(() => commands.setIdleLockMinutes(n)),
+    onSuccess: (stored) => {
+      queryClient.setQueryData(settingsKeys.all, stored);
+      setMinutes(null);
+      updateSession({ ...session, idle_lock_minutes: stored.idle_lock_minutes });
+      setSaved(true);
+    },
+    onError: setError,
+  });
+  const busy = save.isPending;
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.getSettings()).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setMinutes(String(r.data.idle_lock_minutes));
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [showError]);
-
-  async function submit(e: FormEvent) {
+  function submit(e: FormEvent) {
     e.preventDefault();
     setSaved(false);
     setError(null);
@@ -35,14 +39,7 @@ export function SettingsScreen() {
       setError({ code: "invalid", message: "", details: { field: "idle_lock_minutes", reason: "out_of_range", min: "1", max: "240" } });
       return;
     }
-    setBusy(true);
-    const r = await call(() => commands.setIdleLockMinutes(n));
-    setBusy(false);
-    if (r.status === "ok") {
-      setMinutes(String(r.data.idle_lock_minutes));
-      updateSession({ ...session, idle_lock_minutes: r.data.idle_lock_minutes });
-      setSaved(true);
-    } else setError(r.error);
+    save.mutate(n);
   }
 
   const fm = error ? fieldMessage(error) : null;

@@ -1,0 +1,40 @@
+// @vitest-environment jsdom
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
+import { clearMocks } from "@tauri-apps/api/mocks";
+import type { Settings } from "../../bindings";
+import { applyLanguage } from "../../i18n";
+import { refuse, startSignedIn } from "../../test/signedIn";
+
+function settingsCore() {
+  let stored: Settings = { idle_lock_minutes: 10 };
+  return {
+    get_settings: () => stored,
+    set_idle_lock_minutes: (args: Record<string, unknown>) => {
+      const minutes = Number(args.minutes);
+      if (minutes < 1 || minutes > 240) refuse("invalid", { field: "idle_lock_minutes", reason: "out_of_range", min: "1", max: "240" });
+      return (stored = { idle_lock_minutes: minutes });
+    },
+  };
+}
+
+const field = () => screen.getByTestId<HTMLInputElement>("settings-idle-lock");
+
+beforeEach(() => applyLanguage("en"));
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("settings screen", () => {
+  it("shows the stored idle limit and saves a new one", async () => {
+    const core = startSignedIn(["settings_edit"], settingsCore());
+    await waitFor(() => expect(field().value).toBe("10"));
+    fireEvent.change(field(), { target: { value: "25" } });
+    fireEvent.click(screen.getByTestId("settings-save"));
+    await screen.findByTestId("settings-saved");
+    expect(core.calls.filter((c) => c.cmd === "set_idle_lock_minutes").map((c) => c.args.minutes)).toEqual([25]);
+    expect(field().value).toBe("25");
+    expect(core.count("get_settings")).toBe(1);
+  });
+});
