@@ -168,7 +168,9 @@ describe("devices screen", () => {
     expect(within(form).getByTestId("device-revoke-warning").textContent).toContain("Revoke Chair 2?");
     expect(branch.calls.some((c) => c.cmd === "revoke_device")).toBe(false);
     fireEvent.click(within(form).getByTestId("device-revoke-confirm"));
-    expect((await screen.findByTestId("device-revoke-error")).textContent).toBe("Reason: This field is required.");
+    // The form's own check: under the field, without asking the core.
+    expect((await screen.findByTestId("device-revoke-error-reason")).textContent).toBe("This field is required.");
+    expect(branch.calls.some((c) => c.cmd === "revoke_device")).toBe(false);
     fireEvent.change(within(form).getByTestId("device-revoke-reason"), { target: { value: "Stolen from surgery 2" } });
     fireEvent.click(within(form).getByTestId("device-revoke-confirm"));
     expect((await screen.findByTestId("devices-message")).textContent).toContain("Chair 2 was revoked");

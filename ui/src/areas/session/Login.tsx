@@ -1,6 +1,7 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { commands, type CoreError, type SessionInfo } from "../../bindings";
-import { call } from "../../api";
+import { useCommandForm } from "../../forms";
+import { loginSchema, type LoginValues } from "./schema";
 import { applyLanguage } from "../../i18n";
 import { useLang } from "../../i18n/useLang";
 import { ErrorMessage, Field } from "../../components/common";
@@ -17,24 +18,20 @@ export function Login({
   onDone: (session: SessionInfo) => void;
 }) {
   const { t, lang } = useLang("session");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CoreError | null>(notice);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await call(() => commands.login(username, password));
-    setBusy(false);
-    if (r.status === "ok") {
-      onDone(r.data);
-    } else {
-      setPassword("");
-      setError(r.error);
-    }
-  }
+  const { form, error, busy, message, onSubmit } = useCommandForm<LoginValues, SessionInfo>({
+    schema: loginSchema,
+    defaultValues: { username: "", password: "" },
+    send: (v) => commands.login(v.username, v.password),
+    onDone: (session) => onDone(session),
+    fields: [],
+    onRefused: () => {
+      form.resetField("password");
+      return false;
+    },
+  });
+  // Why the last session ended (locked out, signed out elsewhere) until the next attempt.
+  const [showNotice, setShowNotice] = useState(true);
+  const shown = error ?? (showNotice ? notice : null);
 
   return (
     <div className="auth-page">
@@ -42,7 +39,7 @@ export function Login({
         <SyncIndicator />
         <LanguageSwitch value={lang} onChange={applyLanguage} />
       </div>
-      <form className="card auth-card" onSubmit={submit} noValidate data-testid="login-form">
+      <form className="card auth-card" onSubmit={(e) => { setShowNotice(false); onSubmit(e); }} noValidate data-testid="login-form">
         <div className="brand-large">{t("app.name")}</div>
         {branchName ? (
           <div className="muted" data-testid="login-branch">
@@ -51,26 +48,24 @@ export function Login({
         ) : null}
         <h1>{t("login.title")}</h1>
         <p className="muted">{t("login.intro")}</p>
-        <ErrorMessage error={error} testId="login-error" />
-        <Field id="login-username" label={t("login.username")}>
+        <ErrorMessage error={shown} testId="login-error" />
+        <Field id="login-username" label={t("login.username")} error={message("username")} errorTestId="login-error-username">
           <input
             id="login-username"
             data-testid="login-username"
             dir="ltr"
             autoComplete="username"
             autoFocus
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
+            {...form.register("username")}
           />
         </Field>
-        <Field id="login-password" label={t("login.password")}>
+        <Field id="login-password" label={t("login.password")} error={message("password")} errorTestId="login-error-password">
           <input
             id="login-password"
             data-testid="login-password"
             type="password"
             autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
+            {...form.register("password")}
           />
         </Field>
         <div className="form-actions">

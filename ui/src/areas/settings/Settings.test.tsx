@@ -37,4 +37,19 @@ describe("settings screen", () => {
     expect(field().value).toBe("25");
     expect(core.count("get_settings")).toBe(1);
   });
+
+  it("refuses a value out of range under the field, in the user's language, without asking the core", async () => {
+    const core = startSignedIn(["settings_edit"], settingsCore(), "ar");
+    applyLanguage("ar");
+    await waitFor(() => expect(field().value).toBe("10"));
+    fireEvent.change(field(), { target: { value: "0" } });
+    fireEvent.click(screen.getByTestId("settings-save"));
+    const error = await screen.findByTestId("settings-error-idle_lock_minutes");
+    expect(error.textContent).toMatch(/[\u0600-\u06FF]/);
+    expect(error.textContent).toContain("240");
+    expect(core.count("set_idle_lock_minutes")).toBe(0);
+    // Corrected: the message goes as the user types.
+    fireEvent.change(field(), { target: { value: "5" } });
+    await waitFor(() => expect(screen.queryByTestId("settings-error-idle_lock_minutes")).toBeNull());
+  });
 });

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { useForm } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -10,12 +10,12 @@ import {
   type NewUser,
   type UserSummary,
 } from "../../bindings";
-import { call, useSubmit } from "../../api";
+import { call } from "../../api";
 import { useApp } from "../../context";
-import { ROLES, fieldMessage } from "../../errors";
-import { messageOf, showOnField } from "../../forms";
+import { ROLES } from "../../errors";
+import { messageOf, showOnField, useCommandForm } from "../../forms";
 import { run, useCommandQuery } from "../../query";
-import { newUserSchema, userKeys } from "./schema";
+import { newUserSchema, resetPasswordSchema, terminalsSchema, userKeys, type ResetPasswordValues, type TerminalsValues } from "./schema";
 import { deviceKeys } from "../devices/keys";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
@@ -197,46 +197,52 @@ function UserRow({
 
 /** The cashier terminals a cashier may work at (the branch server refuses their records elsewhere). */
 function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
-  const { t } = useLang("users");
-  const { showError } = useApp();
   const devices = useCommandQuery(deviceKeys.branch, () => commands.branchDevices());
   const bound = useCommandQuery(userKeys.terminals(user.id), () => commands.cashierTerminals(user.id));
   // A revoked terminal no longer syncs: a cashier bound to it could not work there.
   const terminals: BranchDevice[] | null = devices.data ? devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked) : null;
-  // The ticked boxes: the bound terminals until the user changes them.
-  const [picked, setPicked] = useState<Set<string> | null>(null);
-  const chosen = picked ?? new Set(bound.data ?? []);
-  const setChosen = setPicked;
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    const r = await call(() => commands.setCashierTerminals(user.id, [...chosen]));
-    setBusy(false);
-    if (r.status === "ok") onDone();
-    else showError(r.error);
-  }
-
   if (terminals === null || !bound.data) return null;
+  // The ticked boxes start as the bound terminals.
+  return <TerminalsForm user={user} terminals={terminals} bound={bound.data} onDone={onDone} onCancel={onCancel} />;
+}
+
+function TerminalsForm({
+  user,
+  terminals,
+  bound,
+  onDone,
+  onCancel,
+}: {
+  user: UserSummary;
+  terminals: BranchDevice[];
+  bound: string[];
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useLang("users");
+  const { showError } = useApp();
+  const queryClient = useQueryClient();
+  const { form, busy, onSubmit } = useCommandForm<TerminalsValues, string[]>({
+    schema: terminalsSchema,
+    defaultValues: { terminals: bound },
+    send: (v) => commands.setCashierTerminals(user.id, v.terminals),
+    onDone: (now) => {
+      queryClient.setQueryData(userKeys.terminals(user.id), now);
+      onDone();
+    },
+    fields: [],
+    onRefused: (e) => {
+      showError(e);
+      return true;
+    },
+  });
   return (
-    <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
+    <form className="inline-form" onSubmit={onSubmit} data-testid="user-terminals-form">
       <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>
       {terminals.length === 0 ? <p data-testid="user-terminals-none">{t("users.noTerminals")}</p> : null}
       {terminals.map((d) => (
         <label key={d.device_id} className="checkbox">
-          <input
-            type="checkbox"
-            data-testid="user-terminal"
-            data-device={d.device_id}
-            checked={chosen.has(d.device_id)}
-            onChange={(e) => {
-              const next = new Set(chosen);
-              if (e.target.checked) next.add(d.device_id);
-              else next.delete(d.device_id);
-              setChosen(next);
-            }}
-          />{" "}
+          <input type="checkbox" data-testid="user-terminal" data-device={d.device_id} value={d.device_id} {...form.register("terminals")} />{" "}
           <bdi>{d.label || t("users.unnamedTerminal")}</bdi> <span className="muted small"><Ltr>{d.device_id.slice(0, 8)}</Ltr></span>
         </label>
       ))}
@@ -254,16 +260,20 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
 
 function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang("users");
-  const [password, setPassword] = useState("");
-  const { busy, error, submit } = useSubmit(() => commands.resetPassword(user.id, password), onDone);
+  const { form, error, busy, message, onSubmit } = useCommandForm<ResetPasswordValues, null>({
+    schema: resetPasswordSchema,
+    defaultValues: { password: "" },
+    send: (v) => commands.resetPassword(user.id, v.password),
+    onDone: () => onDone(),
+    fields: ["password"],
+  });
 
-  const fm = error ? fieldMessage(error) : null;
   return (
-    <form className="inline-form" onSubmit={submit} noValidate>
+    <form className="inline-form" onSubmit={onSubmit} noValidate>
       <Field
         id={`reset-${user.id}`}
         label={t("users.newPassword", { username: user.username })}
-        error={fm ? t(fm.message.key, fm.message.vars) : null}
+        error={message("password")}
         errorTestId="user-reset-error"
       >
         <input
@@ -272,11 +282,10 @@ function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: 
           type="password"
           autoComplete="new-password"
           autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
+          {...form.register("password")}
         />
       </Field>
-      {error && !fm ? <ErrorMessage error={error} testId="user-reset-error" /> : null}
+      <ErrorMessage error={error} testId="user-reset-error" />
       <div className="form-actions">
         <button type="submit" className="btn btn-primary btn-small" data-testid="user-reset-submit" disabled={busy}>
           {t("users.setPassword")}

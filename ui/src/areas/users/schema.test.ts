@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { messageOf } from "../../forms";
 import { translator } from "../../i18n/translator";
-import { newUserSchema } from "./schema";
+import { newUserSchema, resetPasswordSchema } from "./schema";
+import { expectOneProblem, problems as schemaProblems } from "../../test/schemaProblems";
 
 const NEW = { username: "sara.k", display_name: "Sara Khalil", role: "receptionist", password: "correct horse", language: "ar" };
 
@@ -35,5 +36,14 @@ describe("the user form's schema says what the core would", () => {
     expect(Object.keys(found)).toEqual([field]);
     expect(found[field]?.[0]).toBe(en);
     expect(found[field]?.[1]).toMatch(/[\u0600-\u06FF]/);
+  });
+});
+
+describe("the reset-password schema", () => {
+  it("takes the password as typed, spaces included", async () => {
+    expect(await schemaProblems(resetPasswordSchema, { password: " 8 chars" })).toEqual({});
+  });
+  it("refuses a short one in both languages", async () => {
+    await expectOneProblem(resetPasswordSchema, { password: "x" }, {}, "password", "The password must have at least 8 characters.");
   });
 });
