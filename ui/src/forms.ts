@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { get, useForm, type DefaultValues, type FieldValues, type Path, type UseFormReturn, type UseFormSetError } from "react-hook-form";
+import { get, useForm, type DefaultValues, type FieldValues, type Path, type UseFormReturn } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -32,17 +32,6 @@ export function messageOf(error: { message?: string } | undefined): FieldMessage
 /** `[...s].length` of the trimmed text: characters as the core counts them (code points). */
 export function length(s: string): number {
   return [...s.trim()].length;
-}
-
-/**
- * Puts the core's refusal under the field it names when the form has that field (and focuses
- * it); returns false when the error belongs to the form as a whole.
- */
-export function showOnField<T extends FieldValues>(error: CoreError, fields: readonly string[], setError: UseFormSetError<T>): boolean {
-  const fm = fieldMessage(error);
-  if (!fm || !fields.includes(fm.field)) return false;
-  setError(fm.field as Path<T>, { type: "core", message: JSON.stringify(fm.message) }, { shouldFocus: true });
-  return true;
 }
 
 /** `YYYY-MM-DD` naming a real day (not, e.g., 2023-02-30). */

@@ -1,5 +1,7 @@
-import { render } from "@testing-library/react";
-import { mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, beforeEach } from "vitest";
+import { cleanup, render } from "@testing-library/react";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { applyLanguage } from "../i18n";
 import type { Action, AppStatus, CoreError, Language, SessionInfo, SyncStatus } from "../bindings";
 import { App } from "../App";
 
@@ -47,4 +49,13 @@ export function startSignedIn(actions: Action[], handlers: Record<string, Handle
   });
   render(<App />);
   return { calls, count: (cmd: string) => calls.filter((c) => c.cmd === cmd).length };
+}
+
+/** Each test starts in English with no mocked IPC; the rendered app goes after it. */
+export function freshAppPerTest() {
+  beforeEach(() => applyLanguage("en"));
+  afterEach(() => {
+    cleanup();
+    clearMocks();
+  });
 }

@@ -1,10 +1,8 @@
 // @vitest-environment jsdom
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { clearMocks } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import type { AuditEntry, AuditFilter, AuditPage, VerifyReport } from "../../bindings";
-import { applyLanguage } from "../../i18n";
-import { startSignedIn } from "../../test/signedIn";
+import { freshAppPerTest, startSignedIn } from "../../test/signedIn";
 
 function entry(seq: number, kind: string): AuditEntry {
   return {
@@ -35,11 +33,7 @@ function auditCore() {
 
 const kinds = () => screen.getAllByTestId("audit-row").map((r) => r.getAttribute("data-kind"));
 
-beforeEach(() => applyLanguage("en"));
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
+freshAppPerTest();
 
 describe("audit screen", () => {
   it("reads the trail for each Apply, even an unchanged filter, and again after a verification", async () => {

@@ -9,7 +9,7 @@ import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
-import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, SubmitButton, TableHead } from "../../components/common";
 
 const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
 
@@ -260,9 +260,7 @@ function RevokeForm({ device, onDone, onCancel }: { device: DeviceStatus; onDone
       </Field>
       <ErrorMessage error={error} testId="device-revoke-error" />
       <div className="row-actions">
-        <button type="submit" className="btn btn-danger btn-small" data-testid="device-revoke-confirm" disabled={busy}>
-          {busy ? t("common.working") : t("devices.revokeConfirm", { label })}
-        </button>
+        <SubmitButton testId="device-revoke-confirm" busy={busy} label={t("devices.revokeConfirm", { label })} className="btn btn-danger btn-small" />
         <button type="button" className="btn btn-small" data-testid="device-revoke-cancel" disabled={busy} onClick={onCancel}>
           {t("common.cancel")}
         </button>

@@ -3,10 +3,9 @@ import { commands, type BranchInfo, type SyncStatus } from "../../bindings";
 import { call } from "../../api";
 import { useCommandForm } from "../../forms";
 import { joinSchema, type JoinValues } from "./schema";
-import { applyLanguage } from "../../i18n";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { ErrorMessage, Field, InputField, SubmitButton } from "../../components/common";
+import { AuthTop } from "../../components/LanguageSwitch";
 import { SyncPill } from "../../components/SyncIndicator";
 import { catchingUp, SYNC_POLL_MS, useSyncStatus } from "../../sync";
 
@@ -39,18 +38,9 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
           autoFocus
         />
       </Field>
-      <Field id="join-label" label={t("join.label")} hint={t("join.labelHint")} error={message("label")} errorTestId="join-error-label">
-        <input
-          id="join-label"
-          data-testid="join-label"
-          maxLength={100}
-          {...form.register("label")}
-        />
-      </Field>
+      <InputField id="join-label" label={t("join.label")} hint={t("join.labelHint")} error={message("label")} errorTestId="join-error-label" maxLength={100} {...form.register("label")} />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" data-testid="join-submit" disabled={busy}>
-          {busy ? t("join.joining") : t("join.submit")}
-        </button>
+        <SubmitButton testId="join-submit" busy={busy} label={t("join.submit")} busyLabel={t("join.joining")} />
       </div>
     </form>
   );
@@ -61,7 +51,7 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
  * sync, asking the core every 2 s whether the workstation is set up now.
  */
 export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) => void }) {
-  const { t, lang } = useLang("session");
+  const { t } = useLang("session");
   const { status } = useSyncStatus();
 
   useEffect(() => {
@@ -84,9 +74,7 @@ export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) 
 
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
+      <AuthTop sync={false} />
       <div className="card auth-card auth-card-wide" data-testid="join-waiting">
         <div className="brand-large">{t("app.name")}</div>
         <h1>{t("join.waitingTitle")}</h1>

@@ -3,7 +3,7 @@ import { isSessionProblem } from "../../api";
 import { useCommandForm } from "../../forms";
 import { unlockSchema, type UnlockValues } from "./schema";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
+import { ErrorMessage, InputField, SubmitButton } from "../../components/common";
 import { SyncIndicator } from "../../components/SyncIndicator";
 
 /** Shown over the (hidden) workspace once the core reports the session idle-locked. */
@@ -54,20 +54,9 @@ export function Lock({
           {t("lock.intro", { name: displayName })}
         </p>
         <ErrorMessage error={error} testId="lock-error" />
-        <Field id="lock-password" label={t("lock.password")} error={message("password")} errorTestId="lock-error-password">
-          <input
-            id="lock-password"
-            data-testid="lock-password"
-            type="password"
-            autoComplete="current-password"
-            autoFocus
-            {...form.register("password")}
-          />
-        </Field>
+        <InputField id="lock-password" label={t("lock.password")} error={message("password")} errorTestId="lock-error-password" type="password" autoComplete="current-password" autoFocus {...form.register("password")} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary btn-block" data-testid="lock-submit" disabled={busy}>
-            {busy ? t("common.working") : t("lock.submit")}
-          </button>
+          <SubmitButton testId="lock-submit" busy={busy} label={t("lock.submit")} className="btn btn-primary btn-block" />
         </div>
         <button type="button" className="link-button" data-testid="lock-logout" onClick={onSignOut}>
           {t("lock.signOut")}

@@ -2,11 +2,9 @@ import { useState } from "react";
 import { commands, type CoreError, type SessionInfo } from "../../bindings";
 import { useCommandForm } from "../../forms";
 import { loginSchema, type LoginValues } from "./schema";
-import { applyLanguage } from "../../i18n";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
-import { SyncIndicator } from "../../components/SyncIndicator";
+import { ErrorMessage, InputField, SubmitButton } from "../../components/common";
+import { AuthTop } from "../../components/LanguageSwitch";
 
 export function Login({
   branchName,
@@ -17,7 +15,7 @@ export function Login({
   notice: CoreError | null;
   onDone: (session: SessionInfo) => void;
 }) {
-  const { t, lang } = useLang("session");
+  const { t } = useLang("session");
   const { form, error, busy, message, onSubmit } = useCommandForm<LoginValues, SessionInfo>({
     schema: loginSchema,
     defaultValues: { username: "", password: "" },
@@ -35,10 +33,7 @@ export function Login({
 
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <SyncIndicator />
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
+      <AuthTop />
       <form className="card auth-card" onSubmit={(e) => { setShowNotice(false); onSubmit(e); }} noValidate data-testid="login-form">
         <div className="brand-large">{t("app.name")}</div>
         {branchName ? (
@@ -49,29 +44,10 @@ export function Login({
         <h1>{t("login.title")}</h1>
         <p className="muted">{t("login.intro")}</p>
         <ErrorMessage error={shown} testId="login-error" />
-        <Field id="login-username" label={t("login.username")} error={message("username")} errorTestId="login-error-username">
-          <input
-            id="login-username"
-            data-testid="login-username"
-            dir="ltr"
-            autoComplete="username"
-            autoFocus
-            {...form.register("username")}
-          />
-        </Field>
-        <Field id="login-password" label={t("login.password")} error={message("password")} errorTestId="login-error-password">
-          <input
-            id="login-password"
-            data-testid="login-password"
-            type="password"
-            autoComplete="current-password"
-            {...form.register("password")}
-          />
-        </Field>
+        <InputField id="login-username" label={t("login.username")} error={message("username")} errorTestId="login-error-username" dir="ltr" autoComplete="username" autoFocus {...form.register("username")} />
+        <InputField id="login-password" label={t("login.password")} error={message("password")} errorTestId="login-error-password" type="password" autoComplete="current-password" {...form.register("password")} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary btn-block" data-testid="login-submit" disabled={busy}>
-            {busy ? t("common.working") : t("login.submit")}
-          </button>
+          <SubmitButton testId="login-submit" busy={busy} label={t("login.submit")} className="btn btn-primary btn-block" />
         </div>
       </form>
     </div>

@@ -4,9 +4,8 @@ import { useCommandForm } from "../../forms";
 import { setupSchema, type SetupValues } from "./schema";
 import { applyLanguage } from "../../i18n";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
-import { SyncIndicator } from "../../components/SyncIndicator";
+import { ErrorMessage, Field, InputField, SubmitButton } from "../../components/common";
+import { AuthTop, LanguageOptions } from "../../components/LanguageSwitch";
 import { JoinBranch } from "./JoinBranch";
 
 /** The core validates the admin as an ordinary new user; map its field names onto this form. */
@@ -21,41 +20,37 @@ const CORE_FIELD: Record<string, keyof SetupValues> = {
   admin_password: "admin_password",
 };
 
+/** The first-run choices, with their labels. */
+const MODES = [
+  ["new", "join.choiceNew"],
+  ["join", "join.choiceJoin"],
+] as const;
+
 /**
  * First start: either set up a new branch here (this desk creates it and its first admin), or
  * join an existing branch with an enrolment ticket (the branch and its staff then come from the
  * branch server).
  */
 export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => void; onJoined: () => void }) {
-  const { t, lang } = useLang("session");
-  const [mode, setMode] = useState<"new" | "join">("new");
+  const { t } = useLang("session");
+  const [mode, setMode] = useState<(typeof MODES)[number][0]>("new");
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <SyncIndicator />
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
+      <AuthTop />
       <div className="auth-card-wide setup-choice" role="tablist" aria-label={t("join.choiceLabel")}>
-        <button
-          type="button"
-          role="tab"
-          aria-selected={mode === "new"}
-          className={mode === "new" ? "choice active" : "choice"}
-          data-testid="setup-mode-new"
-          onClick={() => setMode("new")}
-        >
-          {t("join.choiceNew")}
-        </button>
-        <button
-          type="button"
-          role="tab"
-          aria-selected={mode === "join"}
-          className={mode === "join" ? "choice active" : "choice"}
-          data-testid="setup-mode-join"
-          onClick={() => setMode("join")}
-        >
-          {t("join.choiceJoin")}
-        </button>
+        {MODES.map(([m, label]) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            className={mode === m ? "choice active" : "choice"}
+            data-testid={`setup-mode-${m}`}
+            onClick={() => setMode(m)}
+          >
+            {t(label)}
+          </button>
+        ))}
       </div>
       {mode === "new" ? <NewBranch onDone={onDone} /> : <JoinBranch onJoined={onJoined} />}
     </div>
@@ -83,41 +78,26 @@ function NewBranch({ onDone }: { onDone: (session: SessionInfo) => void }) {
         <fieldset>
           <legend>{t("setup.branchSection")}</legend>
           <div className="form-grid">
-            <Field id="setup-branch-name" label={t("setup.branchName")} error={message("branch_name")} errorTestId="setup-error-branch_name">
-              <input id="setup-branch-name" data-testid="setup-branch-name" {...register("branch_name")} autoFocus />
-            </Field>
-            <Field id="setup-branch-code" label={t("setup.branchCode")} hint={t("setup.branchCodeHint")} error={message("branch_code")} errorTestId="setup-error-branch_code">
-              <input id="setup-branch-code" data-testid="setup-branch-code" dir="ltr" {...register("branch_code")} />
-            </Field>
+            <InputField id="setup-branch-name" label={t("setup.branchName")} error={message("branch_name")} errorTestId="setup-error-branch_name" autoFocus {...register("branch_name")} />
+            <InputField id="setup-branch-code" label={t("setup.branchCode")} hint={t("setup.branchCodeHint")} error={message("branch_code")} errorTestId="setup-error-branch_code" dir="ltr" {...register("branch_code")} />
           </div>
         </fieldset>
         <fieldset>
           <legend>{t("setup.adminSection")}</legend>
           <div className="form-grid">
-            <Field id="setup-admin-username" label={t("setup.adminUsername")} error={message("admin_username")} errorTestId="setup-error-admin_username">
-              <input id="setup-admin-username" data-testid="setup-admin-username" dir="ltr" autoComplete="username" {...register("admin_username")} />
-            </Field>
-            <Field id="setup-admin-name" label={t("setup.adminName")} error={message("admin_display_name")} errorTestId="setup-error-admin_display_name">
-              <input id="setup-admin-name" data-testid="setup-admin-name" {...register("admin_display_name")} />
-            </Field>
-            <Field id="setup-password" label={t("setup.password")} error={message("admin_password")} errorTestId="setup-error-admin_password">
-              <input id="setup-password" data-testid="setup-password" type="password" autoComplete="new-password" {...register("admin_password")} />
-            </Field>
-            <Field id="setup-password-confirm" label={t("setup.passwordConfirm")} error={message("password_confirm")} errorTestId="setup-error-password_confirm">
-              <input id="setup-password-confirm" data-testid="setup-password-confirm" type="password" autoComplete="new-password" {...register("password_confirm")} />
-            </Field>
+            <InputField id="setup-admin-username" label={t("setup.adminUsername")} error={message("admin_username")} errorTestId="setup-error-admin_username" dir="ltr" autoComplete="username" {...register("admin_username")} />
+            <InputField id="setup-admin-name" label={t("setup.adminName")} error={message("admin_display_name")} errorTestId="setup-error-admin_display_name" {...register("admin_display_name")} />
+            <InputField id="setup-password" label={t("setup.password")} error={message("admin_password")} errorTestId="setup-error-admin_password" type="password" autoComplete="new-password" {...register("admin_password")} />
+            <InputField id="setup-password-confirm" label={t("setup.passwordConfirm")} error={message("password_confirm")} errorTestId="setup-error-password_confirm" type="password" autoComplete="new-password" {...register("password_confirm")} />
             <Field id="setup-language" label={t("setup.language")}>
               <select id="setup-language" data-testid="setup-language" value={lang} onChange={(e) => applyLanguage(e.target.value === "ar" ? "ar" : "en")}>
-                <option value="en">{t("languages.en")}</option>
-                <option value="ar">{t("languages.ar")}</option>
+                <LanguageOptions />
               </select>
             </Field>
           </div>
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="setup-submit" disabled={busy}>
-            {busy ? t("common.working") : t("setup.submit")}
-          </button>
+          <SubmitButton testId="setup-submit" busy={busy} label={t("setup.submit")} />
         </div>
     </form>
   );

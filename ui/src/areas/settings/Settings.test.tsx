@@ -1,10 +1,9 @@
 // @vitest-environment jsdom
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, screen, waitFor } from "@testing-library/react";
-import { clearMocks } from "@tauri-apps/api/mocks";
+import { describe, expect, it } from "vitest";
+import { fireEvent, screen, waitFor } from "@testing-library/react";
 import type { Settings } from "../../bindings";
 import { applyLanguage } from "../../i18n";
-import { refuse, startSignedIn } from "../../test/signedIn";
+import { freshAppPerTest, refuse, startSignedIn } from "../../test/signedIn";
 
 function settingsCore() {
   let stored: Settings = { idle_lock_minutes: 10 };
@@ -20,11 +19,7 @@ function settingsCore() {
 
 const field = () => screen.getByTestId<HTMLInputElement>("settings-idle-lock");
 
-beforeEach(() => applyLanguage("en"));
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
+freshAppPerTest();
 
 describe("settings screen", () => {
   it("shows the stored idle limit and saves a new one", async () => {

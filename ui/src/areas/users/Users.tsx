@@ -1,11 +1,8 @@
 import { useState } from "react";
-import { useForm } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import {
   commands,
   type BranchDevice,
-  type CoreError,
   type Language,
   type NewUser,
   type UserSummary,
@@ -13,13 +10,14 @@ import {
 import { call } from "../../api";
 import { useApp } from "../../context";
 import { ROLES } from "../../errors";
-import { messageOf, showOnField, useCommandForm } from "../../forms";
-import { run, useCommandQuery } from "../../query";
+import { useCommandForm } from "../../forms";
+import { useCommandQuery } from "../../query";
 import { newUserSchema, resetPasswordSchema, terminalsSchema, userKeys, type ResetPasswordValues, type TerminalsValues } from "./schema";
 import { deviceKeys } from "../devices/keys";
+import { LanguageOptions } from "../../components/LanguageSwitch";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
-import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
+import { EmptyRow, ErrorMessage, Field, InputField, Ltr, Notice, type NoticeText, SubmitButton, TableHead } from "../../components/common";
 
 const USER_COLUMNS = [
   "users.username",
@@ -247,9 +245,7 @@ function TerminalsForm({
         </label>
       ))}
       <div className="row-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid="user-terminals-submit" disabled={busy}>
-          {t("common.save")}
-        </button>
+        <SubmitButton testId="user-terminals-submit" busy={busy} label={t("common.save")} className="btn btn-primary btn-small" />
         <button type="button" className="btn btn-small" onClick={onCancel}>
           {t("common.cancel")}
         </button>
@@ -270,26 +266,20 @@ function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: 
 
   return (
     <form className="inline-form" onSubmit={onSubmit} noValidate>
-      <Field
+      <InputField
         id={`reset-${user.id}`}
+        testId="user-reset-password"
         label={t("users.newPassword", { username: user.username })}
         error={message("password")}
         errorTestId="user-reset-error"
-      >
-        <input
-          id={`reset-${user.id}`}
-          data-testid="user-reset-password"
-          type="password"
-          autoComplete="new-password"
-          autoFocus
-          {...form.register("password")}
-        />
-      </Field>
+        type="password"
+        autoComplete="new-password"
+        autoFocus
+        {...form.register("password")}
+      />
       <ErrorMessage error={error} testId="user-reset-error" />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid="user-reset-submit" disabled={busy}>
-          {t("users.setPassword")}
-        </button>
+        <SubmitButton testId="user-reset-submit" busy={busy} label={t("users.setPassword")} className="btn btn-primary btn-small" />
         <button type="button" className="btn btn-small" data-testid="user-reset-cancel" onClick={onCancel}>
           {t("common.cancel")}
         </button>
@@ -301,62 +291,27 @@ function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: 
 function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
   const { t, lang } = useLang("users");
   const empty: NewUser = { username: "", display_name: "", role: "receptionist", password: "", language: lang };
-  const {
-    register,
-    handleSubmit,
-    reset,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<NewUser>({ defaultValues: empty, resolver: zodResolver(newUserSchema), reValidateMode: "onChange" });
-  // A refusal that names no field of the form, shown above the fields.
-  const [error, setError] = useState<CoreError | null>(null);
-  const create = useMutation<UserSummary, CoreError, NewUser>({
-    mutationFn: (values) => run(() => commands.createUser(values)),
-    onSuccess: (created) => {
-      reset(empty);
+  const { form, error, busy, message, onSubmit } = useCommandForm<NewUser, UserSummary>({
+    schema: newUserSchema,
+    defaultValues: empty,
+    send: (values) => commands.createUser(values),
+    onDone: (created) => {
+      form.reset(empty);
       onCreated(created);
     },
-    onError: (e) => {
-      if (!showOnField(e, CREATE_FIELDS, setFieldError)) setError(e);
-    },
+    fields: CREATE_FIELDS,
   });
-  const busy = create.isPending;
-  const submit = handleSubmit(
-    (values) => {
-      setError(null);
-      create.mutate(values);
-    },
-    () => setError(null),
-  );
-  const msg = (f: keyof NewUser) => {
-    const m = messageOf(errors[f]);
-    return m ? t(m.key, m.vars) : null;
-  };
+  const { register } = form;
 
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="user-create-form">
+    <form className="card" onSubmit={onSubmit} noValidate data-testid="user-create-form">
       <h2>{t("users.createTitle")}</h2>
       <ErrorMessage error={error} testId="user-create-error" />
       <div className="form-grid">
-        <Field id="user-create-username" label={t("users.username")} error={msg("username")} errorTestId="user-create-error-username">
-          <input
-            id="user-create-username"
-            data-testid="user-create-username"
-            dir="ltr"
-            maxLength={32}
-            autoComplete="off"
-            {...register("username")}
-          />
-        </Field>
-        <Field id="user-create-name" label={t("users.name")} error={msg("display_name")} errorTestId="user-create-error-display_name">
-          <input id="user-create-name" data-testid="user-create-name" {...register("display_name")} />
-        </Field>
-        <Field id="user-create-role" label={t("users.role")} error={msg("role")} errorTestId="user-create-error-role">
-          <select
-            id="user-create-role"
-            data-testid="user-create-role"
-            {...register("role")}
-          >
+        <InputField id="user-create-username" label={t("users.username")} error={message("username")} errorTestId="user-create-error-username" dir="ltr" maxLength={32} autoComplete="off" {...register("username")} />
+        <InputField id="user-create-name" label={t("users.name")} error={message("display_name")} errorTestId="user-create-error-display_name" {...register("display_name")} />
+        <Field id="user-create-role" label={t("users.role")} error={message("role")} errorTestId="user-create-error-role">
+          <select id="user-create-role" data-testid="user-create-role" {...register("role")}>
             {ROLES.map((r) => (
               <option key={r} value={r}>
                 {t(`roles.${r}`)}
@@ -364,30 +319,15 @@ function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
             ))}
           </select>
         </Field>
-        <Field id="user-create-password" label={t("users.password")} error={msg("password")} errorTestId="user-create-error-password">
-          <input
-            id="user-create-password"
-            data-testid="user-create-password"
-            type="password"
-            autoComplete="new-password"
-            {...register("password")}
-          />
-        </Field>
-        <Field id="user-create-language" label={t("users.language")} error={msg("language")} errorTestId="user-create-error-language">
-          <select
-            id="user-create-language"
-            data-testid="user-create-language"
-            {...register("language")}
-          >
-            <option value="en">{t("languages.en")}</option>
-            <option value="ar">{t("languages.ar")}</option>
+        <InputField id="user-create-password" label={t("users.password")} error={message("password")} errorTestId="user-create-error-password" type="password" autoComplete="new-password" {...register("password")} />
+        <Field id="user-create-language" label={t("users.language")} error={message("language")} errorTestId="user-create-error-language">
+          <select id="user-create-language" data-testid="user-create-language" {...register("language")}>
+            <LanguageOptions />
           </select>
         </Field>
       </div>
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" data-testid="user-create-submit" disabled={busy}>
-          {busy ? t("common.working") : t("users.create")}
-        </button>
+        <SubmitButton testId="user-create-submit" busy={busy} label={t("users.create")} />
       </div>
     </form>
   );
