@@ -3,11 +3,14 @@ import type { RouteObject } from "react-router";
 import type { Action } from "../bindings";
 import { patientRoutes } from "./patients/routes";
 
+type AreaRoute = Omit<RouteObject, "path" | "index">;
+
 /**
- * An area's page loaded when first opened (its own chunk of the bundle, so no chunk is large).
- * Patients, the start page of most roles, is in the main chunk.
+ * A one-page area in a chunk of its own (no chunk of the bundle is large). It is loaded at
+ * sign-in when the session may open it (`loadAreas`), so a nav click still draws the page at
+ * once. Patients, the start page of most roles, is in the main chunk.
  */
-const page = (load: () => Promise<ComponentType>) => ({ lazy: async () => ({ Component: await load() }) });
+const page = (load: () => Promise<ComponentType>) => async (): Promise<AreaRoute> => ({ Component: await load() });
 
 /**
  * One business area of the signed-in app. Its `id` is its folder (`areas/<id>/`), its texts'
@@ -18,9 +21,12 @@ export type Area = {
   id: string;
   /** The action a session needs to see the area; null: every signed-in user. */
   needs: Action | null;
-  /** The area's start page and, for areas with several pages, its child routes. */
-  route: Omit<RouteObject, "path" | "index">;
+  /** The area's start page and, for areas with several pages, its child routes; or its loader. */
+  route: AreaRoute | (() => Promise<AreaRoute>);
 };
+
+/** An area with its route loaded. */
+export type LoadedArea = Area & { route: AreaRoute };
 
 /** The areas in nav order: the shell shows those the session's allowed actions permit. */
 export const AREAS: readonly Area[] = [
@@ -35,4 +41,9 @@ export const AREAS: readonly Area[] = [
 /** The areas a session with `allowed` actions may open, in nav order. */
 export function visibleAreas(allowed: readonly Action[]): Area[] {
   return AREAS.filter((a) => a.needs === null || allowed.includes(a.needs));
+}
+
+/** The areas a session may open, their chunks loaded. */
+export function loadAreas(allowed: readonly Action[]): Promise<LoadedArea[]> {
+  return Promise.all(visibleAreas(allowed).map(async (a) => ({ ...a, route: typeof a.route === "function" ? await a.route() : a.route })));
 }
