@@ -220,6 +220,11 @@ describe("DentPro UI", () => {
     core.setupDone = true;
     render(<App />);
     await screen.findByTestId("login-submit");
+    // Nothing typed: the form says so without asking the core.
+    fireEvent.click(screen.getByTestId("login-submit"));
+    expect((await screen.findByTestId("login-error-username")).textContent).toBe("This field is required.");
+    expect(screen.getByTestId("login-error-password").textContent).toBe("This field is required.");
+    expect(core.calls.some((c) => c.cmd === "login")).toBe(false);
     type("login-username", "sara");
     type("login-password", "nope");
     fireEvent.click(screen.getByTestId("login-submit"));

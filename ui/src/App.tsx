@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 import { commands, type AppStatus, type BranchInfo, type CoreError, type Result, type SessionInfo } from "./bindings";
+import { QueryClientProvider } from "@tanstack/react-query";
 import { call, setSessionProblemListener } from "./api";
+import { newQueryClient } from "./query";
 import { applyLanguage } from "./i18n";
 import { useLang } from "./i18n/useLang";
 import { errorText } from "./errors";
@@ -19,7 +21,20 @@ type Phase =
   | { kind: "login"; notice: CoreError | null }
   | { kind: "app"; session: SessionInfo; locked: boolean };
 
+/**
+ * The app. Its query cache serves the forms before sign-in (setup, join, sign-in, lock: each a
+ * mutation); the signed-in shell brings a cache of its own per session.
+ */
 export function App() {
+  const [queryClient] = useState(newQueryClient);
+  return (
+    <QueryClientProvider client={queryClient}>
+      <Phases />
+    </QueryClientProvider>
+  );
+}
+
+function Phases() {
   const { t, lang } = useLang();
   const [phase, setPhase] = useState<Phase>({ kind: "booting" });
   const [branch, setBranch] = useState<BranchInfo | null>(null);

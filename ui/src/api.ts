@@ -1,4 +1,3 @@
-import { type FormEvent, useState } from "react";
 import type { CoreError, ErrorCode, Result } from "./bindings";
 
 /** Called when any command reports that the session is locked or gone. */
@@ -50,23 +49,4 @@ export async function call<T>(command: () => Promise<Result<T, CoreError>>): Pro
 
 export function isSessionProblem(error: CoreError): boolean {
   return SESSION_PROBLEMS.includes(error.code);
-}
-
-/**
- * A form that sends one command: `busy` while it runs, the refusal kept in `error` for the form
- * to show next to its fields, `onDone` with the result.
- */
-export function useSubmit<T>(command: () => Promise<Result<T, CoreError>>, onDone: (data: T) => void) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CoreError | null>(null);
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await call(command);
-    setBusy(false);
-    if (r.status === "ok") onDone(r.data);
-    else setError(r.error);
-  };
-  return { busy, error, submit };
 }

@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { InputHTMLAttributes, ReactNode, Ref } from "react";
 import { useTranslation } from "react-i18next";
 import type { CoreError } from "../bindings";
 import { errorText } from "../errors";
@@ -37,6 +37,43 @@ export function Field({ id, label, error, errorTestId, hint, optional, wide, chi
         </div>
       ) : null}
     </div>
+  );
+}
+
+type InputFieldProps = Omit<FieldProps, "children"> & {
+  /** The input's test id when it is not its id. */
+  testId?: string;
+  ref?: Ref<HTMLInputElement>;
+} & Omit<InputHTMLAttributes<HTMLInputElement>, "id">;
+
+/** A labelled `<input>` (`register(...)` spreads into it); its id is also its test id. */
+export function InputField({ id, label, error, errorTestId, hint, optional, wide, testId, ...input }: InputFieldProps) {
+  return (
+    <Field id={id} label={label} error={error} errorTestId={errorTestId} hint={hint} optional={optional} wide={wide}>
+      <input id={id} data-testid={testId ?? id} aria-invalid={error ? true : undefined} {...input} />
+    </Field>
+  );
+}
+
+/** A form's submit button: "Working…" and disabled while the command runs. */
+export function SubmitButton({
+  testId,
+  busy,
+  label,
+  busyLabel,
+  className = "btn btn-primary",
+}: {
+  testId: string;
+  busy: boolean;
+  label: string;
+  busyLabel?: string;
+  className?: string;
+}) {
+  const { t } = useTranslation();
+  return (
+    <button type="submit" className={className} data-testid={testId} disabled={busy}>
+      {busy ? (busyLabel ?? t("common.working")) : label}
+    </button>
   );
 }
 

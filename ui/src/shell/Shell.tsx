@@ -12,7 +12,7 @@ import { useLang } from "../i18n/useLang";
 import { newQueryClient } from "../query";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { SyncIndicator } from "../components/SyncIndicator";
-import { visibleAreas, type Area } from "../areas";
+import { loadAreas, type LoadedArea } from "../areas";
 
 /** Activity is reported to the core at most this often. */
 const HEARTBEAT_EVERY_MS = 30_000;
@@ -35,10 +35,21 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
   // starts on its first area with nothing cached from the previous user. The role, and so the
   // areas, do not change within a session. A memory history: the webview has no address bar.
   const [queryClient] = useState(newQueryClient);
-  const [router] = useState(() => {
-    const areas = visibleAreas(session.allowed_actions);
-    return createMemoryRouter(areaRoutes(areas), { initialEntries: [homeOf(areas)] });
-  });
+  // The session's areas are loaded first (a few kB each, from the app itself), and the shell
+  // is drawn then: a nav click draws its page at once, as the WebDriver tests and people expect.
+  const [router, setRouter] = useState<ReturnType<typeof createMemoryRouter> | null>(null);
+  // Loaded once: the role does not change within a session (a language switch brings a new
+  // session info, not a new router).
+  const [allowed] = useState(session.allowed_actions);
+  useEffect(() => {
+    let live = true;
+    void loadAreas(allowed).then((areas) => {
+      if (live) setRouter(createMemoryRouter(areaRoutes(areas), { initialEntries: [homeOf(areas)] }));
+    });
+    return () => {
+      live = false;
+    };
+  }, [allowed]);
   const [switching, setSwitching] = useState(false);
 
   const showError = useCallback((e: CoreError | null) => {
@@ -101,6 +112,8 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
     [session, branch, can, updateSession, showError, signOut],
   );
 
+  // The header and the nav appear together, once the areas are there.
+  if (!router) return null;
   return (
     <AppContext.Provider value={ctx}>
       <QueryClientProvider client={queryClient}>
@@ -148,11 +161,11 @@ const BannerContext = createContext<CoreError | null>(null);
 
 /** The shell's routes: each visible area under `/<id>`; anything else goes to the first one. */
 /** The first visible area's start page: where a session starts. */
-function homeOf(areas: Area[]): string {
+function homeOf(areas: LoadedArea[]): string {
   return `/${areas[0]?.id ?? "about"}`;
 }
 
-function areaRoutes(areas: Area[]): RouteObject[] {
+function areaRoutes(areas: LoadedArea[]): RouteObject[] {
   const home = homeOf(areas);
   return [
     {
@@ -168,7 +181,7 @@ function areaRoutes(areas: Area[]): RouteObject[] {
 }
 
 /** The nav (from the visible areas), the error banner and the current area's page. */
-function AreaLayout({ areas }: { areas: Area[] }) {
+function AreaLayout({ areas }: { areas: LoadedArea[] }) {
   const { t, lang } = useLang();
   const { showError } = useApp();
   const error = useContext(BannerContext);
@@ -177,7 +190,7 @@ function AreaLayout({ areas }: { areas: Area[] }) {
   const current = pathname.split("/")[1];
   // Clicking a nav item, even the current one, starts its area afresh (search box empty).
   const [visit, setVisit] = useState(0);
-  const go = (a: Area) => {
+  const go = (a: LoadedArea) => {
     showError(null);
     setVisit((v) => v + 1);
     navigate(`/${a.id}`);

@@ -1,6 +1,15 @@
-import { useEffect, useState, type FormEvent } from "react";
-import { commands, type DocumentRef, type AuditFilter, type AuditPage, type BadRecord, type PatientSummary, type UserSummary, type VerifyReport } from "../../bindings";
+import { useEffect, useState, type ReactElement } from "react";
+import { useForm, type UseFormReturn } from "react-hook-form";
+import { zodResolver } from "@hookform/resolvers/zod";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type DocumentRef, type AuditFilter, type BadRecord, type UserSummary, type VerifyReport } from "../../bindings";
 import { call } from "../../api";
+import { run, useCommandQuery } from "../../query";
+import { auditKeys } from "./keys";
+import { EMPTY_FILTERS, filterSchema, type FilterValues } from "./schema";
+import { useErrorText } from "../../forms";
+import { userKeys } from "../users/schema";
+import { patientKeys } from "../patients/keys";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS, summarizePayload } from "../../auditFormat";
 import { useApp } from "../../context";
 import { kindLabel } from "../../errors";
@@ -19,13 +28,10 @@ const AUDIT_COLUMNS = [
 
 const PAGE_SIZE = 50;
 
-type Draft = { userId: string; patient: { id: string; label: string } | null; patientText: string; kind: string; dateFrom: string; dateTo: string };
-const EMPTY_DRAFT: Draft = { userId: "", patient: null, patientText: "", kind: "", dateFrom: "", dateTo: "" };
-
 const orNull = (s: string) => (s.trim() === "" ? null : s.trim());
 
 /** `patientTextIsId`: without patient search the patient field takes a raw patient ID. */
-function toFilter(d: Draft, offset: number, patientTextIsId = false): AuditFilter {
+function toFilter(d: FilterValues, offset: number, patientTextIsId = false): AuditFilter {
   return {
     user_id: orNull(d.userId),
     patient_id: d.patient ? d.patient.id : patientTextIsId ? orNull(d.patientText) : null,
@@ -40,70 +46,50 @@ function toFilter(d: Draft, offset: number, patientTextIsId = false): AuditFilte
 export function AuditScreen() {
   const { t, lang } = useLang("audit");
   const { can, showError } = useApp();
-  const [draft, setDraft] = useState<Draft>(EMPTY_DRAFT);
-  const [filter, setFilter] = useState<AuditFilter>(() => toFilter(EMPTY_DRAFT, 0));
-  const [page, setPage] = useState<AuditPage | null>(null);
-  const [users, setUsers] = useState<UserSummary[] | null>(null);
-  const [report, setReport] = useState<VerifyReport | null>(null);
-  const [verifying, setVerifying] = useState(false);
-  const [printed, setPrinted] = useState<DocumentRef | null>(null);
+  const [filter, setFilter] = useState<AuditFilter>(() => toFilter(EMPTY_FILTERS, 0));
   const canListUsers = can("user_list");
   const canSearchPatients = can("patient_search");
+  const queryClient = useQueryClient();
+  // The trail is read afresh each time the screen opens (gcTime 0: no stale page is shown
+  // first); while another page or filter loads, the last page stays.
+  const trail = useCommandQuery(auditKeys.trail(filter), () => commands.auditTrail(filter), {
+    gcTime: 0,
+    placeholderData: keepPreviousData,
+  });
+  const page = trail.data ?? null;
+  // Only to offer names in the user filter: without it the filter takes a user id.
+  const users = useQuery({ queryKey: userKeys.all, queryFn: () => run(() => commands.listUsers()), enabled: canListUsers }).data ?? null;
 
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.auditTrail(filter)).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setPage(r.data);
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [filter, showError]);
+  /** Verifying and printing write a record: the trail is read again to show it. */
+  const onRecorded = () => void queryClient.invalidateQueries({ queryKey: auditKeys.all });
+  const verify = useMutation<VerifyReport, CoreError>({
+    mutationFn: () => run(() => commands.verifyAudit()),
+    onSuccess: onRecorded,
+    onError: showError,
+  });
+  /** Verifies and prints the report (PDF, the user's language), then saves a copy. */
+  const print = useMutation<DocumentRef, CoreError>({
+    mutationFn: () => run(() => commands.auditReport()),
+    onSuccess: (doc) => {
+      onRecorded();
+      void saveDocument(doc);
+    },
+    onError: showError,
+  });
+  const verifying = verify.isPending || print.isPending;
+  const report = verify.data ?? null;
+  const printed = print.data ?? null;
 
-  useEffect(() => {
-    if (!canListUsers) return;
-    let cancelled = false;
-    void call(() => commands.listUsers()).then((r) => {
-      if (!cancelled && r.status === "ok") setUsers(r.data);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [canListUsers]);
-
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
+  const apply = (values: FilterValues) => {
     showError(null);
-    setFilter(toFilter(draft, 0, !canSearchPatients));
+    setOrRefetch(toFilter(values, 0, !canSearchPatients));
   };
-  const reset = () => {
-    setDraft(EMPTY_DRAFT);
-    setFilter(toFilter(EMPTY_DRAFT, 0));
+  /** "Apply" always reads the trail again, even when the filter did not change. */
+  const setOrRefetch = (next: AuditFilter) => {
+    if (JSON.stringify(next) === JSON.stringify(filter)) void trail.refetch();
+    else setFilter(next);
   };
   const goToOffset = (offset: number) => setFilter((f) => ({ ...f, offset }));
-
-  async function verify() {
-    setVerifying(true);
-    setReport(null);
-    const r = await call(() => commands.verifyAudit());
-    setVerifying(false);
-    if (r.status === "ok") setReport(r.data);
-    else showError(r.error);
-  }
-
-  /** Verifies and prints the report (PDF, the user's language), then saves a copy. */
-  async function printReport() {
-    setVerifying(true);
-    setPrinted(null);
-    const r = await call(() => commands.auditReport());
-    setVerifying(false);
-    if (r.status === "ok") {
-      setPrinted(r.data);
-      await saveDocument(r.data);
-    } else showError(r.error);
-  }
 
   async function saveDocument(doc: DocumentRef) {
     // The outbox stores the document just after the command returns: give it a moment.
@@ -129,12 +115,12 @@ export function AuditScreen() {
       <div className="page-head">
         <h1>{t("audit.title")}</h1>
         {can("audit_verify") ? (
-          <button type="button" className="btn btn-primary" data-testid="audit-verify" onClick={() => void verify()} disabled={verifying}>
+          <button type="button" className="btn btn-primary" data-testid="audit-verify" onClick={() => { print.reset(); verify.mutate(); }} disabled={verifying}>
             {verifying ? t("audit.verifying") : t("audit.verify")}
           </button>
         ) : null}
         {can("audit_verify") ? (
-          <button type="button" className="btn" data-testid="audit-report" onClick={() => void printReport()} disabled={verifying}>
+          <button type="button" className="btn" data-testid="audit-report" onClick={() => { verify.reset(); print.mutate(); }} disabled={verifying}>
             {t("audit.report")}
           </button>
         ) : null}
@@ -149,92 +135,7 @@ export function AuditScreen() {
       ) : null}
       {report ? <VerifyResult report={report} /> : null}
 
-      <form className="card filters" onSubmit={apply} data-testid="audit-filters">
-        <h2 className="visually-hidden">{t("audit.filters")}</h2>
-        <div className="form-grid form-grid-filters">
-          <Field id="audit-filter-user" label={t("audit.user")}>
-            {users ? (
-              <select
-                id="audit-filter-user"
-                data-testid="audit-filter-user"
-                value={draft.userId}
-                onChange={(e) => setDraft({ ...draft, userId: e.target.value })}
-              >
-                <option value="">{t("audit.anyUser")}</option>
-                {users.map((u) => (
-                  <option key={u.id} value={u.id} data-username={u.username}>
-                    {u.display_name} ({u.username})
-                  </option>
-                ))}
-              </select>
-            ) : (
-              <input
-                id="audit-filter-user"
-                data-testid="audit-filter-user"
-                dir="ltr"
-                placeholder={t("audit.userIdPlaceholder")}
-                value={draft.userId}
-                onChange={(e) => setDraft({ ...draft, userId: e.target.value })}
-              />
-            )}
-          </Field>
-          <Field id="audit-filter-patient" label={t("audit.patient")}>
-            <PatientPicker
-              canSearch={canSearchPatients}
-              draft={draft}
-              onChange={(patch) => setDraft((d) => ({ ...d, ...patch }))}
-            />
-          </Field>
-          <Field id="audit-filter-kind" label={t("audit.kind")}>
-            <input
-              id="audit-filter-kind"
-              data-testid="audit-filter-kind"
-              dir="ltr"
-              list="audit-kind-options"
-              autoComplete="off"
-              placeholder={t("audit.kindPlaceholder")}
-              value={draft.kind}
-              onChange={(e) => setDraft({ ...draft, kind: e.target.value })}
-            />
-            <datalist id="audit-kind-options">
-              {KIND_GROUPS.map((g) => (
-                <option key={g} value={`${g}.`} label={t(`audit.group.${g}`)} />
-              ))}
-              {KNOWN_KINDS.map((k) => (
-                <option key={k} value={k} label={kindLabel(t, k)} />
-              ))}
-            </datalist>
-          </Field>
-          <Field id="audit-filter-from" label={t("audit.dateFrom")}>
-            <input
-              id="audit-filter-from"
-              data-testid="audit-filter-from"
-              type="date"
-              dir="ltr"
-              value={draft.dateFrom}
-              onChange={(e) => setDraft({ ...draft, dateFrom: e.target.value })}
-            />
-          </Field>
-          <Field id="audit-filter-to" label={t("audit.dateTo")}>
-            <input
-              id="audit-filter-to"
-              data-testid="audit-filter-to"
-              type="date"
-              dir="ltr"
-              value={draft.dateTo}
-              onChange={(e) => setDraft({ ...draft, dateTo: e.target.value })}
-            />
-          </Field>
-        </div>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="audit-apply">
-            {t("audit.apply")}
-          </button>
-          <button type="button" className="btn" data-testid="audit-reset" onClick={reset}>
-            {t("audit.reset")}
-          </button>
-        </div>
-      </form>
+      <AuditFilters users={users} canSearchPatients={canSearchPatients} onApply={apply} />
 
       <div className="card table-card">
         <table className="table table-dense" data-testid="audit-table" data-total={total}>
@@ -349,45 +250,40 @@ function VerifyResult({ report }: { report: VerifyReport }) {
 }
 
 const PICKER_DEBOUNCE_MS = 150;
+const PICKER_LIMIT = 8;
 
 /** Patient filter: search-as-you-type when allowed, else a plain patient-ID field. */
-function PatientPicker({
-  canSearch,
-  draft,
-  onChange,
-}: {
-  canSearch: boolean;
-  draft: Draft;
-  onChange: (patch: Partial<Draft>) => void;
-}) {
+function PatientPicker({ canSearch, form }: { canSearch: boolean; form: UseFormReturn<FilterValues> }) {
   const { t } = useLang("audit");
-  const [options, setOptions] = useState<{ q: string; rows: PatientSummary[] } | null>(null);
-  const q = draft.patientText.trim();
-
+  const picked = form.watch("patient");
+  const q = form.watch("patientText").trim();
+  const pick = (patient: FilterValues["patient"]) => {
+    form.setValue("patient", patient);
+    form.setValue("patientText", "");
+  };
+  // Asked once typing pauses; the results are cached with the patient searches (a new
+  // registration invalidates them).
+  const [asked, setAsked] = useState(q);
   useEffect(() => {
-    if (!canSearch || !q || draft.patient) return;
-    let cancelled = false;
-    const timer = window.setTimeout(() => {
-      void call(() => commands.searchPatients(q, 8)).then((r) => {
-        if (!cancelled && r.status === "ok") setOptions({ q, rows: r.data });
-      });
-    }, PICKER_DEBOUNCE_MS);
-    return () => {
-      cancelled = true;
-      window.clearTimeout(timer);
-    };
-  }, [canSearch, q, draft.patient]);
+    const timer = window.setTimeout(() => setAsked(q), PICKER_DEBOUNCE_MS);
+    return () => window.clearTimeout(timer);
+  }, [q]);
+  const options = useQuery({
+    queryKey: [...patientKeys.search(asked), PICKER_LIMIT],
+    queryFn: () => run(() => commands.searchPatients(asked, PICKER_LIMIT)),
+    enabled: canSearch && asked !== "" && !picked,
+  });
 
-  if (draft.patient) {
+  if (picked) {
     return (
-      <div className="chip" data-testid="audit-patient-selected" data-patient-id={draft.patient.id}>
-        <bdi>{draft.patient.label}</bdi>
+      <div className="chip" data-testid="audit-patient-selected" data-patient-id={picked.id}>
+        <bdi>{picked.label}</bdi>
         <button
           type="button"
           className="chip-clear"
           data-testid="audit-patient-clear"
           aria-label={t("audit.clearPatient")}
-          onClick={() => onChange({ patient: null, patientText: "" })}
+          onClick={() => pick(null)}
         >
           ×
         </button>
@@ -395,7 +291,7 @@ function PatientPicker({
     );
   }
 
-  const shown = canSearch && q && options && options.q === q ? options.rows : [];
+  const shown = canSearch && q && asked === q ? (options.data ?? []) : [];
   return (
     <div className="picker">
       <input
@@ -404,8 +300,7 @@ function PatientPicker({
         autoComplete="off"
         dir={canSearch ? undefined : "ltr"}
         placeholder={canSearch ? t("audit.patientSearchPlaceholder") : t("audit.patientIdPlaceholder")}
-        value={draft.patientText}
-        onChange={(e) => onChange({ patientText: e.target.value })}
+        {...form.register("patientText")}
       />
       {shown.length > 0 ? (
         <ul className="picker-options" role="listbox">
@@ -415,7 +310,7 @@ function PatientPicker({
                 type="button"
                 data-testid="audit-patient-option"
                 data-file-number={p.file_number}
-                onClick={() => onChange({ patient: { id: p.id, label: `${p.name_en || p.name_ar} · ${p.file_number}` }, patientText: "" })}
+                onClick={() => pick({ id: p.id, label: `${p.name_en || p.name_ar} · ${p.file_number}` })}
               >
                 <bdi>{p.name_en || p.name_ar}</bdi> <span className="muted">{p.file_number}</span>
               </button>
@@ -424,5 +319,82 @@ function PatientPicker({
         </ul>
       ) : null}
     </div>
+  );
+}
+
+/** The filters: applied (checked by the schema) with "Apply", cleared with "Reset". */
+function AuditFilters({
+  users,
+  canSearchPatients,
+  onApply,
+}: {
+  users: UserSummary[] | null;
+  canSearchPatients: boolean;
+  onApply: (values: FilterValues) => void;
+}) {
+  const { t } = useLang("audit");
+  const form = useForm<FilterValues>({ defaultValues: EMPTY_FILTERS, resolver: zodResolver(filterSchema), reValidateMode: "onChange" });
+  const { register } = form;
+  const message = useErrorText(form);
+  /** A labelled filter control, its id and test id `audit-filter-<name>`. */
+  const filter = (name: string, label: string, control: ReactElement<{ id: string }>, error: string | null = null) => (
+    <Field id={`audit-filter-${name}`} label={label} error={error} errorTestId={`audit-filter-error-${name}`}>
+      {control}
+    </Field>
+  );
+  const tid = (name: string) => ({ id: `audit-filter-${name}`, "data-testid": `audit-filter-${name}` });
+  const reset = () => {
+    form.reset(EMPTY_FILTERS);
+    onApply(EMPTY_FILTERS);
+  };
+
+  return (
+    <form className="card filters" onSubmit={(e) => void form.handleSubmit(onApply)(e)} noValidate data-testid="audit-filters">
+      <h2 className="visually-hidden">{t("audit.filters")}</h2>
+      <div className="form-grid form-grid-filters">
+        {filter(
+          "user",
+          t("audit.user"),
+          users ? (
+            <select {...tid("user")} {...register("userId")}>
+              <option value="">{t("audit.anyUser")}</option>
+              {users.map((u) => (
+                <option key={u.id} value={u.id} data-username={u.username}>
+                  {u.display_name} ({u.username})
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input {...tid("user")} dir="ltr" placeholder={t("audit.userIdPlaceholder")} {...register("userId")} />
+          ),
+        )}
+        {filter("patient", t("audit.patient"), <PatientPicker canSearch={canSearchPatients} form={form} />)}
+        {filter(
+          "kind",
+          t("audit.kind"),
+          <>
+            <input {...tid("kind")} dir="ltr" list="audit-kind-options" autoComplete="off" placeholder={t("audit.kindPlaceholder")} {...register("kind")} />
+            <datalist id="audit-kind-options">
+              {KIND_GROUPS.map((g) => (
+                <option key={g} value={`${g}.`} label={t(`audit.group.${g}`)} />
+              ))}
+              {KNOWN_KINDS.map((k) => (
+                <option key={k} value={k} label={kindLabel(t, k)} />
+              ))}
+            </datalist>
+          </>,
+        )}
+        {filter("from", t("audit.dateFrom"), <input {...tid("from")} type="date" dir="ltr" {...register("dateFrom")} />, message("dateFrom"))}
+        {filter("to", t("audit.dateTo"), <input {...tid("to")} type="date" dir="ltr" {...register("dateTo")} />, message("dateTo"))}
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" data-testid="audit-apply">
+          {t("audit.apply")}
+        </button>
+        <button type="button" className="btn" data-testid="audit-reset" onClick={reset}>
+          {t("audit.reset")}
+        </button>
+      </div>
+    </form>
   );
 }

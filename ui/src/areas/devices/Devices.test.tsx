@@ -1,14 +1,14 @@
 // @vitest-environment jsdom
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { beforeAll, describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
+import { mockIPC } from "@tauri-apps/api/mocks";
 import type { TFunction } from "i18next";
 import type { Action, AppStatus, BranchDevice, CoreError, DeviceOverview, DeviceStatus, Language, SessionInfo, SyncStatus } from "../../bindings";
-import { applyLanguage } from "../../i18n";
 import ar from "../../i18n/ar.json";
 import { DEVICE_KINDS, errorText } from "../../errors";
 import { translator } from "../../i18n/translator";
 import { App } from "../../App";
+import { freshAppPerTest } from "../../test/signedIn";
 
 const THIS = "aaaa0000111122223333444455556666";
 const CHAIR = "bbbb0000111122223333444455556666";
@@ -122,12 +122,7 @@ function start(actions: Action[], language: Language = "en") {
 
 const row = (id: string) => screen.getAllByTestId("device-row").find((r) => r.getAttribute("data-device") === id)!;
 
-beforeEach(() => applyLanguage("en"));
-
-afterEach(() => {
-  cleanup();
-  clearMocks();
-});
+freshAppPerTest();
 
 describe("devices screen", () => {
   it("lists the branch's workstations with last seen, lag and status, and revokes one after a confirm step with a reason", async () => {
@@ -168,7 +163,9 @@ describe("devices screen", () => {
     expect(within(form).getByTestId("device-revoke-warning").textContent).toContain("Revoke Chair 2?");
     expect(branch.calls.some((c) => c.cmd === "revoke_device")).toBe(false);
     fireEvent.click(within(form).getByTestId("device-revoke-confirm"));
-    expect((await screen.findByTestId("device-revoke-error")).textContent).toBe("Reason: This field is required.");
+    // The form's own check: under the field, without asking the core.
+    expect((await screen.findByTestId("device-revoke-error-reason")).textContent).toBe("This field is required.");
+    expect(branch.calls.some((c) => c.cmd === "revoke_device")).toBe(false);
     fireEvent.change(within(form).getByTestId("device-revoke-reason"), { target: { value: "Stolen from surgery 2" } });
     fireEvent.click(within(form).getByTestId("device-revoke-confirm"));
     expect((await screen.findByTestId("devices-message")).textContent).toContain("Chair 2 was revoked");

@@ -1,14 +1,15 @@
 import { useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { commands, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../../bindings";
-import { useSubmit } from "../../api";
+import { commands, type BranchDevice, type CoreError, type DeviceKind, type DeviceOverview, type DeviceStatus, type Language } from "../../bindings";
+import { useCommandForm } from "../../forms";
+import { REVOKE_REASON_MAX, revokeSchema, type RevokeValues } from "./schema";
 import { useCommandQuery } from "../../query";
 import { deviceKeys } from "./keys";
 import { useApp } from "../../context";
 import { errorText } from "../../errors";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
-import { EmptyRow, ErrorMessage, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
+import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, SubmitButton, TableHead } from "../../components/common";
 
 const kindKey = (kind: DeviceKind) => `devices.kinds.${kind}`;
 
@@ -239,33 +240,27 @@ function Status({ device: d, live, lang }: { device: DeviceStatus; live: boolean
 /** The confirm step: what revoking means, and the reason (required, kept in the record). */
 function RevokeForm({ device, onDone, onCancel }: { device: DeviceStatus; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang("devices");
-  const [reason, setReason] = useState("");
-  const { busy, error, submit } = useSubmit(() => commands.revokeDevice(device.device_id, reason), onDone);
+  const { form, error, busy, message, onSubmit } = useCommandForm<RevokeValues, BranchDevice>({
+    schema: revokeSchema,
+    defaultValues: { reason: "" },
+    send: (v) => commands.revokeDevice(device.device_id, v.reason),
+    onDone: () => onDone(),
+    fields: ["reason"],
+  });
 
   const id = `revoke-${device.device_id}`;
   const label = device.label || t(kindKey(device.kind));
   return (
-    <form className="inline-form" onSubmit={submit} noValidate data-testid="device-revoke-form">
+    <form className="inline-form" onSubmit={onSubmit} noValidate data-testid="device-revoke-form">
       <div className="message message-warning" role="alert" data-testid="device-revoke-warning">
         {t("devices.revokeWarning", { label })}
       </div>
-      <div className="field field-wide">
-        <label htmlFor={id}>{t("devices.revokeReason")}</label>
-        <textarea
-          id={id}
-          data-testid="device-revoke-reason"
-          rows={2}
-          maxLength={500}
-          autoFocus
-          value={reason}
-          onChange={(e) => setReason(e.target.value)}
-        />
-      </div>
+      <Field id={id} label={t("devices.revokeReason")} wide error={message("reason")} errorTestId="device-revoke-error-reason">
+        <textarea id={id} data-testid="device-revoke-reason" rows={2} maxLength={REVOKE_REASON_MAX} autoFocus {...form.register("reason")} />
+      </Field>
       <ErrorMessage error={error} testId="device-revoke-error" />
       <div className="row-actions">
-        <button type="submit" className="btn btn-danger btn-small" data-testid="device-revoke-confirm" disabled={busy}>
-          {busy ? t("common.working") : t("devices.revokeConfirm", { label })}
-        </button>
+        <SubmitButton testId="device-revoke-confirm" busy={busy} label={t("devices.revokeConfirm", { label })} className="btn btn-danger btn-small" />
         <button type="button" className="btn btn-small" data-testid="device-revoke-cancel" disabled={busy} onClick={onCancel}>
           {t("common.cancel")}
         </button>

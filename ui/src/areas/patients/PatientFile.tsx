@@ -207,6 +207,12 @@ function Conflicts({
   const busy = mutation.isPending;
   const resolve = (c: EditConflict, apply: boolean) => mutation.mutate({ c, apply });
   const open = conflicts.filter((c) => !settled.has(keyOf(c)));
+  /** A decision's button: none can be pressed while a decision is being sent. */
+  const action = (testId: string, label: string, onClick: () => void, className = "btn btn-small") => (
+    <button type="button" className={className} data-testid={testId} disabled={busy} onClick={onClick}>
+      {label}
+    </button>
+  );
   if (open.length === 0) return null;
 
   return (
@@ -243,46 +249,14 @@ function Conflicts({
                         })}
                       </div>
                       <div className="row-actions">
-                        <button
-                          type="button"
-                          className="btn btn-small btn-primary"
-                          data-testid="conflict-confirm"
-                          disabled={busy}
-                          onClick={() => resolve(c, true)}
-                        >
-                          {t("patientFile.conflictConfirmYes")}
-                        </button>
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          data-testid="conflict-cancel"
-                          disabled={busy}
-                          onClick={() => setConfirming(null)}
-                        >
-                          {t("common.cancel")}
-                        </button>
+                        {action("conflict-confirm", t("patientFile.conflictConfirmYes"), () => resolve(c, true), "btn btn-small btn-primary")}
+                        {action("conflict-cancel", t("common.cancel"), () => setConfirming(null))}
                       </div>
                     </div>
                   ) : (
                     <div className="row-actions">
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        data-testid="conflict-apply"
-                        disabled={busy}
-                        onClick={() => setConfirming(keyOf(c))}
-                      >
-                        {t("patientFile.conflictApply")}
-                      </button>
-                      <button
-                        type="button"
-                        className="btn btn-small"
-                        data-testid="conflict-keep"
-                        disabled={busy}
-                        onClick={() => resolve(c, false)}
-                      >
-                        {t("patientFile.conflictKeep")}
-                      </button>
+                      {action("conflict-apply", t("patientFile.conflictApply"), () => setConfirming(keyOf(c)))}
+                      {action("conflict-keep", t("patientFile.conflictKeep"), () => resolve(c, false))}
                     </div>
                   )}
                 </td>

@@ -1,13 +1,9 @@
-import { useState } from "react";
-import { useForm } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { commands, type CoreError, type Patient, type PatientInput, type Sex } from "../../bindings";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type Patient, type PatientInput, type Sex } from "../../bindings";
 import { useApp } from "../../context";
 import { todayIso } from "../../format";
-import { messageOf, showOnField } from "../../forms";
+import { useCommandForm, useErrorText } from "../../forms";
 import { useLang } from "../../i18n/useLang";
-import { run } from "../../query";
 import { ErrorMessage, Field } from "../../components/common";
 import { patientKeys } from "./keys";
 import { patientSchema, type PatientValues } from "./schema";
@@ -56,21 +52,9 @@ const SECTIONS: { title: string; fields: FieldSpec[] }[] = [
 
 const ALL_FIELDS: FieldName[] = SECTIONS.flatMap((s) => s.fields.map((f) => f.name));
 
+/** The form's text: the patient's values, or empty (a missing national id too). */
 function initialValues(p: Patient | null): Values {
-  return {
-    name_en: p?.name_en ?? "",
-    name_ar: p?.name_ar ?? "",
-    date_of_birth: p?.date_of_birth ?? "",
-    sex: p?.sex ?? "",
-    phone: p?.phone ?? "",
-    national_id: p?.national_id ?? "",
-    address: p?.address ?? "",
-    emergency_contact: p?.emergency_contact ?? "",
-    allergies: p?.allergies ?? "",
-    chronic_diseases: p?.chronic_diseases ?? "",
-    current_medications: p?.current_medications ?? "",
-    medical_history: p?.medical_history ?? "",
-  };
+  return Object.fromEntries(ALL_FIELDS.map((f) => [f, p?.[f] ?? ""])) as Values;
 }
 
 /** The command's input from the form's text (the core trims and checks it again). */
@@ -83,37 +67,21 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
   const { t } = useLang("patients");
   const { showError } = useApp();
   const queryClient = useQueryClient();
-  const {
-    register,
-    handleSubmit,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<Values>({ defaultValues: initialValues(patient), resolver: zodResolver(patientSchema), reValidateMode: "onChange" });
-  // A refusal that names no field of the form (e.g. forbidden), shown above the fields.
-  const [error, setError] = useState<CoreError | null>(null);
-  const save = useMutation<Patient, CoreError, PatientInput>({
-    mutationFn: (input) => run(() => (patient ? commands.updatePatient(patient.id, input) : commands.registerPatient(input))),
-    onSuccess: (saved) => {
+  const { form, error, busy, onSubmit } = useCommandForm<Values, Patient>({
+    schema: patientSchema,
+    defaultValues: initialValues(patient),
+    send: (values) => (patient ? commands.updatePatient(patient.id, toInput(values)) : commands.registerPatient(toInput(values))),
+    onDone: (saved) => {
       void queryClient.invalidateQueries({ queryKey: patientKeys.searches });
       onSaved(saved);
     },
-    onError: (e) => {
-      if (!showOnField(e, ALL_FIELDS, setFieldError)) setError(e);
-    },
+    fields: ALL_FIELDS,
   });
-  const busy = save.isPending;
-
-  const submit = handleSubmit(
-    (values) => {
-      setError(null);
-      showError(null);
-      save.mutate(toInput(values));
-    },
-    () => {
-      setError(null);
-      showError(null);
-    },
-  );
+  const {
+    register,
+    formState: { errors },
+  } = form;
+  const message = useErrorText(form);
 
   const renderControl = (f: FieldSpec) => {
     const id = `pf-${f.name}`;
@@ -158,15 +126,21 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
           {patient ? t("patientForm.editTitle", { fileNumber: patient.file_number }) : t("patientForm.registerTitle")}
         </h1>
       </div>
-      <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="patient-form">
+      <form
+        className="card"
+        onSubmit={(e) => {
+          showError(null);
+          onSubmit(e);
+        }}
+        noValidate
+        data-testid="patient-form"
+      >
         <ErrorMessage error={error} testId="pf-error" />
         {SECTIONS.map((s) => (
           <fieldset key={s.title}>
             <legend>{t(s.title)}</legend>
             <div className="form-grid">
-              {s.fields.map((f) => {
-                const m = messageOf(errors[f.name]);
-                return (
+              {s.fields.map((f) => (
                   <Field
                     key={f.name}
                     id={`pf-${f.name}`}
@@ -174,13 +148,12 @@ export function PatientForm({ patient, onCancel, onSaved }: { patient: Patient |
                     optional={f.optional}
                     wide={f.wide || f.control === "textarea"}
                     hint={f.hint ? t(f.hint) : undefined}
-                    error={m ? t(m.key, m.vars) : null}
+                    error={message(f.name)}
                     errorTestId={`pf-error-${f.name}`}
                   >
                     {renderControl(f)}
                   </Field>
-                );
-              })}
+              ))}
             </div>
           </fieldset>
         ))}

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { messageOf } from "../../forms";
-import { translator } from "../../i18n/translator";
+import { expectOneProblem, problems as schemaProblems } from "../../test/schemaProblems";
 import { patientSchema, type PatientValues } from "./schema";
 
 const ZAID: PatientValues = {
@@ -18,19 +17,7 @@ const ZAID: PatientValues = {
   medical_history: "",
 };
 
-/** The fields the schema blames, each with its text in English and Arabic. */
-async function problems(values: Partial<PatientValues>) {
-  const r = patientSchema.safeParse({ ...ZAID, ...values });
-  if (r.success) return {};
-  const [tEn, tAr] = [await translator("en"), await translator("ar")];
-  const out: Record<string, [string, string]> = {};
-  for (const issue of r.error.issues) {
-    const m = messageOf(issue);
-    if (!m) throw new Error(`no text key in ${issue.message}`);
-    out[issue.path.join(".")] = [tEn(m.key, m.vars), tAr(m.key, m.vars)];
-  }
-  return out;
-}
+const problems = (values: Partial<PatientValues>) => schemaProblems(patientSchema, ZAID, values);
 
 describe("the patient form's schema says what the core would", () => {
   it("accepts a valid patient, with Arabic-Indic digits in the phone", async () => {
@@ -53,11 +40,7 @@ describe("the patient form's schema says what the core would", () => {
     [{ address: "x".repeat(301) }, "address", "Too long: at most 300 characters.", null],
     [{ name_ar: "ب".repeat(101) }, "name_ar", "Too long: at most 100 characters.", null],
   ] as const)("%o: one message, under %s", async (values, field, en, ar) => {
-    const found = await problems(values);
-    expect(Object.keys(found)).toEqual([field]);
-    expect(found[field]?.[0]).toBe(en);
-    if (ar) expect(found[field]?.[1]).toBe(ar);
-    expect(found[field]?.[1]).toMatch(/[\u0600-\u06FF]/);
+    await expectOneProblem(patientSchema, ZAID, values, field, en, ar);
   });
 
   it("counts characters as the core does (trimmed, code points)", async () => {

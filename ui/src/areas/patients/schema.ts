@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { length, reason } from "../../forms";
+import { isIsoDate, length, reason } from "../../forms";
 import { todayIso } from "../../format";
 
 // The core's limits (crates/core/src/text.rs) and rules (patients validation): the form says
@@ -24,10 +24,7 @@ function phoneOk(raw: string): boolean {
 
 function dateProblem(raw: string): "invalid_date" | "date_in_future" | "date_too_old" | null {
   const v = raw.trim();
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(v);
-  if (!m) return "invalid_date";
-  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
-  if (d.toISOString().slice(0, 10) !== v) return "invalid_date"; // e.g. 2023-02-30
+  if (!isIsoDate(v)) return "invalid_date";
   if (v > todayIso()) return "date_in_future";
   if (v < "1900-01-01") return "date_too_old";
   return null;

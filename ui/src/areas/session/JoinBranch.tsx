@@ -1,53 +1,32 @@
-import { useEffect, useState, type FormEvent } from "react";
-import { commands, type BranchInfo, type CoreError } from "../../bindings";
+import { useEffect } from "react";
+import { commands, type BranchInfo, type SyncStatus } from "../../bindings";
 import { call } from "../../api";
-import { fieldMessage, type FieldMessage } from "../../errors";
-import { applyLanguage } from "../../i18n";
+import { useCommandForm } from "../../forms";
+import { joinSchema, type JoinValues } from "./schema";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
+import { ErrorMessage, Field, InputField, SubmitButton } from "../../components/common";
+import { AuthTop } from "../../components/LanguageSwitch";
 import { SyncPill } from "../../components/SyncIndicator";
 import { catchingUp, SYNC_POLL_MS, useSyncStatus } from "../../sync";
-
-type JoinField = "ticket" | "label";
 
 /** A new desk joins its branch: the enrolment ticket from the branch admin, and a label. */
 export function JoinBranch({ onJoined }: { onJoined: () => void }) {
   const { t } = useLang("session");
-  const [ticket, setTicket] = useState("");
-  const [label, setLabel] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<JoinField, FieldMessage>>>({});
-  const [error, setError] = useState<CoreError | null>(null);
-
-  const msg = (f: JoinField) => {
-    const m = fieldErrors[f];
-    return m ? t(m.key, m.vars) : null;
-  };
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    setFieldErrors({});
-    setBusy(true);
-    const r = await call(() => commands.enrolWorkstation(ticket.trim(), label.trim()));
-    setBusy(false);
-    if (r.status === "ok") {
-      onJoined();
-      return;
-    }
-    const fm = fieldMessage(r.error);
-    if (fm && (fm.field === "ticket" || fm.field === "label")) setFieldErrors({ [fm.field]: fm.message });
-    else setError(r.error);
-  }
+  const { form, error, busy, message, onSubmit } = useCommandForm<JoinValues, SyncStatus>({
+    schema: joinSchema,
+    defaultValues: { ticket: "", label: "" },
+    send: (v) => commands.enrolWorkstation(v.ticket.trim(), v.label.trim()),
+    onDone: () => onJoined(),
+    fields: ["ticket", "label"],
+  });
 
   return (
-    <form className="card auth-card auth-card-wide" onSubmit={submit} noValidate data-testid="join-form">
+    <form className="card auth-card auth-card-wide" onSubmit={onSubmit} noValidate data-testid="join-form">
       <div className="brand-large">{t("app.name")}</div>
       <h1>{t("join.title")}</h1>
       <p className="muted">{t("join.intro")}</p>
       <ErrorMessage error={error} testId="join-error" />
-      <Field id="join-ticket" label={t("join.ticket")} hint={t("join.ticketHint")} error={msg("ticket")} errorTestId="join-error-ticket">
+      <Field id="join-ticket" label={t("join.ticket")} hint={t("join.ticketHint")} error={message("ticket")} errorTestId="join-error-ticket">
         <textarea
           id="join-ticket"
           data-testid="join-ticket"
@@ -55,30 +34,13 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
           rows={3}
           spellCheck={false}
           className="mono"
-          value={ticket}
-          onChange={(e) => {
-            setTicket(e.target.value);
-            setFieldErrors((f) => ({ ...f, ticket: undefined }));
-          }}
+          {...form.register("ticket")}
           autoFocus
         />
       </Field>
-      <Field id="join-label" label={t("join.label")} hint={t("join.labelHint")} error={msg("label")} errorTestId="join-error-label">
-        <input
-          id="join-label"
-          data-testid="join-label"
-          maxLength={100}
-          value={label}
-          onChange={(e) => {
-            setLabel(e.target.value);
-            setFieldErrors((f) => ({ ...f, label: undefined }));
-          }}
-        />
-      </Field>
+      <InputField id="join-label" label={t("join.label")} hint={t("join.labelHint")} error={message("label")} errorTestId="join-error-label" maxLength={100} {...form.register("label")} />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" data-testid="join-submit" disabled={busy}>
-          {busy ? t("join.joining") : t("join.submit")}
-        </button>
+        <SubmitButton testId="join-submit" busy={busy} label={t("join.submit")} busyLabel={t("join.joining")} />
       </div>
     </form>
   );
@@ -89,7 +51,7 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
  * sync, asking the core every 2 s whether the workstation is set up now.
  */
 export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) => void }) {
-  const { t, lang } = useLang("session");
+  const { t } = useLang("session");
   const { status } = useSyncStatus();
 
   useEffect(() => {
@@ -112,9 +74,7 @@ export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) 
 
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
+      <AuthTop sync={false} />
       <div className="card auth-card auth-card-wide" data-testid="join-waiting">
         <div className="brand-large">{t("app.name")}</div>
         <h1>{t("join.waitingTitle")}</h1>

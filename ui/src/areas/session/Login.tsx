@@ -1,11 +1,10 @@
-import { useState, type FormEvent } from "react";
+import { useState } from "react";
 import { commands, type CoreError, type SessionInfo } from "../../bindings";
-import { call } from "../../api";
-import { applyLanguage } from "../../i18n";
+import { useCommandForm } from "../../forms";
+import { loginSchema, type LoginValues } from "./schema";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
-import { SyncIndicator } from "../../components/SyncIndicator";
+import { ErrorMessage, InputField, SubmitButton } from "../../components/common";
+import { AuthTop } from "../../components/LanguageSwitch";
 
 export function Login({
   branchName,
@@ -16,33 +15,26 @@ export function Login({
   notice: CoreError | null;
   onDone: (session: SessionInfo) => void;
 }) {
-  const { t, lang } = useLang("session");
-  const [username, setUsername] = useState("");
-  const [password, setPassword] = useState("");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<CoreError | null>(notice);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    const r = await call(() => commands.login(username, password));
-    setBusy(false);
-    if (r.status === "ok") {
-      onDone(r.data);
-    } else {
-      setPassword("");
-      setError(r.error);
-    }
-  }
+  const { t } = useLang("session");
+  const { form, error, busy, message, onSubmit } = useCommandForm<LoginValues, SessionInfo>({
+    schema: loginSchema,
+    defaultValues: { username: "", password: "" },
+    send: (v) => commands.login(v.username, v.password),
+    onDone: (session) => onDone(session),
+    fields: [],
+    onRefused: () => {
+      form.resetField("password");
+      return false;
+    },
+  });
+  // Why the last session ended (locked out, signed out elsewhere) until the next attempt.
+  const [showNotice, setShowNotice] = useState(true);
+  const shown = error ?? (showNotice ? notice : null);
 
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <SyncIndicator />
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
-      <form className="card auth-card" onSubmit={submit} noValidate data-testid="login-form">
+      <AuthTop />
+      <form className="card auth-card" onSubmit={(e) => { setShowNotice(false); onSubmit(e); }} noValidate data-testid="login-form">
         <div className="brand-large">{t("app.name")}</div>
         {branchName ? (
           <div className="muted" data-testid="login-branch">
@@ -51,32 +43,11 @@ export function Login({
         ) : null}
         <h1>{t("login.title")}</h1>
         <p className="muted">{t("login.intro")}</p>
-        <ErrorMessage error={error} testId="login-error" />
-        <Field id="login-username" label={t("login.username")}>
-          <input
-            id="login-username"
-            data-testid="login-username"
-            dir="ltr"
-            autoComplete="username"
-            autoFocus
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </Field>
-        <Field id="login-password" label={t("login.password")}>
-          <input
-            id="login-password"
-            data-testid="login-password"
-            type="password"
-            autoComplete="current-password"
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </Field>
+        <ErrorMessage error={shown} testId="login-error" />
+        <InputField id="login-username" label={t("login.username")} error={message("username")} errorTestId="login-error-username" dir="ltr" autoComplete="username" autoFocus {...form.register("username")} />
+        <InputField id="login-password" label={t("login.password")} error={message("password")} errorTestId="login-error-password" type="password" autoComplete="current-password" {...form.register("password")} />
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary btn-block" data-testid="login-submit" disabled={busy}>
-            {busy ? t("common.working") : t("login.submit")}
-          </button>
+          <SubmitButton testId="login-submit" busy={busy} label={t("login.submit")} className="btn btn-primary btn-block" />
         </div>
       </form>
     </div>

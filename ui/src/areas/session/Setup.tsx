@@ -1,18 +1,15 @@
-import { useState, type FormEvent } from "react";
-import { commands, type CoreError, type Language, type SessionInfo } from "../../bindings";
-import { call } from "../../api";
-import { fieldMessage, type FieldMessage } from "../../errors";
+import { useState } from "react";
+import { commands, type SessionInfo } from "../../bindings";
+import { useCommandForm } from "../../forms";
+import { setupSchema, type SetupValues } from "./schema";
 import { applyLanguage } from "../../i18n";
 import { useLang } from "../../i18n/useLang";
-import { ErrorMessage, Field } from "../../components/common";
-import { LanguageSwitch } from "../../components/LanguageSwitch";
-import { SyncIndicator } from "../../components/SyncIndicator";
+import { ErrorMessage, Field, InputField, SubmitButton } from "../../components/common";
+import { AuthTop, LanguageOptions } from "../../components/LanguageSwitch";
 import { JoinBranch } from "./JoinBranch";
 
-type FormField = "branch_name" | "branch_code" | "admin_username" | "admin_display_name" | "admin_password" | "password_confirm" | "language";
-
 /** The core validates the admin as an ordinary new user; map its field names onto this form. */
-const CORE_FIELD: Record<string, FormField> = {
+const CORE_FIELD: Record<string, keyof SetupValues> = {
   branch_name: "branch_name",
   branch_code: "branch_code",
   username: "admin_username",
@@ -21,8 +18,13 @@ const CORE_FIELD: Record<string, FormField> = {
   admin_display_name: "admin_display_name",
   password: "admin_password",
   admin_password: "admin_password",
-  language: "language",
 };
+
+/** The first-run choices, with their labels. */
+const MODES = [
+  ["new", "join.choiceNew"],
+  ["join", "join.choiceJoin"],
+] as const;
 
 /**
  * First start: either set up a new branch here (this desk creates it and its first admin), or
@@ -30,35 +32,25 @@ const CORE_FIELD: Record<string, FormField> = {
  * branch server).
  */
 export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => void; onJoined: () => void }) {
-  const { t, lang } = useLang("session");
-  const [mode, setMode] = useState<"new" | "join">("new");
+  const { t } = useLang("session");
+  const [mode, setMode] = useState<(typeof MODES)[number][0]>("new");
   return (
     <div className="auth-page">
-      <div className="auth-top">
-        <SyncIndicator />
-        <LanguageSwitch value={lang} onChange={applyLanguage} />
-      </div>
+      <AuthTop />
       <div className="auth-card-wide setup-choice" role="tablist" aria-label={t("join.choiceLabel")}>
-        <button
-          type="button"
-          role="tab"
-          aria-selected={mode === "new"}
-          className={mode === "new" ? "choice active" : "choice"}
-          data-testid="setup-mode-new"
-          onClick={() => setMode("new")}
-        >
-          {t("join.choiceNew")}
-        </button>
-        <button
-          type="button"
-          role="tab"
-          aria-selected={mode === "join"}
-          className={mode === "join" ? "choice active" : "choice"}
-          data-testid="setup-mode-join"
-          onClick={() => setMode("join")}
-        >
-          {t("join.choiceJoin")}
-        </button>
+        {MODES.map(([m, label]) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            className={mode === m ? "choice active" : "choice"}
+            data-testid={`setup-mode-${m}`}
+            onClick={() => setMode(m)}
+          >
+            {t(label)}
+          </button>
+        ))}
       </div>
       {mode === "new" ? <NewBranch onDone={onDone} /> : <JoinBranch onJoined={onJoined} />}
     </div>
@@ -67,57 +59,18 @@ export function Setup({ onDone, onJoined }: { onDone: (session: SessionInfo) => 
 
 function NewBranch({ onDone }: { onDone: (session: SessionInfo) => void }) {
   const { t, lang } = useLang("session");
-  const [branchName, setBranchName] = useState("");
-  const [branchCode, setBranchCode] = useState("");
-  const [username, setUsername] = useState("");
-  const [displayName, setDisplayName] = useState("");
-  const [password, setPassword] = useState("");
-  const [confirm, setConfirm] = useState("");
-  // The preferred language is the interface language (the top switch and this select agree).
-  const language: Language = lang;
-  const [busy, setBusy] = useState(false);
-  const [fieldErrors, setFieldErrors] = useState<Partial<Record<FormField, FieldMessage>>>({});
-  const [error, setError] = useState<CoreError | null>(null);
-
-  const msg = (f: FormField) => {
-    const m = fieldErrors[f];
-    return m ? t(m.key, m.vars) : null;
-  };
-
-  const chooseLanguage = (l: Language) => applyLanguage(l);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setError(null);
-    if (password !== confirm) {
-      setFieldErrors({ password_confirm: { key: "setup.passwordMismatch", vars: {} } });
-      return;
-    }
-    setFieldErrors({});
-    setBusy(true);
-    const r = await call(() =>
-      commands.setupBranch({
-        branch_name: branchName,
-        branch_code: branchCode,
-        admin_username: username,
-        admin_display_name: displayName,
-        admin_password: password,
-        language,
-      }),
-    );
-    setBusy(false);
-    if (r.status === "ok") {
-      onDone(r.data);
-      return;
-    }
-    const fm = fieldMessage(r.error);
-    const target = fm ? CORE_FIELD[fm.field] : undefined;
-    if (fm && target) setFieldErrors({ [target]: fm.message });
-    else setError(r.error);
-  }
+  const { form, error, busy, message, onSubmit } = useCommandForm<SetupValues, SessionInfo>({
+    schema: setupSchema,
+    defaultValues: { branch_name: "", branch_code: "", admin_username: "", admin_display_name: "", admin_password: "", password_confirm: "" },
+    // The preferred language is the interface language (the top switch and the select agree).
+    send: ({ password_confirm: _, ...input }) => commands.setupBranch({ ...input, language: lang }),
+    onDone: (session) => onDone(session),
+    fields: CORE_FIELD,
+  });
+  const { register } = form;
 
   return (
-    <form className="card auth-card auth-card-wide" onSubmit={submit} noValidate data-testid="setup-form">
+    <form className="card auth-card auth-card-wide" onSubmit={onSubmit} noValidate data-testid="setup-form">
         <div className="brand-large">{t("app.name")}</div>
         <h1>{t("setup.title")}</h1>
         <p className="muted">{t("setup.intro")}</p>
@@ -125,41 +78,26 @@ function NewBranch({ onDone }: { onDone: (session: SessionInfo) => void }) {
         <fieldset>
           <legend>{t("setup.branchSection")}</legend>
           <div className="form-grid">
-            <Field id="setup-branch-name" label={t("setup.branchName")} error={msg("branch_name")} errorTestId="setup-error-branch_name">
-              <input id="setup-branch-name" data-testid="setup-branch-name" value={branchName} onChange={(e) => setBranchName(e.target.value)} autoFocus />
-            </Field>
-            <Field id="setup-branch-code" label={t("setup.branchCode")} hint={t("setup.branchCodeHint")} error={msg("branch_code")} errorTestId="setup-error-branch_code">
-              <input id="setup-branch-code" data-testid="setup-branch-code" dir="ltr" value={branchCode} onChange={(e) => setBranchCode(e.target.value)} />
-            </Field>
+            <InputField id="setup-branch-name" label={t("setup.branchName")} error={message("branch_name")} errorTestId="setup-error-branch_name" autoFocus {...register("branch_name")} />
+            <InputField id="setup-branch-code" label={t("setup.branchCode")} hint={t("setup.branchCodeHint")} error={message("branch_code")} errorTestId="setup-error-branch_code" dir="ltr" {...register("branch_code")} />
           </div>
         </fieldset>
         <fieldset>
           <legend>{t("setup.adminSection")}</legend>
           <div className="form-grid">
-            <Field id="setup-admin-username" label={t("setup.adminUsername")} error={msg("admin_username")} errorTestId="setup-error-admin_username">
-              <input id="setup-admin-username" data-testid="setup-admin-username" dir="ltr" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} />
-            </Field>
-            <Field id="setup-admin-name" label={t("setup.adminName")} error={msg("admin_display_name")} errorTestId="setup-error-admin_display_name">
-              <input id="setup-admin-name" data-testid="setup-admin-name" value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
-            </Field>
-            <Field id="setup-password" label={t("setup.password")} error={msg("admin_password")} errorTestId="setup-error-admin_password">
-              <input id="setup-password" data-testid="setup-password" type="password" autoComplete="new-password" value={password} onChange={(e) => setPassword(e.target.value)} />
-            </Field>
-            <Field id="setup-password-confirm" label={t("setup.passwordConfirm")} error={msg("password_confirm")} errorTestId="setup-error-password_confirm">
-              <input id="setup-password-confirm" data-testid="setup-password-confirm" type="password" autoComplete="new-password" value={confirm} onChange={(e) => setConfirm(e.target.value)} />
-            </Field>
-            <Field id="setup-language" label={t("setup.language")} error={msg("language")}>
-              <select id="setup-language" data-testid="setup-language" value={language} onChange={(e) => chooseLanguage(e.target.value === "ar" ? "ar" : "en")}>
-                <option value="en">{t("languages.en")}</option>
-                <option value="ar">{t("languages.ar")}</option>
+            <InputField id="setup-admin-username" label={t("setup.adminUsername")} error={message("admin_username")} errorTestId="setup-error-admin_username" dir="ltr" autoComplete="username" {...register("admin_username")} />
+            <InputField id="setup-admin-name" label={t("setup.adminName")} error={message("admin_display_name")} errorTestId="setup-error-admin_display_name" {...register("admin_display_name")} />
+            <InputField id="setup-password" label={t("setup.password")} error={message("admin_password")} errorTestId="setup-error-admin_password" type="password" autoComplete="new-password" {...register("admin_password")} />
+            <InputField id="setup-password-confirm" label={t("setup.passwordConfirm")} error={message("password_confirm")} errorTestId="setup-error-password_confirm" type="password" autoComplete="new-password" {...register("password_confirm")} />
+            <Field id="setup-language" label={t("setup.language")}>
+              <select id="setup-language" data-testid="setup-language" value={lang} onChange={(e) => applyLanguage(e.target.value === "ar" ? "ar" : "en")}>
+                <LanguageOptions />
               </select>
             </Field>
           </div>
         </fieldset>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="setup-submit" disabled={busy}>
-            {busy ? t("common.working") : t("setup.submit")}
-          </button>
+          <SubmitButton testId="setup-submit" busy={busy} label={t("setup.submit")} />
         </div>
     </form>
   );

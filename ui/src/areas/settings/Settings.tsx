@@ -1,86 +1,83 @@
-import { useEffect, useState, type FormEvent } from "react";
-import { commands, type CoreError } from "../../bindings";
-import { call } from "../../api";
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type Settings } from "../../bindings";
+import { useCommandQuery } from "../../query";
+import { settingsKeys } from "./keys";
 import { useApp } from "../../context";
-import { fieldMessage } from "../../errors";
+import { useCommandForm } from "../../forms";
 import { useLang } from "../../i18n/useLang";
 import { ErrorMessage, Field, Notice } from "../../components/common";
+import { IDLE_LOCK_MAX, IDLE_LOCK_MIN, settingsSchema, type SettingsValues } from "./schema";
 
 export function SettingsScreen() {
   const { t } = useLang("settings");
-  const { session, updateSession, showError } = useApp();
-  const [minutes, setMinutes] = useState<string | null>(null);
-  const [error, setError] = useState<CoreError | null>(null);
+  const settings = useCommandQuery(settingsKeys.all, () => commands.getSettings());
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
-
-  useEffect(() => {
-    let cancelled = false;
-    void call(() => commands.getSettings()).then((r) => {
-      if (cancelled) return;
-      if (r.status === "ok") setMinutes(String(r.data.idle_lock_minutes));
-      else showError(r.error);
-    });
-    return () => {
-      cancelled = true;
-    };
-  }, [showError]);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setSaved(false);
-    setError(null);
-    const n = Number(minutes);
-    if (!Number.isInteger(n) || n < 0) {
-      setError({ code: "invalid", message: "", details: { field: "idle_lock_minutes", reason: "out_of_range", min: "1", max: "240" } });
-      return;
-    }
-    setBusy(true);
-    const r = await call(() => commands.setIdleLockMinutes(n));
-    setBusy(false);
-    if (r.status === "ok") {
-      setMinutes(String(r.data.idle_lock_minutes));
-      updateSession({ ...session, idle_lock_minutes: r.data.idle_lock_minutes });
-      setSaved(true);
-    } else setError(r.error);
-  }
-
-  const fm = error ? fieldMessage(error) : null;
+  const stored = settings.data ?? null;
   return (
     <section className="page">
       <div className="page-head">
         <h1>{t("settings.title")}</h1>
       </div>
       <Notice text={saved ? { key: "settings.saved" } : null} testId="settings-saved" />
-      <form className="card narrow" onSubmit={submit} noValidate data-testid="settings-form">
-        <h2>{t("settings.security")}</h2>
-        {error && !fm ? <ErrorMessage error={error} testId="settings-error" /> : null}
-        <Field
-          id="settings-idle-lock"
-          label={t("settings.idleLockMinutes")}
-          hint={t("settings.idleLockHint")}
-          error={fm ? t(fm.message.key, fm.message.vars) : null}
-          errorTestId="settings-error-idle_lock_minutes"
-        >
-          <input
-            id="settings-idle-lock"
-            data-testid="settings-idle-lock"
-            type="number"
-            inputMode="numeric"
-            min={1}
-            max={240}
-            dir="ltr"
-            value={minutes ?? ""}
-            disabled={minutes === null}
-            onChange={(e) => setMinutes(e.target.value)}
-          />
-        </Field>
-        <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="settings-save" disabled={busy || minutes === null}>
-            {busy ? t("common.working") : t("common.save")}
-          </button>
-        </div>
-      </form>
+      {/* The form starts from the stored values: drawn afresh once they arrive. */}
+      <SettingsForm key={stored ? "stored" : "loading"} stored={stored} onSaving={() => setSaved(false)} onSaved={() => setSaved(true)} />
     </section>
+  );
+}
+
+function SettingsForm({ stored, onSaving, onSaved }: { stored: Settings | null; onSaving: () => void; onSaved: () => void }) {
+  const { t } = useLang("settings");
+  const { session, updateSession } = useApp();
+  const queryClient = useQueryClient();
+  const { form, error, busy, message, onSubmit } = useCommandForm<SettingsValues, Settings>({
+    schema: settingsSchema,
+    defaultValues: { idle_lock_minutes: stored ? String(stored.idle_lock_minutes) : "" },
+    send: (v) => commands.setIdleLockMinutes(Number(v.idle_lock_minutes.trim())),
+    onDone: (now) => {
+      queryClient.setQueryData(settingsKeys.all, now);
+      form.reset({ idle_lock_minutes: String(now.idle_lock_minutes) });
+      updateSession({ ...session, idle_lock_minutes: now.idle_lock_minutes });
+      onSaved();
+    },
+    fields: ["idle_lock_minutes"],
+  });
+  return (
+    <form
+      className="card narrow"
+      onSubmit={(e) => {
+        onSaving();
+        onSubmit(e);
+      }}
+      noValidate
+      data-testid="settings-form"
+    >
+      <h2>{t("settings.security")}</h2>
+      <ErrorMessage error={error} testId="settings-error" />
+      <Field
+        id="settings-idle-lock"
+        label={t("settings.idleLockMinutes")}
+        hint={t("settings.idleLockHint")}
+        error={message("idle_lock_minutes")}
+        errorTestId="settings-error-idle_lock_minutes"
+      >
+        <input
+          id="settings-idle-lock"
+          data-testid="settings-idle-lock"
+          type="number"
+          inputMode="numeric"
+          min={IDLE_LOCK_MIN}
+          max={IDLE_LOCK_MAX}
+          dir="ltr"
+          disabled={stored === null}
+          {...form.register("idle_lock_minutes")}
+        />
+      </Field>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" data-testid="settings-save" disabled={busy || stored === null}>
+          {busy ? t("common.working") : t("common.save")}
+        </button>
+      </div>
+    </form>
   );
 }

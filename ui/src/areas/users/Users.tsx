@@ -1,25 +1,23 @@
-import { useState, type FormEvent } from "react";
-import { useForm } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
+import { useQueryClient } from "@tanstack/react-query";
 import {
   commands,
   type BranchDevice,
-  type CoreError,
   type Language,
   type NewUser,
   type UserSummary,
 } from "../../bindings";
-import { call, useSubmit } from "../../api";
+import { call } from "../../api";
 import { useApp } from "../../context";
-import { ROLES, fieldMessage } from "../../errors";
-import { messageOf, showOnField } from "../../forms";
-import { run, useCommandQuery } from "../../query";
-import { newUserSchema, userKeys } from "./schema";
+import { ROLES } from "../../errors";
+import { useCommandForm } from "../../forms";
+import { useCommandQuery } from "../../query";
+import { newUserSchema, resetPasswordSchema, terminalsSchema, userKeys, type ResetPasswordValues, type TerminalsValues } from "./schema";
 import { deviceKeys } from "../devices/keys";
+import { LanguageOptions } from "../../components/LanguageSwitch";
 import { formatDateTime } from "../../format";
 import { useLang } from "../../i18n/useLang";
-import { EmptyRow, ErrorMessage, Field, Ltr, Notice, type NoticeText, TableHead } from "../../components/common";
+import { EmptyRow, ErrorMessage, Field, InputField, Ltr, Notice, type NoticeText, SubmitButton, TableHead } from "../../components/common";
 
 const USER_COLUMNS = [
   "users.username",
@@ -197,53 +195,57 @@ function UserRow({
 
 /** The cashier terminals a cashier may work at (the branch server refuses their records elsewhere). */
 function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
-  const { t } = useLang("users");
-  const { showError } = useApp();
   const devices = useCommandQuery(deviceKeys.branch, () => commands.branchDevices());
   const bound = useCommandQuery(userKeys.terminals(user.id), () => commands.cashierTerminals(user.id));
   // A revoked terminal no longer syncs: a cashier bound to it could not work there.
   const terminals: BranchDevice[] | null = devices.data ? devices.data.filter((d) => d.kind === "cashier_terminal" && !d.revoked) : null;
-  // The ticked boxes: the bound terminals until the user changes them.
-  const [picked, setPicked] = useState<Set<string> | null>(null);
-  const chosen = picked ?? new Set(bound.data ?? []);
-  const setChosen = setPicked;
-  const [busy, setBusy] = useState(false);
-
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    setBusy(true);
-    const r = await call(() => commands.setCashierTerminals(user.id, [...chosen]));
-    setBusy(false);
-    if (r.status === "ok") onDone();
-    else showError(r.error);
-  }
-
   if (terminals === null || !bound.data) return null;
+  // The ticked boxes start as the bound terminals.
+  return <TerminalsForm user={user} terminals={terminals} bound={bound.data} onDone={onDone} onCancel={onCancel} />;
+}
+
+function TerminalsForm({
+  user,
+  terminals,
+  bound,
+  onDone,
+  onCancel,
+}: {
+  user: UserSummary;
+  terminals: BranchDevice[];
+  bound: string[];
+  onDone: () => void;
+  onCancel: () => void;
+}) {
+  const { t } = useLang("users");
+  const { showError } = useApp();
+  const queryClient = useQueryClient();
+  const { form, busy, onSubmit } = useCommandForm<TerminalsValues, string[]>({
+    schema: terminalsSchema,
+    defaultValues: { terminals: bound },
+    send: (v) => commands.setCashierTerminals(user.id, v.terminals),
+    onDone: (now) => {
+      queryClient.setQueryData(userKeys.terminals(user.id), now);
+      onDone();
+    },
+    fields: [],
+    onRefused: (e) => {
+      showError(e);
+      return true;
+    },
+  });
   return (
-    <form className="inline-form" onSubmit={submit} data-testid="user-terminals-form">
+    <form className="inline-form" onSubmit={onSubmit} data-testid="user-terminals-form">
       <p className="muted small">{t("users.terminalsHelp", { username: user.username })}</p>
       {terminals.length === 0 ? <p data-testid="user-terminals-none">{t("users.noTerminals")}</p> : null}
       {terminals.map((d) => (
         <label key={d.device_id} className="checkbox">
-          <input
-            type="checkbox"
-            data-testid="user-terminal"
-            data-device={d.device_id}
-            checked={chosen.has(d.device_id)}
-            onChange={(e) => {
-              const next = new Set(chosen);
-              if (e.target.checked) next.add(d.device_id);
-              else next.delete(d.device_id);
-              setChosen(next);
-            }}
-          />{" "}
+          <input type="checkbox" data-testid="user-terminal" data-device={d.device_id} value={d.device_id} {...form.register("terminals")} />{" "}
           <bdi>{d.label || t("users.unnamedTerminal")}</bdi> <span className="muted small"><Ltr>{d.device_id.slice(0, 8)}</Ltr></span>
         </label>
       ))}
       <div className="row-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid="user-terminals-submit" disabled={busy}>
-          {t("common.save")}
-        </button>
+        <SubmitButton testId="user-terminals-submit" busy={busy} label={t("common.save")} className="btn btn-primary btn-small" />
         <button type="button" className="btn btn-small" onClick={onCancel}>
           {t("common.cancel")}
         </button>
@@ -254,33 +256,30 @@ function CashierTerminals({ user, onDone, onCancel }: { user: UserSummary; onDon
 
 function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: () => void; onCancel: () => void }) {
   const { t } = useLang("users");
-  const [password, setPassword] = useState("");
-  const { busy, error, submit } = useSubmit(() => commands.resetPassword(user.id, password), onDone);
+  const { form, error, busy, message, onSubmit } = useCommandForm<ResetPasswordValues, null>({
+    schema: resetPasswordSchema,
+    defaultValues: { password: "" },
+    send: (v) => commands.resetPassword(user.id, v.password),
+    onDone: () => onDone(),
+    fields: ["password"],
+  });
 
-  const fm = error ? fieldMessage(error) : null;
   return (
-    <form className="inline-form" onSubmit={submit} noValidate>
-      <Field
+    <form className="inline-form" onSubmit={onSubmit} noValidate>
+      <InputField
         id={`reset-${user.id}`}
+        testId="user-reset-password"
         label={t("users.newPassword", { username: user.username })}
-        error={fm ? t(fm.message.key, fm.message.vars) : null}
+        error={message("password")}
         errorTestId="user-reset-error"
-      >
-        <input
-          id={`reset-${user.id}`}
-          data-testid="user-reset-password"
-          type="password"
-          autoComplete="new-password"
-          autoFocus
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-        />
-      </Field>
-      {error && !fm ? <ErrorMessage error={error} testId="user-reset-error" /> : null}
+        type="password"
+        autoComplete="new-password"
+        autoFocus
+        {...form.register("password")}
+      />
+      <ErrorMessage error={error} testId="user-reset-error" />
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid="user-reset-submit" disabled={busy}>
-          {t("users.setPassword")}
-        </button>
+        <SubmitButton testId="user-reset-submit" busy={busy} label={t("users.setPassword")} className="btn btn-primary btn-small" />
         <button type="button" className="btn btn-small" data-testid="user-reset-cancel" onClick={onCancel}>
           {t("common.cancel")}
         </button>
@@ -292,62 +291,27 @@ function ResetPassword({ user, onDone, onCancel }: { user: UserSummary; onDone: 
 function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
   const { t, lang } = useLang("users");
   const empty: NewUser = { username: "", display_name: "", role: "receptionist", password: "", language: lang };
-  const {
-    register,
-    handleSubmit,
-    reset,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<NewUser>({ defaultValues: empty, resolver: zodResolver(newUserSchema), reValidateMode: "onChange" });
-  // A refusal that names no field of the form, shown above the fields.
-  const [error, setError] = useState<CoreError | null>(null);
-  const create = useMutation<UserSummary, CoreError, NewUser>({
-    mutationFn: (values) => run(() => commands.createUser(values)),
-    onSuccess: (created) => {
-      reset(empty);
+  const { form, error, busy, message, onSubmit } = useCommandForm<NewUser, UserSummary>({
+    schema: newUserSchema,
+    defaultValues: empty,
+    send: (values) => commands.createUser(values),
+    onDone: (created) => {
+      form.reset(empty);
       onCreated(created);
     },
-    onError: (e) => {
-      if (!showOnField(e, CREATE_FIELDS, setFieldError)) setError(e);
-    },
+    fields: CREATE_FIELDS,
   });
-  const busy = create.isPending;
-  const submit = handleSubmit(
-    (values) => {
-      setError(null);
-      create.mutate(values);
-    },
-    () => setError(null),
-  );
-  const msg = (f: keyof NewUser) => {
-    const m = messageOf(errors[f]);
-    return m ? t(m.key, m.vars) : null;
-  };
+  const { register } = form;
 
   return (
-    <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="user-create-form">
+    <form className="card" onSubmit={onSubmit} noValidate data-testid="user-create-form">
       <h2>{t("users.createTitle")}</h2>
       <ErrorMessage error={error} testId="user-create-error" />
       <div className="form-grid">
-        <Field id="user-create-username" label={t("users.username")} error={msg("username")} errorTestId="user-create-error-username">
-          <input
-            id="user-create-username"
-            data-testid="user-create-username"
-            dir="ltr"
-            maxLength={32}
-            autoComplete="off"
-            {...register("username")}
-          />
-        </Field>
-        <Field id="user-create-name" label={t("users.name")} error={msg("display_name")} errorTestId="user-create-error-display_name">
-          <input id="user-create-name" data-testid="user-create-name" {...register("display_name")} />
-        </Field>
-        <Field id="user-create-role" label={t("users.role")} error={msg("role")} errorTestId="user-create-error-role">
-          <select
-            id="user-create-role"
-            data-testid="user-create-role"
-            {...register("role")}
-          >
+        <InputField id="user-create-username" label={t("users.username")} error={message("username")} errorTestId="user-create-error-username" dir="ltr" maxLength={32} autoComplete="off" {...register("username")} />
+        <InputField id="user-create-name" label={t("users.name")} error={message("display_name")} errorTestId="user-create-error-display_name" {...register("display_name")} />
+        <Field id="user-create-role" label={t("users.role")} error={message("role")} errorTestId="user-create-error-role">
+          <select id="user-create-role" data-testid="user-create-role" {...register("role")}>
             {ROLES.map((r) => (
               <option key={r} value={r}>
                 {t(`roles.${r}`)}
@@ -355,30 +319,15 @@ function CreateUser({ onCreated }: { onCreated: (u: UserSummary) => void }) {
             ))}
           </select>
         </Field>
-        <Field id="user-create-password" label={t("users.password")} error={msg("password")} errorTestId="user-create-error-password">
-          <input
-            id="user-create-password"
-            data-testid="user-create-password"
-            type="password"
-            autoComplete="new-password"
-            {...register("password")}
-          />
-        </Field>
-        <Field id="user-create-language" label={t("users.language")} error={msg("language")} errorTestId="user-create-error-language">
-          <select
-            id="user-create-language"
-            data-testid="user-create-language"
-            {...register("language")}
-          >
-            <option value="en">{t("languages.en")}</option>
-            <option value="ar">{t("languages.ar")}</option>
+        <InputField id="user-create-password" label={t("users.password")} error={message("password")} errorTestId="user-create-error-password" type="password" autoComplete="new-password" {...register("password")} />
+        <Field id="user-create-language" label={t("users.language")} error={message("language")} errorTestId="user-create-error-language">
+          <select id="user-create-language" data-testid="user-create-language" {...register("language")}>
+            <LanguageOptions />
           </select>
         </Field>
       </div>
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary" data-testid="user-create-submit" disabled={busy}>
-          {busy ? t("common.working") : t("users.create")}
-        </button>
+        <SubmitButton testId="user-create-submit" busy={busy} label={t("users.create")} />
       </div>
     </form>
   );

@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { messageOf } from "../../forms";
-import { translator } from "../../i18n/translator";
-import { newUserSchema } from "./schema";
+import { newUserSchema, resetPasswordSchema } from "./schema";
+import { expectOneProblem, problems as schemaProblems } from "../../test/schemaProblems";
 
 const NEW = { username: "sara.k", display_name: "Sara Khalil", role: "receptionist", password: "correct horse", language: "ar" };
 
-async function problems(values: Record<string, string>) {
-  const r = newUserSchema.safeParse({ ...NEW, ...values });
-  if (r.success) return {};
-  const [tEn, tAr] = [await translator("en"), await translator("ar")];
-  const out: Record<string, [string, string]> = {};
-  for (const issue of r.error.issues) {
-    const m = messageOf(issue);
-    if (!m) throw new Error(`no text key in ${issue.message}`);
-    out[issue.path.join(".")] = [tEn(m.key, m.vars), tAr(m.key, m.vars)];
-  }
-  return out;
-}
+const problems = (values: Record<string, string>) => schemaProblems(newUserSchema, NEW, values);
 
 describe("the user form's schema says what the core would", () => {
   it("accepts a valid account (the username's case is the core's to fold)", async () => {
@@ -31,9 +19,15 @@ describe("the user form's schema says what the core would", () => {
     [{ password: "short" }, "password", "The password must have at least 8 characters."],
     [{ role: "owner" }, "role", "This field is required."],
   ] as const)("%o: one message, under %s, in both languages", async (values, field, en) => {
-    const found = await problems(values);
-    expect(Object.keys(found)).toEqual([field]);
-    expect(found[field]?.[0]).toBe(en);
-    expect(found[field]?.[1]).toMatch(/[\u0600-\u06FF]/);
+    await expectOneProblem(newUserSchema, NEW, values, field, en);
+  });
+});
+
+describe("the reset-password schema", () => {
+  it("takes the password as typed, spaces included", async () => {
+    expect(await schemaProblems(resetPasswordSchema, { password: " 8 chars" })).toEqual({});
+  });
+  it("refuses a short one in both languages", async () => {
+    await expectOneProblem(resetPasswordSchema, { password: "x" }, {}, "password", "The password must have at least 8 characters.");
   });
 });
