@@ -5,6 +5,8 @@
 //! blocking ones): a command waiting for the workstation while the sync thread applies a page
 //! of a catch-up must not freeze the window. A test below keeps it so.
 
+pub mod doctors;
+
 use crate::AppState;
 use crate::sync::SyncStatus;
 use dentpro_core::accounts::{Language, NewUser, SetupInput, UserSummary};

@@ -102,6 +102,18 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync_status,
             sync_now,
             enrol_workstation,
+            doctors::list_doctors,
+            doctors::doctor_detail,
+            doctors::doctor_availability,
+            doctors::doctor_candidates,
+            doctors::register_doctor,
+            doctors::update_doctor,
+            doctors::set_doctor_hours,
+            doctors::add_doctor_leave,
+            doctors::cancel_doctor_leave,
+            doctors::list_chairs,
+            doctors::add_chair,
+            doctors::update_chair,
         ])
 }
 

@@ -10,7 +10,7 @@
 //!   projection tables, how it applies, the server's admission rule); [`registry`]: the list.
 //! - [`permissions`]: the role × action matrix, as data; [`ids`]: identifier types.
 //! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`):
-//!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
+//!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`], [`doctors`]; [`sync`]: records
 //!   travelling through the branch server; [`replay`]: replaying only the subjects a late
 //!   record touches.
 //! - [`outbox`]: side effects run once after a record commits; [`documents`]: the encrypted,
@@ -23,6 +23,7 @@ pub mod clock;
 pub mod demo;
 pub mod device;
 pub mod devices;
+pub mod doctors;
 pub mod documents;
 pub mod error;
 pub mod ids;

@@ -32,7 +32,7 @@ use crate::ledger::read_record;
 use crate::patients::PATIENT_OF_RECORD;
 use crate::record::Record;
 use crate::sync::{self, CANONICAL_ORDER, Verdict};
-use crate::{CoreError, Result, accounts, devices, patients, registry, settings};
+use crate::{CoreError, Result, accounts, devices, doctors, patients, registry, settings};
 use rusqlite::{Connection, Transaction, params};
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -99,6 +99,30 @@ pub const SUBJECT_KINDS: &[SubjectKind] = &[
         finder: Finder::Kind("branch.created"),
         tables: &["branch"],
         delete: accounts::projection::delete_branch_projection,
+    },
+    SubjectKind {
+        prefix: "doctor",
+        finder: Finder::Payload("json_extract(CAST(r.payload AS TEXT), '$.doctor_id')"),
+        tables: doctors::projection::DOCTOR_TABLES,
+        delete: doctors::projection::delete_doctor_projection,
+    },
+    SubjectKind {
+        prefix: "licence",
+        finder: Finder::Payload("json_extract(CAST(r.payload AS TEXT), '$.profile.licence')"),
+        tables: &["doctors"],
+        delete: doctors::projection::delete_licence_projection,
+    },
+    SubjectKind {
+        prefix: "doctor_user",
+        finder: Finder::Payload(USER_OF_RECORD),
+        tables: &["doctors"],
+        delete: doctors::projection::delete_doctor_user_projection,
+    },
+    SubjectKind {
+        prefix: "chair",
+        finder: Finder::Payload("json_extract(CAST(r.payload AS TEXT), '$.chair_id')"),
+        tables: &["chairs"],
+        delete: doctors::projection::delete_chair_projection,
     },
 ];
 
