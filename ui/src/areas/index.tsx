@@ -1,6 +1,7 @@
 import type { RouteObject } from "react-router";
 import type { Action } from "../bindings";
 import { patientRoutes } from "./patients/routes";
+import { doctorRoutes } from "./doctors/routes";
 import { UsersScreen } from "./users/Users";
 import { DevicesScreen } from "./devices/Devices";
 import { AuditScreen } from "./audit/Audit";
@@ -23,6 +24,7 @@ export type Area = {
 /** The areas in nav order: the shell shows those the session's allowed actions permit. */
 export const AREAS: readonly Area[] = [
   { id: "patients", needs: "patient_search", route: patientRoutes },
+  { id: "doctors", needs: "doctor_view", route: doctorRoutes },
   { id: "users", needs: "user_list", route: { element: <UsersScreen /> } },
   { id: "devices", needs: "device_list", route: { element: <DevicesScreen /> } },
   { id: "audit", needs: "audit_view", route: { element: <AuditScreen /> } },
