@@ -115,7 +115,8 @@ fn branch() -> Branch {
     let base = all_records(ws.ledger().conn());
     // A doctor's machine of the branch, heard of through the log (its enrolment), to revoke.
     let chair_dir = tempfile::tempdir().unwrap();
-    let (chair_device, chair_records) = enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
+    let (chair_device, chair_records) =
+        enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
     pull_into(&mut ws, &chair_records);
 
     // The templates: every command once, as the admin.

@@ -485,9 +485,9 @@ fn snapshot(ws: &Workstation) -> Vec<Vec<String>> {
         "doctor_leave",
         "chairs",
     ]
-        .iter()
-        .map(|t| table_rows(conn, t))
-        .collect()
+    .iter()
+    .map(|t| table_rows(conn, t))
+    .collect()
 }
 
 /// Asserts one call: allowed, or refused with a single `access.denied` record and no change.

@@ -5,8 +5,8 @@
 mod support;
 
 use dentpro_core::doctors::{
-    ChairInput, DayHours, DoctorHoursSet, DoctorId, DoctorInput, DoctorProfile, DoctorRegistered, DoctorUpdated,
-    Interval, LeaveInput, LeaveSpan, Specialty, Status, Weekday,
+    ChairInput, DayHours, DoctorHoursSet, DoctorId, DoctorInput, DoctorProfile, DoctorRegistered,
+    DoctorUpdated, Interval, LeaveInput, LeaveSpan, Specialty, Status, Weekday,
 };
 use dentpro_core::ids::UserId;
 use dentpro_core::permissions::Role;
@@ -69,7 +69,11 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
         };
         let doctor = doctors.register(&mona, &input).unwrap();
         doctors
-            .set_hours(&mona, &doctor.id, &monday(&[("09:00", "13:00"), ("14:00", "17:00")]))
+            .set_hours(
+                &mona,
+                &doctor.id,
+                &monday(&[("09:00", "13:00"), ("14:00", "17:00")]),
+            )
             .unwrap();
         let late = LeaveInput {
             span: LeaveSpan::LateStart {
@@ -153,8 +157,14 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
         reasons[0].starts_with("doctor.updated forbidden: a receptionist may not doctor_edit"),
         "{reasons:?}"
     );
-    assert!(reasons[1].starts_with("doctor.registered not_a_doctor"), "{reasons:?}");
-    assert!(reasons[2].starts_with("doctor.hours_set invalid_payload"), "{reasons:?}");
+    assert!(
+        reasons[1].starts_with("doctor.registered not_a_doctor"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[2].starts_with("doctor.hours_set invalid_payload"),
+        "{reasons:?}"
+    );
     // Applied nowhere: the server's, the desk's and the doctor's tables agree with the accepted
     // records only.
     b.doctor.sync().unwrap();

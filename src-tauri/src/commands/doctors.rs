@@ -23,7 +23,11 @@ pub fn doctor_detail(state: State<'_, AppState>, doctor_id: DoctorId) -> Result<
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn doctor_availability(state: State<'_, AppState>, doctor_id: DoctorId, date: String) -> Result<DayAvailability> {
+pub fn doctor_availability(
+    state: State<'_, AppState>,
+    doctor_id: DoctorId,
+    date: String,
+) -> Result<DayAvailability> {
     state.with_session(|ws, sid| ws.doctors().availability(sid, &doctor_id, &date))
 }
 
@@ -47,7 +51,11 @@ pub fn update_doctor(state: State<'_, AppState>, doctor_id: DoctorId, input: Doc
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn set_doctor_hours(state: State<'_, AppState>, doctor_id: DoctorId, week: Vec<DayHours>) -> Result<Vec<DayHours>> {
+pub fn set_doctor_hours(
+    state: State<'_, AppState>,
+    doctor_id: DoctorId,
+    week: Vec<DayHours>,
+) -> Result<Vec<DayHours>> {
     state.with_session(|ws, sid| ws.doctors().set_hours(sid, &doctor_id, &week))
 }
 
@@ -59,7 +67,11 @@ pub fn add_doctor_leave(state: State<'_, AppState>, doctor_id: DoctorId, input: 
 
 #[tauri::command(async)]
 #[specta::specta]
-pub fn cancel_doctor_leave(state: State<'_, AppState>, doctor_id: DoctorId, leave_id: LeaveId) -> Result<Leave> {
+pub fn cancel_doctor_leave(
+    state: State<'_, AppState>,
+    doctor_id: DoctorId,
+    leave_id: LeaveId,
+) -> Result<Leave> {
     state.with_session(|ws, sid| ws.doctors().cancel_leave(sid, &doctor_id, &leave_id))
 }
 

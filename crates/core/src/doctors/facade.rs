@@ -35,7 +35,12 @@ impl Doctors<'_> {
     }
 
     /// The doctor's working intervals on `date` (`YYYY-MM-DD`) after leave.
-    pub fn availability(&mut self, session: &str, doctor_id: &DoctorId, date: &str) -> Result<DayAvailability> {
+    pub fn availability(
+        &mut self,
+        session: &str,
+        doctor_id: &DoctorId,
+        date: &str,
+    ) -> Result<DayAvailability> {
         self.ws.authorize(session, Action::DoctorView)?;
         queries::availability(self.ws.ledger().conn(), doctor_id, date)
     }
@@ -57,7 +62,12 @@ impl Doctors<'_> {
     }
 
     /// Replaces the doctor's whole week of hours.
-    pub fn set_hours(&mut self, session: &str, doctor_id: &DoctorId, week: &[DayHours]) -> Result<Vec<DayHours>> {
+    pub fn set_hours(
+        &mut self,
+        session: &str,
+        doctor_id: &DoctorId,
+        week: &[DayHours],
+    ) -> Result<Vec<DayHours>> {
         let actor = self.ws.authorize(session, Action::DoctorEdit)?;
         rules::set_hours(self.ws.ledger_mut(), &actor, doctor_id, week)
     }

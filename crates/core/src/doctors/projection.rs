@@ -102,7 +102,11 @@ pub(super) fn leave_added(tx: &Transaction<'_>, l: &DoctorLeaveAdded, at: &Appli
     Ok(())
 }
 
-pub(super) fn leave_cancelled(tx: &Transaction<'_>, c: &DoctorLeaveCancelled, at: &Applied<'_>) -> Result<()> {
+pub(super) fn leave_cancelled(
+    tx: &Transaction<'_>,
+    c: &DoctorLeaveCancelled,
+    at: &Applied<'_>,
+) -> Result<()> {
     let found: Option<Option<String>> = tx
         .prepare_cached("SELECT cancelled_at FROM doctor_leave WHERE leave_id = ?1 AND doctor_id = ?2")?
         .query_row(params![c.leave_id, c.doctor_id], |r| r.get(0))
@@ -112,8 +116,10 @@ pub(super) fn leave_cancelled(tx: &Transaction<'_>, c: &DoctorLeaveCancelled, at
         // Cancelled already (another desk, earlier in the log): nothing more to do.
         Some(Some(_)) => Ok(()),
         Some(None) => {
-            tx.prepare_cached("UPDATE doctor_leave SET cancelled_at = ?2, cancelled_by = ?3 WHERE leave_id = ?1")?
-                .execute(params![c.leave_id, at.time(), at.record.body.actor_user_id])?;
+            tx.prepare_cached(
+                "UPDATE doctor_leave SET cancelled_at = ?2, cancelled_by = ?3 WHERE leave_id = ?1",
+            )?
+            .execute(params![c.leave_id, at.time(), at.record.body.actor_user_id])?;
             Ok(())
         }
     }
@@ -124,7 +130,13 @@ pub(super) fn chair_added(tx: &Transaction<'_>, c: &ChairAdded, at: &Applied<'_>
         "INSERT INTO chairs (chair_id, label_en, label_ar, status, added_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
     )?
-    .execute(params![c.chair_id, c.label_en, c.label_ar, Status::Active.as_str(), at.time()])?;
+    .execute(params![
+        c.chair_id,
+        c.label_en,
+        c.label_ar,
+        Status::Active.as_str(),
+        at.time()
+    ])?;
     Ok(())
 }
 

@@ -8,7 +8,8 @@ use crate::{CoreError, Result};
 use chrono::NaiveDate;
 use rusqlite::{Connection, OptionalExtension, Row};
 
-const DOCTOR_COLUMNS: &str = "d.doctor_id, d.user_id, u.username, d.name_en, d.name_ar, d.specialty, d.licence,
+const DOCTOR_COLUMNS: &str =
+    "d.doctor_id, d.user_id, u.username, d.name_en, d.name_ar, d.specialty, d.licence,
      d.status, d.registered_at, d.updated_at";
 
 fn parse<T: std::str::FromStr>(i: usize, s: String) -> rusqlite::Result<T> {
@@ -43,8 +44,13 @@ pub fn list_doctors(conn: &Connection) -> Result<Vec<Doctor>> {
 }
 
 fn doctor_where(conn: &Connection, condition: &str, value: &str) -> Result<Option<Doctor>> {
-    let sql = format!("SELECT {DOCTOR_COLUMNS} FROM doctors d LEFT JOIN users u ON u.id = d.user_id WHERE {condition}");
-    Ok(conn.prepare_cached(&sql)?.query_row([value], read_doctor).optional()?)
+    let sql = format!(
+        "SELECT {DOCTOR_COLUMNS} FROM doctors d LEFT JOIN users u ON u.id = d.user_id WHERE {condition}"
+    );
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row([value], read_doctor)
+        .optional()?)
 }
 
 pub fn doctor(conn: &Connection, id: &DoctorId) -> Result<Doctor> {
@@ -82,7 +88,11 @@ pub fn candidates(conn: &Connection) -> Result<Vec<DoctorCandidate>> {
 }
 
 /// Minutes of each weekday's intervals, in order.
-fn minutes_by_day(conn: &Connection, doctor_id: &str, weekday: Option<Weekday>) -> Result<Vec<(Weekday, u16, u16)>> {
+fn minutes_by_day(
+    conn: &Connection,
+    doctor_id: &str,
+    weekday: Option<Weekday>,
+) -> Result<Vec<(Weekday, u16, u16)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT weekday, start_minute, end_minute FROM doctor_hours
          WHERE doctor_id = ?1 AND (?2 IS NULL OR weekday = ?2) ORDER BY weekday, start_minute",
@@ -119,8 +129,7 @@ pub fn week(conn: &Connection, doctor_id: &DoctorId) -> Result<Vec<DayHours>> {
     Ok(week)
 }
 
-const LEAVE_COLUMNS: &str =
-    "leave_id, doctor_id, kind, from_date, to_date, starts_minute, note, added_at, added_by, cancelled_at, cancelled_by";
+const LEAVE_COLUMNS: &str = "leave_id, doctor_id, kind, from_date, to_date, starts_minute, note, added_at, added_by, cancelled_at, cancelled_by";
 
 fn read_leave(r: &Row<'_>) -> rusqlite::Result<Leave> {
     let kind: String = r.get(2)?;
@@ -147,10 +156,12 @@ fn read_leave(r: &Row<'_>) -> rusqlite::Result<Leave> {
 }
 
 pub fn leave(conn: &Connection, leave_id: &LeaveId) -> Result<Leave> {
-    conn.prepare_cached(&format!("SELECT {LEAVE_COLUMNS} FROM doctor_leave WHERE leave_id = ?1"))?
-        .query_row([leave_id], read_leave)
-        .optional()?
-        .ok_or_else(|| CoreError::not_found("leave"))
+    conn.prepare_cached(&format!(
+        "SELECT {LEAVE_COLUMNS} FROM doctor_leave WHERE leave_id = ?1"
+    ))?
+    .query_row([leave_id], read_leave)
+    .optional()?
+    .ok_or_else(|| CoreError::not_found("leave"))
 }
 
 /// A doctor's leave, latest dates first, cancelled ones included.

@@ -58,16 +58,7 @@ impl Specialty {
 
 /// Whether a doctor or a chair is in service. Retired ones stay (records name them).
 #[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString,
 )]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -328,7 +319,9 @@ impl Kind for ChairAdded {
         projection::chair_added(tx, self, at)
     }
     fn admit(&self, _: &AdmitContext<'_>, _: Option<Role>) -> Result<Option<String>> {
-        Ok(rules::check_labels(&self.label_en, &self.label_ar).err().map(refusal))
+        Ok(rules::check_labels(&self.label_en, &self.label_ar)
+            .err()
+            .map(refusal))
     }
 }
 
@@ -351,7 +344,9 @@ impl Kind for ChairUpdated {
         projection::chair_updated(tx, self, at)
     }
     fn admit(&self, _: &AdmitContext<'_>, _: Option<Role>) -> Result<Option<String>> {
-        Ok(rules::check_labels(&self.label_en, &self.label_ar).err().map(refusal))
+        Ok(rules::check_labels(&self.label_en, &self.label_ar)
+            .err()
+            .map(refusal))
     }
 }
 

@@ -4,8 +4,8 @@
 use super::queries;
 use super::records::{
     ChairAdded, ChairId, ChairUpdated, DayHours, DoctorHoursSet, DoctorId, DoctorLeaveAdded,
-    DoctorLeaveCancelled, DoctorProfile, DoctorRegistered, DoctorUpdated, Interval, LeaveId,
-    LeaveSpan, Status,
+    DoctorLeaveCancelled, DoctorProfile, DoctorRegistered, DoctorUpdated, Interval, LeaveId, LeaveSpan,
+    Status,
 };
 use super::views::{Chair, ChairInput, ChairUpdate, Doctor, DoctorInput, DoctorUpdate, Leave, LeaveInput};
 use crate::accounts;
@@ -222,9 +222,11 @@ pub fn register(ledger: &mut Ledger, actor: &Actor, input: &DoctorInput) -> Resu
     let conn = ledger.conn();
     check_doctor_account(conn, &input.user_id)?;
     if queries::doctor_of_user(conn, &input.user_id)?.is_some() {
-        return Err(CoreError::new(ErrorCode::Conflict, "this account already has a doctor profile")
-            .with("field", "user_id")
-            .with("reason", "profile_exists"));
+        return Err(
+            CoreError::new(ErrorCode::Conflict, "this account already has a doctor profile")
+                .with("field", "user_id")
+                .with("reason", "profile_exists"),
+        );
     }
     licence_free(conn, &profile.licence, None)?;
     let doctor_id = DoctorId::generate();
@@ -237,7 +239,12 @@ pub fn register(ledger: &mut Ledger, actor: &Actor, input: &DoctorInput) -> Resu
     queries::doctor(ledger.conn(), &doctor_id)
 }
 
-pub fn update(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, input: &DoctorUpdate) -> Result<Doctor> {
+pub fn update(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    doctor_id: &DoctorId,
+    input: &DoctorUpdate,
+) -> Result<Doctor> {
     let profile = normalise_profile(&DoctorProfile {
         name_en: input.name_en.clone(),
         name_ar: input.name_ar.clone(),
@@ -265,7 +272,12 @@ fn active_doctor(conn: &Connection, doctor_id: &DoctorId) -> Result<Doctor> {
 }
 
 /// Replaces the doctor's whole week; returns it as stored (days in order, Monday first).
-pub fn set_hours(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, week: &[DayHours]) -> Result<Vec<DayHours>> {
+pub fn set_hours(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    doctor_id: &DoctorId,
+    week: &[DayHours],
+) -> Result<Vec<DayHours>> {
     active_doctor(ledger.conn(), doctor_id)?;
     check_week(week)?;
     let mut week: Vec<DayHours> = week.iter().filter(|d| !d.intervals.is_empty()).cloned().collect();
@@ -278,7 +290,12 @@ pub fn set_hours(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, week:
     queries::week(ledger.conn(), doctor_id)
 }
 
-pub fn add_leave(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, input: &LeaveInput) -> Result<Leave> {
+pub fn add_leave(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    doctor_id: &DoctorId,
+    input: &LeaveInput,
+) -> Result<Leave> {
     active_doctor(ledger.conn(), doctor_id)?;
     let note = bounded("note", &input.note, LINE_MAX)?;
     check_leave(&input.span, &note)?;
@@ -293,7 +310,12 @@ pub fn add_leave(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, input
     queries::leave(ledger.conn(), &leave_id)
 }
 
-pub fn cancel_leave(ledger: &mut Ledger, actor: &Actor, doctor_id: &DoctorId, leave_id: &LeaveId) -> Result<Leave> {
+pub fn cancel_leave(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    doctor_id: &DoctorId,
+    leave_id: &LeaveId,
+) -> Result<Leave> {
     let leave = queries::leave(ledger.conn(), leave_id)?;
     if leave.doctor_id != *doctor_id {
         return Err(CoreError::not_found("leave"));
@@ -321,7 +343,12 @@ pub fn add_chair(ledger: &mut Ledger, actor: &Actor, input: &ChairInput) -> Resu
     queries::chair(ledger.conn(), &chair_id)
 }
 
-pub fn update_chair(ledger: &mut Ledger, actor: &Actor, chair_id: &ChairId, input: &ChairUpdate) -> Result<Chair> {
+pub fn update_chair(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    chair_id: &ChairId,
+    input: &ChairUpdate,
+) -> Result<Chair> {
     let (label_en, label_ar) = labels(&input.label_en, &input.label_ar)?;
     queries::chair(ledger.conn(), chair_id)?;
     let event = ChairUpdated {
@@ -342,7 +369,17 @@ mod tests {
     fn clock_times_are_strict() {
         assert_eq!(minute_of("t", "00:00").unwrap(), 0);
         assert_eq!(minute_of("t", "23:59").unwrap(), 23 * 60 + 59);
-        for bad in ["24:00", "9:00", "09:60", "09-00", " 09:00", "0900", "09:00:00", "٠٩:٠٠", ""] {
+        for bad in [
+            "24:00",
+            "9:00",
+            "09:60",
+            "09-00",
+            " 09:00",
+            "0900",
+            "09:00:00",
+            "٠٩:٠٠",
+            "",
+        ] {
             assert!(minute_of("t", bad).is_err(), "{bad:?}");
         }
         assert_eq!(clock_time(9 * 60 + 5), "09:05");
