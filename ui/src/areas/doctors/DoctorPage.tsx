@@ -47,6 +47,9 @@ export function DoctorPage({ doctorId, notice: first, onBack }: { doctorId: stri
 
 type Week = Record<Weekday, Interval[]>;
 
+/** A time control as wide as its text (the app's inputs fill their field otherwise). */
+const TIME_INPUT = { width: "auto", display: "inline-block" } as const;
+
 function weekOf(days: DayHours[]): Week {
   const week = Object.fromEntries(WEEKDAYS.map((w) => [w, [] as Interval[]])) as Week;
   for (const d of days) week[d.day] = d.intervals.map((i) => ({ ...i }));
@@ -103,6 +106,7 @@ function WeekEditor({ detail, editable, onSaved }: { detail: DoctorDetail; edita
                     <input
                       type="time"
                       dir="ltr"
+                      style={TIME_INPUT}
                       aria-label={t("doctors.hours.from")}
                       data-testid="week-start"
                       value={iv.start}
@@ -113,6 +117,7 @@ function WeekEditor({ detail, editable, onSaved }: { detail: DoctorDetail; edita
                     <input
                       type="time"
                       dir="ltr"
+                      style={TIME_INPUT}
                       aria-label={t("doctors.hours.to")}
                       data-testid="week-end"
                       value={iv.end}
