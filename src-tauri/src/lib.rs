@@ -70,7 +70,9 @@ pub struct RunOptions {
 
 /// The builder of every command the UI may call, also used to export the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{accounts::*, audit::*, devices::*, patients::*, session::*, settings::*, sync::*};
+    use commands::{
+        accounts::*, audit::*, devices::*, doctors::*, patients::*, session::*, settings::*, sync::*,
+    };
     tauri_specta::Builder::<tauri::Wry>::new()
         // Every record kind, from the core's registry: the audit screen's kind filter.
         .constant("KNOWN_KINDS", dentpro_core::registry::kind_names())
@@ -106,6 +108,18 @@ pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
             sync_status,
             sync_now,
             enrol_workstation,
+            list_doctors,
+            doctor_detail,
+            doctor_availability,
+            doctor_candidates,
+            register_doctor,
+            update_doctor,
+            set_doctor_hours,
+            add_doctor_leave,
+            cancel_doctor_leave,
+            list_chairs,
+            add_chair,
+            update_chair,
         ])
 }
 

@@ -280,6 +280,102 @@ async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatu
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async listDoctors() : Promise<Result<Doctor[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_doctors") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async doctorDetail(doctorId: DoctorId) : Promise<Result<DoctorDetail, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("doctor_detail", { doctorId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async doctorAvailability(doctorId: DoctorId, date: string) : Promise<Result<DayAvailability, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("doctor_availability", { doctorId, date }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async doctorCandidates() : Promise<Result<DoctorCandidate[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("doctor_candidates") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async registerDoctor(input: DoctorInput) : Promise<Result<Doctor, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("register_doctor", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async updateDoctor(doctorId: DoctorId, input: DoctorUpdate) : Promise<Result<Doctor, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_doctor", { doctorId, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setDoctorHours(doctorId: DoctorId, week: DayHours[]) : Promise<Result<DayHours[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_doctor_hours", { doctorId, week }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async addDoctorLeave(doctorId: DoctorId, input: LeaveInput) : Promise<Result<Leave, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_doctor_leave", { doctorId, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async cancelDoctorLeave(doctorId: DoctorId, leaveId: LeaveId) : Promise<Result<Leave, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cancel_doctor_leave", { doctorId, leaveId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async listChairs() : Promise<Result<Chair[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("list_chairs") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async addChair(input: ChairInput) : Promise<Result<Chair, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("add_chair", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async updateChair(chairId: ChairId, input: ChairUpdate) : Promise<Result<Chair, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_chair", { chairId, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -289,7 +385,7 @@ async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatu
 
 /** user-defined constants **/
 
-export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked","audit.report_generated"] as const;
+export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked","audit.report_generated","doctor.registered","doctor.updated","doctor.hours_set","doctor.leave_added","doctor.leave_cancelled","chair.added","chair.updated"] as const;
 
 /** user-defined types **/
 
@@ -314,7 +410,20 @@ export type Action = "user_list" | "user_create" | "user_reset_password" | "user
 /**
  * Enrol a workstation that is already set up (a new one joins before it has any users).
  */
-"device_enrol"
+"device_enrol" | 
+/**
+ * See doctors (profiles, hours, leave, availability) and chairs: every role that books or
+ * treats.
+ */
+"doctor_view" | 
+/**
+ * Register and edit doctor profiles, set their hours, add and cancel their leave.
+ */
+"doctor_edit" | 
+/**
+ * Add, rename and retire chairs (operatories).
+ */
+"chair_edit"
 export type AppStatus = { setup_done: boolean; branch: BranchInfo | null; session: SessionInfo | null; locked: boolean; about: AboutInfo }
 export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; 
 /**
@@ -359,6 +468,13 @@ export type BranchDevice = { device_id: DeviceId; kind: DeviceKind; label: strin
  */
 enrolled_at: string; revoked: DeviceRevocation | null }
 export type BranchInfo = { id: string; code: string; name: string }
+export type Chair = { id: ChairId; label_en: string; label_ar: string; status: Status; added_at: string; updated_at: string }
+/**
+ * A chair (operatory) of the branch (UUID v7).
+ */
+export type ChairId = string
+export type ChairInput = { label_en: string; label_ar: string }
+export type ChairUpdate = { label_en: string; label_ar: string; status: Status }
 /**
  * What staff decided about an edit conflict.
  */
@@ -377,6 +493,18 @@ export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: string 
  */
 record_id: string }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
+/**
+ * A doctor's working intervals on one date, after leave (empty: not working).
+ */
+export type DayAvailability = { doctor_id: DoctorId; date: string; weekday: Weekday; intervals: Interval[]; 
+/**
+ * The leave (not cancelled) that touches this date.
+ */
+leave: Leave[] }
+/**
+ * One weekday's working intervals, in order, not overlapping.
+ */
+export type DayHours = { day: Weekday; intervals: Interval[] }
 /**
  * A workstation: the hex SHA-256 of its public key.
  */
@@ -452,6 +580,31 @@ logged_seq: number | null;
  * Log entries it has not pulled yet: its sync lag (live figure).
  */
 pull_lag: number | null }
+export type Doctor = { id: DoctorId; user_id: UserId; 
+/**
+ * The linked account's username (`None` if this desk has not heard of it yet).
+ */
+username: string | null; name_en: string; name_ar: string; specialty: Specialty; licence: string; status: Status; registered_at: string; updated_at: string }
+/**
+ * An account of role doctor, active, without a profile yet: whom a new profile may link.
+ */
+export type DoctorCandidate = { user_id: UserId; username: string; display_name: string }
+/**
+ * A doctor's profile with their week and their leave (newest first, cancelled ones too).
+ */
+export type DoctorDetail = { doctor: Doctor; week: DayHours[]; leave: Leave[] }
+/**
+ * A doctor's profile (UUID v7), not their user account.
+ */
+export type DoctorId = string
+/**
+ * A new doctor profile, for an existing doctor's account.
+ */
+export type DoctorInput = { user_id: UserId; name_en: string; name_ar: string; specialty: Specialty; licence: string }
+/**
+ * A profile edited as a whole (the account it links does not change).
+ */
+export type DoctorUpdate = { name_en: string; name_ar: string; specialty: Specialty; licence: string; status: Status }
 /**
  * A document as the UI gets it.
  */
@@ -534,8 +687,34 @@ export type ErrorCode =
  */
 "sync_unavailable" | "storage" | "internal"
 export type FieldChange = { field: string; from: string; to: string }
+/**
+ * A span of working time within one day, `HH:MM` to `HH:MM` (24-hour clock, start < end).
+ */
+export type Interval = { start: string; end: string }
 export type KeyStorage = "keyring" | "file"
 export type Language = "en" | "ar"
+export type Leave = { id: LeaveId; doctor_id: DoctorId; span: LeaveSpan; note: string; added_at: string; added_by: UserId | null; cancelled_at: string | null; cancelled_by: UserId | null }
+/**
+ * One leave of a doctor (UUID v7), named again when it is cancelled.
+ */
+export type LeaveId = string
+export type LeaveInput = { span: LeaveSpan; note: string }
+/**
+ * What a leave takes out of a doctor's working hours.
+ */
+export type LeaveSpan = 
+/**
+ * One whole day.
+ */
+{ type: "day_off"; date: string } | 
+/**
+ * Whole days, `from` to `to` inclusive.
+ */
+{ type: "holiday"; from: string; to: string } | 
+/**
+ * Work starts at `starts_at` that day (earlier intervals are cut).
+ */
+{ type: "late_start"; date: string; starts_at: string }
 export type NewUser = { username: string; display_name: string; role: Role; password: string; language: Language }
 export type Patient = ({ name_en: string; name_ar: string; 
 /**
@@ -607,6 +786,14 @@ idle_lock_minutes: number }
 export type SetupInput = { branch_name: string; branch_code: string; admin_username: string; admin_display_name: string; admin_password: string; language: Language }
 export type Sex = "male" | "female"
 /**
+ * The dental specialties a profile may name (a closed list; the UI translates each).
+ */
+export type Specialty = "general_dentistry" | "orthodontics" | "endodontics" | "periodontics" | "prosthodontics" | "oral_surgery" | "pediatric_dentistry" | "implantology"
+/**
+ * Whether a doctor or a chair is in service. Retired ones stay (records name them).
+ */
+export type Status = "active" | "retired"
+/**
  * What the UI shows about sync, on every screen (the sign-in screen too).
  */
 export type SyncStatus = { 
@@ -675,6 +862,10 @@ anchor: string; projections_ok: boolean; projection_problem: string | null;
  * by the audit screen's run (`Workstation::verify_audit`); empty when sound.
  */
 storage_problems?: string[] }
+/**
+ * A day of the week (ISO 8601 numbering in the tables: Monday = 1).
+ */
+export type Weekday = "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday"
 
 /** tauri-specta globals **/
 

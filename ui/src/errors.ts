@@ -65,6 +65,9 @@ const ACTION_SET: Record<Action, true> = {
   device_list: true,
   device_revoke: true,
   device_enrol: true,
+  doctor_view: true,
+  doctor_edit: true,
+  chair_edit: true,
 };
 export const ACTIONS = Object.keys(ACTION_SET) as Action[];
 
@@ -93,6 +96,23 @@ export const REASONS = [
   "already_revoked",
   "conflict_not_found",
   "conflict_already_resolved",
+  // The doctors area's (texts in areas/doctors/i18n).
+  "licence_format",
+  "licence_taken",
+  "profile_exists",
+  "not_a_doctor",
+  "user_inactive",
+  "unknown_user",
+  "doctor_retired",
+  "time_format",
+  "interval_order",
+  "intervals_overlap",
+  "too_many_intervals",
+  "duplicate_day",
+  "date_order",
+  "already_cancelled",
+  "not_trimmed",
+  "not_normalised",
 ] as const;
 
 /**

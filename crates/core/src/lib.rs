@@ -12,7 +12,7 @@
 //! - business areas, one folder each (`records`, `rules`, `projection`, `queries`, `views`,
 //!   and `facade`: the area's handle, `ws.patients()` and the like, through which the shell
 //!   calls its commands):
-//!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`]; [`sync`]: records
+//!   [`accounts`], [`patients`], [`audit`], [`devices`], [`settings`], [`doctors`]; [`sync`]: records
 //!   travelling through the branch server; [`replay`]: replaying only the subjects a late
 //!   record touches.
 //! - [`outbox`]: side effects run once after a record commits; [`documents`]: the encrypted,
@@ -26,6 +26,7 @@ pub mod clock;
 pub mod demo;
 pub mod device;
 pub mod devices;
+pub mod doctors;
 pub mod documents;
 pub mod error;
 pub mod ids;

@@ -87,6 +87,13 @@ pub enum Action {
     DeviceRevoke,
     /// Enrol a workstation that is already set up (a new one joins before it has any users).
     DeviceEnrol,
+    /// See doctors (profiles, hours, leave, availability) and chairs: every role that books or
+    /// treats.
+    DoctorView,
+    /// Register and edit doctor profiles, set their hours, add and cancel their leave.
+    DoctorEdit,
+    /// Add, rename and retire chairs (operatories).
+    ChairEdit,
 }
 
 impl Action {
@@ -130,6 +137,12 @@ pub const MATRIX: &[(Action, &[Role])] = &[
     (Action::DeviceList, &[Admin, Manager]),
     (Action::DeviceRevoke, &[Admin]),
     (Action::DeviceEnrol, &[Admin]),
+    (
+        Action::DoctorView,
+        &[Admin, Manager, Receptionist, Assistant, Doctor],
+    ),
+    (Action::DoctorEdit, &[Admin, Manager]),
+    (Action::ChairEdit, &[Admin, Manager]),
 ];
 
 pub fn allows(role: Role, action: Action) -> bool {

@@ -6,7 +6,7 @@
 use crate::kind::{Event, Kind, SubjectKind};
 use crate::permissions::Action;
 use crate::{CoreError, Result};
-use crate::{accounts, audit, devices, documents, patients, settings};
+use crate::{accounts, audit, devices, doctors, documents, patients, settings};
 
 /// One registered kind: what its [`Kind`] impl says, and how to read its payload.
 #[derive(Clone, Copy)]
@@ -68,6 +68,13 @@ pub static KINDS: &[KindEntry] = &[
     entry::<devices::DeviceEnrolled>(),
     entry::<devices::DeviceRevoked>(),
     entry::<documents::audit_report::AuditReportGenerated>(),
+    entry::<doctors::DoctorRegistered>(),
+    entry::<doctors::DoctorUpdated>(),
+    entry::<doctors::DoctorHoursSet>(),
+    entry::<doctors::DoctorLeaveAdded>(),
+    entry::<doctors::DoctorLeaveCancelled>(),
+    entry::<doctors::ChairAdded>(),
+    entry::<doctors::ChairUpdated>(),
 ];
 
 /// Every kind of subject records name, one line per area (each declared next to the area's
@@ -77,6 +84,7 @@ pub static SUBJECT_KINDS: &[&[SubjectKind]] = &[
     patients::projection::SUBJECTS,
     settings::projection::SUBJECTS,
     devices::projection::SUBJECTS,
+    doctors::projection::SUBJECTS,
 ];
 
 /// Every registered subject kind.

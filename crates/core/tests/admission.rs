@@ -11,6 +11,10 @@ use common::*;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::devices::DeviceKind;
+use dentpro_core::doctors::{
+    ChairInput, ChairUpdate, DayHours, DoctorInput, DoctorUpdate, Interval, LeaveInput, LeaveSpan, Specialty,
+    Status, Weekday,
+};
 use dentpro_core::ids::{DeviceId, UserId};
 use dentpro_core::ledger::read_record;
 use dentpro_core::patients::ConflictDecision;
@@ -94,10 +98,33 @@ fn branch() -> Branch {
         .register(&admin.session_id, &demo_patient(1))
         .unwrap()
         .id;
+    // A doctor's profile with a leave, and a chair, for the doctors templates to act on; and a
+    // second doctor's account for the registration template.
+    let doctor = ws
+        .doctors()
+        .register(&admin.session_id, &doctor_input(&users[&Role::Doctor], "ADM-1"))
+        .unwrap()
+        .id;
+    let leave = ws
+        .doctors()
+        .add_leave(&admin.session_id, &doctor, &day_off())
+        .unwrap()
+        .id;
+    let chair = ws
+        .doctors()
+        .add_chair(&admin.session_id, &chair_input())
+        .unwrap()
+        .id;
+    let second_doctor = ws
+        .accounts()
+        .create_user(&admin.session_id, &new_user("dr.two", Role::Doctor))
+        .unwrap()
+        .id;
     let base = all_records(ws.ledger().conn());
     // A doctor's machine of the branch, heard of through the log (its enrolment), to revoke.
     let chair_dir = tempfile::tempdir().unwrap();
-    let (chair, chair_records) = enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
+    let (chair_device, chair_records) =
+        enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
     pull_into(&mut ws, &chair_records);
 
     // The templates: every command once, as the admin.
@@ -131,7 +158,36 @@ fn branch() -> Branch {
     ws.patients().open(&s, &patient).unwrap();
     ws.audit().verify(&s).unwrap();
     ws.audit().report(&s).unwrap();
-    ws.devices().revoke(&s, &chair, "stolen").unwrap();
+    ws.devices().revoke(&s, &chair_device, "stolen").unwrap();
+    let mut doctors = ws.doctors();
+    doctors
+        .register(&s, &doctor_input(&second_doctor, "ADM-2"))
+        .unwrap();
+    let update = DoctorUpdate {
+        name_en: "Dr Lina Haddad".into(),
+        name_ar: "د. لينا حداد".into(),
+        specialty: Specialty::Periodontics,
+        licence: "ADM-1".into(),
+        status: Status::Active,
+    };
+    doctors.update(&s, &doctor, &update).unwrap();
+    let monday = DayHours {
+        day: Weekday::Monday,
+        intervals: vec![Interval {
+            start: "09:00".into(),
+            end: "13:00".into(),
+        }],
+    };
+    doctors.set_hours(&s, &doctor, &[monday]).unwrap();
+    doctors.add_leave(&s, &doctor, &day_off()).unwrap();
+    doctors.cancel_leave(&s, &doctor, &leave).unwrap();
+    doctors.add_chair(&s, &chair_input()).unwrap();
+    let retire = ChairUpdate {
+        label_en: "Chair 1".into(),
+        label_ar: "كرسي ١".into(),
+        status: Status::Retired,
+    };
+    doctors.update_chair(&s, &chair, &retire).unwrap();
     let desk = ws.login("user.receptionist", PASSWORD).unwrap();
     ws.audit()
         .trail(&desk.session_id, &Default::default())
@@ -163,7 +219,7 @@ fn branch() -> Branch {
     let chair_key = DeviceIdentity::load_or_create(chair_dir.path(), KeyStorePreference::File)
         .unwrap()
         .verifying_key();
-    let (admitted, error) = sync::admit_all(&tx, &sender(&chair, &chair_key), &chair_records);
+    let (admitted, error) = sync::admit_all(&tx, &sender(&chair_device, &chair_key), &chair_records);
     assert!(error.is_none() && admitted.len() == 2, "{error:?}");
     tx.commit().unwrap();
     let last = base.last().unwrap();
@@ -176,6 +232,32 @@ fn branch() -> Branch {
         users,
         retired,
         templates,
+    }
+}
+
+fn doctor_input(user_id: &str, licence: &str) -> DoctorInput {
+    DoctorInput {
+        user_id: user_id.into(),
+        name_en: "Lina Haddad".into(),
+        name_ar: "لينا حداد".into(),
+        specialty: Specialty::Orthodontics,
+        licence: licence.into(),
+    }
+}
+
+fn day_off() -> LeaveInput {
+    LeaveInput {
+        span: LeaveSpan::DayOff {
+            date: "2026-03-09".into(),
+        },
+        note: String::new(),
+    }
+}
+
+fn chair_input() -> ChairInput {
+    ChairInput {
+        label_en: "Chair 1".into(),
+        label_ar: "كرسي ١".into(),
     }
 }
 

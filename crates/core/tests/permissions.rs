@@ -8,6 +8,10 @@ use dentpro_core::accounts::Language;
 use dentpro_core::audit::AuditFilter;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::devices::DeviceKind;
+use dentpro_core::doctors::{
+    ChairId, ChairInput, ChairUpdate, DayHours, DoctorId, DoctorInput, DoctorUpdate, Interval, LeaveId,
+    LeaveInput, LeaveSpan, Specialty, Status, Weekday,
+};
 use dentpro_core::ids::{DeviceId, RecordId, SessionId, UserId};
 use dentpro_core::patients::ConflictDecision;
 use dentpro_core::permissions::{self, Action, Role};
@@ -44,9 +48,23 @@ enum Command {
     RevokeDevice,
     /// Acting on an edit conflict of a file (allowed roles resolve a real one).
     ResolveConflict,
+    ListDoctors,
+    DoctorDetail,
+    DoctorAvailability,
+    DoctorCandidates,
+    /// Allowed roles register a profile for a fresh doctor account.
+    RegisterDoctor,
+    UpdateDoctor,
+    SetDoctorHours,
+    AddDoctorLeave,
+    /// Allowed roles cancel a leave they add first.
+    CancelDoctorLeave,
+    ListChairs,
+    AddChair,
+    UpdateChair,
 }
 
-const COMMANDS: [Command; 22] = [
+const COMMANDS: [Command; 34] = [
     Command::ListUsers,
     Command::CreateUser,
     Command::ResetPassword,
@@ -69,6 +87,18 @@ const COMMANDS: [Command; 22] = [
     Command::MayEnrol,
     Command::RevokeDevice,
     Command::ResolveConflict,
+    Command::ListDoctors,
+    Command::DoctorDetail,
+    Command::DoctorAvailability,
+    Command::DoctorCandidates,
+    Command::RegisterDoctor,
+    Command::UpdateDoctor,
+    Command::SetDoctorHours,
+    Command::AddDoctorLeave,
+    Command::CancelDoctorLeave,
+    Command::ListChairs,
+    Command::AddChair,
+    Command::UpdateChair,
 ];
 
 impl Command {
@@ -94,6 +124,17 @@ impl Command {
             Command::SetCashierTerminals => Some(Action::CashierBind),
             Command::RevokeDevice => Some(Action::DeviceRevoke),
             Command::ResolveConflict => Some(Action::PatientEdit),
+            Command::ListDoctors
+            | Command::DoctorDetail
+            | Command::DoctorAvailability
+            | Command::ListChairs => Some(Action::DoctorView),
+            Command::DoctorCandidates
+            | Command::RegisterDoctor
+            | Command::UpdateDoctor
+            | Command::SetDoctorHours
+            | Command::AddDoctorLeave
+            | Command::CancelDoctorLeave => Some(Action::DoctorEdit),
+            Command::AddChair | Command::UpdateChair => Some(Action::ChairEdit),
             Command::GetSettings | Command::SetLanguage | Command::Heartbeat => None,
         }
     }
@@ -115,6 +156,13 @@ impl Command {
             Command::SetCashierTerminals => Some("cashier.terminals_set"),
             Command::RevokeDevice => Some("device.revoked"),
             Command::ResolveConflict => Some("patient.conflict_resolved"),
+            Command::RegisterDoctor => Some("doctor.registered"),
+            Command::UpdateDoctor => Some("doctor.updated"),
+            Command::SetDoctorHours => Some("doctor.hours_set"),
+            Command::AddDoctorLeave => Some("doctor.leave_added"),
+            Command::CancelDoctorLeave => Some("doctor.leave_cancelled"),
+            Command::AddChair => Some("chair.added"),
+            Command::UpdateChair => Some("chair.updated"),
             _ => None,
         }
     }
@@ -137,6 +185,9 @@ struct Branch {
     counter: usize,
     /// The desk whose edits lose to this one's, making the conflicts `ResolveConflict` resolves.
     other_desk: OtherDesk,
+    /// A doctor's profile and a chair the doctors commands act on.
+    doctor_id: DoctorId,
+    chair_id: ChairId,
 }
 
 /// A branch with one signed-in user of every role, a victim account and a patient.
@@ -162,6 +213,27 @@ fn branch() -> Branch {
         .register(&admin.session_id, &demo_patient(1))
         .unwrap()
         .id;
+    let doctor_user = ws
+        .accounts()
+        .create_user(&admin.session_id, &new_user("dr.profile", Role::Doctor))
+        .unwrap()
+        .id;
+    let doctor_id = ws
+        .doctors()
+        .register(&admin.session_id, &doctor_input(&doctor_user, "PERM-0"))
+        .unwrap()
+        .id;
+    let chair_id = ws
+        .doctors()
+        .add_chair(
+            &admin.session_id,
+            &ChairInput {
+                label_en: "Chair 1".into(),
+                label_ar: "كرسي ١".into(),
+            },
+        )
+        .unwrap()
+        .id;
     sessions.insert(Role::Admin, admin);
     // One workstation for every revocation the admin makes in these tests.
     let device_dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -178,6 +250,27 @@ fn branch() -> Branch {
         _device_dirs: device_dirs,
         counter: 0,
         other_desk: OtherDesk::new(),
+        doctor_id,
+        chair_id,
+    }
+}
+
+fn doctor_input(user_id: &str, licence: &str) -> DoctorInput {
+    DoctorInput {
+        user_id: user_id.into(),
+        name_en: "Lina Haddad".into(),
+        name_ar: "لينا حداد".into(),
+        specialty: Specialty::Orthodontics,
+        licence: licence.into(),
+    }
+}
+
+fn a_day_off(n: usize) -> LeaveInput {
+    LeaveInput {
+        span: LeaveSpan::DayOff {
+            date: format!("2026-04-{:02}", n % 28 + 1),
+        },
+        note: format!("leave {n}"),
     }
 }
 
@@ -315,16 +408,120 @@ fn run(
                     assert!(f.patient.fields.emergency_contact.contains(wanted));
                 })
         }
+        Command::ListDoctors => ws.doctors().list(session).map(|d| assert!(!d.is_empty())),
+        Command::DoctorDetail => ws
+            .doctors()
+            .get(session, &b.doctor_id)
+            .map(|d| assert_eq!(d.doctor.id, b.doctor_id)),
+        Command::DoctorAvailability => ws
+            .doctors()
+            .availability(session, &b.doctor_id, "2026-03-02")
+            .map(drop),
+        Command::DoctorCandidates => ws.doctors().candidates(session).map(drop),
+        Command::RegisterDoctor => {
+            // A role that may not is refused before the account is even looked at.
+            let user = if expected_allowed(role, command) {
+                let admin = b.sessions[&Role::Admin].session_id.clone();
+                ws.accounts()
+                    .create_user(&admin, &new_user(&format!("dr.{role}.{n}"), Role::Doctor))
+                    .unwrap()
+                    .id
+            } else {
+                "0190aaaa-0000-7000-8000-000000000000".into()
+            };
+            ws.doctors()
+                .register(session, &doctor_input(&user, &format!("PERM-{n}")))
+                .map(|d| assert_eq!(d.licence, format!("PERM-{n}")))
+        }
+        Command::UpdateDoctor => ws
+            .doctors()
+            .update(
+                session,
+                &b.doctor_id,
+                &DoctorUpdate {
+                    name_en: format!("Lina {role} {n}"),
+                    name_ar: "لينا".into(),
+                    specialty: Specialty::Endodontics,
+                    licence: "PERM-0".into(),
+                    status: Status::Active,
+                },
+            )
+            .map(drop),
+        Command::SetDoctorHours => ws
+            .doctors()
+            .set_hours(
+                session,
+                &b.doctor_id,
+                &[DayHours {
+                    day: Weekday::Monday,
+                    intervals: vec![Interval {
+                        start: "09:00".into(),
+                        end: format!("{}:00", 10 + n % 10),
+                    }],
+                }],
+            )
+            .map(|w| assert_eq!(w.len(), 1)),
+        Command::AddDoctorLeave => ws
+            .doctors()
+            .add_leave(session, &b.doctor_id, &a_day_off(n))
+            .map(drop),
+        Command::CancelDoctorLeave => {
+            let leave = if expected_allowed(role, command) {
+                let admin = b.sessions[&Role::Admin].session_id.clone();
+                ws.doctors()
+                    .add_leave(&admin, &b.doctor_id, &a_day_off(n))
+                    .unwrap()
+                    .id
+            } else {
+                LeaveId::new("0190aaaa-0000-7000-8000-000000000000")
+            };
+            ws.doctors()
+                .cancel_leave(session, &b.doctor_id, &leave)
+                .map(|l| assert!(l.cancelled_at.is_some()))
+        }
+        Command::ListChairs => ws.doctors().chairs(session).map(|c| assert!(!c.is_empty())),
+        Command::AddChair => ws
+            .doctors()
+            .add_chair(
+                session,
+                &ChairInput {
+                    label_en: format!("Chair {n}"),
+                    label_ar: "كرسي".into(),
+                },
+            )
+            .map(drop),
+        Command::UpdateChair => ws
+            .doctors()
+            .update_chair(
+                session,
+                &b.chair_id,
+                &ChairUpdate {
+                    label_en: format!("Chair 1 ({role} {n})"),
+                    label_ar: "كرسي ١".into(),
+                    status: Status::Active,
+                },
+            )
+            .map(drop),
     }
 }
 
 /// What must not move when a command is refused.
 fn snapshot(ws: &Workstation) -> Vec<Vec<String>> {
     let conn = ws.ledger().conn();
-    ["users", "patients", "settings", "branch", "patient_conflicts"]
-        .iter()
-        .map(|t| table_rows(conn, t))
-        .collect()
+    [
+        "users",
+        "patients",
+        "settings",
+        "branch",
+        "patient_conflicts",
+        "doctors",
+        "doctor_hours",
+        "doctor_leave",
+        "chairs",
+    ]
+    .iter()
+    .map(|t| table_rows(conn, t))
+    .collect()
 }
 
 /// Asserts one call: allowed, or refused with a single `access.denied` record and no change.
@@ -437,6 +634,20 @@ const EXPLICIT: &[(Role, Command, bool)] = &[
     (Role::Cashier, Command::ResolveConflict, false),
     (Role::Receptionist, Command::ResolveConflict, true),
     (Role::Doctor, Command::ResolveConflict, true),
+    (Role::Cashier, Command::ListDoctors, false),
+    (Role::Cashier, Command::ListChairs, false),
+    (Role::Receptionist, Command::ListDoctors, true),
+    (Role::Assistant, Command::DoctorDetail, true),
+    (Role::Doctor, Command::DoctorAvailability, true),
+    (Role::Receptionist, Command::RegisterDoctor, false),
+    (Role::Doctor, Command::SetDoctorHours, false),
+    (Role::Doctor, Command::AddDoctorLeave, false),
+    (Role::Manager, Command::RegisterDoctor, true),
+    (Role::Manager, Command::CancelDoctorLeave, true),
+    (Role::Admin, Command::UpdateDoctor, true),
+    (Role::Manager, Command::AddChair, true),
+    (Role::Assistant, Command::AddChair, false),
+    (Role::Receptionist, Command::UpdateChair, false),
 ];
 
 #[test]

@@ -457,6 +457,7 @@ fn busy_desk() -> Desk {
         }
         .into(),
     );
+    doctors_activity(&mut d, &users.iter().find(|(r, _)| *r == Role::Doctor).unwrap().1);
     d.ws.audit().verify(&d.admin).unwrap();
     d.ws.audit().report(&d.admin).unwrap();
     // Last: idling locks every session (the admin's too).
@@ -466,6 +467,56 @@ fn busy_desk() -> Desk {
     d.ws.unlock(&session, PASSWORD).unwrap();
     d.push(|_| false);
     d
+}
+
+/// A doctor's profile, hours, leave (one cancelled), an edit; a chair added and renamed.
+fn doctors_activity(d: &mut Desk, doctor_user: &str) {
+    use dentpro_core::doctors::*;
+    let admin = d.admin.clone();
+    let mut doctors = d.ws.doctors();
+    let profile = DoctorInput {
+        user_id: doctor_user.into(),
+        name_en: "Lina Haddad".into(),
+        name_ar: "لينا حداد".into(),
+        specialty: Specialty::Orthodontics,
+        licence: "RPL-1".into(),
+    };
+    let doctor = doctors.register(&admin, &profile).unwrap().id;
+    let monday = DayHours {
+        day: Weekday::Monday,
+        intervals: vec![Interval {
+            start: "09:00".into(),
+            end: "13:00".into(),
+        }],
+    };
+    doctors.set_hours(&admin, &doctor, &[monday]).unwrap();
+    let off = LeaveInput {
+        span: LeaveSpan::DayOff {
+            date: "2026-03-09".into(),
+        },
+        note: "sick".into(),
+    };
+    let leave = doctors.add_leave(&admin, &doctor, &off).unwrap().id;
+    doctors.cancel_leave(&admin, &doctor, &leave).unwrap();
+    let edit = DoctorUpdate {
+        name_en: "Dr Lina Haddad".into(),
+        name_ar: profile.name_ar.clone(),
+        specialty: Specialty::Endodontics,
+        licence: "RPL-2".into(),
+        status: Status::Active,
+    };
+    doctors.update(&admin, &doctor, &edit).unwrap();
+    let labels = ChairInput {
+        label_en: "Chair 1".into(),
+        label_ar: "كرسي ١".into(),
+    };
+    let chair = doctors.add_chair(&admin, &labels).unwrap().id;
+    let renamed = ChairUpdate {
+        label_en: "Chair 1 (window)".into(),
+        label_ar: labels.label_ar.clone(),
+        status: Status::Retired,
+    };
+    doctors.update_chair(&admin, &chair, &renamed).unwrap();
 }
 
 /// Every record, with its local index and subjects.

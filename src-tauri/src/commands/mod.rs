@@ -9,6 +9,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod devices;
+pub mod doctors;
 pub mod patients;
 pub mod session;
 pub mod settings;

@@ -11,6 +11,7 @@ type AreaRoute = Omit<RouteObject, "path" | "index">;
  * once. Patients, the start page of most roles, is in the main chunk.
  */
 const page = (load: () => Promise<ComponentType>) => async (): Promise<AreaRoute> => ({ Component: await load() });
+import { doctorRoutes } from "./doctors/routes";
 
 /**
  * One business area of the signed-in app. Its `id` is its folder (`areas/<id>/`), its texts'
@@ -31,6 +32,7 @@ export type LoadedArea = Area & { route: AreaRoute };
 /** The areas in nav order: the shell shows those the session's allowed actions permit. */
 export const AREAS: readonly Area[] = [
   { id: "patients", needs: "patient_search", route: patientRoutes },
+  { id: "doctors", needs: "doctor_view", route: doctorRoutes },
   { id: "users", needs: "user_list", route: page(() => import("./users/Users").then((m) => m.UsersScreen)) },
   { id: "devices", needs: "device_list", route: page(() => import("./devices/Devices").then((m) => m.DevicesScreen)) },
   { id: "audit", needs: "audit_view", route: page(() => import("./audit/Audit").then((m) => m.AuditScreen)) },

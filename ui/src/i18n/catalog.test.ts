@@ -42,7 +42,7 @@ const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map(
 describe("translation catalogs", () => {
   it("has the shared texts and one namespace per area folder", () => {
     expect(NAMESPACES).toContain("translation");
-    for (const area of ["patients", "users", "devices", "audit", "settings", "about", "session"]) expect(NAMESPACES).toContain(area);
+    for (const area of ["patients", "doctors", "users", "devices", "audit", "settings", "about", "session"]) expect(NAMESPACES).toContain(area);
   });
 
   it.each(NAMESPACES)("namespace %s: en and ar have exactly the same keys", (ns) => {
@@ -130,7 +130,7 @@ describe("translation catalogs", () => {
     for (const role of ROLES) expect(EN.has(`roles.${role}`), role).toBe(true);
     for (const kind of KNOWN_KINDS) expect(EN.has(`kinds.${kind.replace(/\./g, "_")}`), kind).toBe(true);
     for (const g of KIND_GROUPS) expect(EN.has(`audit.group.${g}`), g).toBe(true);
-    expect(ACTIONS).toHaveLength(16);
+    expect(ACTIONS).toHaveLength(19);
   });
 
   it("has a label for every patient and account field the core may name", () => {
