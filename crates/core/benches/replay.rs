@@ -34,6 +34,7 @@ use common::desk::{Desk, desk};
 use common::{PASSWORD, logged_next, new_user, pull_into};
 use dentpro_core::accounts::{LoggedOut, LoginSucceeded, PasswordReset};
 use dentpro_core::demo::demo_patient;
+use dentpro_core::ids::{PatientId, UserId};
 use dentpro_core::kind::Event;
 use dentpro_core::patients::{FieldChange, PatientRegistered, PatientUpdated, PatientViewed};
 use dentpro_core::permissions::Role;
@@ -56,9 +57,9 @@ fn env_or(name: &str, default: usize) -> usize {
 struct Bench {
     desk: Desk,
     /// The subjects of each round: (patient, account).
-    rounds: Vec<(String, String)>,
+    rounds: Vec<(PatientId, UserId)>,
     /// A staff account with a login every few records of the bulk.
-    busy_account: String,
+    busy_account: UserId,
     records: i64,
 }
 
@@ -79,7 +80,7 @@ impl Bench {
     fn build(total: usize, rounds: usize) -> Bench {
         let started = Instant::now();
         let mut d = desk();
-        let staff: Vec<String> = (0..STAFF)
+        let staff: Vec<UserId> = (0..STAFF)
             .map(|i| {
                 d.ws.accounts()
                     .create_user(&d.admin, &new_user(&format!("staff{i}"), Role::Receptionist))
@@ -121,12 +122,12 @@ impl Bench {
                     .into()
                 }
                 5 => LoginSucceeded {
-                    user_id: staff[(i / 20) % STAFF].clone(),
+                    user_id: staff[(i / 20) % STAFF].to_string(),
                     session_id: format!("019a0000-0000-7000-9000-{i:012}"),
                 }
                 .into(),
                 15 => LoggedOut {
-                    user_id: staff[(i / 20) % STAFF].clone(),
+                    user_id: staff[(i / 20) % STAFF].to_string(),
                     session_id: format!("019a0000-0000-7000-9000-{:012}", i - 10),
                 }
                 .into(),
@@ -199,7 +200,7 @@ impl Bench {
         let before = patients::get(self.ws.ledger().conn(), &patient).unwrap().fields;
         let (admin, p) = (self.admin.clone(), patient.clone());
         let theirs = PatientUpdated {
-            patient_id: patient,
+            patient_id: patient.to_string(),
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -218,7 +219,7 @@ impl Bench {
 
     fn account_change(&mut self, account: &str) -> Duration {
         let admin = self.admin.clone();
-        let a = account.to_owned();
+        let a = UserId::new(account);
         let theirs = PasswordReset {
             user_id: account.to_owned(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
