@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
-# Builds the .deb the way the README says (Tauri's CLI from npm, which also builds ui/), then
-# checks it as a new user would get it: its metadata, that it holds the binary, the desktop
-# entry, the icons and the fonts the PDFs are drawn with (every font under assets/fonts/), and
-# that the binary extracted from it runs (`--version`).
+# Builds a .deb with Tauri's CLI from npm, then checks it as a new user would get it: its
+# metadata, that it holds the binary, the desktop entry, the icons and the fonts the PDFs are
+# drawn with (every font under assets/fonts/), and that the binary extracted from it runs
+# (`--version`).
 #
 #   bash scripts/package-check.sh              # a debug package (what scripts/test.sh runs)
-#   bash scripts/package-check.sh --release    # the release package (its size is printed)
+#   bash scripts/package-check.sh --release    # the release package, built the way the README
+#                                              # says (`tauri build`); its size is printed
 #   DEB=path/to.deb bash scripts/package-check.sh   # check a package built already
+#
+# The debug package is made from the tests' own build, not a second one. `tauri build` runs
+# `cargo build`, whose dependencies' features are resolved without the dev-dependencies that
+# `cargo test` adds (tokio's, tempfile's, fantoccini's...): a second variant of ~200 crates
+# (tauri, the app, dentpro-core and the server among them) beside the tests' variant, compiled
+# in full on a cold target dir (a fresh clone, CI) and again for every change of our crates. Here the binary
+# comes from `cargo test --workspace --no-run` (what scripts/test.sh builds next anyway: the
+# binary the CLI and WebDriver tests run, self-contained through the default `custom-protocol`
+# feature) and `tauri bundle` packages it without compiling.
 #
 # Needs: npx (Node ≥ 20), cargo, dpkg-deb.
 set -euo pipefail
@@ -14,10 +24,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 profile=debug
-build_args=(--debug)
 if [ "${1:-}" = "--release" ]; then
   profile=release
-  build_args=()
 fi
 
 fail() { echo "package-check: FAILED: $*" >&2; exit 1; }
@@ -32,7 +40,14 @@ if [ -n "$deb" ]; then
 else
   target="${CARGO_TARGET_DIR:-$root/target}"
   rm -f "$target/$profile/bundle/deb/"*.deb
-  npx --yes @tauri-apps/cli@2 build "${build_args[@]}" --bundles deb --ci
+  if [ "$profile" = debug ]; then
+    # The UI the binary embeds: scripts/test.sh built it just before; built here if missing.
+    [ -f ui/dist/index.html ] || (cd ui && npm run build)
+    cargo test --workspace --no-run
+    npx --yes @tauri-apps/cli@2 bundle --debug --bundles deb --ci
+  else
+    npx --yes @tauri-apps/cli@2 build --bundles deb --ci
+  fi
   shopt -s nullglob
   debs=("$target/$profile/bundle/deb/"*.deb)
   shopt -u nullglob

@@ -19,7 +19,7 @@ cargo clippy --workspace --all-targets -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
 
 step "Package: build a debug .deb, inspect it, run the binary extracted from it"
-bash scripts/package-check.sh
+bash scripts/package-check.sh   # also the tests' build (cargo test --workspace --no-run)
 
 step "Rust: build tests"
 cargo test --workspace --no-run
