@@ -252,3 +252,15 @@ pub fn payload_of<K: Kind>(record: &Record) -> Option<K> {
         .then(|| K::decode(b.kind_version, &b.payload).ok())
         .flatten()
 }
+
+/// Checks that `payload` serializes to exactly `json` (the canonical bytes a record signs), and
+/// that `json`, as a stored record holds it, decodes through the registry and re-encodes to the
+/// same bytes: the per-area golden tests of payload formats.
+#[cfg(test)]
+pub(crate) fn assert_payload_json<K: Kind + PartialEq>(payload: &K, json: &str) {
+    let bytes = canonical_json(payload).unwrap();
+    assert_eq!(String::from_utf8(bytes).unwrap(), json, "{} changed its JSON", K::KIND);
+    let stored = crate::registry::decode(K::KIND, K::VERSION, json.as_bytes()).unwrap();
+    assert_eq!(stored.get::<K>(), Some(payload), "{} read back differently", K::KIND);
+    assert_eq!(String::from_utf8(stored.payload().unwrap()).unwrap(), json);
+}

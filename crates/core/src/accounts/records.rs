@@ -276,3 +276,119 @@ impl Kind for SessionUnlocked {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::accounts::NewUser;
+    use crate::kind::assert_payload_json;
+
+    const USER: &str = "0195f3a0-0000-7000-8000-0000000000a1";
+    const SESSION: &str = "0195f3a0-0000-7000-8000-0000000000b1";
+
+    /// The literals were captured from the payloads before the payload types were separated
+    /// from the IPC types: a renamed field or a changed value format fails here.
+    #[test]
+    fn accounts_payloads_keep_their_json() {
+        assert_payload_json(
+            &BranchCreated {
+                branch_id: "0195f3a0-0000-7000-8000-0000000000c1".into(),
+                code: "AMM1".into(),
+                name: "Amman Central".into(),
+            },
+            r#"{"branch_id":"0195f3a0-0000-7000-8000-0000000000c1","code":"AMM1","name":"Amman Central"}"#,
+        );
+        let new = NewUser {
+            username: "rana".into(),
+            display_name: "رنا".into(),
+            role: Role::Receptionist,
+            password: "not on the record".into(),
+            language: Language::Ar,
+        };
+        assert_payload_json(
+            &UserCreated {
+                user_id: USER.into(),
+                username: new.username.clone(),
+                display_name: new.display_name.clone(),
+                role: new.role,
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                language: new.language,
+            },
+            r#"{"display_name":"رنا","language":"ar","password_hash":"$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA","role":"receptionist","user_id":"0195f3a0-0000-7000-8000-0000000000a1","username":"rana"}"#,
+        );
+        assert_payload_json(
+            &PasswordReset {
+                user_id: USER.into(),
+                password_hash: "$argon2id$x".into(),
+            },
+            r#"{"password_hash":"$argon2id$x","user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#,
+        );
+        let user_only = r#"{"user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#;
+        assert_payload_json(&UserDeactivated { user_id: USER.into() }, user_only);
+        assert_payload_json(&UserReactivated { user_id: USER.into() }, user_only);
+        assert_payload_json(
+            &LanguageSet {
+                user_id: USER.into(),
+                language: Language::En,
+            },
+            r#"{"language":"en","user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#,
+        );
+        assert_payload_json(
+            &CashierTerminalsSet {
+                user_id: USER.into(),
+                device_ids: vec!["0123456789abcdef0123456789abcdef".into()],
+            },
+            r#"{"device_ids":["0123456789abcdef0123456789abcdef"],"user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#,
+        );
+        let session = r#"{"session_id":"0195f3a0-0000-7000-8000-0000000000b1","user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#;
+        assert_payload_json(
+            &LoginSucceeded {
+                user_id: USER.into(),
+                session_id: SESSION.into(),
+            },
+            session,
+        );
+        assert_payload_json(
+            &LoggedOut {
+                user_id: USER.into(),
+                session_id: SESSION.into(),
+            },
+            session,
+        );
+        assert_payload_json(
+            &SessionUnlocked {
+                user_id: USER.into(),
+                session_id: SESSION.into(),
+            },
+            session,
+        );
+        assert_payload_json(
+            &SessionLocked {
+                user_id: USER.into(),
+                session_id: SESSION.into(),
+                idle_minutes: 10,
+            },
+            r#"{"idle_minutes":10,"session_id":"0195f3a0-0000-7000-8000-0000000000b1","user_id":"0195f3a0-0000-7000-8000-0000000000a1"}"#,
+        );
+        assert_payload_json(
+            &LoginFailed {
+                username: "rana".into(),
+                user_id: Some(USER.into()),
+                reason: "bad_password".into(),
+                failed_attempts: 5,
+                locked_until: Some("2026-03-02T08:15:00Z".into()),
+            },
+            r#"{"failed_attempts":5,"locked_until":"2026-03-02T08:15:00Z","reason":"bad_password","user_id":"0195f3a0-0000-7000-8000-0000000000a1","username":"rana"}"#,
+        );
+        assert_payload_json(
+            &LoginFailed {
+                username: "nobody".into(),
+                user_id: None,
+                reason: "unknown_user".into(),
+                failed_attempts: 0,
+                locked_until: None,
+            },
+            r#"{"failed_attempts":0,"locked_until":null,"reason":"unknown_user","user_id":null,"username":"nobody"}"#,
+        );
+    }
+}

@@ -39,3 +39,39 @@ impl Kind for AuditVerified {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::assert_payload_json;
+
+    /// The literals were captured from the payloads before the payload types were separated
+    /// from the IPC types: a renamed field or a changed value format fails here.
+    #[test]
+    fn audit_payloads_keep_their_json() {
+        assert_payload_json(
+            &AccessDenied {
+                action: "patient_view".into(),
+                reason: "role cashier lacks patient_view".into(),
+                patient_id: Some("0195f3a0-0000-7000-8000-000000000001".into()),
+            },
+            r#"{"action":"patient_view","patient_id":"0195f3a0-0000-7000-8000-000000000001","reason":"role cashier lacks patient_view"}"#,
+        );
+        assert_payload_json(
+            &AccessDenied {
+                action: "user_create".into(),
+                reason: "role receptionist lacks user_create".into(),
+                patient_id: None,
+            },
+            r#"{"action":"user_create","patient_id":null,"reason":"role receptionist lacks user_create"}"#,
+        );
+        assert_payload_json(
+            &AuditVerified {
+                ok: false,
+                records_checked: 42,
+                problem: Some("seq gap".into()),
+            },
+            r#"{"ok":false,"problem":"seq gap","records_checked":42}"#,
+        );
+    }
+}

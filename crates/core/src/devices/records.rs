@@ -100,3 +100,40 @@ impl Kind for DeviceRevoked {
         rules::admit_revocation(cx, self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::assert_payload_json;
+
+    /// The literals were captured from the payloads before the payload types were separated
+    /// from the IPC types: a renamed field or a changed value format fails here.
+    #[test]
+    fn device_payloads_keep_their_json() {
+        assert_payload_json(
+            &DeviceInitialized {
+                public_key: "ab".repeat(32),
+                key_storage: "file".into(),
+                app_version: "0.1.0".into(),
+            },
+            r#"{"app_version":"0.1.0","key_storage":"file","public_key":"abababababababababababababababababababababababababababababababab"}"#,
+        );
+        assert_payload_json(
+            &DeviceEnrolled {
+                server_url: "https://127.0.0.1:8443".into(),
+                server_certificate: "MIIB".into(),
+                server_key: "cd".repeat(32),
+                device_kind: DeviceKind::CashierTerminal,
+                label: "Cashier 1".into(),
+            },
+            r#"{"device_kind":"cashier_terminal","label":"Cashier 1","server_certificate":"MIIB","server_key":"cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd","server_url":"https://127.0.0.1:8443"}"#,
+        );
+        assert_payload_json(
+            &DeviceRevoked {
+                device_id: "0123456789abcdef0123456789abcdef".into(),
+                reason: "stolen".into(),
+            },
+            r#"{"device_id":"0123456789abcdef0123456789abcdef","reason":"stolen"}"#,
+        );
+    }
+}

@@ -264,3 +264,37 @@ impl Texts {
         }
     }
 }
+
+#[cfg(test)]
+mod payload_tests {
+    use super::*;
+    use crate::kind::assert_payload_json;
+
+    /// The literal was captured from the payload before the payload types were separated from
+    /// the IPC types: a renamed field or a changed value format fails here.
+    #[test]
+    fn the_report_payload_keeps_its_json() {
+        let report = VerifyReport {
+            ok: true,
+            records_checked: 1200,
+            devices: 3,
+            first_bad: None,
+            anchor: "ok".into(),
+            projections_ok: true,
+            projection_problem: None,
+            storage_problems: Vec::new(),
+        };
+        let by = Verifier {
+            username: "admin",
+            display_name: "مدير",
+            language: Language::Ar,
+        };
+        let at = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z").unwrap().with_timezone(&Utc);
+        let mut payload = facts(&report, &by, "Amman Central", "0123456789abcdef0123456789abcdef", at);
+        payload.document_sha256 = "ee".repeat(32);
+        assert_payload_json(
+            &payload,
+            r#"{"branch_name":"Amman Central","device_id":"0123456789abcdef0123456789abcdef","devices":3,"document_sha256":"eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee","language":"ar","layout":1,"ok":true,"problem":null,"projections_ok":true,"records_checked":1200,"verified_at":"2026-03-02T08:00:00Z","verified_by_name":"مدير","verified_by_username":"admin"}"#,
+        );
+    }
+}

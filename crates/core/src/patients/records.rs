@@ -179,3 +179,82 @@ impl Kind for PatientConflictResolved {
         projection::conflict_resolved(tx, self, at)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::assert_payload_json;
+    use crate::patients::{PatientInput, validate};
+
+    /// The literals were captured from the payloads before the payload types were separated
+    /// from the IPC types: a renamed field or a changed value format fails here.
+    #[test]
+    fn patient_payloads_keep_their_json() {
+        let input = PatientInput {
+            name_en: "  Sara Haddad ".into(),
+            name_ar: "سارة حداد".into(),
+            date_of_birth: "1990-04-05".into(),
+            sex: Sex::Female,
+            phone: "+962 79 123 4567".into(),
+            national_id: Some("ab12345".into()),
+            address: "Amman".into(),
+            emergency_contact: "Omar 0790000000".into(),
+            allergies: "penicillin".into(),
+            chronic_diseases: String::new(),
+            current_medications: String::new(),
+            medical_history: "none".into(),
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let registered = PatientRegistered {
+            patient_id: "0195f3a0-0000-7000-8000-000000000001".into(),
+            file_number: "A1B2-00001".into(),
+            fields: validate(&input, today).unwrap(),
+        };
+        assert_payload_json(
+            &registered,
+            r#"{"fields":{"address":"Amman","allergies":"penicillin","chronic_diseases":"","current_medications":"","date_of_birth":"1990-04-05","emergency_contact":"Omar 0790000000","medical_history":"none","name_ar":"سارة حداد","name_en":"Sara Haddad","national_id":"AB12345","phone":"+962 79 123 4567","sex":"female"},"file_number":"A1B2-00001","patient_id":"0195f3a0-0000-7000-8000-000000000001"}"#,
+        );
+        let no_national_id = PatientRegistered {
+            fields: validate(
+                &PatientInput {
+                    national_id: None,
+                    sex: Sex::Male,
+                    ..input
+                },
+                today,
+            )
+            .unwrap(),
+            ..registered
+        };
+        assert_payload_json(
+            &no_national_id,
+            r#"{"fields":{"address":"Amman","allergies":"penicillin","chronic_diseases":"","current_medications":"","date_of_birth":"1990-04-05","emergency_contact":"Omar 0790000000","medical_history":"none","name_ar":"سارة حداد","name_en":"Sara Haddad","national_id":null,"phone":"+962 79 123 4567","sex":"male"},"file_number":"A1B2-00001","patient_id":"0195f3a0-0000-7000-8000-000000000001"}"#,
+        );
+        assert_payload_json(
+            &PatientUpdated {
+                patient_id: "0195f3a0-0000-7000-8000-000000000001".into(),
+                changes: vec![FieldChange {
+                    field: "phone".into(),
+                    from: "+962 79 123 4567".into(),
+                    to: "0791111111".into(),
+                }],
+            },
+            r#"{"changes":[{"field":"phone","from":"+962 79 123 4567","to":"0791111111"}],"patient_id":"0195f3a0-0000-7000-8000-000000000001"}"#,
+        );
+        assert_payload_json(
+            &PatientViewed {
+                patient_id: "0195f3a0-0000-7000-8000-000000000001".into(),
+            },
+            r#"{"patient_id":"0195f3a0-0000-7000-8000-000000000001"}"#,
+        );
+        assert_payload_json(
+            &PatientConflictResolved {
+                patient_id: "0195f3a0-0000-7000-8000-000000000001".into(),
+                record_id: "0195f3a0-0000-7000-8000-0000000000ff".into(),
+                field: "phone".into(),
+                outcome: ConflictOutcome::Applied,
+            },
+            r#"{"field":"phone","outcome":"applied","patient_id":"0195f3a0-0000-7000-8000-000000000001","record_id":"0195f3a0-0000-7000-8000-0000000000ff"}"#,
+        );
+    }
+}

@@ -24,3 +24,20 @@ impl Kind for SettingChanged {
         projection::setting_changed(tx, self)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kind::assert_payload_json;
+
+    #[test]
+    fn the_settings_payload_keeps_its_json() {
+        assert_payload_json(
+            &SettingChanged {
+                key: "idle_lock_minutes".into(),
+                value: "15".into(),
+            },
+            r#"{"key":"idle_lock_minutes","value":"15"}"#,
+        );
+    }
+}
