@@ -425,7 +425,7 @@ export type Action = "user_list" | "user_create" | "user_reset_password" | "user
  */
 "chair_edit"
 export type AppStatus = { setup_done: boolean; branch: BranchInfo | null; session: SessionInfo | null; locked: boolean; about: AboutInfo }
-export type AuditEntry = { local_index: number; seq: number; device_id: string; record_id: string; kind: string; actor_user_id: string | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: string | null; 
+export type AuditEntry = { local_index: number; seq: number; device_id: DeviceId; record_id: RecordId; kind: string; actor_user_id: UserId | null; actor_name: string | null; actor_role: string | null; business_date: string; device_time: string; patient_id: PatientId | null; 
 /**
  * The patient's English name, or their Arabic name when they have no English one.
  */
@@ -438,7 +438,7 @@ patient_name_ar: string | null;
  * The record's canonical JSON payload, password hashes masked.
  */
 payload: string }
-export type AuditFilter = { user_id: string | null; patient_id: string | null; 
+export type AuditFilter = { user_id: UserId | null; patient_id: PatientId | null; 
 /**
  * A kind, or a prefix ending in '.' (e.g. "patient.").
  */
@@ -448,7 +448,7 @@ kind: string | null;
  */
 date_from: string | null; date_to: string | null; limit: number; offset: number }
 export type AuditPage = { entries: AuditEntry[]; total: number }
-export type BadRecord = { local_index: number | null; seq: number | null; device_id: string | null; record_id: string | null; 
+export type BadRecord = { local_index: number | null; seq: number | null; device_id: DeviceId | null; record_id: RecordId | null; 
 /**
  * The kind of problem, which the UI translates.
  */
@@ -476,7 +476,13 @@ export type ChairId = string
 export type ChairInput = { label_en: string; label_ar: string }
 export type ChairUpdate = { label_en: string; label_ar: string; status: Status }
 /**
- * What staff decided about an edit conflict.
+ * The branch (UUID v7, made at its setup).
+ */
+export type BranchId = string
+export type BranchInfo = { id: BranchId; code: string; name: string }
+/**
+ * What staff decided about an edit conflict. A plain value, shared by the payload and the
+ * IPC types.
  */
 export type ConflictOutcome = 
 /**
@@ -487,11 +493,11 @@ export type ConflictOutcome =
  * The file's current value was kept.
  */
 "dismissed"
-export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: string | null; at: string; 
+export type ConflictResolution = { outcome: ConflictOutcome; by_user_id: UserId | null; at: string; 
 /**
  * The `patient.conflict_resolved` record.
  */
-record_id: string }
+record_id: RecordId }
 export type CoreError = { code: ErrorCode; message: string; details: Partial<{ [key in string]: string }> }
 /**
  * A doctor's working intervals on one date, after leave (empty: not working).
@@ -511,7 +517,8 @@ export type DayHours = { day: Weekday; intervals: Interval[] }
 export type DeviceId = string
 /**
  * What a workstation is, as enrolled at the branch server. Its names come from this one
- * declaration (serde and strum, `snake_case`).
+ * declaration (serde and strum, `snake_case`). A plain value, shared by the payload and the
+ * IPC types.
  */
 export type DeviceKind = "reception" | "doctor" | "cashier_terminal" | "manager_desktop"
 /**
@@ -537,16 +544,16 @@ export type DeviceRevocation = {
 /**
  * The revoking workstation's clock (RFC 3339).
  */
-revoked_at: string; by_user_id: string | null; by_name: string | null; 
+revoked_at: string; by_user_id: UserId | null; by_name: string | null; 
 /**
  * The workstation it was revoked from.
  */
-by_device_id: string; reason: string }
+by_device_id: DeviceId; reason: string }
 /**
  * One workstation on the devices screen: what this workstation's records say, with the branch
  * server's figures when it answered.
  */
-export type DeviceStatus = { device_id: string; kind: DeviceKind; label: string; 
+export type DeviceStatus = { device_id: DeviceId; kind: DeviceKind; label: string; 
 /**
  * When it enrolled (RFC 3339); `None` if only the server knows it yet.
  */
@@ -616,7 +623,7 @@ content_base64: string }
 /**
  * What the command returns: the document's id and the record that printed it.
  */
-export type DocumentRef = { document_id: string; record_id: string; media_type: string; file_name: string }
+export type DocumentRef = { document_id: string; record_id: RecordId; media_type: string; file_name: string }
 /**
  * An edit of one field that was not applied because the field had changed meanwhile.
  */
@@ -632,11 +639,15 @@ proposed: string;
 /**
  * The value the file kept (from the edit that came first).
  */
-kept: string; device_id: string; by_user_id: string | null; at: string; 
+kept: string; device_id: DeviceId; by_user_id: UserId | null; at: string; 
 /**
  * `None` while open; once resolved, who resolved it, when and how.
  */
 resolution: ConflictResolution | null }
+/**
+ * One field an edit changed, as the history shows it.
+ */
+export type EditedField = { field: string; from: string; to: string }
 export type ErrorCode = 
 /**
  * A field failed validation; `details.field` names it.
@@ -692,6 +703,9 @@ export type FieldChange = { field: string; from: string; to: string }
  */
 export type Interval = { start: string; end: string }
 export type KeyStorage = "keyring" | "file"
+/**
+ * A plain value, shared by the payloads and the IPC types (its names are on signed records).
+ */
 export type Language = "en" | "ar"
 export type Leave = { id: LeaveId; doctor_id: DoctorId; span: LeaveSpan; note: string; added_at: string; added_by: UserId | null; cancelled_at: string | null; cancelled_by: UserId | null }
 /**
@@ -725,21 +739,11 @@ date_of_birth: string; sex: Sex; phone: string; national_id: string | null; addr
  * One entry of a file's history, from the records: registration, each edit, each opening,
  * each resolved edit conflict.
  */
-export type PatientChange = { at: string; by_user_id: string | null; by_name: string | null; kind: string; changes: FieldChange[]; 
+export type PatientChange = { at: string; by_user_id: UserId | null; by_name: string | null; kind: string; changes: EditedField[]; 
 /**
  * For `patient.conflict_resolved`: which conflict, and what became of it.
  */
-resolved: PatientConflictResolved | null }
-/**
- * Staff acted on an edit conflict: applied the losing edit's value after all (the same
- * transaction appends a normal `patient.updated` just before this record) or kept the current
- * value.
- */
-export type PatientConflictResolved = { patient_id: string; 
-/**
- * The `patient.updated` record whose edit of `field` was kept as a conflict.
- */
-record_id: string; field: string; outcome: ConflictOutcome }
+resolved: ResolvedConflict | null }
 export type PatientFile = { patient: Patient; history: PatientChange[]; 
 /**
  * Edits that lost to a concurrent edit of the same field made at another desk, which
@@ -784,6 +788,9 @@ export type Settings = {
  */
 idle_lock_minutes: number }
 export type SetupInput = { branch_name: string; branch_code: string; admin_username: string; admin_display_name: string; admin_password: string; language: Language }
+/**
+ * A plain value, shared by the payloads and the IPC types (its names are on signed records).
+ */
 export type Sex = "male" | "female"
 /**
  * The dental specialties a profile may name (a closed list; the UI translates each).

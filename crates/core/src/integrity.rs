@@ -16,6 +16,7 @@ use crate::accounts::{
     CashierTerminalsSet, PasswordReset, UserCreated, UserDeactivated, UserReactivated, UserSummary,
 };
 use crate::devices::DeviceInitialized;
+use crate::ids::{DeviceId, UserId};
 use crate::ledger::read_record;
 use crate::permissions::Role;
 use crate::record::{Record, device_id_for};
@@ -364,7 +365,7 @@ pub struct SignedAccount {
     pub role: Role,
     pub active: bool,
     pub password_hash: String,
-    pub cashier_terminals: Vec<String>,
+    pub cashier_terminals: Vec<DeviceId>,
 }
 
 const ACCOUNT_KINDS: &str =
@@ -378,7 +379,7 @@ const ACCOUNT_KINDS: &str =
 pub fn signed_account(
     conn: &Connection,
     own_device_id: &str,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Option<SignedAccount>> {
     let sql = format!(
         "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
@@ -388,7 +389,7 @@ pub fn signed_account(
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let records = stmt
-        .query_map([user_id, own_device_id], read_record)?
+        .query_map([user_id.as_str(), own_device_id], read_record)?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     let mut keys: HashMap<String, VerifyingKey> = HashMap::new();
     let mut account: Option<SignedAccount> = None;
@@ -481,7 +482,7 @@ pub fn check_signed_account(
     own_device_id: &str,
     user: &UserSummary,
     password_hash: &str,
-    terminals: &[crate::ids::DeviceId],
+    terminals: &[DeviceId],
 ) -> Result<()> {
     let Some(signed) = signed_account(conn, own_device_id, &user.id)? else {
         return Err(tampered(

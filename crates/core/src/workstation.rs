@@ -238,8 +238,8 @@ impl Workstation {
         if !session.locked && now - session.last_activity > chrono::Duration::minutes(idle_minutes.into()) {
             session.locked = true;
             let event = accounts::SessionLocked {
-                user_id: session.user_id.to_string(),
-                session_id: session_id.to_string(),
+                user_id: session.user_id.clone(),
+                session_id: session_id.clone(),
                 idle_minutes,
             };
             let actor = Self::actor_of(session_id, session);
@@ -274,8 +274,8 @@ impl Workstation {
     fn start_session(&mut self, user: &UserSummary) -> Result<SessionInfo> {
         let session_id = SessionId::generate();
         let event = accounts::LoginSucceeded {
-            user_id: user.id.to_string(),
-            session_id: session_id.to_string(),
+            user_id: user.id.clone(),
+            session_id: session_id.clone(),
         };
         let actor = Actor::new(&user.id, Some(user.role), Some(session_id.as_str()));
         self.ledger.append(&actor, event.into())?;
@@ -390,13 +390,13 @@ impl Workstation {
     fn refuse_sign_in<T>(
         &mut self,
         username: &str,
-        user_id: &str,
+        user_id: &UserId,
         reason: &str,
         err: CoreError,
     ) -> Result<T> {
         let refusal = accounts::LoginFailed {
             username: username.to_owned(),
-            user_id: Some(user_id.to_owned()),
+            user_id: Some(user_id.clone()),
             reason: reason.into(),
             failed_attempts: 0,
             locked_until: None,
@@ -412,8 +412,8 @@ impl Workstation {
             self.ledger.append(
                 &actor,
                 accounts::LoggedOut {
-                    user_id: s.user_id.into_string(),
-                    session_id: session_id.to_string(),
+                    user_id: s.user_id,
+                    session_id: session_id.clone(),
                 }
                 .into(),
             )?;
@@ -436,8 +436,8 @@ impl Workstation {
                 self.ledger.append(
                     &actor,
                     accounts::SessionUnlocked {
-                        user_id: s.user_id.to_string(),
-                        session_id: session_id.to_string(),
+                        user_id: s.user_id.clone(),
+                        session_id: session_id.clone(),
                     }
                     .into(),
                 )?;
@@ -468,7 +468,7 @@ impl Workstation {
 
     pub fn set_language(&mut self, session_id: &SessionId, language: Language) -> Result<SessionInfo> {
         let actor = self.active_session(session_id)?;
-        let user_id = actor.user_id.clone().expect("sessions have users");
+        let user_id = actor.user_id.clone().expect("sessions have users").into();
         self.ledger
             .append(&actor, accounts::LanguageSet { user_id, language }.into())?;
         self.session_info(session_id)

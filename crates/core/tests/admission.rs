@@ -491,7 +491,7 @@ fn a_revocation_names_another_enrolled_device_and_applies_once() {
     tx.commit().unwrap();
     b.head = (first.body.seq, first.hash);
     let revoked = dentpro_core::devices::branch_devices(&b.server).unwrap();
-    let chair_row = revoked.iter().find(|d| d.device_id == chair).unwrap();
+    let chair_row = revoked.iter().find(|d| d.device_id == chair.as_str()).unwrap();
     assert_eq!(chair_row.revoked.as_ref().unwrap().reason, "stolen");
     assert_eq!(
         chair_row.revoked.as_ref().unwrap().by_user_id.as_deref(),

@@ -144,7 +144,7 @@ fn the_conflict_is_shown_open_on_the_file() {
         (c.field.as_str(), c.proposed.as_str(), c.kept.as_str()),
         ("phone", ELSEWHERE, HERE)
     );
-    assert_eq!(c.device_id, d.other.device_id);
+    assert_eq!(c.device_id, d.other.device_id.as_str());
     assert!(c.resolution.is_none());
     d.assert_consistent();
 }
@@ -205,7 +205,7 @@ fn applying_the_other_value_edits_the_field_and_closes_the_conflict_in_one_step(
         .collect();
     assert_eq!(tail, ["patient.conflict_resolved", "patient.updated"]);
     let entry = file.history.last().unwrap();
-    assert_eq!(entry.resolved.as_ref(), Some(&resolved));
+    assert_eq!(entry.resolved.clone(), Some(ResolvedConflict::from(resolved)));
     assert_eq!(entry.by_user_id.as_deref(), Some(doctor_id.as_str()));
     let all = patients::conflicts(d.ws.ledger().conn(), &d.patient_id).unwrap();
     assert_eq!(all.len(), 1);
@@ -447,7 +447,7 @@ fn two_desks_resolving_one_conflict_offline_the_first_in_the_log_wins() {
     assert_eq!(all.len(), 1);
     let resolution = all[0].resolution.as_ref().unwrap();
     assert_eq!(resolution.outcome, ConflictOutcome::Dismissed);
-    assert_eq!(resolution.record_id, theirs_id);
+    assert_eq!(resolution.record_id, theirs_id.as_str());
     assert_eq!(d.phone(), ELSEWHERE);
     let file = d.ws.patients().open(&d.admin, &d.patient_id).unwrap();
     assert!(file.conflicts.is_empty());

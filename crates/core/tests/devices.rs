@@ -58,7 +58,7 @@ fn an_admin_revokes_another_known_workstation_once_with_a_reason() {
     assert_eq!(r.reason, "Stolen from surgery 2");
     assert_eq!(r.by_user_id.as_deref(), Some(admin.user_id.as_str()));
     assert_eq!(r.by_name.as_deref(), Some("Adel Admin"));
-    assert_eq!(r.by_device_id, own);
+    assert_eq!(r.by_device_id, own.as_str());
     assert_eq!(r.revoked_at, dentpro_core::clock::format_instant(start_time()));
     assert_eq!(last_record(&ws).0, "device.revoked");
     assert_eq!(

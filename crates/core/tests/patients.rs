@@ -9,7 +9,7 @@ use dentpro_core::audit::AuditFilter;
 use dentpro_core::clock::Clock;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::ids::{PatientId, SessionId, UserId};
-use dentpro_core::patients::{self, FieldChange, PatientInput, Sex};
+use dentpro_core::patients::{self, EditedField, FieldChange, PatientInput, Sex};
 use dentpro_core::permissions::Role;
 use dentpro_core::{ErrorCode, Workstation};
 use std::collections::HashSet;
@@ -407,7 +407,7 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
     );
     assert_eq!(
         file.history[1].changes,
-        vec![FieldChange {
+        vec![EditedField {
             field: "chronic_diseases".into(),
             from: String::new(),
             to: "Asthma".into()
@@ -423,7 +423,7 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
             .trail(
                 &admin,
                 &AuditFilter {
-                    patient_id: Some(p.id.to_string()),
+                    patient_id: Some(p.id.clone()),
                     limit: 50,
                     ..Default::default()
                 },
@@ -447,7 +447,7 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
             .trail(
                 &admin,
                 &AuditFilter {
-                    patient_id: Some(p.id.to_string()),
+                    patient_id: Some(p.id.clone()),
                     limit: 50,
                     ..Default::default()
                 },

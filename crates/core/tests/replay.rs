@@ -143,7 +143,7 @@ fn found(conn: &Connection, query: &str) -> Vec<String> {
     ids
 }
 
-fn phone(conn: &Connection, patient_id: &str) -> String {
+fn phone(conn: &Connection, patient_id: &PatientId) -> String {
     patients::get(conn, patient_id).unwrap().fields.phone
 }
 
@@ -181,7 +181,7 @@ fn a_patient_edit_conflict_replays_only_that_patient() {
         (conflicts[0].proposed.as_str(), conflicts[0].kept.as_str()),
         (HERE, ELSEWHERE)
     );
-    assert_ne!(conflicts[0].record_id, theirs.body.id);
+    assert_ne!(conflicts[0].record_id, RecordId::from(theirs.body.id.as_str()));
     assert!(
         found(d.conn(), HERE).is_empty(),
         "the search row follows the replayed file"
@@ -251,7 +251,7 @@ fn one_username_created_at_two_desks_goes_to_the_first_in_the_log() {
     let bystander_name = canary(d.conn(), "users", "display_name", &bystander);
     d.plant(&bystander_name);
     // Another desk created its own "sara", first in the log.
-    let theirs = uuid::Uuid::now_v7().to_string();
+    let theirs = UserId::generate();
     let (outcome, _) = d.pull_theirs(
         UserCreated {
             user_id: theirs.clone(),
@@ -350,12 +350,12 @@ fn two_revocations_of_one_device_the_first_in_the_log_applies() {
     let revocation = dentpro_core::devices::branch_devices(d.conn())
         .unwrap()
         .into_iter()
-        .find(|x| x.device_id == chair)
+        .find(|x| x.device_id == chair.as_str())
         .unwrap()
         .revoked
         .unwrap();
     assert_eq!(revocation.reason, "lost");
-    assert_eq!(revocation.by_device_id, theirs.body.device_id);
+    assert_eq!(revocation.by_device_id, theirs.body.device_id.as_str());
     d.assert_matches_full_rebuild();
 
     d.push(|r| r.body.kind == "device.revoked");
@@ -374,12 +374,12 @@ fn a_clash_no_subject_declares_falls_back_to_a_full_replay() {
     let file_number = patients::get(d.conn(), &ours).unwrap().file_number;
     let bystander_name = canary(d.conn(), "patients", "name_en", &bystander);
     d.plant(&bystander_name);
-    let theirs = uuid::Uuid::now_v7().to_string();
+    let theirs = PatientId::generate();
     let (outcome, _) = d.pull_theirs(
         PatientRegistered {
             patient_id: theirs.clone(),
             file_number: file_number.clone(),
-            fields: demo_patient(3),
+            fields: patients::validate(&demo_patient(3), d.clock.business_date()).unwrap(),
         }
         .into(),
     );

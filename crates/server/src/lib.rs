@@ -751,7 +751,7 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
         ));
     }
     if let (Some(theirs), Some(ours)) = (&req.branch_id, dentpro_core::accounts::branch(&tx)?)
-        && *theirs != ours.id
+        && theirs.as_str() != ours.id.as_str()
     {
         return Err(refused_tx(
             tx,

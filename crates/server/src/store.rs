@@ -329,7 +329,7 @@ pub fn revoke(conn: &Connection, device_id: &str) -> Result<()> {
 pub fn revoke_by_record(conn: &Connection, record: &Record, revoked: &DeviceRevoked) -> Result<()> {
     let b = &record.body;
     let by = match b.actor_user_id.as_deref() {
-        Some(id) => dentpro_core::accounts::user_by_id(conn, id)
+        Some(id) => dentpro_core::accounts::user_by_id(conn, &id.into())
             .map(|u| u.username)
             .unwrap_or_else(|_| id.to_owned()),
         None => "-".into(),

@@ -23,6 +23,7 @@ fn register(station: &Station, username: &str, name: &str, phone: &str) -> dentp
         .register(&session, &patient(name, phone))
         .unwrap()
         .id
+        .into_string()
 }
 
 #[test]

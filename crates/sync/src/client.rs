@@ -156,7 +156,7 @@ pub fn enrol(ws: &impl Access, ticket: &EnrolmentTicket, label: &str) -> Result<
         Ok((
             ws.device_id().to_string(),
             ws.ledger().identity().signing_key().clone(),
-            branch.map(|b| b.id),
+            branch.map(|b| b.id.into_string()),
         ))
     })?;
     let request = EnrolRequest {
@@ -643,7 +643,7 @@ pub fn live_devices(ws: &impl Access) -> Result<Option<Vec<LiveDevice>>> {
         devices
             .into_iter()
             .map(|d| LiveDevice {
-                device_id: d.device_id,
+                device_id: d.device_id.into(),
                 kind: d.kind,
                 label: d.label,
                 enrolled_at: d.enrolled_at.to_rfc3339(),

@@ -5,6 +5,7 @@ use super::queries::USER_OF_RECORD;
 use super::records::{
     BranchCreated, CashierTerminalsSet, LanguageSet, LoginFailed, LoginSucceeded, PasswordReset, UserCreated,
 };
+use crate::ids::UserId;
 use crate::kind::{Applied, Finder, Kind, SubjectKind};
 use crate::{CoreError, Result};
 use rusqlite::{Transaction, params};
@@ -46,7 +47,7 @@ pub(super) fn password_reset(tx: &Transaction<'_>, r: &PasswordReset, at: &Appli
     )
 }
 
-pub(super) fn set_active(tx: &Transaction<'_>, user_id: &str, active: bool, at: &Applied<'_>) -> Result<()> {
+pub(super) fn set_active(tx: &Transaction<'_>, user_id: &UserId, active: bool, at: &Applied<'_>) -> Result<()> {
     update_user(tx, "active = ?2", user_id, &i64::from(active), at)
 }
 
@@ -88,7 +89,7 @@ pub(super) fn login_failed(tx: &Transaction<'_>, f: &LoginFailed) -> Result<()> 
 fn update_user(
     tx: &Transaction<'_>,
     set: &str,
-    user_id: &str,
+    user_id: &UserId,
     value: &dyn rusqlite::ToSql,
     at: &Applied<'_>,
 ) -> Result<()> {
@@ -128,7 +129,8 @@ pub const SUBJECTS: &[SubjectKind] = &[
 pub const USER_TABLES: &[&str] = &["users", "cashier_terminals"];
 
 /// Deletes one account's rows (its user row, its cashier terminals), before
-/// [`crate::replay`] re-applies that account's records.
+/// [`crate::replay`] re-applies that account's records. Takes the subject's key as text, like
+/// every entry of the replay's table of subjects.
 pub(crate) fn delete_user_projection(tx: &Transaction<'_>, user_id: &str) -> Result<()> {
     tx.prepare_cached("DELETE FROM cashier_terminals WHERE user_id = ?1")?
         .execute([user_id])?;

@@ -2,7 +2,7 @@
 
 use super::records::Language;
 use super::views::{BranchInfo, UserSummary};
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, UserId};
 use crate::permissions::Role;
 use crate::{CoreError, Result};
 use rusqlite::{Connection, OptionalExtension};
@@ -60,7 +60,7 @@ pub fn user_by_username(conn: &Connection, username: &str) -> Result<Option<User
     Ok(credentials(conn, username)?.map(|c| c.user))
 }
 
-pub fn user_by_id(conn: &Connection, id: &str) -> Result<UserSummary> {
+pub fn user_by_id(conn: &Connection, id: &UserId) -> Result<UserSummary> {
     // Cached: the server looks up the actor of every record it admits.
     conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
         .query_row([id], read_credentials)
@@ -69,7 +69,7 @@ pub fn user_by_id(conn: &Connection, id: &str) -> Result<UserSummary> {
         .ok_or_else(|| CoreError::not_found("user"))
 }
 
-pub fn password_hash_of(conn: &Connection, id: &str) -> Result<String> {
+pub fn password_hash_of(conn: &Connection, id: &UserId) -> Result<String> {
     Ok(
         conn.query_row("SELECT password_hash FROM users WHERE id = ?1", [id], |r| {
             r.get(0)
@@ -85,7 +85,7 @@ pub fn list_users(conn: &Connection) -> Result<Vec<UserSummary>> {
 }
 
 /// The terminals `user_id` may work at as a cashier.
-pub fn cashier_terminals(conn: &Connection, user_id: &str) -> Result<Vec<DeviceId>> {
+pub fn cashier_terminals(conn: &Connection, user_id: &UserId) -> Result<Vec<DeviceId>> {
     Ok(conn
         .prepare_cached("SELECT device_id FROM cashier_terminals WHERE user_id = ?1 ORDER BY device_id")?
         .query_map([user_id], |r| r.get(0))?

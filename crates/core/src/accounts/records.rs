@@ -3,11 +3,18 @@
 
 use super::{projection, rules};
 use crate::Result;
+use crate::ids::{DeviceId, SessionId, UserId};
 use crate::kind::{Admit, AdmitContext, Applied, Kind};
 use crate::permissions::{Action, Role};
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
+crate::id_type!(
+    /// The branch (UUID v7, made at its setup).
+    BranchId
+);
+
+/// A plain value, shared by the payloads and the IPC types (its names are on signed records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -30,13 +37,13 @@ impl Language {
     }
 }
 
-fn user(user_id: &str) -> Vec<String> {
+fn user(user_id: &UserId) -> Vec<String> {
     vec![format!("user:{user_id}")]
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BranchCreated {
-    pub branch_id: String,
+    pub branch_id: BranchId,
     pub code: String,
     pub name: String,
 }
@@ -58,7 +65,7 @@ impl Kind for BranchCreated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserCreated {
-    pub user_id: String,
+    pub user_id: UserId,
     pub username: String,
     pub display_name: String,
     pub role: Role,
@@ -91,7 +98,7 @@ impl Kind for UserCreated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PasswordReset {
-    pub user_id: String,
+    pub user_id: UserId,
     pub password_hash: String,
 }
 
@@ -112,7 +119,7 @@ impl Kind for PasswordReset {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserDeactivated {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 impl Kind for UserDeactivated {
@@ -132,7 +139,7 @@ impl Kind for UserDeactivated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserReactivated {
-    pub user_id: String,
+    pub user_id: UserId,
 }
 
 impl Kind for UserReactivated {
@@ -152,7 +159,7 @@ impl Kind for UserReactivated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LanguageSet {
-    pub user_id: String,
+    pub user_id: UserId,
     pub language: Language,
 }
 
@@ -173,8 +180,8 @@ impl Kind for LanguageSet {
 /// the branch server refuses a cashier's records from any other device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CashierTerminalsSet {
-    pub user_id: String,
-    pub device_ids: Vec<String>,
+    pub user_id: UserId,
+    pub device_ids: Vec<DeviceId>,
 }
 
 impl Kind for CashierTerminalsSet {
@@ -191,8 +198,8 @@ impl Kind for CashierTerminalsSet {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginSucceeded {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
 }
 
 impl Kind for LoginSucceeded {
@@ -211,7 +218,7 @@ impl Kind for LoginSucceeded {
 pub struct LoginFailed {
     pub username: String,
     /// `None` when no such user exists.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// bad_password, unknown_user, locked, inactive
     pub reason: String,
     /// The count after this attempt (decided when written, so rebuilds agree).
@@ -233,8 +240,8 @@ impl Kind for LoginFailed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoggedOut {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
 }
 
 impl Kind for LoggedOut {
@@ -248,8 +255,8 @@ impl Kind for LoggedOut {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionLocked {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
     pub idle_minutes: u32,
 }
 
@@ -264,8 +271,8 @@ impl Kind for SessionLocked {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionUnlocked {
-    pub user_id: String,
-    pub session_id: String,
+    pub user_id: UserId,
+    pub session_id: SessionId,
 }
 
 impl Kind for SessionUnlocked {

@@ -5,11 +5,11 @@ use super::queries::{
     active_admins, branch, cashier_terminals, credentials, no_users, user_by_id, user_by_username,
 };
 use super::records::{
-    BranchCreated, CashierTerminalsSet, LoginFailed, PasswordReset, UserCreated, UserDeactivated,
+    BranchCreated, BranchId, CashierTerminalsSet, LoginFailed, PasswordReset, UserCreated, UserDeactivated,
     UserReactivated,
 };
 use super::views::{NewUser, SetupInput, UserSummary};
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, UserId};
 use crate::kind::{Admit, AdmitContext};
 use crate::ledger::{Actor, Ledger};
 use crate::permissions::Role;
@@ -90,12 +90,12 @@ pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSumma
     };
     let created = prepare_user(ledger, &new_admin)?;
     let actor = Actor {
-        user_id: Some(created.user_id.clone()),
+        user_id: Some(created.user_id.to_string()),
         role: Some(Role::Admin),
         session_id: None,
     };
     let branch = BranchCreated {
-        branch_id: uuid::Uuid::now_v7().to_string(),
+        branch_id: BranchId::generate(),
         code,
         name,
     };
@@ -103,6 +103,8 @@ pub fn setup_branch(ledger: &mut Ledger, input: &SetupInput) -> Result<UserSumma
     user_by_id(ledger.conn(), &created.user_id)
 }
 
+/// The `user.created` payload for a new account (IPC input → payload): validated, the password
+/// hashed (only the hash is signed).
 fn prepare_user(ledger: &Ledger, new: &NewUser) -> Result<UserCreated> {
     let username = validate_username(&new.username)?;
     let display_name = required("display_name", &new.display_name, NAME_MAX)?;
@@ -113,7 +115,7 @@ fn prepare_user(ledger: &Ledger, new: &NewUser) -> Result<UserCreated> {
             .with("reason", "username_taken"));
     }
     Ok(UserCreated {
-        user_id: uuid::Uuid::now_v7().to_string(),
+        user_id: UserId::generate(),
         username,
         display_name,
         role: new.role,
@@ -130,12 +132,12 @@ pub fn create_user(ledger: &mut Ledger, actor: &Actor, new: &NewUser) -> Result<
     user_by_id(ledger.conn(), &id)
 }
 
-pub fn reset_password(ledger: &mut Ledger, actor: &Actor, user_id: &str, password: &str) -> Result<()> {
+pub fn reset_password(ledger: &mut Ledger, actor: &Actor, user_id: &UserId, password: &str) -> Result<()> {
     let target = user_by_id(ledger.conn(), user_id)?;
     require_may_administer(actor, target.role)?;
     validate_password("password", password)?;
     let event = PasswordReset {
-        user_id: target.id.into_string(),
+        user_id: target.id,
         password_hash: hash_password(password)?,
     };
     ledger.append(actor, event.into())?;
@@ -144,22 +146,22 @@ pub fn reset_password(ledger: &mut Ledger, actor: &Actor, user_id: &str, passwor
 
 /// Deactivates an account (never deleted): not one's own, not the last active admin. The caller
 /// ends the user's open sessions ([`crate::accounts::facade::Accounts::deactivate`]).
-pub fn deactivate(ledger: &mut Ledger, actor: &Actor, user_id: &str) -> Result<UserSummary> {
+pub fn deactivate(ledger: &mut Ledger, actor: &Actor, user_id: &UserId) -> Result<UserSummary> {
     set_active(ledger, actor, user_id, false)
 }
 
-pub fn reactivate(ledger: &mut Ledger, actor: &Actor, user_id: &str) -> Result<UserSummary> {
+pub fn reactivate(ledger: &mut Ledger, actor: &Actor, user_id: &UserId) -> Result<UserSummary> {
     set_active(ledger, actor, user_id, true)
 }
 
-fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: bool) -> Result<UserSummary> {
+fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &UserId, active: bool) -> Result<UserSummary> {
     let target = user_by_id(ledger.conn(), user_id)?;
     require_may_administer(actor, target.role)?;
     if target.active == active {
         return Ok(target);
     }
     if !active {
-        if actor.user_id.as_deref() == Some(user_id) {
+        if actor.user_id.as_deref() == Some(user_id.as_str()) {
             return Err(CoreError::invalid("user", "cannot_deactivate_self"));
         }
         if target.role == Role::Admin && active_admins(ledger.conn())? <= 1 {
@@ -169,12 +171,12 @@ fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &str, active: bool) -
     let id = target.id;
     let event = if active {
         UserReactivated {
-            user_id: id.to_string(),
+            user_id: id.clone(),
         }
         .into()
     } else {
         UserDeactivated {
-            user_id: id.to_string(),
+            user_id: id.clone(),
         }
         .into()
     };
@@ -271,7 +273,7 @@ pub fn check_login(
 
 fn failed(
     username: &str,
-    user_id: Option<&str>,
+    user_id: Option<&UserId>,
     reason: &str,
     failed_attempts: u32,
     locked_until: Option<String>,
@@ -279,7 +281,7 @@ fn failed(
     LoginFailed {
         // Whatever was typed at the login screen goes on the record: bounded, like any text.
         username: truncated(username, LOGIN_NAME_MAX),
-        user_id: user_id.map(str::to_owned),
+        user_id: user_id.cloned(),
         reason: reason.to_owned(),
         failed_attempts,
         locked_until,
@@ -294,14 +296,17 @@ fn bad_credentials() -> CoreError {
 pub fn set_cashier_terminals(
     ledger: &mut Ledger,
     actor: &Actor,
-    user_id: &str,
+    user_id: &UserId,
     device_ids: &[DeviceId],
 ) -> Result<Vec<DeviceId>> {
     let user = user_by_id(ledger.conn(), user_id)?;
     if user.role != Role::Cashier {
         return Err(CoreError::invalid("user_id", "not_a_cashier"));
     }
-    let mut devices: Vec<String> = device_ids.iter().map(|d| d.trim().to_lowercase()).collect();
+    let mut devices: Vec<DeviceId> = device_ids
+        .iter()
+        .map(|d| DeviceId::new(d.trim().to_lowercase()))
+        .collect();
     if devices
         .iter()
         .any(|d| d.len() != 32 || !d.chars().all(|c| c.is_ascii_hexdigit()))
@@ -311,7 +316,7 @@ pub fn set_cashier_terminals(
     devices.sort();
     devices.dedup();
     let event = CashierTerminalsSet {
-        user_id: user.id.into_string(),
+        user_id: user.id,
         device_ids: devices,
     };
     ledger.append(actor, event.into())?;
@@ -387,7 +392,7 @@ pub(super) fn admit_administering(actor_role: Option<Role>, target: Role) -> Opt
 pub(super) fn admit_administering_user(
     cx: &AdmitContext<'_>,
     actor_role: Option<Role>,
-    user_id: &str,
+    user_id: &UserId,
 ) -> Result<Option<String>> {
     match user_by_id(cx.conn, user_id) {
         Ok(u) => Ok(admit_administering(actor_role, u.role)),
@@ -402,10 +407,10 @@ pub fn admit_cashier_terminal(conn: &Connection, record: &crate::record::Record)
     if b.actor_role.as_deref() != Some(Role::Cashier.as_str()) {
         return Ok(None);
     }
-    let Some(user_id) = b.actor_user_id.as_deref() else {
+    let Some(user_id) = b.actor_user_id.clone().map(UserId::from) else {
         return Ok(None);
     };
-    let bound = super::queries::cashier_terminals(conn, user_id)?
+    let bound = super::queries::cashier_terminals(conn, &user_id)?
         .iter()
         .any(|d| d.as_str() == b.device_id);
     Ok((!bound).then(|| {

@@ -1,7 +1,7 @@
 //! What the accounts area's commands take and give across the IPC boundary (never signed:
 //! free to change with the UI).
 
-use super::records::Language;
+use super::records::{BranchId, Language};
 use crate::ids::UserId;
 use crate::permissions::Role;
 use serde::{Deserialize, Serialize};
@@ -44,7 +44,7 @@ pub struct UserSummary {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct BranchInfo {
-    pub id: String,
+    pub id: BranchId,
     pub code: String,
     pub name: String,
 }

@@ -11,6 +11,9 @@ use serde::{Deserialize, Serialize};
 pub struct AccessDenied {
     pub action: String,
     pub reason: String,
+    /// The file the refused caller asked for, as they gave it: text, not a
+    /// [`crate::ids::PatientId`], because records of earlier versions hold it unbounded (an id
+    /// is bounded when read) and a stored record must always read.
     pub patient_id: Option<String>,
 }
 

@@ -8,6 +8,7 @@
 //! edited behind the app's back is seen). The first problem is named.
 
 use crate::devices::DeviceInitialized;
+use crate::ids::{DeviceId, RecordId};
 use crate::ledger::{Anchor, read_record};
 use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
 use crate::{CoreError, Result, registry, store};
@@ -22,8 +23,8 @@ use std::path::Path;
 pub struct BadRecord {
     pub local_index: Option<i64>,
     pub seq: Option<i64>,
-    pub device_id: Option<String>,
-    pub record_id: Option<String>,
+    pub device_id: Option<DeviceId>,
+    pub record_id: Option<RecordId>,
     /// The kind of problem, which the UI translates.
     pub reason: VerifyReason,
     /// The same in English, with the particulars.
@@ -79,8 +80,8 @@ fn bad(record: Option<&Record>, local_index: Option<i64>, Fault(reason, problem)
     BadRecord {
         local_index,
         seq: record.map(|r| r.body.seq as i64),
-        device_id: record.map(|r| r.body.device_id.clone()),
-        record_id: record.map(|r| r.body.id.clone()),
+        device_id: record.map(|r| r.body.device_id.as_str().into()),
+        record_id: record.map(|r| r.body.id.as_str().into()),
         reason,
         problem,
     }
@@ -332,7 +333,7 @@ fn check_anchor(
                 local_index: None,
                 // The first record the anchor vouches for that is not in the database.
                 seq: Some(head.map_or(0, |h| h.0 as i64) + 1),
-                device_id: Some(device.to_owned()),
+                device_id: Some(device.into()),
                 record_id: None,
                 reason,
                 problem: p,

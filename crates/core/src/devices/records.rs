@@ -2,6 +2,7 @@
 //! revocation.
 
 use super::{projection, rules};
+use crate::ids::DeviceId;
 use crate::kind::{Admit, AdmitContext, Applied, Kind};
 use crate::permissions::{Action, Role};
 use crate::{CoreError, Result};
@@ -30,7 +31,8 @@ impl Kind for DeviceInitialized {
 }
 
 /// What a workstation is, as enrolled at the branch server. Its names come from this one
-/// declaration (serde and strum, `snake_case`).
+/// declaration (serde and strum, `snake_case`). A plain value, shared by the payload and the
+/// IPC types.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::EnumIter, strum::IntoStaticStr,
 )]
@@ -82,7 +84,7 @@ impl Kind for DeviceEnrolled {
 /// ones stay in the log). Written at another workstation, never by the revoked one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceRevoked {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub reason: String,
 }
 

@@ -4,6 +4,7 @@
 use super::queries::{ENROLMENT_KEY, branch_devices, enrolment};
 use super::records::{DeviceEnrolled, DeviceInitialized, DeviceRevoked};
 use super::views::{BranchDevice, Enrolment};
+use crate::ids::DeviceId;
 use crate::kind::{Admit, AdmitContext};
 use crate::ledger::{Actor, Ledger};
 use crate::text::{LABEL_MAX, NAME_MAX, TICKET_MAX, bounded};
@@ -27,10 +28,10 @@ pub const MAX_REVOCATION_REASON: usize = crate::text::REASON_MAX;
 pub fn revoke_device(
     ledger: &mut Ledger,
     actor: &Actor,
-    device_id: &str,
+    device_id: &DeviceId,
     reason: &str,
 ) -> Result<BranchDevice> {
-    let device_id = device_id.trim().to_lowercase();
+    let device_id = DeviceId::new(device_id.trim().to_lowercase());
     let reason = crate::text::bounded("reason", reason, MAX_REVOCATION_REASON)?;
     if device_id.is_empty() {
         return Err(CoreError::invalid("device_id", "required"));
@@ -38,13 +39,13 @@ pub fn revoke_device(
     if reason.is_empty() {
         return Err(CoreError::invalid("reason", "required"));
     }
-    if device_id == ledger.identity().device_id {
+    if device_id.as_str() == ledger.identity().device_id {
         return Err(CoreError::invalid("device_id", "cannot_revoke_self"));
     }
     let known = branch_devices(ledger.conn())?
         .into_iter()
-        .find(|d| d.device_id.as_str() == device_id)
-        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", &device_id))?;
+        .find(|d| d.device_id == device_id)
+        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", device_id.as_str()))?;
     if known.revoked.is_some() {
         return Err(already_revoked(&device_id));
     }
@@ -101,7 +102,7 @@ fn revocation_refusal(
     record: &crate::record::Record,
     revoked: &DeviceRevoked,
 ) -> Result<Option<String>> {
-    if revoked.device_id == record.body.device_id {
+    if revoked.device_id.as_str() == record.body.device_id {
         return Ok(Some(
             "self_revocation: a workstation may not revoke itself".into(),
         ));

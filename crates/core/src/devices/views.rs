@@ -1,7 +1,7 @@
 //! What the devices screen and enrolment take and give across the IPC boundary.
 
 use super::records::DeviceKind;
-use crate::ids::DeviceId;
+use crate::ids::{DeviceId, UserId};
 use crate::{CoreError, Result};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -42,17 +42,17 @@ pub struct BranchDevice {
 pub struct DeviceRevocation {
     /// The revoking workstation's clock (RFC 3339).
     pub revoked_at: String,
-    pub by_user_id: Option<String>,
+    pub by_user_id: Option<UserId>,
     pub by_name: Option<String>,
     /// The workstation it was revoked from.
-    pub by_device_id: String,
+    pub by_device_id: DeviceId,
     pub reason: String,
 }
 
 /// What the branch server says about one device (`GET /v1/devices`), as the overview needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveDevice {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub kind: DeviceKind,
     pub label: String,
     pub enrolled_at: String,
@@ -69,7 +69,7 @@ pub struct LiveDevice {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DeviceStatus {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub kind: DeviceKind,
     pub label: String,
     /// When it enrolled (RFC 3339); `None` if only the server knows it yet.
@@ -117,7 +117,7 @@ pub fn device_overview(
         Ok(Some(devices)) => (true, Some(devices), None),
         Err(e) => (true, None, Some(e)),
     };
-    let mut server: HashMap<String, LiveDevice> = live
+    let mut server: HashMap<DeviceId, LiveDevice> = live
         .iter()
         .flatten()
         .map(|d| (d.device_id.clone(), d.clone()))
@@ -134,7 +134,7 @@ pub fn device_overview(
                 last_seen_at: l.as_ref().and_then(|l| l.last_seen_at.clone()),
                 logged_seq: l.as_ref().map(|l| l.logged_seq),
                 pull_lag: l.as_ref().map(|l| l.pull_lag),
-                device_id: d.device_id.into_string(),
+                device_id: d.device_id,
                 kind: d.kind,
                 label: d.label,
                 revoked: d.revoked,

@@ -9,6 +9,7 @@ use super::records::{
 };
 use super::views::{Chair, ChairInput, ChairUpdate, Doctor, DoctorInput, DoctorUpdate, Leave, LeaveInput};
 use crate::accounts;
+use crate::ids::UserId;
 use crate::ledger::{Actor, Ledger};
 use crate::permissions::Role;
 use crate::text::{LABEL_MAX, LINE_MAX, NAME_MAX, bounded};
@@ -173,7 +174,7 @@ fn labels(label_en: &str, label_ar: &str) -> Result<(String, String)> {
 }
 
 /// A profile links an existing, active account of role doctor.
-fn check_doctor_account(conn: &Connection, user_id: &str) -> Result<()> {
+fn check_doctor_account(conn: &Connection, user_id: &UserId) -> Result<()> {
     let user = match accounts::user_by_id(conn, user_id) {
         Err(e) if e.code == ErrorCode::NotFound => return Err(CoreError::invalid("user_id", "unknown_user")),
         other => other?,

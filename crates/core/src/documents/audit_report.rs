@@ -10,6 +10,7 @@
 use super::pdf::{self, Line, Page, TextDirection};
 use crate::accounts::Language;
 use crate::audit::VerifyReport;
+use crate::ids::{DeviceId, RecordId};
 use crate::kind::{Applied, Kind};
 use crate::ledger::{Actor, Ledger};
 use crate::outbox::Effect;
@@ -32,7 +33,7 @@ pub struct AuditReportGenerated {
     pub layout: u32,
     pub language: Language,
     pub branch_name: String,
-    pub device_id: String,
+    pub device_id: DeviceId,
     /// When the verification ran (the clock at the command), RFC 3339 UTC.
     pub verified_at: String,
     pub verified_by_username: String,
@@ -59,7 +60,7 @@ impl Kind for AuditReportGenerated {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct DocumentRef {
     pub document_id: String,
-    pub record_id: String,
+    pub record_id: RecordId,
     pub media_type: String,
     pub file_name: String,
 }
@@ -86,7 +87,7 @@ pub fn facts(
         layout: LAYOUT,
         language: by.language,
         branch_name: branch_name.to_owned(),
-        device_id: device_id.to_owned(),
+        device_id: device_id.into(),
         verified_at: verified_at.to_rfc3339_opts(SecondsFormat::Secs, true),
         verified_by_username: by.username.to_owned(),
         verified_by_name: by.display_name.to_owned(),
@@ -102,7 +103,7 @@ pub fn facts(
 /// (who, which branch, which device, when), then [`generate`].
 pub fn print(ledger: &mut Ledger, actor: &Actor, report: &VerifyReport) -> Result<DocumentRef> {
     let conn = ledger.conn();
-    let user = crate::accounts::user_by_id(conn, actor.user_id().unwrap_or_default())?;
+    let user = crate::accounts::user_by_id(conn, &actor.user_id().unwrap_or_default().into())?;
     let branch = crate::accounts::branch(conn)?.map(|b| b.name).unwrap_or_default();
     let by = Verifier {
         username: &user.username,
@@ -127,7 +128,7 @@ pub fn generate(ledger: &mut Ledger, actor: &Actor, mut facts: AuditReportGenera
     let record = ledger.append_with_effects(actor, vec![facts.into()], vec![effect])?;
     Ok(DocumentRef {
         document_id,
-        record_id: record.body.id.clone(),
+        record_id: record.body.id.as_str().into(),
         media_type: MEDIA_TYPE.into(),
         file_name,
     })
@@ -169,7 +170,7 @@ pub fn render(facts: &AuditReportGenerated) -> Result<Vec<u8>> {
         (t.first_problem, problem),
         (t.by, by),
         (t.at, when),
-        (t.device, facts.device_id.clone()),
+        (t.device, facts.device_id.to_string()),
     ];
     let direction = match facts.language {
         Language::En => TextDirection::LeftToRight,

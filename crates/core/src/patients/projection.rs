@@ -3,6 +3,7 @@
 
 use super::queries::PATIENT_OF_RECORD;
 use super::records::{FIELDS, PatientConflictResolved, PatientRegistered, PatientUpdated};
+use crate::ids::PatientId;
 use crate::kind::{Applied, Finder, SubjectKind};
 use crate::text::{fold, phone_digits};
 use crate::{CoreError, Result};
@@ -126,7 +127,7 @@ pub(super) fn conflict_resolved(
 }
 
 /// (Re)writes a patient's search row. `replace`: an edit, so the old row goes first.
-fn index_for_search(tx: &Transaction<'_>, patient_id: &str, replace: bool) -> Result<()> {
+fn index_for_search(tx: &Transaction<'_>, patient_id: &PatientId, replace: bool) -> Result<()> {
     let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx
         .prepare_cached("SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1")?
         .query_row([patient_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
@@ -180,7 +181,8 @@ pub const SUBJECTS: &[SubjectKind] = &[SubjectKind {
 pub const PATIENT_TABLES: &[&str] = &["patients", "patients_fts", "patient_conflicts"];
 
 /// Deletes one patient's rows from the projection tables (its file, search row and
-/// conflicts), before [`crate::replay`] re-applies that patient's records.
+/// conflicts), before [`crate::replay`] re-applies that patient's records. Takes the subject's
+/// key as text, like every entry of the replay's table of subjects.
 pub(crate) fn delete_patient_projection(tx: &Transaction<'_>, patient_id: &str) -> Result<()> {
     let file_number: Option<String> = tx
         .prepare_cached("SELECT file_number FROM patients WHERE id = ?1")?

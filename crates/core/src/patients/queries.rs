@@ -1,8 +1,12 @@
 //! The only code reading the patients area's tables, for this area and the others (the audit
 //! trail's patient filter, the demo).
 
-use super::records::{ConflictOutcome, PatientInput, PatientUpdated, Sex};
-use super::views::{ConflictResolution, EditConflict, Patient, PatientChange, PatientFile, PatientSummary};
+use super::records::{ConflictOutcome, FieldChange, PatientConflictResolved, PatientUpdated, Sex};
+use super::views::{
+    ConflictResolution, EditConflict, EditedField, Patient, PatientChange, PatientFile, PatientInput,
+    PatientSummary, ResolvedConflict,
+};
+use crate::ids::{PatientId, UserId};
 use crate::text::fold;
 use crate::{CoreError, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -13,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub const PATIENT_OF_RECORD: &str = "json_extract(CAST(r.payload AS TEXT), '$.patient_id')";
 
 /// Every edit conflict of a patient's file, open and resolved, oldest first.
-pub fn conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+pub fn conflicts(conn: &Connection, patient_id: &PatientId) -> Result<Vec<EditConflict>> {
     let mut stmt = conn.prepare_cached(
         "SELECT record_id, field, expected, proposed, kept, device_id, by_user_id, at,
             outcome, resolved_by, resolved_at, resolved_record_id
@@ -45,14 +49,14 @@ pub fn conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn open_conflicts(conn: &Connection, patient_id: &str) -> Result<Vec<EditConflict>> {
+pub(crate) fn open_conflicts(conn: &Connection, patient_id: &PatientId) -> Result<Vec<EditConflict>> {
     let mut all = conflicts(conn, patient_id)?;
     all.retain(|c| c.resolution.is_none());
     Ok(all)
 }
 
 /// The file as the records left it: fields, history and open conflicts.
-pub(crate) fn file(conn: &Connection, patient_id: &str) -> Result<PatientFile> {
+pub(crate) fn file(conn: &Connection, patient_id: &PatientId) -> Result<PatientFile> {
     with_history(conn, get(conn, patient_id)?)
 }
 
@@ -64,7 +68,7 @@ pub(crate) fn with_history(conn: &Connection, patient: Patient) -> Result<Patien
     })
 }
 
-pub fn get(conn: &Connection, id: &str) -> Result<Patient> {
+pub fn get(conn: &Connection, id: &PatientId) -> Result<Patient> {
     conn.prepare_cached(
         "SELECT id, file_number, name_en, name_ar, date_of_birth, sex, phone, national_id, address,
             emergency_contact, allergies, chronic_diseases, current_medications, medical_history,
@@ -103,7 +107,7 @@ fn parse_sex(s: &str) -> Sex {
 }
 
 /// The file's history, oldest first, read from the records themselves.
-pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>> {
+pub fn history(conn: &Connection, patient_id: &PatientId) -> Result<Vec<PatientChange>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
          FROM records r
@@ -115,7 +119,7 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
-            r.get::<_, Option<String>>(2)?,
+            r.get::<_, Option<UserId>>(2)?,
             r.get::<_, Option<String>>(3)?,
             r.get::<_, Vec<u8>>(4)?,
         ))
@@ -124,8 +128,14 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
     for row in rows {
         let (kind, at, by_user_id, by_name, payload) = row?;
         let (changes, resolved) = match kind.as_str() {
-            "patient.updated" => (serde_json::from_slice::<PatientUpdated>(&payload)?.changes, None),
-            "patient.conflict_resolved" => (Vec::new(), Some(serde_json::from_slice(&payload)?)),
+            "patient.updated" => {
+                let edit: PatientUpdated = serde_json::from_slice(&payload)?;
+                (edit.changes.into_iter().map(EditedField::from).collect(), None)
+            }
+            "patient.conflict_resolved" => {
+                let resolved: PatientConflictResolved = serde_json::from_slice(&payload)?;
+                (Vec::new(), Some(ResolvedConflict::from(resolved)))
+            }
             _ => (Vec::new(), None),
         };
         out.push(PatientChange {
@@ -138,6 +148,29 @@ pub fn history(conn: &Connection, patient_id: &str) -> Result<Vec<PatientChange>
         });
     }
     Ok(out)
+}
+
+// The signed payloads as the history shows them.
+
+impl From<FieldChange> for EditedField {
+    fn from(c: FieldChange) -> Self {
+        EditedField {
+            field: c.field,
+            from: c.from,
+            to: c.to,
+        }
+    }
+}
+
+impl From<PatientConflictResolved> for ResolvedConflict {
+    fn from(r: PatientConflictResolved) -> Self {
+        ResolvedConflict {
+            patient_id: r.patient_id,
+            record_id: r.record_id,
+            field: r.field,
+            outcome: r.outcome,
+        }
+    }
 }
 
 /// Combining marks (Latin accents; Arabic marks are already folded away) belong to their word.

@@ -3,11 +3,13 @@
 
 use super::projection;
 use crate::Result;
+use crate::ids::{PatientId, RecordId};
 use crate::kind::{Applied, Kind};
 use crate::permissions::Action;
 use rusqlite::Transaction;
 use serde::{Deserialize, Serialize};
 
+/// A plain value, shared by the payloads and the IPC types (its names are on signed records).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -25,10 +27,10 @@ impl Sex {
     }
 }
 
-/// What reception types in (and what an edit sends back whole).
+/// A patient's fields as a registration signs them (validated: trimmed, the date and national
+/// id normalised). The UI's `PatientInput` maps to it in `rules::validate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct PatientInput {
+pub struct PatientFields {
     pub name_en: String,
     pub name_ar: String,
     /// YYYY-MM-DD
@@ -44,15 +46,16 @@ pub struct PatientInput {
     pub medical_history: String,
 }
 
+/// One field of an edit: the value the editor saw and the one they entered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct FieldChange {
     pub field: String,
     pub from: String,
     pub to: String,
 }
 
-/// What staff decided about an edit conflict.
+/// What staff decided about an edit conflict. A plain value, shared by the payload and the
+/// IPC types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "snake_case")]
@@ -96,7 +99,7 @@ pub(crate) const FIELDS: [&str; 12] = [
     "medical_history",
 ];
 
-fn patient(patient_id: &str) -> Vec<String> {
+fn patient(patient_id: &PatientId) -> Vec<String> {
     vec![format!("patient:{patient_id}")]
 }
 
@@ -105,9 +108,9 @@ const PATIENT_TABLES: &[&str] = &["patients", "patients_fts"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientRegistered {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     pub file_number: String,
-    pub fields: PatientInput,
+    pub fields: PatientFields,
 }
 
 impl Kind for PatientRegistered {
@@ -124,7 +127,7 @@ impl Kind for PatientRegistered {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientUpdated {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// Only the fields that changed, with their old and new values.
     pub changes: Vec<FieldChange>,
 }
@@ -143,7 +146,7 @@ impl Kind for PatientUpdated {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PatientViewed {
-    pub patient_id: String,
+    pub patient_id: PatientId,
 }
 
 impl Kind for PatientViewed {
@@ -159,11 +162,10 @@ impl Kind for PatientViewed {
 /// transaction appends a normal `patient.updated` just before this record) or kept the current
 /// value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientConflictResolved {
-    pub patient_id: String,
+    pub patient_id: PatientId,
     /// The `patient.updated` record whose edit of `field` was kept as a conflict.
-    pub record_id: String,
+    pub record_id: RecordId,
     pub field: String,
     pub outcome: ConflictOutcome,
 }

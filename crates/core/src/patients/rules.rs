@@ -3,17 +3,18 @@
 
 use super::queries::{conflicts, file, get, with_history};
 use super::records::{
-    ConflictOutcome, FIELDS, FieldChange, PatientConflictResolved, PatientInput, PatientRegistered,
+    ConflictOutcome, FIELDS, FieldChange, PatientConflictResolved, PatientFields, PatientRegistered,
     PatientUpdated, PatientViewed, Sex,
 };
-use super::views::{Patient, PatientFile};
+use super::views::{Patient, PatientFile, PatientInput};
+use crate::ids::{PatientId, RecordId};
 use crate::ledger::{Actor, Ledger};
 use crate::text::{LINE_MAX, NAME_MAX, NOTES_MAX, PHONE_MAX, bounded, phone_digits};
 use crate::{CoreError, ErrorCode, Result};
 use chrono::NaiveDate;
 use rusqlite::OptionalExtension;
 
-fn field_values(p: &PatientInput) -> [String; 12] {
+fn field_values(p: &PatientFields) -> [String; 12] {
     [
         p.name_en.clone(),
         p.name_ar.clone(),
@@ -32,8 +33,9 @@ fn field_values(p: &PatientInput) -> [String; 12] {
 
 // ---- validation ----
 
-/// Trims and checks every field; the error names the first bad field and a reason key.
-pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> {
+/// Trims and checks every field, giving the fields a record signs; the error names the first
+/// bad field and a reason key.
+pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientFields> {
     let text = bounded;
     let name_en = text("name_en", &input.name_en, NAME_MAX)?;
     let name_ar = text("name_ar", &input.name_ar, NAME_MAX)?;
@@ -64,7 +66,7 @@ pub fn validate(input: &PatientInput, today: NaiveDate) -> Result<PatientInput> 
         }
         Some(_) => return Err(CoreError::invalid("national_id", "national_id_format")),
     };
-    Ok(PatientInput {
+    Ok(PatientFields {
         name_en,
         name_ar,
         date_of_birth: dob.format("%Y-%m-%d").to_string(),
@@ -111,7 +113,7 @@ fn next_file_number(ledger: &Ledger) -> Result<String> {
 
 pub fn register(ledger: &mut Ledger, actor: &Actor, input: &PatientInput) -> Result<Patient> {
     let fields = validate(input, ledger.clock().business_date())?;
-    let patient_id = uuid::Uuid::now_v7().to_string();
+    let patient_id = PatientId::generate();
     let event = PatientRegistered {
         patient_id: patient_id.clone(),
         file_number: next_file_number(ledger)?,
@@ -121,12 +123,31 @@ pub fn register(ledger: &mut Ledger, actor: &Actor, input: &PatientInput) -> Res
     get(ledger.conn(), &patient_id)
 }
 
+/// The fields as the file holds them now (validated when they were signed).
+fn stored(p: &PatientInput) -> PatientFields {
+    let p = p.clone();
+    PatientFields {
+        name_en: p.name_en,
+        name_ar: p.name_ar,
+        date_of_birth: p.date_of_birth,
+        sex: p.sex,
+        phone: p.phone,
+        national_id: p.national_id,
+        address: p.address,
+        emergency_contact: p.emergency_contact,
+        allergies: p.allergies,
+        chronic_diseases: p.chronic_diseases,
+        current_medications: p.current_medications,
+        medical_history: p.medical_history,
+    }
+}
+
 /// The edit that turns `current` into `input` (validated): `None` when nothing changes.
 fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<Option<PatientUpdated>> {
     let new = validate(input, ledger.clock().business_date())?;
     let changes: Vec<FieldChange> = FIELDS
         .iter()
-        .zip(field_values(&current.fields).into_iter().zip(field_values(&new)))
+        .zip(field_values(&stored(&current.fields)).into_iter().zip(field_values(&new)))
         .filter(|(_, (from, to))| from != to)
         .map(|(field, (from, to))| FieldChange {
             field: (*field).to_owned(),
@@ -135,12 +156,12 @@ fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<O
         })
         .collect();
     Ok((!changes.is_empty()).then(|| PatientUpdated {
-        patient_id: current.id.to_string(),
+        patient_id: current.id.clone(),
         changes,
     }))
 }
 
-pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &str, input: &PatientInput) -> Result<Patient> {
+pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &PatientId, input: &PatientInput) -> Result<Patient> {
     let current = get(ledger.conn(), patient_id)?;
     let Some(edit) = edit_of(ledger, &current, input)? else {
         return Ok(current);
@@ -198,8 +219,8 @@ pub enum ConflictDecision {
 pub fn resolve_conflict(
     ledger: &mut Ledger,
     actor: &Actor,
-    patient_id: &str,
-    record_id: &str,
+    patient_id: &PatientId,
+    record_id: &RecordId,
     field: &str,
     decision: ConflictDecision,
 ) -> Result<PatientFile> {
@@ -207,7 +228,7 @@ pub fn resolve_conflict(
     let current = get(ledger.conn(), patient_id)?;
     let conflict = conflicts(ledger.conn(), patient_id)?
         .into_iter()
-        .find(|c| c.record_id == record_id && c.field == field)
+        .find(|c| c.record_id == *record_id && c.field == field)
         .ok_or_else(|| {
             CoreError::new(ErrorCode::NotFound, "this file has no such edit conflict")
                 .with("what", "conflict")
@@ -233,8 +254,8 @@ pub fn resolve_conflict(
     }
     events.push(
         PatientConflictResolved {
-            patient_id: patient_id.to_owned(),
-            record_id: record_id.to_owned(),
+            patient_id: patient_id.clone(),
+            record_id: record_id.clone(),
             field: field.to_owned(),
             outcome: if apply {
                 ConflictOutcome::Applied
@@ -249,12 +270,12 @@ pub fn resolve_conflict(
 }
 
 /// Opens a file: the opening itself is recorded before the file is returned.
-pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &str) -> Result<PatientFile> {
+pub fn open(ledger: &mut Ledger, actor: &Actor, patient_id: &PatientId) -> Result<PatientFile> {
     let patient = get(ledger.conn(), patient_id)?;
     ledger.append(
         actor,
         PatientViewed {
-            patient_id: patient_id.to_owned(),
+            patient_id: patient_id.clone(),
         }
         .into(),
     )?;

@@ -1,9 +1,29 @@
 //! What the patients area's commands give across the IPC boundary (never signed: free to
 //! change with the UI).
 
-use super::records::{ConflictOutcome, FieldChange, PatientConflictResolved, PatientInput, Sex};
-use crate::ids::{PatientId, RecordId};
+use super::records::{ConflictOutcome, Sex};
+use crate::ids::{DeviceId, PatientId, RecordId, UserId};
 use serde::{Deserialize, Serialize};
+
+/// What reception types in (and what an edit sends back whole). Validated into the signed
+/// [`super::records::PatientFields`] by [`super::rules::validate`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct PatientInput {
+    pub name_en: String,
+    pub name_ar: String,
+    /// YYYY-MM-DD
+    pub date_of_birth: String,
+    pub sex: Sex,
+    pub phone: String,
+    pub national_id: Option<String>,
+    pub address: String,
+    pub emergency_contact: String,
+    pub allergies: String,
+    pub chronic_diseases: String,
+    pub current_medications: String,
+    pub medical_history: String,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -12,7 +32,7 @@ pub struct Patient {
     pub file_number: String,
     #[serde(flatten)]
     pub fields: PatientInput,
-    pub registered_by: String,
+    pub registered_by: UserId,
     pub registered_at: String,
     pub updated_at: String,
 }
@@ -35,12 +55,32 @@ pub struct PatientSummary {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientChange {
     pub at: String,
-    pub by_user_id: Option<String>,
+    pub by_user_id: Option<UserId>,
     pub by_name: Option<String>,
     pub kind: String,
-    pub changes: Vec<FieldChange>,
+    pub changes: Vec<EditedField>,
     /// For `patient.conflict_resolved`: which conflict, and what became of it.
-    pub resolved: Option<PatientConflictResolved>,
+    pub resolved: Option<ResolvedConflict>,
+}
+
+/// One field an edit changed, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct EditedField {
+    pub field: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// A resolved edit conflict, as the history shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct ResolvedConflict {
+    pub patient_id: PatientId,
+    /// The `patient.updated` record whose edit of `field` was kept as a conflict.
+    pub record_id: RecordId,
+    pub field: String,
+    pub outcome: ConflictOutcome,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -66,8 +106,8 @@ pub struct EditConflict {
     pub proposed: String,
     /// The value the file kept (from the edit that came first).
     pub kept: String,
-    pub device_id: String,
-    pub by_user_id: Option<String>,
+    pub device_id: DeviceId,
+    pub by_user_id: Option<UserId>,
     pub at: String,
     /// `None` while open; once resolved, who resolved it, when and how.
     pub resolution: Option<ConflictResolution>,
@@ -77,8 +117,8 @@ pub struct EditConflict {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct ConflictResolution {
     pub outcome: ConflictOutcome,
-    pub by_user_id: Option<String>,
+    pub by_user_id: Option<UserId>,
     pub at: String,
     /// The `patient.conflict_resolved` record.
-    pub record_id: String,
+    pub record_id: RecordId,
 }

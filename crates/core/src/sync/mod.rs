@@ -421,7 +421,7 @@ fn check_rules(
                 action.as_str()
             )));
         };
-        let user = match accounts::user_by_id(conn, user_id) {
+        let user = match accounts::user_by_id(conn, &user_id.into()) {
             Ok(u) => u,
             Err(e) if e.code == ErrorCode::NotFound => return Ok(Some(format!("unknown_user: {user_id}"))),
             Err(e) => return Err(e),

@@ -243,7 +243,7 @@ pub fn make_conflict(
     let theirs = other.write(
         &admin,
         PatientUpdated {
-            patient_id: patient_id.to_string(),
+            patient_id: patient_id.clone(),
             changes: vec![FieldChange {
                 field: field.to_owned(),
                 from: field_text(&before, field),
