@@ -203,6 +203,30 @@ mod tests {
         );
     }
 
+    /// Architecture invariant: payload types are not IPC types. No signed payload (a type the
+    /// registry decodes) is exported to the UI, so a screen's types can change while every
+    /// payload keeps its JSON.
+    #[test]
+    fn no_payload_type_crosses_ipc() {
+        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
+        let bindings = std::fs::read_to_string(ui.join("bindings.ts")).unwrap();
+        let exported: std::collections::BTreeSet<&str> = bindings
+            .lines()
+            .filter_map(|l| l.strip_prefix("export type "))
+            .filter_map(|l| l.split([' ', '<', '=']).next())
+            .collect();
+        assert!(exported.contains("PatientInput"), "the export lists the IPC types");
+        for entry in dentpro_core::registry::KINDS {
+            let path = (entry.payload_type)();
+            let name = path.rsplit("::").next().unwrap();
+            assert!(
+                !exported.contains(name),
+                "{path} (payload of {}) is exported to the UI: give the command its own view type",
+                entry.kind
+            );
+        }
+    }
+
     /// The UI's list of record kinds is the core's registry, and the UI takes it from the
     /// bindings rather than keeping a copy.
     #[test]

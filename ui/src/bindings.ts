@@ -467,7 +467,11 @@ export type BranchDevice = { device_id: DeviceId; kind: DeviceKind; label: strin
  * When it enrolled (its own clock, RFC 3339).
  */
 enrolled_at: string; revoked: DeviceRevocation | null }
-export type BranchInfo = { id: string; code: string; name: string }
+/**
+ * The branch (UUID v7, made at its setup).
+ */
+export type BranchId = string
+export type BranchInfo = { id: BranchId; code: string; name: string }
 export type Chair = { id: ChairId; label_en: string; label_ar: string; status: Status; added_at: string; updated_at: string }
 /**
  * A chair (operatory) of the branch (UUID v7).
@@ -475,11 +479,6 @@ export type Chair = { id: ChairId; label_en: string; label_ar: string; status: S
 export type ChairId = string
 export type ChairInput = { label_en: string; label_ar: string }
 export type ChairUpdate = { label_en: string; label_ar: string; status: Status }
-/**
- * The branch (UUID v7, made at its setup).
- */
-export type BranchId = string
-export type BranchInfo = { id: BranchId; code: string; name: string }
 /**
  * What staff decided about an edit conflict. A plain value, shared by the payload and the
  * IPC types.
@@ -697,7 +696,6 @@ export type ErrorCode =
  * The branch server could not be reached or answered with an error.
  */
 "sync_unavailable" | "storage" | "internal"
-export type FieldChange = { field: string; from: string; to: string }
 /**
  * A span of working time within one day, `HH:MM` to `HH:MM` (24-hour clock, start < end).
  */
@@ -734,7 +732,7 @@ export type Patient = ({ name_en: string; name_ar: string;
 /**
  * YYYY-MM-DD
  */
-date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }) & { id: PatientId; file_number: string; registered_by: string; registered_at: string; updated_at: string }
+date_of_birth: string; sex: Sex; phone: string; national_id: string | null; address: string; emergency_contact: string; allergies: string; chronic_diseases: string; current_medications: string; medical_history: string }) & { id: PatientId; file_number: string; registered_by: UserId; registered_at: string; updated_at: string }
 /**
  * One entry of a file's history, from the records: registration, each edit, each opening,
  * each resolved edit conflict.
@@ -756,7 +754,8 @@ conflicts: EditConflict[] }
  */
 export type PatientId = string
 /**
- * What reception types in (and what an edit sends back whole).
+ * What reception types in (and what an edit sends back whole). Validated into the signed
+ * [`super::records::PatientFields`] by [`super::rules::validate`].
  */
 export type PatientInput = { name_en: string; name_ar: string; 
 /**
@@ -768,6 +767,14 @@ export type PatientSummary = { id: PatientId; file_number: string; name_en: stri
  * A signed record (UUID v7).
  */
 export type RecordId = string
+/**
+ * A resolved edit conflict, as the history shows it.
+ */
+export type ResolvedConflict = { patient_id: PatientId; 
+/**
+ * The `patient.updated` record whose edit of `field` was kept as a conflict.
+ */
+record_id: RecordId; field: string; outcome: ConflictOutcome }
 /**
  * A staff role. Its names (serde, `Display`, `FromStr`, `as_str`) and the list of roles
  * ([`Role::iter`]) all come from this one declaration (strum).

@@ -234,7 +234,7 @@ fn chain_100k() -> Chain {
     let mut ledger = ledger_in(dir.path());
     fill(&mut ledger, BIG - 1, |i| {
         PatientViewed {
-            patient_id: format!("019a0000-0000-7000-8000-{:012}", i % 5000),
+            patient_id: format!("019a0000-0000-7000-8000-{:012}", i % 5000).into(),
         }
         .into()
     });
@@ -416,9 +416,9 @@ fn registry_100k() -> Registry {
     let station = ledger.identity().device_id[..4].to_uppercase();
     fill(&mut ledger, BIG, |i| {
         PatientRegistered {
-            patient_id: uuid::Uuid::now_v7().to_string(),
+            patient_id: dentpro_core::ids::PatientId::generate(),
             file_number: format!("{station}-{:05}", i + 1),
-            fields: demo_patient(i),
+            fields: dentpro_core::patients::validate(&demo_patient(i), chrono::NaiveDate::MAX).unwrap(),
         }
         .into()
     });

@@ -98,10 +98,11 @@ impl Bench {
         while i < total {
             let event: Event = match i % 20 {
                 0 | 10 => {
-                    let fields = demo_patient(addresses.len());
+                    let fields =
+                        patients::validate(&demo_patient(addresses.len()), chrono::NaiveDate::MAX).unwrap();
                     addresses.push(fields.address.clone());
                     PatientRegistered {
-                        patient_id: patients(addresses.len() - 1),
+                        patient_id: patients(addresses.len() - 1).into(),
                         file_number: format!("B{:04}-{:06}", total % 10_000, addresses.len()),
                         fields,
                     }
@@ -112,7 +113,7 @@ impl Bench {
                     let to = format!("Street {i}, Amman");
                     let from = std::mem::replace(&mut addresses[p], to.clone());
                     PatientUpdated {
-                        patient_id: patients(p),
+                        patient_id: patients(p).into(),
                         changes: vec![FieldChange {
                             field: "address".into(),
                             from,
@@ -122,17 +123,17 @@ impl Bench {
                     .into()
                 }
                 5 => LoginSucceeded {
-                    user_id: staff[(i / 20) % STAFF].to_string(),
-                    session_id: format!("019a0000-0000-7000-9000-{i:012}"),
+                    user_id: staff[(i / 20) % STAFF].clone(),
+                    session_id: format!("019a0000-0000-7000-9000-{i:012}").into(),
                 }
                 .into(),
                 15 => LoggedOut {
-                    user_id: staff[(i / 20) % STAFF].to_string(),
-                    session_id: format!("019a0000-0000-7000-9000-{:012}", i - 10),
+                    user_id: staff[(i / 20) % STAFF].clone(),
+                    session_id: format!("019a0000-0000-7000-9000-{:012}", i - 10).into(),
                 }
                 .into(),
                 _ => PatientViewed {
-                    patient_id: patients((i * 104_729) % addresses.len()),
+                    patient_id: patients((i * 104_729) % addresses.len()).into(),
                 }
                 .into(),
             };
@@ -197,10 +198,12 @@ impl Bench {
 
     fn patient_edit(&mut self, round: usize) -> Duration {
         let patient = self.rounds[round].0.clone();
-        let before = patients::get(self.ws.ledger().conn(), &patient).unwrap().fields;
+        let before = patients::get(self.ws.ledger().conn(), &patient.as_str().into())
+            .unwrap()
+            .fields;
         let (admin, p) = (self.admin.clone(), patient.clone());
         let theirs = PatientUpdated {
-            patient_id: patient.to_string(),
+            patient_id: patient.clone(),
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -221,7 +224,7 @@ impl Bench {
         let admin = self.admin.clone();
         let a = UserId::new(account);
         let theirs = PasswordReset {
-            user_id: account.to_owned(),
+            user_id: account.into(),
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
         };
         self.conflict(

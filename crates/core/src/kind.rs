@@ -259,8 +259,18 @@ pub fn payload_of<K: Kind>(record: &Record) -> Option<K> {
 #[cfg(test)]
 pub(crate) fn assert_payload_json<K: Kind + PartialEq>(payload: &K, json: &str) {
     let bytes = canonical_json(payload).unwrap();
-    assert_eq!(String::from_utf8(bytes).unwrap(), json, "{} changed its JSON", K::KIND);
+    assert_eq!(
+        String::from_utf8(bytes).unwrap(),
+        json,
+        "{} changed its JSON",
+        K::KIND
+    );
     let stored = crate::registry::decode(K::KIND, K::VERSION, json.as_bytes()).unwrap();
-    assert_eq!(stored.get::<K>(), Some(payload), "{} read back differently", K::KIND);
+    assert_eq!(
+        stored.get::<K>(),
+        Some(payload),
+        "{} read back differently",
+        K::KIND
+    );
     assert_eq!(String::from_utf8(stored.payload().unwrap()).unwrap(), json);
 }

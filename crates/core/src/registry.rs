@@ -15,6 +15,8 @@ pub struct KindEntry {
     pub version: u32,
     pub action: Option<Action>,
     pub tables: &'static [&'static str],
+    /// The Rust path of its payload type (the guard that keeps payload types off IPC).
+    pub payload_type: fn() -> &'static str,
     decode: fn(u32, &[u8]) -> Result<Event>,
 }
 
@@ -39,6 +41,7 @@ const fn entry<K: Kind>() -> KindEntry {
         version: K::VERSION,
         action: K::ACTION,
         tables: K::TABLES,
+        payload_type: std::any::type_name::<K>,
         decode: decode_as::<K>,
     }
 }

@@ -8,7 +8,7 @@ use common::*;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::ids::{PatientId, RecordId, SessionId};
 use dentpro_core::patients::ConflictDecision;
-use dentpro_core::patients::{self, ConflictOutcome, PatientConflictResolved};
+use dentpro_core::patients::{self, ConflictOutcome, PatientConflictResolved, ResolvedConflict};
 use dentpro_core::permissions::Role;
 use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
 use dentpro_core::{ErrorCode, Workstation, audit};
@@ -188,8 +188,8 @@ fn applying_the_other_value_edits_the_field_and_closes_the_conflict_in_one_step(
     assert_eq!(
         resolved,
         PatientConflictResolved {
-            patient_id: d.patient_id.to_string(),
-            record_id: d.conflict.to_string(),
+            patient_id: d.patient_id.clone(),
+            record_id: d.conflict.clone(),
             field: "phone".into(),
             outcome: ConflictOutcome::Applied,
         }
@@ -389,7 +389,7 @@ fn a_resolution_of_a_conflict_this_desk_does_not_have_is_a_no_op() {
     let stray = d.other.write(
         &admin_id,
         PatientConflictResolved {
-            patient_id: d.patient_id.to_string(),
+            patient_id: d.patient_id.clone(),
             record_id: "0190aaaa-0000-7000-8000-000000000000".into(),
             field: "phone".into(),
             outcome: ConflictOutcome::Dismissed,
@@ -431,8 +431,8 @@ fn two_desks_resolving_one_conflict_offline_the_first_in_the_log_wins() {
     let theirs = d.other.write(
         &admin_id,
         PatientConflictResolved {
-            patient_id: d.patient_id.to_string(),
-            record_id: d.conflict.to_string(),
+            patient_id: d.patient_id.clone(),
+            record_id: d.conflict.clone(),
             field: "phone".into(),
             outcome: ConflictOutcome::Dismissed,
         }

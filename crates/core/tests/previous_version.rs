@@ -10,6 +10,7 @@ mod common;
 use common::*;
 use dentpro_core::clock::ManualClock;
 use dentpro_core::demo::demo_patient;
+use dentpro_core::ids::PatientId;
 use dentpro_core::{Workstation, accounts, audit, patients, settings};
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
@@ -68,6 +69,7 @@ fn kinds(ws: &Workstation) -> Value {
 /// How today's code reads a fixture patient, in the shape `expected.json` holds.
 fn read_patient(ws: &Workstation, id: &str) -> Value {
     let conn = ws.ledger().conn();
+    let id = &PatientId::from(id);
     json!({
         "patient": patients::get(conn, id).unwrap(),
         "history": patients::history(conn, id).unwrap(),

@@ -13,9 +13,10 @@ mod common;
 use common::desk::{Desk, desk};
 use common::*;
 use dentpro_core::accounts::{CashierTerminalsSet, PasswordReset, UserCreated};
+use dentpro_core::clock::Clock;
 use dentpro_core::demo::demo_patient;
 use dentpro_core::devices::{DeviceKind, DeviceRevoked};
-use dentpro_core::ids::{PatientId, UserId};
+use dentpro_core::ids::{PatientId, RecordId, UserId};
 use dentpro_core::patients::ConflictDecision;
 use dentpro_core::patients::{self, FieldChange, PatientRegistered, PatientUpdated};
 use dentpro_core::permissions::Role;
@@ -162,7 +163,7 @@ fn a_patient_edit_conflict_replays_only_that_patient() {
     d.plant(&bystander_name);
     let (outcome, theirs) = d.pull_theirs(
         PatientUpdated {
-            patient_id: patient.to_string(),
+            patient_id: patient.clone(),
             changes: vec![FieldChange {
                 field: "phone".into(),
                 from: before.phone.clone(),
@@ -221,7 +222,7 @@ fn a_user_account_change_conflict_replays_only_that_account() {
     let theirs = dentpro_core::accounts::hash_password("another-pass-1").unwrap();
     let (outcome, _) = d.pull_theirs(
         PasswordReset {
-            user_id: rita.to_string(),
+            user_id: rita.clone(),
             password_hash: theirs.clone(),
         }
         .into(),
@@ -340,7 +341,7 @@ fn two_revocations_of_one_device_the_first_in_the_log_applies() {
     d.plant(&bystander_name);
     let (outcome, theirs) = d.pull_theirs(
         DeviceRevoked {
-            device_id: chair.to_string(),
+            device_id: chair.clone(),
             reason: "lost".into(),
         }
         .into(),
@@ -452,7 +453,7 @@ fn busy_desk() -> Desk {
     d.ws.devices().revoke(&d.admin, &chair, "stolen").unwrap();
     d.pull_theirs(
         CashierTerminalsSet {
-            user_id: cashier.to_string(),
+            user_id: cashier.clone(),
             device_ids: vec![],
         }
         .into(),

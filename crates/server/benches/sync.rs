@@ -76,14 +76,18 @@ fn main() {
                 .map(|i| {
                     if i < patients {
                         PatientRegistered {
-                            patient_id: format!("019a0000-0000-7000-8000-{i:012}"),
+                            patient_id: format!("019a0000-0000-7000-8000-{i:012}").into(),
                             file_number: format!("{station}-{:05}", i + 1),
-                            fields: with_notes(demo_patient(i), long_notes),
+                            // Unvalidated on purpose (long notes): the input's fields as signed.
+                            fields: serde_json::from_value(
+                                serde_json::to_value(with_notes(demo_patient(i), long_notes)).unwrap(),
+                            )
+                            .unwrap(),
                         }
                         .into()
                     } else {
                         PatientViewed {
-                            patient_id: format!("019a0000-0000-7000-8000-{:012}", i % patients),
+                            patient_id: format!("019a0000-0000-7000-8000-{:012}", i % patients).into(),
                         }
                         .into()
                     }

@@ -23,7 +23,6 @@ fn register(station: &Station, username: &str, name: &str, phone: &str) -> dentp
         .register(&session, &patient(name, phone))
         .unwrap()
         .id
-        .into_string()
 }
 
 #[test]

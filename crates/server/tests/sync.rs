@@ -76,7 +76,6 @@ fn user_id(station: &Station, username: &str) -> dentpro_core::ids::UserId {
         .unwrap()
         .unwrap()
         .id
-        .into_string()
 }
 
 #[test]
@@ -89,7 +88,11 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     let forged_patient = PatientRegistered {
         patient_id: "019a0000-0000-7000-8000-00000000f00d".into(),
         file_number: "FFFF-00001".into(),
-        fields: dentpro_core::patients::validate(&patient("Forged Person", "0790000001"), chrono::NaiveDate::MAX).unwrap(),
+        fields: dentpro_core::patients::validate(
+            &patient("Forged Person", "0790000001"),
+            chrono::NaiveDate::MAX,
+        )
+        .unwrap(),
     };
     b.reception.forge(
         test_support::actor(&dana, Role::Doctor, None),
@@ -98,7 +101,7 @@ fn records_the_rules_refuse_are_refused_reported_and_not_applied_anywhere() {
     b.reception.forge(
         test_support::actor(&carl, Role::Cashier, None),
         LoginSucceeded {
-            user_id: carl.to_string(),
+            user_id: carl.clone(),
             session_id: "s".into(),
         }
         .into(),
@@ -526,7 +529,7 @@ fn a_revocation_forged_for_a_manager_is_refused_and_reported() {
     b.reception.forge(
         test_support::actor(&manager, Role::Manager, None),
         DeviceRevoked {
-            device_id: doctor.to_string(),
+            device_id: doctor.clone(),
             reason: "forged".into(),
         }
         .into(),

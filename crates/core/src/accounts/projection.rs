@@ -47,7 +47,12 @@ pub(super) fn password_reset(tx: &Transaction<'_>, r: &PasswordReset, at: &Appli
     )
 }
 
-pub(super) fn set_active(tx: &Transaction<'_>, user_id: &UserId, active: bool, at: &Applied<'_>) -> Result<()> {
+pub(super) fn set_active(
+    tx: &Transaction<'_>,
+    user_id: &UserId,
+    active: bool,
+    at: &Applied<'_>,
+) -> Result<()> {
     update_user(tx, "active = ?2", user_id, &i64::from(active), at)
 }
 

@@ -170,15 +170,9 @@ fn set_active(ledger: &mut Ledger, actor: &Actor, user_id: &UserId, active: bool
     }
     let id = target.id;
     let event = if active {
-        UserReactivated {
-            user_id: id.clone(),
-        }
-        .into()
+        UserReactivated { user_id: id.clone() }.into()
     } else {
-        UserDeactivated {
-            user_id: id.clone(),
-        }
-        .into()
+        UserDeactivated { user_id: id.clone() }.into()
     };
     ledger.append(actor, event)?;
     user_by_id(ledger.conn(), &id)

@@ -45,7 +45,9 @@ pub fn revoke_device(
     let known = branch_devices(ledger.conn())?
         .into_iter()
         .find(|d| d.device_id == device_id)
-        .ok_or_else(|| CoreError::invalid("device_id", "unknown_device").with("device_id", device_id.as_str()))?;
+        .ok_or_else(|| {
+            CoreError::invalid("device_id", "unknown_device").with("device_id", device_id.as_str())
+        })?;
     if known.revoked.is_some() {
         return Err(already_revoked(&device_id));
     }

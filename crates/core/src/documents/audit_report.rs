@@ -290,8 +290,16 @@ mod payload_tests {
             display_name: "مدير",
             language: Language::Ar,
         };
-        let at = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z").unwrap().with_timezone(&Utc);
-        let mut payload = facts(&report, &by, "Amman Central", "0123456789abcdef0123456789abcdef", at);
+        let at = DateTime::parse_from_rfc3339("2026-03-02T08:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut payload = facts(
+            &report,
+            &by,
+            "Amman Central",
+            "0123456789abcdef0123456789abcdef",
+            at,
+        );
         payload.document_sha256 = "ee".repeat(32);
         assert_payload_json(
             &payload,

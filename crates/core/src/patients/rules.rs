@@ -147,7 +147,11 @@ fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<O
     let new = validate(input, ledger.clock().business_date())?;
     let changes: Vec<FieldChange> = FIELDS
         .iter()
-        .zip(field_values(&stored(&current.fields)).into_iter().zip(field_values(&new)))
+        .zip(
+            field_values(&stored(&current.fields))
+                .into_iter()
+                .zip(field_values(&new)),
+        )
         .filter(|(_, (from, to))| from != to)
         .map(|(field, (from, to))| FieldChange {
             field: (*field).to_owned(),
@@ -161,7 +165,12 @@ fn edit_of(ledger: &Ledger, current: &Patient, input: &PatientInput) -> Result<O
     }))
 }
 
-pub fn update(ledger: &mut Ledger, actor: &Actor, patient_id: &PatientId, input: &PatientInput) -> Result<Patient> {
+pub fn update(
+    ledger: &mut Ledger,
+    actor: &Actor,
+    patient_id: &PatientId,
+    input: &PatientInput,
+) -> Result<Patient> {
     let current = get(ledger.conn(), patient_id)?;
     let Some(edit) = edit_of(ledger, &current, input)? else {
         return Ok(current);
