@@ -400,7 +400,7 @@ fn validation_errors_change_nothing() {
         t.shot("future-dob-en").await?;
 
         // The same mistake in Arabic: the message is Arabic.
-        t.click("lang-ar").await?;
+        t.switch_language("ar").await?;
         t.wait_js("Arabic layout", "document.documentElement.dir === 'rtl'", vec![])
             .await?;
         t.wait_js(
@@ -413,7 +413,7 @@ fn validation_errors_change_nothing() {
         assert_eq!(msg, catalog("ar", "reasons.date_in_future"));
         assert!(has_arabic(&msg));
         t.shot("future-dob-ar").await?;
-        t.click("lang-en").await?;
+        t.switch_language("en").await?;
         t.wait_js("English layout", "document.documentElement.dir === 'ltr'", vec![])
             .await?;
         t.set_value("pf-date_of_birth", ZAID.date_of_birth).await?;
@@ -624,7 +624,7 @@ fn about_shows_device_and_key_storage() {
         t.shot("about-en").await?;
 
         // The same facts in Arabic; the id stays a left-to-right run.
-        t.click("lang-ar").await?;
+        t.switch_language("ar").await?;
         t.wait_js("Arabic", "document.documentElement.dir === 'rtl'", vec![])
             .await?;
         t.wait_js(

@@ -74,7 +74,7 @@ fn doctors_manager_flow() {
         // The list, in Arabic, right to left.
         t.click("doctor-back").await?;
         t.wait_tid("doctor-row").await?;
-        t.click("lang-ar").await?;
+        t.switch_language("ar").await?;
         t.wait_js(
             "the page in Arabic",
             "document.documentElement.dir === 'rtl' && document.querySelector('[data-testid=doctor-row]').textContent.includes('طب أسنان الأطفال')",

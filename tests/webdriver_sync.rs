@@ -400,7 +400,7 @@ fn a_new_desk_joins_the_branch_and_finds_a_reception_patient() {
             t.shot("device-revoked").await?;
 
             // The same pill in Arabic (right to left).
-            t.click("lang-ar").await?;
+            t.switch_language("ar").await?;
             t.wait_js("Arabic", "document.documentElement.lang === 'ar'", vec![])
                 .await?;
             assert_eq!(t.text("sync-state").await?, "متصل");

@@ -215,7 +215,10 @@ mod tests {
             .filter_map(|l| l.strip_prefix("export type "))
             .filter_map(|l| l.split([' ', '<', '=']).next())
             .collect();
-        assert!(exported.contains("PatientInput"), "the export lists the IPC types");
+        assert!(
+            exported.contains("PatientInput"),
+            "the export lists the IPC types"
+        );
         for entry in dentpro_core::registry::KINDS {
             let path = (entry.payload_type)();
             let name = path.rsplit("::").next().unwrap();

@@ -483,6 +483,21 @@ impl Ctx {
         self.click_css(&tid(id)).await
     }
 
+    /// Switches the window's language with the header's switch and waits until the choice is
+    /// saved: the switch is disabled while the session's language is being written, so a second
+    /// click in that time would be ignored (as it is for a person).
+    pub async fn switch_language(&self, lang: &str) -> Result {
+        self.click(&format!("lang-{lang}")).await?;
+        self.wait_js(
+            &format!("the language {lang}, saved"),
+            "document.documentElement.lang === arguments[0] \
+             && document.querySelector(`[data-testid=lang-${arguments[0]}]:not([disabled])[aria-pressed=true]`)",
+            vec![json!(lang)],
+        )
+        .await
+        .map(drop)
+    }
+
     pub async fn click_css(&self, css: &str) -> Result {
         self.wait_css(css)
             .await?
