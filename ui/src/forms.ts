@@ -1,5 +1,5 @@
 import { useState, type FormEvent } from "react";
-import { get, useForm, type DefaultValues, type FieldValues, type Path, type UseFormReturn, type UseFormSetError } from "react-hook-form";
+import { get, useForm, type DefaultValues, type FieldValues, type Path, type UseFormReturn } from "react-hook-form";
 import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
@@ -133,16 +133,4 @@ export function useCommandForm<V extends FieldValues, T>(o: CommandFormOptions<V
   );
   const message = useErrorText(form);
   return { form, error, setError, busy: mutation.isPending, message, onSubmit: (e: FormEvent) => void submit(e) };
-}
-
-/**
- * For forms not built on `useCommandForm` (the doctors area's): puts the core's refusal under
- * the field it names when the form has that field (and focuses it); returns false when the
- * error belongs to the form as a whole.
- */
-export function showOnField<T extends FieldValues>(error: CoreError, fields: readonly string[], setError: UseFormSetError<T>): boolean {
-  const fm = fieldMessage(error);
-  if (!fm || !fields.includes(fm.field)) return false;
-  setError(fm.field as Path<T>, { type: "core", message: JSON.stringify(fm.message) }, { shouldFocus: true });
-  return true;
 }

@@ -1,12 +1,9 @@
-import { useState } from "react";
-import { useForm } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
-import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { commands, type CoreError, type Doctor, type Specialty, type Status } from "../../bindings";
+import { useQueryClient } from "@tanstack/react-query";
+import { commands, type Doctor } from "../../bindings";
 import { useApp } from "../../context";
-import { messageOf, showOnField } from "../../forms";
+import { useCommandForm } from "../../forms";
 import { useLang } from "../../i18n/useLang";
-import { run, useCommandQuery } from "../../query";
+import { useCommandQuery } from "../../query";
 import { ErrorMessage, Field } from "../../components/common";
 import { doctorKeys } from "./keys";
 import { SPECIALTIES, doctorSchema, newDoctorSchema, type DoctorValues } from "./schema";
@@ -30,45 +27,20 @@ export function DoctorForm({ doctor, onSaved, onCancel }: { doctor: Doctor | nul
   const { showError } = useApp();
   const queryClient = useQueryClient();
   const candidates = useCommandQuery(doctorKeys.candidates, () => commands.doctorCandidates(), { enabled: doctor === null });
-  const {
-    register,
-    handleSubmit,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<DoctorValues>({
+  const { form, error, busy, message, onSubmit } = useCommandForm<DoctorValues, Doctor>({
+    schema: doctor ? doctorSchema : newDoctorSchema,
     defaultValues: initialValues(doctor),
-    resolver: zodResolver(doctor ? doctorSchema : newDoctorSchema),
-    reValidateMode: "onChange",
-  });
-  const [error, setError] = useState<CoreError | null>(null);
-  const save = useMutation<Doctor, CoreError, DoctorValues>({
-    mutationFn: (v) =>
-      run(() => {
-        const profile = { name_en: v.name_en, name_ar: v.name_ar, specialty: v.specialty as Specialty, licence: v.licence };
-        return doctor
-          ? commands.updateDoctor(doctor.id, { ...profile, status: v.status as Status })
-          : commands.registerDoctor({ ...profile, user_id: v.user_id });
-      }),
-    onSuccess: (saved) => {
+    send: (v) => {
+      const profile = { name_en: v.name_en, name_ar: v.name_ar, specialty: v.specialty, licence: v.licence };
+      return doctor ? commands.updateDoctor(doctor.id, { ...profile, status: v.status }) : commands.registerDoctor({ ...profile, user_id: v.user_id });
+    },
+    onDone: (saved) => {
       void queryClient.invalidateQueries({ queryKey: doctorKeys.all });
       onSaved(saved);
     },
-    onError: (e) => {
-      if (!showOnField(e, FIELDS, setFieldError)) setError(e);
-    },
+    fields: FIELDS,
   });
-  const submit = handleSubmit(
-    (v) => {
-      setError(null);
-      showError(null);
-      save.mutate(v);
-    },
-    () => setError(null),
-  );
-  const msg = (f: keyof DoctorValues) => {
-    const m = messageOf(errors[f]);
-    return m ? t(m.key, m.vars) : null;
-  };
+  const { register } = form;
   const none = doctor === null && candidates.data?.length === 0;
 
   return (
@@ -78,13 +50,21 @@ export function DoctorForm({ doctor, onSaved, onCancel }: { doctor: Doctor | nul
           <h1>{t("doctors.registerTitle")}</h1>
         </div>
       )}
-      <form className="card" onSubmit={(e) => void submit(e)} noValidate data-testid="doctor-form">
+      <form
+        className="card"
+        onSubmit={(e) => {
+          showError(null);
+          onSubmit(e);
+        }}
+        noValidate
+        data-testid="doctor-form"
+      >
         {doctor ? <h2>{t("doctors.editTitle")}</h2> : null}
         <ErrorMessage error={error} testId="df-error" />
         {none ? <p data-testid="df-no-candidates">{t("doctors.noCandidates")}</p> : null}
         <div className="form-grid">
           {doctor ? null : (
-            <Field id="df-user_id" label={t("fields.user_id")} error={msg("user_id")} errorTestId="df-error-user_id">
+            <Field id="df-user_id" label={t("fields.user_id")} error={message("user_id")} errorTestId="df-error-user_id">
               <select id="df-user_id" data-testid="df-user_id" {...register("user_id")}>
                 <option value="">{t("doctors.chooseAccount")}</option>
                 {(candidates.data ?? []).map((c) => (
@@ -95,13 +75,13 @@ export function DoctorForm({ doctor, onSaved, onCancel }: { doctor: Doctor | nul
               </select>
             </Field>
           )}
-          <Field id="df-name_en" label={t("fields.name_en")} error={msg("name_en")} errorTestId="df-error-name_en">
+          <Field id="df-name_en" label={t("fields.name_en")} error={message("name_en")} errorTestId="df-error-name_en">
             <input id="df-name_en" data-testid="df-name_en" dir="ltr" lang="en" autoComplete="off" {...register("name_en")} />
           </Field>
-          <Field id="df-name_ar" label={t("fields.name_ar")} error={msg("name_ar")} errorTestId="df-error-name_ar">
+          <Field id="df-name_ar" label={t("fields.name_ar")} error={message("name_ar")} errorTestId="df-error-name_ar">
             <input id="df-name_ar" data-testid="df-name_ar" dir="rtl" lang="ar" autoComplete="off" {...register("name_ar")} />
           </Field>
-          <Field id="df-specialty" label={t("fields.specialty")} error={msg("specialty")} errorTestId="df-error-specialty">
+          <Field id="df-specialty" label={t("fields.specialty")} error={message("specialty")} errorTestId="df-error-specialty">
             <select id="df-specialty" data-testid="df-specialty" {...register("specialty")}>
               {SPECIALTIES.map((s) => (
                 <option key={s} value={s}>
@@ -110,11 +90,11 @@ export function DoctorForm({ doctor, onSaved, onCancel }: { doctor: Doctor | nul
               ))}
             </select>
           </Field>
-          <Field id="df-licence" label={t("fields.licence")} error={msg("licence")} errorTestId="df-error-licence">
+          <Field id="df-licence" label={t("fields.licence")} error={message("licence")} errorTestId="df-error-licence">
             <input id="df-licence" data-testid="df-licence" dir="ltr" maxLength={30} autoComplete="off" {...register("licence")} />
           </Field>
           {doctor ? (
-            <Field id="df-status" label={t("fields.status")} error={msg("status")}>
+            <Field id="df-status" label={t("fields.status")} error={message("status")}>
               <select id="df-status" data-testid="df-status" {...register("status")}>
                 <option value="active">{t("doctors.statuses.active")}</option>
                 <option value="retired">{t("doctors.statuses.retired")}</option>
@@ -123,8 +103,8 @@ export function DoctorForm({ doctor, onSaved, onCancel }: { doctor: Doctor | nul
           ) : null}
         </div>
         <div className="form-actions">
-          <button type="submit" className="btn btn-primary" data-testid="df-submit" disabled={save.isPending}>
-            {save.isPending ? t("common.working") : t("doctors.save")}
+          <button type="submit" className="btn btn-primary" data-testid="df-submit" disabled={busy}>
+            {busy ? t("common.working") : t("doctors.save")}
           </button>
           {onCancel ? (
             <button type="button" className="btn" data-testid="df-cancel" onClick={onCancel}>

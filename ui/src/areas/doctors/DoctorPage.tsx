@@ -1,11 +1,10 @@
 import { useState } from "react";
-import { useForm, useWatch } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
+import { useWatch } from "react-hook-form";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { commands, type CoreError, type DayHours, type DoctorDetail, type Interval, type Leave, type Weekday } from "../../bindings";
 import { useApp } from "../../context";
 import { detailsOf, reasonText } from "../../errors";
-import { messageOf, showOnField } from "../../forms";
+import { useCommandForm } from "../../forms";
 import { todayIso } from "../../format";
 import { useLang } from "../../i18n/useLang";
 import { run, useCommandQuery } from "../../query";
@@ -227,41 +226,25 @@ const LEAVE_FIELDS: readonly (keyof LeaveValues)[] = ["date", "from", "to", "sta
 function LeaveForm({ doctorId, onAdded }: { doctorId: string; onAdded: () => void }) {
   const { t } = useLang("doctors");
   const empty: LeaveValues = { type: "day_off", date: todayIso(), from: todayIso(), to: todayIso(), starts_at: "10:00", note: "" };
-  const {
-    register,
-    handleSubmit,
-    reset,
-    control,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<LeaveValues>({ defaultValues: empty, resolver: zodResolver(leaveSchema), reValidateMode: "onChange" });
-  const [error, setError] = useState<CoreError | null>(null);
-  const add = useMutation<Leave, CoreError, LeaveValues>({
-    mutationFn: (v) => run(() => commands.addDoctorLeave(doctorId, { span: toSpan(v), note: v.note })),
-    onSuccess: () => {
-      reset(empty);
+  const { form, error, busy, message, onSubmit } = useCommandForm<LeaveValues, Leave>({
+    schema: leaveSchema,
+    defaultValues: empty,
+    send: (v) => commands.addDoctorLeave(doctorId, { span: toSpan(v), note: v.note }),
+    onDone: () => {
+      form.reset(empty);
       onAdded();
     },
-    onError: (e) => {
-      if (!showOnField(e, LEAVE_FIELDS, setFieldError)) setError(e);
-    },
+    fields: LEAVE_FIELDS,
   });
-  const submit = handleSubmit((v) => {
-    setError(null);
-    add.mutate(v);
-  });
-  const msg = (f: keyof LeaveValues) => {
-    const m = messageOf(errors[f]);
-    return m ? t(m.key, m.vars) : null;
-  };
+  const { register, control } = form;
   const type = useWatch({ control, name: "type" });
   const dateField = (name: "date" | "from" | "to") => (
-    <Field id={`lf-${name}`} label={t(`fields.${name}`)} error={msg(name)} errorTestId={`lf-error-${name}`}>
+    <Field id={`lf-${name}`} label={t(`fields.${name}`)} error={message(name)} errorTestId={`lf-error-${name}`}>
       <input id={`lf-${name}`} data-testid={`lf-${name}`} type="date" dir="ltr" {...register(name)} />
     </Field>
   );
   return (
-    <form className="inline-form" onSubmit={(e) => void submit(e)} noValidate data-testid="leave-form">
+    <form className="inline-form" onSubmit={onSubmit} noValidate data-testid="leave-form">
       <h3>{t("doctors.leave.add")}</h3>
       <ErrorMessage error={error} testId="lf-error" />
       <div className="form-grid">
@@ -283,16 +266,16 @@ function LeaveForm({ doctorId, onAdded }: { doctorId: string; onAdded: () => voi
           dateField("date")
         )}
         {type === "late_start" ? (
-          <Field id="lf-starts_at" label={t("fields.starts_at")} error={msg("starts_at")} errorTestId="lf-error-starts_at">
+          <Field id="lf-starts_at" label={t("fields.starts_at")} error={message("starts_at")} errorTestId="lf-error-starts_at">
             <input id="lf-starts_at" data-testid="lf-starts_at" type="time" dir="ltr" {...register("starts_at")} />
           </Field>
         ) : null}
-        <Field id="lf-note" label={t("fields.note")} error={msg("note")} errorTestId="lf-error-note" optional wide>
+        <Field id="lf-note" label={t("fields.note")} error={message("note")} errorTestId="lf-error-note" optional wide>
           <input id="lf-note" data-testid="lf-note" {...register("note")} />
         </Field>
       </div>
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid="lf-submit" disabled={add.isPending}>
+        <button type="submit" className="btn btn-primary btn-small" data-testid="lf-submit" disabled={busy}>
           {t("doctors.leave.add")}
         </button>
       </div>

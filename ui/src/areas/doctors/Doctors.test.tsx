@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { Action, AppStatus, Chair, CoreError, DayHours, Doctor, DoctorDetail, Language, Leave, LeaveInput, SessionInfo } from "../../bindings";
+import type { Action, AppStatus, Chair, ChairInput, CoreError, DayHours, Doctor, DoctorDetail, Language, Leave, LeaveInput, SessionInfo } from "../../bindings";
 import { applyLanguage } from "../../i18n";
 import { visibleAreas } from "..";
 import { App } from "../../App";
@@ -17,6 +17,8 @@ class FakeCore {
   doctors: Doctor[] = [];
   weeks: Record<string, DayHours[]> = {};
   leave: Leave[] = [];
+  /** The core's next answer to a command, whatever its input: a refusal the test chooses. */
+  refuseNext: Record<string, CoreError> = {};
   chairs: Chair[] = [{ id: "c1", label_en: "Chair 1", label_ar: "كرسي ١", status: "active", added_at: "2030-01-01T08:00:00Z", updated_at: "2030-01-01T08:00:00Z" }];
 
   constructor(
@@ -38,6 +40,11 @@ class FakeCore {
       week: this.weeks[id] ?? [],
       leave: this.leave.filter((l) => l.doctor_id === id),
     });
+    const refusal = this.refuseNext[cmd];
+    if (refusal) {
+      delete this.refuseNext[cmd];
+      throw refusal;
+    }
     switch (cmd) {
       case "app_status":
         return {
@@ -76,9 +83,18 @@ class FakeCore {
         return args.week;
       case "add_doctor_leave": {
         const input = args.input as LeaveInput;
+        // The core's bound on a holiday's length (the form does not check it).
+        if (input.span.type === "holiday" && (Date.parse(input.span.to) - Date.parse(input.span.from)) / 86_400_000 >= 366)
+          fail("invalid", { field: "to", reason: "out_of_range", min: "1", max: "366" });
         const l: Leave = { id: `l${this.leave.length + 1}`, doctor_id: String(args.doctorId), span: input.span, note: input.note, added_at: "2030-01-02T08:00:00Z", added_by: "u1", cancelled_at: null, cancelled_by: null };
         this.leave.push(l);
         return l;
+      }
+      case "add_chair": {
+        const input = args.input as ChairInput;
+        const c: Chair = { ...input, id: `c${this.chairs.length + 1}`, status: "active", added_at: "2030-01-02T08:00:00Z", updated_at: "2030-01-02T08:00:00Z" };
+        this.chairs.push(c);
+        return c;
       }
       case "doctor_availability":
         return { doctor_id: args.doctorId, date: args.date, weekday: "monday", intervals: [], leave: [] };
@@ -186,5 +202,41 @@ describe("doctors area", () => {
     expect(screen.queryByTestId("doctor-form")).toBeNull();
     expect(screen.queryByTestId("week-save")).toBeNull();
     expect(screen.queryByTestId("leave-form")).toBeNull();
+  });
+
+  it("the chair and leave forms put the core's refusal under the field it names, any other above the form", async () => {
+    start(MANAGER);
+    core.doctors.push({ id: "d1", user_id: "u7", username: "dr.lina", name_en: "Lina Haddad", name_ar: "لينا حداد", specialty: "orthodontics", licence: "JMC-1", status: "active", registered_at: "2030-01-02T08:00:00Z", updated_at: "2030-01-02T08:00:00Z" });
+    fireEvent.click(await screen.findByTestId("nav-doctors"));
+    await waitFor(() => expect(screen.getAllByTestId("chair-row")).toHaveLength(1));
+
+    // A chair: a refusal naming no field of the form is shown above it, the input kept.
+    core.refuseNext.add_chair = { code: "forbidden", message: "forbidden", details: {} };
+    type("chair-add-label_en", "Chair 2");
+    type("chair-add-label_ar", "كرسي ٢");
+    fireEvent.click(screen.getByTestId("chair-add-submit"));
+    expect((await screen.findByTestId("chair-add-error")).textContent).toBe("You do not have permission to do this.");
+    expect(screen.queryByTestId("chair-add-error-label_en")).toBeNull();
+    expect((screen.getByTestId("chair-add-label_en") as HTMLInputElement).value).toBe("Chair 2");
+    // One naming a field is shown under it (and the message above goes).
+    core.refuseNext.add_chair = { code: "invalid", message: "invalid", details: { field: "label_ar", reason: "too_long", max: "100" } };
+    fireEvent.click(screen.getByTestId("chair-add-submit"));
+    await waitFor(() => expect(screen.getByTestId("chair-add-error-label_ar").textContent).toBe("Too long: at most 100 characters."));
+    expect(screen.queryByTestId("chair-add-error")).toBeNull();
+    // Then saved: the form is empty again and the chair listed.
+    fireEvent.click(screen.getByTestId("chair-add-submit"));
+    await waitFor(() => expect(screen.getAllByTestId("chair-row")).toHaveLength(2));
+    expect((screen.getByTestId("chair-add-label_en") as HTMLInputElement).value).toBe("");
+
+    // Leave: a holiday longer than the core allows is refused under its last day.
+    fireEvent.click(screen.getByTestId("doctor-open"));
+    await screen.findByTestId("leave-form");
+    type("lf-type", "holiday");
+    type("lf-from", "2030-01-01");
+    type("lf-to", "2031-06-30");
+    fireEvent.click(screen.getByTestId("lf-submit"));
+    await waitFor(() => expect(screen.getByTestId("lf-error-to").textContent).toBe("Enter a value between 1 and 366."));
+    expect(screen.queryByTestId("leave-row")).toBeNull();
+    expect(screen.queryByTestId("lf-error")).toBeNull();
   });
 });

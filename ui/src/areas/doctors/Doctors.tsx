@@ -1,10 +1,8 @@
 import { useState } from "react";
-import { useForm } from "react-hook-form";
-import { zodResolver } from "@hookform/resolvers/zod";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { commands, type Chair, type ChairInput, type CoreError } from "../../bindings";
 import { useApp } from "../../context";
-import { messageOf, showOnField } from "../../forms";
+import { useCommandForm } from "../../forms";
 import { useLang } from "../../i18n/useLang";
 import { useGo } from "../../navigation";
 import { run, useCommandQuery } from "../../query";
@@ -141,46 +139,31 @@ const CHAIR_FIELDS: readonly (keyof ChairInput)[] = ["label_en", "label_ar"];
 function ChairForm({ chair, onSaved, onCancel }: { chair: Chair | null; onSaved: () => void; onCancel?: () => void }) {
   const { t } = useLang("doctors");
   const empty: ChairValues = { label_en: chair?.label_en ?? "", label_ar: chair?.label_ar ?? "" };
-  const {
-    register,
-    handleSubmit,
-    reset,
-    setError: setFieldError,
-    formState: { errors },
-  } = useForm<ChairValues>({ defaultValues: empty, resolver: zodResolver(chairSchema), reValidateMode: "onChange" });
-  const [error, setError] = useState<CoreError | null>(null);
-  const save = useMutation<Chair, CoreError, ChairValues>({
-    mutationFn: (v) => run(() => (chair ? commands.updateChair(chair.id, { ...v, status: chair.status }) : commands.addChair(v))),
-    onSuccess: () => {
-      reset(empty);
+  const { form, error, busy, message, onSubmit } = useCommandForm<ChairValues, Chair>({
+    schema: chairSchema,
+    defaultValues: empty,
+    send: (v) => (chair ? commands.updateChair(chair.id, { ...v, status: chair.status }) : commands.addChair(v)),
+    onDone: () => {
+      form.reset(empty);
       onSaved();
     },
-    onError: (e) => {
-      if (!showOnField(e, CHAIR_FIELDS, setFieldError)) setError(e);
-    },
+    fields: CHAIR_FIELDS,
   });
-  const submit = handleSubmit((v) => {
-    setError(null);
-    save.mutate(v);
-  });
-  const msg = (f: keyof ChairValues) => {
-    const m = messageOf(errors[f]);
-    return m ? t(m.key, m.vars) : null;
-  };
+  const { register } = form;
   const prefix = chair ? `chair-edit` : "chair-add";
   return (
-    <form className="inline-form" onSubmit={(e) => void submit(e)} noValidate data-testid={`${prefix}-form`}>
+    <form className="inline-form" onSubmit={onSubmit} noValidate data-testid={`${prefix}-form`}>
       <ErrorMessage error={error} testId={`${prefix}-error`} />
       <div className="form-grid">
-        <Field id={`${prefix}-label_en`} label={t("chairs.labelEn")} error={msg("label_en")} errorTestId={`${prefix}-error-label_en`}>
+        <Field id={`${prefix}-label_en`} label={t("chairs.labelEn")} error={message("label_en")} errorTestId={`${prefix}-error-label_en`}>
           <input id={`${prefix}-label_en`} data-testid={`${prefix}-label_en`} dir="ltr" lang="en" {...register("label_en")} />
         </Field>
-        <Field id={`${prefix}-label_ar`} label={t("chairs.labelAr")} error={msg("label_ar")} errorTestId={`${prefix}-error-label_ar`}>
+        <Field id={`${prefix}-label_ar`} label={t("chairs.labelAr")} error={message("label_ar")} errorTestId={`${prefix}-error-label_ar`}>
           <input id={`${prefix}-label_ar`} data-testid={`${prefix}-label_ar`} dir="rtl" lang="ar" {...register("label_ar")} />
         </Field>
       </div>
       <div className="form-actions">
-        <button type="submit" className="btn btn-primary btn-small" data-testid={`${prefix}-submit`} disabled={save.isPending}>
+        <button type="submit" className="btn btn-primary btn-small" data-testid={`${prefix}-submit`} disabled={busy}>
           {chair ? t("common.save") : t("chairs.add")}
         </button>
         {onCancel ? (
