@@ -1,28 +1,32 @@
-import { useCallback, useEffect, useState } from "react";
-import { commands, type SyncStatus } from "./bindings";
-import { call } from "./api";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { commands, type CoreError, type SyncStatus } from "./bindings";
+import { run } from "./query";
 
 /** How often every screen asks the shell where sync stands. */
 export const SYNC_POLL_MS = 2_000;
 
+export const syncKeys = { status: ["sync", "status"] as const };
+
 /**
  * The background sync's status, asked for every 2 s (no session needed: the sign-in and
  * first-run screens show it too). `null` until the first answer, or if the workstation could not
- * open. `refresh` asks again at once (e.g. after "sync now").
+ * open; a failed ask keeps the last answer (no banner: the pill itself shows sync's problems).
+ * `refresh` asks again at once (e.g. after "sync now"); `setStatus` takes an answer in hand.
  */
 export function useSyncStatus(): { status: SyncStatus | null; refresh: () => void; setStatus: (s: SyncStatus) => void } {
-  const [status, setStatus] = useState<SyncStatus | null>(null);
-  const refresh = useCallback(() => {
-    void call(() => commands.syncStatus()).then((r) => {
-      if (r.status === "ok") setStatus(r.data);
-    });
-  }, []);
-  useEffect(() => {
-    refresh();
-    const timer = window.setInterval(refresh, SYNC_POLL_MS);
-    return () => window.clearInterval(timer);
-  }, [refresh]);
-  return { status, refresh, setStatus };
+  const queryClient = useQueryClient();
+  const q = useQuery<SyncStatus, CoreError>({
+    queryKey: syncKeys.status,
+    queryFn: () => run(() => commands.syncStatus()),
+    refetchInterval: SYNC_POLL_MS,
+    // As the timer it replaces: a window behind others still learns it went online or joined.
+    refetchIntervalInBackground: true,
+  });
+  return {
+    status: q.data ?? null,
+    refresh: () => void q.refetch(),
+    setStatus: (s) => queryClient.setQueryData(syncKeys.status, s),
+  };
 }
 
 /** Still taking in the branch's log (shown as a progress bar). */

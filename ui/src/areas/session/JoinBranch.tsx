@@ -1,6 +1,7 @@
 import { useEffect } from "react";
-import { commands, type BranchInfo, type SyncStatus } from "../../bindings";
-import { call } from "../../api";
+import { useQuery } from "@tanstack/react-query";
+import { commands, type AppStatus, type BranchInfo, type CoreError, type SyncStatus } from "../../bindings";
+import { run } from "../../query";
 import { useCommandForm } from "../../forms";
 import { joinSchema, type JoinValues } from "./schema";
 import { useLang } from "../../i18n/useLang";
@@ -46,6 +47,8 @@ export function JoinBranch({ onJoined }: { onJoined: () => void }) {
   );
 }
 
+const APP_STATUS_KEY = ["app", "status"] as const;
+
 /**
  * Enrolled, but the branch (and its staff accounts) has not arrived yet: waits for the first
  * sync, asking the core every 2 s whether the workstation is set up now.
@@ -54,23 +57,17 @@ export function JoinWaiting({ onReady }: { onReady: (branch: BranchInfo | null) 
   const { t } = useLang("session");
   const { status } = useSyncStatus();
 
+  // Polled until the branch is here; then the sign-in screen takes over (this one goes).
+  const app = useQuery<AppStatus, CoreError>({
+    queryKey: APP_STATUS_KEY,
+    queryFn: () => run(() => commands.appStatus()),
+    refetchInterval: (q) => (q.state.data?.setup_done ? false : SYNC_POLL_MS),
+    refetchIntervalInBackground: true,
+  });
+  const ready = app.data?.setup_done ? app.data : null;
   useEffect(() => {
-    let done = false;
-    const check = () => {
-      void call(() => commands.appStatus()).then((r) => {
-        if (!done && r.status === "ok" && r.data.setup_done) {
-          done = true;
-          onReady(r.data.branch);
-        }
-      });
-    };
-    check();
-    const timer = window.setInterval(check, SYNC_POLL_MS);
-    return () => {
-      done = true;
-      window.clearInterval(timer);
-    };
-  }, [onReady]);
+    if (ready) onReady(ready.branch);
+  }, [ready, onReady]);
 
   return (
     <div className="auth-page">
