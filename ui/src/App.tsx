@@ -11,6 +11,7 @@ import { JoinWaiting } from "./areas/session/JoinBranch";
 import { Login } from "./areas/session/Login";
 import { Lock } from "./areas/session/Lock";
 import { Shell } from "./shell/Shell";
+import { FailedPage } from "./components/common";
 
 type Phase =
   | { kind: "booting" }
@@ -114,17 +115,13 @@ function Phases() {
       );
     case "bootFailed":
       return (
-        <div className="center-page">
-          <div className="card auth-card">
-            <h1>{t("app.startFailed")}</h1>
-            <div className="message message-error" role="alert" data-testid="error-banner">
-              {errorText(t, phase.error, lang)}
-            </div>
-            <button type="button" className="btn btn-primary" data-testid="boot-retry" onClick={boot}>
-              {t("app.retry")}
-            </button>
-          </div>
-        </div>
+        <FailedPage
+          title={t("app.startFailed")}
+          message={errorText(t, phase.error, lang)}
+          testId="error-banner"
+          onRetry={boot}
+          retryTestId="boot-retry"
+        />
       );
     case "setup":
       return <Setup onDone={(s) => void signedIn(s)} onJoined={() => setPhase({ kind: "joining" })} />;

@@ -2,6 +2,7 @@ import type { ComponentType } from "react";
 import type { RouteObject } from "react-router";
 import type { Action } from "../bindings";
 import { patientRoutes } from "./patients/routes";
+import { doctorRoutes } from "./doctors/routes";
 
 type AreaRoute = Omit<RouteObject, "path" | "index">;
 
@@ -11,7 +12,6 @@ type AreaRoute = Omit<RouteObject, "path" | "index">;
  * once. Patients, the start page of most roles, is in the main chunk.
  */
 const page = (load: () => Promise<ComponentType>) => async (): Promise<AreaRoute> => ({ Component: await load() });
-import { doctorRoutes } from "./doctors/routes";
 
 /**
  * One business area of the signed-in app. Its `id` is its folder (`areas/<id>/`), its texts'
@@ -45,7 +45,26 @@ export function visibleAreas(allowed: readonly Action[]): Area[] {
   return AREAS.filter((a) => a.needs === null || allowed.includes(a.needs));
 }
 
-/** The areas a session may open, their chunks loaded. */
+/** An area whose chunk did not load (a damaged or half-updated install, a full disk). */
+export class AreaLoadError extends Error {
+  readonly area: string;
+  constructor(area: string, cause: unknown) {
+    super(`area ${area} did not load: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "AreaLoadError";
+    this.area = area;
+  }
+}
+
+/** The areas a session may open, their chunks loaded; rejects with the first that failed. */
 export function loadAreas(allowed: readonly Action[]): Promise<LoadedArea[]> {
-  return Promise.all(visibleAreas(allowed).map(async (a) => ({ ...a, route: typeof a.route === "function" ? await a.route() : a.route })));
+  return Promise.all(
+    visibleAreas(allowed).map(async (a) => {
+      if (typeof a.route !== "function") return { ...a, route: a.route };
+      try {
+        return { ...a, route: await a.route() };
+      } catch (e) {
+        throw new AreaLoadError(a.id, e);
+      }
+    }),
+  );
 }

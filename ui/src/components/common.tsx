@@ -89,6 +89,35 @@ export function ErrorMessage({ error, testId }: { error: CoreError | null; testI
 }
 
 /**
+ * The whole window when the app cannot go on: what failed, in the user's language, and a retry
+ * (`children`: other ways out, e.g. signing out).
+ */
+export function FailedPage({ title, message, testId, onRetry, retryTestId, children }: {
+  title: string;
+  message: ReactNode;
+  testId: string;
+  onRetry: () => void;
+  retryTestId: string;
+  children?: ReactNode;
+}) {
+  const { t } = useLang();
+  return (
+    <div className="center-page">
+      <div className="card auth-card">
+        <h1>{title}</h1>
+        <div className="message message-error" role="alert" data-testid={testId}>
+          {message}
+        </div>
+        <button type="button" className="btn btn-primary" data-testid={retryTestId} onClick={onRetry}>
+          {t("app.retry")}
+        </button>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+/**
  * A success message kept as its text key and values, not as text: it is translated when shown,
  * so it follows a language switch. A value may itself be a text key (e.g. a device kind).
  */

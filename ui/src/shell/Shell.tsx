@@ -12,7 +12,8 @@ import { useLang } from "../i18n/useLang";
 import { newQueryClient } from "../query";
 import { LanguageSwitch } from "../components/LanguageSwitch";
 import { SyncIndicator } from "../components/SyncIndicator";
-import { loadAreas, type LoadedArea } from "../areas";
+import { AreaLoadError, loadAreas, type LoadedArea } from "../areas";
+import { FailedPage } from "../components/common";
 
 /** Activity is reported to the core at most this often. */
 const HEARTBEAT_EVERY_MS = 30_000;
@@ -41,15 +42,24 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
   // Loaded once: the role does not change within a session (a language switch brings a new
   // session info, not a new router).
   const [allowed] = useState(session.allowed_actions);
+  // An area's chunk that does not load (a damaged install) is said, with a retry, instead of
+  // leaving the window blank; `attempt` counts the retries.
+  const [loadFailed, setLoadFailed] = useState<{ area: string | null; detail: string } | null>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
     let live = true;
-    void loadAreas(allowed).then((areas) => {
-      if (live) setRouter(createMemoryRouter(areaRoutes(areas), { initialEntries: [homeOf(areas)] }));
-    });
+    loadAreas(allowed).then(
+      (areas) => {
+        if (live) setRouter(createMemoryRouter(areaRoutes(areas), { initialEntries: [homeOf(areas)] }));
+      },
+      (e: unknown) => {
+        if (live) setLoadFailed({ area: e instanceof AreaLoadError ? e.area : null, detail: e instanceof Error ? e.message : String(e) });
+      },
+    );
     return () => {
       live = false;
     };
-  }, [allowed]);
+  }, [allowed, attempt]);
   const [switching, setSwitching] = useState(false);
 
   const showError = useCallback((e: CoreError | null) => {
@@ -112,6 +122,31 @@ export function Shell({ session, branch, locked, updateSession, signOut }: Props
     [session, branch, can, updateSession, showError, signOut],
   );
 
+  if (loadFailed) {
+    return (
+      <FailedPage
+        title={t("app.areaFailed")}
+        message={
+          <>
+            <p>{t("app.areaFailedHint", { area: loadFailed.area ? t(`nav.${loadFailed.area}`) : "" })}</p>
+            <p className="muted" dir="ltr" data-testid="area-load-detail">
+              {loadFailed.detail}
+            </p>
+          </>
+        }
+        testId="area-load-error"
+        onRetry={() => {
+          setLoadFailed(null);
+          setAttempt((a) => a + 1);
+        }}
+        retryTestId="area-load-retry"
+      >
+        <button type="button" className="btn btn-ghost" data-testid="logout" onClick={() => void signOut()}>
+          {t("header.signOut")}
+        </button>
+      </FailedPage>
+    );
+  }
   // The header and the nav appear together, once the areas are there.
   if (!router) return null;
   return (
