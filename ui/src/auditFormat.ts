@@ -54,7 +54,12 @@ export function summarizePayload(payload: string, maxLength = 240): string {
  */
 export { KNOWN_KINDS } from "./bindings";
 
-export const KIND_GROUPS = ["patient", "user", "auth", "access", "settings", "audit", "branch", "device", "cashier"] as const;
+/**
+ * The audit filter's groups, in the order it offers them: a group is a kind prefix (`doctor`
+ * holds `doctor.*`, filtered by the core as `doctor.`). Every kind is in exactly one group
+ * (auditFormat.test.ts), so a new area's kinds cannot be left out.
+ */
+export const KIND_GROUPS = ["patient", "doctor", "chair", "user", "auth", "access", "settings", "audit", "branch", "device", "cashier"] as const;
 
 /**
  * Every reason the core's verification gives (BadRecord.reason). A Record over the generated
