@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::desk::push;
 use common::*;
 use dentpro_core::doctors::{
     ChairAdded, ChairId, ChairInput, ChairUpdate, ChairUpdated, DayHours, DoctorHoursSet, DoctorId,
@@ -14,9 +15,7 @@ use dentpro_core::doctors::{
 use dentpro_core::ids::UserId;
 use dentpro_core::kind::Event;
 use dentpro_core::permissions::Role;
-use dentpro_core::record::Record;
-use dentpro_core::sync::{LogPosition, LoggedRecord, Verdict};
-use dentpro_core::{ErrorCode, Workstation, audit, replay};
+use dentpro_core::{CoreError, ErrorCode, Workstation, audit, replay};
 use rusqlite::Connection;
 
 struct Clinic {
@@ -107,6 +106,17 @@ fn spans(a: &dentpro_core::doctors::DayAvailability) -> Vec<(String, String)> {
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter().map(|(s, e)| ((*s).into(), (*e).into())).collect()
+}
+
+/// `err` is the core's refusal of `field` for `reason` (`what` names the case when it is not).
+#[track_caller]
+fn assert_refused(what: &str, err: &CoreError, field: &str, reason: &str) {
+    let detail = |key: &str| err.details.get(key).map(String::as_str);
+    assert_eq!(
+        (detail("field"), detail("reason")),
+        (Some(field), Some(reason)),
+        "{what}: {err:?}"
+    );
 }
 
 #[test]
@@ -317,16 +327,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
     for (what, bad, field, reason) in registrations {
         let before = snapshot(&c.ws);
         let err = c.ws.doctors().register(&m, &bad).unwrap_err();
-        assert_eq!(
-            err.details.get("field").map(String::as_str),
-            Some(field),
-            "{what}: {err:?}"
-        );
-        assert_eq!(
-            err.details.get("reason").map(String::as_str),
-            Some(reason),
-            "{what}: {err:?}"
-        );
+        assert_refused(what, &err, field, reason);
         assert_eq!(snapshot(&c.ws), before, "{what} wrote something");
     }
 
@@ -405,16 +406,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
         let before = snapshot(&c.ws);
         let err = c.ws.doctors().set_hours(&m, &doctor.id, &week).unwrap_err();
         assert_eq!(err.code, ErrorCode::Invalid, "{what}");
-        assert_eq!(
-            err.details.get("reason").map(String::as_str),
-            Some(reason),
-            "{what}: {err:?}"
-        );
-        assert_eq!(
-            err.details.get("field").map(String::as_str),
-            Some("hours"),
-            "{what}"
-        );
+        assert_refused(what, &err, "hours", reason);
         assert!(err.details.contains_key("day"), "{what}: names the day");
         assert_eq!(snapshot(&c.ws), before, "{what} wrote something");
     }
@@ -494,16 +486,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
     for (what, bad, field, reason) in leaves {
         let before = snapshot(&c.ws);
         let err = c.ws.doctors().add_leave(&m, &doctor.id, &bad).unwrap_err();
-        assert_eq!(
-            err.details.get("field").map(String::as_str),
-            Some(field),
-            "{what}: {err:?}"
-        );
-        assert_eq!(
-            err.details.get("reason").map(String::as_str),
-            Some(reason),
-            "{what}: {err:?}"
-        );
+        assert_refused(what, &err, field, reason);
         assert_eq!(snapshot(&c.ws), before, "{what} wrote something");
     }
 
@@ -528,26 +511,17 @@ fn hostile_input_is_refused_and_writes_nothing() {
         ),
         ErrorCode::NotFound,
     );
-    assert_eq!(
-        c.ws.doctors()
-            .add_chair(
-                &m,
-                &ChairInput {
-                    label_en: long.clone(),
-                    label_ar: "س".into()
-                }
-            )
-            .unwrap_err()
-            .details["reason"],
-        "too_long"
-    );
-    assert_eq!(
+    let overlong_chair = ChairInput {
+        label_en: long.clone(),
+        label_ar: "س".into(),
+    };
+    let err = c.ws.doctors().add_chair(&m, &overlong_chair).unwrap_err();
+    assert_refused("overlong chair label", &err, "label_en", "too_long");
+    let err =
         c.ws.doctors()
             .availability(&m, &doctor.id, "2026-13-01")
-            .unwrap_err()
-            .details["reason"],
-        "invalid_date"
-    );
+            .unwrap_err();
+    assert_refused("no such month", &err, "date", "invalid_date");
     assert_eq!(snapshot(&c.ws), before);
     let off =
         c.ws.doctors()
@@ -561,7 +535,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
             .unwrap();
     c.ws.doctors().cancel_leave(&m, &doctor.id, &off.id).unwrap();
     let err = c.ws.doctors().cancel_leave(&m, &doctor.id, &off.id).unwrap_err();
-    assert_eq!(err.details["reason"], "already_cancelled");
+    assert_refused("cancelled twice", &err, "leave_id", "already_cancelled");
     let other = c.ws.doctors().register(&m, &input(&free, "B-2")).unwrap();
     assert_code(
         c.ws.doctors().cancel_leave(&m, &other.id, &off.id),
@@ -576,7 +550,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
     };
     c.ws.doctors().update(&m, &other.id, &retire).unwrap();
     let err = c.ws.doctors().set_hours(&m, &other.id, &[]).unwrap_err();
-    assert_eq!(err.details["reason"], "doctor_retired");
+    assert_refused("hours of a retired doctor", &err, "doctor_id", "doctor_retired");
     // Changing a licence to one another doctor holds is refused; keeping one's own is fine.
     let err =
         c.ws.doctors()
@@ -589,7 +563,7 @@ fn hostile_input_is_refused_and_writes_nothing() {
                 },
             )
             .unwrap_err();
-    assert_eq!(err.details["reason"], "licence_taken");
+    assert_refused("a licence another doctor holds", &err, "licence", "licence_taken");
 }
 
 #[test]
@@ -895,51 +869,6 @@ fn rebuild_and_verification_match_after_doctors_records() {
         .unwrap();
     let report = audit::verify(conn, Some(c.ws.data_dir()), Some(c.ws.device_id())).unwrap();
     assert!(!report.ok, "a changed doctor_hours row must fail verification");
-}
-
-/// Pushes this desk's pending records: the server logs them next, refusing those `refuse`
-/// picks; then the desk pulls them back (as `tests/replay.rs` does).
-fn push(ws: &mut Workstation, refuse: impl Fn(&Record) -> bool) {
-    let pending: Vec<Record> = ws
-        .ledger()
-        .conn()
-        .prepare(
-            "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
-             WHERE r.device_id = ?1 AND l.log_index IS NULL ORDER BY r.seq",
-        )
-        .unwrap()
-        .query_map([ws.device_id()], dentpro_core::ledger::read_record)
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    let from = ws.sync().cursor().unwrap();
-    let entries: Vec<LoggedRecord> = pending
-        .into_iter()
-        .enumerate()
-        .map(|(i, record)| {
-            let refused = refuse(&record);
-            LoggedRecord {
-                position: LogPosition {
-                    log_index: from + i as u64,
-                    verdict: if refused {
-                        Verdict::Refused
-                    } else {
-                        Verdict::Accepted
-                    },
-                    reason: refused.then(|| "does_not_apply: refused in a test".into()),
-                    clock_skew_seconds: None,
-                    leaf_version: Default::default(),
-                },
-                record,
-            }
-        })
-        .collect();
-    let receipt: Vec<_> = entries
-        .iter()
-        .map(|e| (e.record.body.seq, e.position.clone()))
-        .collect();
-    ws.sync().record_receipt(&receipt).unwrap();
-    ws.sync().apply_pulled(&entries).unwrap();
 }
 
 fn name_of(conn: &Connection, doctor_id: &str) -> Option<String> {

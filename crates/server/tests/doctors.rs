@@ -5,8 +5,9 @@
 mod support;
 
 use dentpro_core::doctors::{
-    ChairInput, DayHours, DoctorHoursSet, DoctorId, DoctorInput, DoctorProfile, DoctorRegistered,
-    DoctorUpdated, Interval, LeaveInput, LeaveSpan, Specialty, Status, Weekday,
+    ChairAdded, ChairId, ChairInput, ChairUpdated, DayHours, DoctorHoursSet, DoctorId, DoctorInput,
+    DoctorProfile, DoctorRegistered, DoctorUpdated, Interval, LeaveInput, LeaveSpan, Specialty, Status,
+    Weekday,
 };
 use dentpro_core::ids::UserId;
 use dentpro_core::permissions::Role;
@@ -58,7 +59,7 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
         .unwrap();
     let mona = b.reception.login("mona");
     let dana = user_id(&b.reception, "dana");
-    let doctor = {
+    let (doctor, chair) = {
         let mut ws = b.reception.ws();
         let mut doctors = ws.doctors();
         let input = DoctorInput {
@@ -88,8 +89,8 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
             label_en: "Chair 1".into(),
             label_ar: "كرسي ١".into(),
         };
-        doctors.add_chair(&mona, &chair).unwrap();
-        doctor
+        let chair = doctors.add_chair(&mona, &chair).unwrap();
+        (doctor, chair)
     };
     let report = b.reception.sync().unwrap();
     assert_eq!(report.refused, 0, "{report:?}");
@@ -150,10 +151,31 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
         }
         .into(),
     );
+    // And chairs whose labels the desk's rules would not have signed: one with spaces around
+    // its label, one renamed to nothing.
+    b.reception.forge(
+        test_support::actor(&admin_id, Role::Admin, None),
+        ChairAdded {
+            chair_id: ChairId::new("019a0000-0000-7000-8000-0000000c4a12"),
+            label_en: " Chair 2".into(),
+            label_ar: "كرسي ٢".into(),
+        }
+        .into(),
+    );
+    b.reception.forge(
+        test_support::actor(&admin_id, Role::Admin, None),
+        ChairUpdated {
+            chair_id: chair.id.clone(),
+            label_en: "Chair 1".into(),
+            label_ar: String::new(),
+            status: Status::Active,
+        }
+        .into(),
+    );
     let report = b.reception.sync().unwrap();
-    assert_eq!(report.refused, 3, "{report:?}");
+    assert_eq!(report.refused, 5, "{report:?}");
     let reasons = refusals(&b);
-    assert_eq!(reasons.len(), 3, "{reasons:?}");
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
     assert!(
         reasons[0].starts_with("doctor.updated forbidden: a receptionist may not doctor_edit"),
         "{reasons:?}"
@@ -164,6 +186,14 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
     );
     assert!(
         reasons[2].starts_with("doctor.hours_set invalid_payload"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[3].starts_with("chair.added invalid_payload"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[4].starts_with("chair.updated invalid_payload"),
         "{reasons:?}"
     );
     // Applied nowhere: the server's, the desk's and the doctor's tables agree with the accepted
@@ -182,6 +212,14 @@ fn a_managers_doctors_records_are_accepted_and_a_tampered_desks_are_refused() {
             .query_row("SELECT count(*) FROM doctor_hours", [], |r| r.get(0))
             .unwrap();
         assert_eq!(hours, 2);
+        let chairs: Vec<(String, String)> = conn
+            .prepare("SELECT label_en, label_ar FROM chairs")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(chairs, [("Chair 1".into(), "كرسي ١".into())]);
     };
     accepted_only(&b.server.db());
     accepted_only(&b.reception.db());

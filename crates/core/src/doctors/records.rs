@@ -297,8 +297,14 @@ impl Kind for DoctorLeaveCancelled {
     }
 }
 
+// What both chair kinds share: their subject is the chair, and the server checks their labels
+// as the workstation did.
 fn chair(id: &ChairId) -> Vec<String> {
     vec![format!("chair:{id}")]
+}
+
+fn admit_chair(label_en: &str, label_ar: &str) -> Result<Option<String>> {
+    Ok(rules::check_labels(label_en, label_ar).err().map(refusal))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,9 +325,7 @@ impl Kind for ChairAdded {
         projection::chair_added(tx, self, at)
     }
     fn admit(&self, _: &AdmitContext<'_>, _: Option<Role>) -> Result<Option<String>> {
-        Ok(rules::check_labels(&self.label_en, &self.label_ar)
-            .err()
-            .map(refusal))
+        admit_chair(&self.label_en, &self.label_ar)
     }
 }
 
@@ -344,9 +348,7 @@ impl Kind for ChairUpdated {
         projection::chair_updated(tx, self, at)
     }
     fn admit(&self, _: &AdmitContext<'_>, _: Option<Role>) -> Result<Option<String>> {
-        Ok(rules::check_labels(&self.label_en, &self.label_ar)
-            .err()
-            .map(refusal))
+        admit_chair(&self.label_en, &self.label_ar)
     }
 }
 

@@ -57,30 +57,35 @@ impl Desk {
     /// Pushes this desk's pending records: the server logs them next, refusing those `refuse`
     /// picks; then the desk pulls them back (its cursor moves past them).
     pub fn push(&mut self, refuse: impl Fn(&Record) -> bool) {
-        let pending = pending_records(&self.ws);
-        let from = self.ws.sync().cursor().unwrap();
-        let entries: Vec<LoggedRecord> = pending
-            .into_iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let log_index = from + i as u64;
-                let position = if refuse(&record) {
-                    LogPosition {
-                        verdict: Verdict::Refused,
-                        reason: Some("forbidden: refused in a test".into()),
-                        ..accepted(log_index)
-                    }
-                } else {
-                    accepted(log_index)
-                };
-                LoggedRecord { position, record }
-            })
-            .collect();
-        let receipt: Vec<(u64, LogPosition)> = entries
-            .iter()
-            .map(|e| (e.record.body.seq, e.position.clone()))
-            .collect();
-        self.ws.sync().record_receipt(&receipt).unwrap();
-        self.ws.sync().apply_pulled(&entries).unwrap();
+        push(&mut self.ws, refuse);
     }
+}
+
+/// Pushes `ws`'s pending records as [`Desk::push`] does, for a workstation set up otherwise.
+pub fn push(ws: &mut Workstation, refuse: impl Fn(&Record) -> bool) {
+    let pending = pending_records(ws);
+    let from = ws.sync().cursor().unwrap();
+    let entries: Vec<LoggedRecord> = pending
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| {
+            let log_index = from + i as u64;
+            let position = if refuse(&record) {
+                LogPosition {
+                    verdict: Verdict::Refused,
+                    reason: Some("forbidden: refused in a test".into()),
+                    ..accepted(log_index)
+                }
+            } else {
+                accepted(log_index)
+            };
+            LoggedRecord { position, record }
+        })
+        .collect();
+    let receipt: Vec<(u64, LogPosition)> = entries
+        .iter()
+        .map(|e| (e.record.body.seq, e.position.clone()))
+        .collect();
+    ws.sync().record_receipt(&receipt).unwrap();
+    ws.sync().apply_pulled(&entries).unwrap();
 }
