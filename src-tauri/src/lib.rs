@@ -70,57 +70,11 @@ pub struct RunOptions {
 
 /// The builder of every command the UI may call, also used to export the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{
-        accounts::*, audit::*, devices::*, doctors::*, patients::*, session::*, settings::*, sync::*,
-    };
     tauri_specta::Builder::<tauri::Wry>::new()
         // Every record kind, from the core's registry: the audit screen's kind filter.
         .constant("KNOWN_KINDS", dentpro_core::registry::kind_names())
-        .commands(tauri_specta::collect_commands![
-            app_status,
-            about,
-            setup_branch,
-            login,
-            logout,
-            unlock,
-            heartbeat,
-            set_language,
-            list_users,
-            create_user,
-            reset_password,
-            set_user_active,
-            branch_devices,
-            device_overview,
-            revoke_device,
-            cashier_terminals,
-            set_cashier_terminals,
-            get_settings,
-            set_idle_lock_minutes,
-            search_patients,
-            register_patient,
-            update_patient,
-            open_patient,
-            resolve_patient_conflict,
-            audit_trail,
-            verify_audit,
-            audit_report,
-            read_document,
-            sync_status,
-            sync_now,
-            enrol_workstation,
-            list_doctors,
-            doctor_detail,
-            doctor_availability,
-            doctor_candidates,
-            register_doctor,
-            update_doctor,
-            set_doctor_hours,
-            add_doctor_leave,
-            cancel_doctor_leave,
-            list_chairs,
-            add_chair,
-            update_chair,
-        ])
+        // Every area's commands, each area listing its own (`commands/<area>.rs`).
+        .commands(commands::every_command!())
 }
 
 /// Writes the UI's command bindings (`ui/src/bindings.ts`) from the Rust types.
