@@ -104,7 +104,7 @@ pub static AREA: Area = Area {
         },
     ],
     // Sign-in, a failed one, an idle lock, unlocking and signing out, at the reception desk
-    // (the admin's session is left idle too: run this last).
+    // (the clock moves on: the branch's other sessions go idle too).
     other_records: |b: &mut Branch| {
         let desk = b.ws.login("user.receptionist", PASSWORD).unwrap();
         b.ws.login("user.doctor", "wrong-password").unwrap_err(); // auth.login_failed

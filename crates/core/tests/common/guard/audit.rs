@@ -2,7 +2,7 @@
 
 use super::{Area, CommandCase};
 use dentpro_core::audit::AuditFilter;
-use dentpro_core::permissions::{Action, Role};
+use dentpro_core::permissions::Action;
 
 /// The document id of a printed report.
 pub struct Printed(pub String);
@@ -54,9 +54,11 @@ pub static AREA: Area = Area {
             },
         },
     ],
-    // A refusal: the reception desk asks for the trail.
+    // A refusal: the reception desk (signed in afresh) asks for the trail.
     other_records: |b| {
-        let desk = b.sessions[&Role::Receptionist].session_id.clone();
-        b.ws.audit().trail(&desk, &AuditFilter::default()).unwrap_err();
+        let desk = b.ws.login("user.receptionist", super::super::PASSWORD).unwrap();
+        b.ws.audit()
+            .trail(&desk.session_id, &AuditFilter::default())
+            .unwrap_err();
     },
 };

@@ -10,6 +10,12 @@ use dentpro_core::permissions::{Action, Role};
 /// The doctor's profile and the chair the area's commands act on.
 pub type Fixture = DoctorsFixture;
 
+/// A leave of the doctor and a doctor's account without a profile, made with the branch, for
+/// the first cancellation and registration (the admission matrix's templates must name a
+/// leave and an account the server knows).
+pub struct SpareLeave(Option<LeaveId>);
+pub struct SpareAccount(Option<dentpro_core::ids::UserId>);
+
 fn a_day_off(n: usize) -> LeaveInput {
     LeaveInput {
         span: LeaveSpan::DayOff {
@@ -24,6 +30,11 @@ pub static AREA: Area = Area {
     prepare: |b| {
         let admin = b.sessions[&Role::Admin].clone();
         let fixture = doctors_fixture(&mut b.ws, &admin.session_id, "PERM-0");
+        let leave = b.ws.doctors().add_leave(&admin.session_id, &fixture.doctor_id, &a_day_off(0));
+        b.set_fixture(SpareLeave(Some(leave.unwrap().id)));
+        let account = new_user("dr.spare", Role::Doctor);
+        let spare = b.ws.accounts().create_user(&admin.session_id, &account).unwrap().id;
+        b.set_fixture(SpareAccount(Some(spare)));
         b.set_fixture(fixture);
     },
     commands: &[
@@ -64,12 +75,13 @@ pub static AREA: Area = Area {
             action: Some(Action::DoctorEdit),
             writes: Some("doctor.registered"),
             // A role that may not is refused before the account is even looked at; one that
-            // may registers a profile for a fresh doctor's account.
+            // may registers a profile for the spare account, then for fresh ones.
             run: |b, c| {
                 let user = if c.allowed {
                     let admin = b.admin();
                     let account = new_user(&format!("dr.{}.{}", c.role, c.n), Role::Doctor);
-                    b.ws.accounts().create_user(&admin, &account).unwrap().id
+                    let spare = b.fixture_mut::<SpareAccount>().0.take();
+                    spare.unwrap_or_else(|| b.ws.accounts().create_user(&admin, &account).unwrap().id)
                 } else {
                     NO_SUCH_ID.into()
                 };
@@ -127,12 +139,13 @@ pub static AREA: Area = Area {
             name: "doctors.cancel_leave",
             action: Some(Action::DoctorEdit),
             writes: Some("doctor.leave_cancelled"),
-            // One that may cancels a leave the admin adds first.
+            // One that may cancels the spare leave, then ones the admin adds first.
             run: |b, c| {
                 let doctor = b.fixture::<Fixture>().doctor_id.clone();
                 let leave = if c.allowed {
                     let admin = b.admin();
-                    b.ws.doctors().add_leave(&admin, &doctor, &a_day_off(c.n)).unwrap().id
+                    let spare = b.fixture_mut::<SpareLeave>().0.take();
+                    spare.unwrap_or_else(|| b.ws.doctors().add_leave(&admin, &doctor, &a_day_off(c.n)).unwrap().id)
                 } else {
                     LeaveId::new(NO_SUCH_ID)
                 };

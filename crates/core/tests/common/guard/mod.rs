@@ -196,6 +196,13 @@ impl Branch {
         self.fixtures.insert(TypeId::of::<T>(), Box::new(fixture));
     }
 
+    pub fn fixture_mut<T: Any + Send>(&mut self) -> &mut T {
+        self.fixtures
+            .get_mut(&TypeId::of::<T>())
+            .and_then(|f| f.downcast_mut())
+            .expect("prepared by its area")
+    }
+
     pub fn fixture<T: Any + Send>(&self) -> &T {
         self.fixtures
             .get(&TypeId::of::<T>())
