@@ -9,6 +9,7 @@ pub mod sync;
 
 use dentpro_core::device::KeyStorePreference;
 use dentpro_core::ids::SessionId;
+use dentpro_core::permissions::{Action, Role};
 use dentpro_core::workstation::{OpenOptions, Workstation};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use std::path::PathBuf;
@@ -68,59 +69,35 @@ pub struct RunOptions {
     pub demo: bool,
 }
 
+/// The core's lists the UI needs, generated into the bindings as `CORE_LISTS`.
+#[derive(serde::Serialize, specta::Type)]
+struct CoreLists {
+    /// Every record kind, from the core's registry: the audit screen's kind filter.
+    known_kinds: Vec<&'static str>,
+    /// Every action and role, from the permissions' one declaration: what a session may have,
+    /// what a user may be given, and the catalog tests' lists of texts.
+    actions: Vec<Action>,
+    roles: Vec<Role>,
+}
+
+impl CoreLists {
+    fn new() -> Self {
+        Self {
+            known_kinds: dentpro_core::registry::kind_names(),
+            actions: Action::iter().collect(),
+            roles: Role::iter().collect(),
+        }
+    }
+}
+
 /// The builder of every command the UI may call, also used to export the TypeScript bindings.
 pub fn specta_builder() -> tauri_specta::Builder<tauri::Wry> {
-    use commands::{
-        accounts::*, audit::*, devices::*, doctors::*, patients::*, session::*, settings::*, sync::*,
-    };
     tauri_specta::Builder::<tauri::Wry>::new()
-        // Every record kind, from the core's registry: the audit screen's kind filter.
-        .constant("KNOWN_KINDS", dentpro_core::registry::kind_names())
-        .commands(tauri_specta::collect_commands![
-            app_status,
-            about,
-            setup_branch,
-            login,
-            logout,
-            unlock,
-            heartbeat,
-            set_language,
-            list_users,
-            create_user,
-            reset_password,
-            set_user_active,
-            branch_devices,
-            device_overview,
-            revoke_device,
-            cashier_terminals,
-            set_cashier_terminals,
-            get_settings,
-            set_idle_lock_minutes,
-            search_patients,
-            register_patient,
-            update_patient,
-            open_patient,
-            resolve_patient_conflict,
-            audit_trail,
-            verify_audit,
-            audit_report,
-            read_document,
-            sync_status,
-            sync_now,
-            enrol_workstation,
-            list_doctors,
-            doctor_detail,
-            doctor_availability,
-            doctor_candidates,
-            register_doctor,
-            update_doctor,
-            set_doctor_hours,
-            add_doctor_leave,
-            cancel_doctor_leave,
-            list_chairs,
-            add_chair,
-            update_chair,
-        ])
+        // The lists the UI takes from the core rather than keeping copies (one constant:
+        // tauri_specta writes its constants in hash order).
+        .constant("CORE_LISTS", CoreLists::new())
+        // Every area's commands, each area listing its own (`commands/<area>.rs`).
+        .commands(commands::every_command!())
 }
 
 /// Writes the UI's command bindings (`ui/src/bindings.ts`) from the Rust types.
@@ -230,25 +207,99 @@ mod tests {
         }
     }
 
+    /// The list `name` of `CORE_LISTS` in the committed bindings.
+    fn exported_list(name: &str) -> Vec<String> {
+        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
+        let bindings = std::fs::read_to_string(ui.join("bindings.ts")).unwrap();
+        let prefix = "export const CORE_LISTS = ";
+        let line = bindings
+            .lines()
+            .find(|l| l.starts_with(prefix))
+            .expect("bindings.ts exports CORE_LISTS");
+        let lists: serde_json::Value =
+            serde_json::from_str(line.trim_start_matches(prefix).trim_end_matches(" as const;")).unwrap();
+        serde_json::from_value(lists[name].clone()).unwrap()
+    }
+
+    /// A UI source file, which must take `name` from the bindings rather than keep a copy.
+    fn takes_from_the_bindings(file: &str, name: &str) {
+        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
+        let source = std::fs::read_to_string(ui.join(file)).unwrap();
+        let taken = format!("= CORE_LISTS.{name};");
+        assert!(
+            source.contains(&taken),
+            "{file} takes {name} from the generated CORE_LISTS"
+        );
+    }
+
     /// The UI's list of record kinds is the core's registry, and the UI takes it from the
     /// bindings rather than keeping a copy.
     #[test]
     fn the_uis_record_kinds_are_the_registry() {
-        let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src");
-        let bindings = std::fs::read_to_string(ui.join("bindings.ts")).unwrap();
-        let line = bindings
-            .lines()
-            .find(|l| l.starts_with("export const KNOWN_KINDS = "))
-            .expect("bindings.ts exports KNOWN_KINDS");
-        let list = line
-            .trim_start_matches("export const KNOWN_KINDS = ")
-            .trim_end_matches(" as const;");
-        let kinds: Vec<String> = serde_json::from_str(list).unwrap();
-        assert_eq!(kinds, dentpro_core::registry::kind_names());
-        let audit = std::fs::read_to_string(ui.join("auditFormat.ts")).unwrap();
-        assert!(
-            audit.contains(r#"export { KNOWN_KINDS } from "./bindings";"#),
-            "auditFormat.ts re-exports the generated list"
-        );
+        assert_eq!(exported_list("known_kinds"), dentpro_core::registry::kind_names());
+        takes_from_the_bindings("auditFormat.ts", "known_kinds");
+    }
+
+    /// The UI's actions and roles are the permissions' (a new action needs no UI list edited:
+    /// the catalog test then asks for its texts).
+    #[test]
+    fn the_uis_actions_and_roles_are_the_permissions() {
+        use dentpro_core::permissions::{Action, Role};
+        let actions: Vec<String> = Action::iter().map(|a| a.as_str().to_owned()).collect();
+        assert_eq!(exported_list("actions"), actions);
+        let roles: Vec<String> = Role::iter().map(|r| r.as_str().to_owned()).collect();
+        assert_eq!(exported_list("roles"), roles);
+        takes_from_the_bindings("errors.ts", "actions");
+        takes_from_the_bindings("errors.ts", "roles");
+    }
+
+    /// Every `CoreError::invalid(field, "<reason>")` of the core has a `reasons.<reason>` text in
+    /// English and Arabic (in the shared catalog or an area's): the UI finds its reasons in
+    /// the catalogs (`REASONS` in errors.ts), so no hand-kept list stands between the two.
+    #[test]
+    fn every_reason_the_core_sends_has_en_and_ar_text() {
+        fn sources(dir: &std::path::Path, out: &mut Vec<String>) {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    sources(&path, out);
+                } else if path.extension().is_some_and(|x| x == "rs") {
+                    out.push(std::fs::read_to_string(path).unwrap());
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        sources(&root.join("crates/core/src"), &mut files);
+        // The last string literal of each `invalid(...)` call: its reason.
+        let mut sent = std::collections::BTreeSet::new();
+        for source in &files {
+            for call in source.split("invalid(").skip(1) {
+                let args = call.split(')').next().unwrap_or_default();
+                if let Some(reason) = args.rsplit('"').nth(1).filter(|_| args.ends_with('"')) {
+                    sent.insert(reason.to_owned());
+                }
+            }
+        }
+        assert!(sent.contains("too_long") && sent.len() > 30, "{sent:?}");
+        let ui = root.join("ui/src");
+        let mut catalogs = vec![ui.join("i18n")];
+        for area in std::fs::read_dir(ui.join("areas")).unwrap() {
+            catalogs.push(area.unwrap().path().join("i18n"));
+        }
+        for lang in ["en", "ar"] {
+            let mut texts = std::collections::BTreeSet::new();
+            for dir in &catalogs {
+                let Ok(json) = std::fs::read_to_string(dir.join(format!("{lang}.json"))) else {
+                    continue;
+                };
+                let catalog: serde_json::Value = serde_json::from_str(&json).unwrap();
+                if let Some(reasons) = catalog["reasons"].as_object() {
+                    texts.extend(reasons.keys().cloned());
+                }
+            }
+            let missing: Vec<_> = sent.iter().filter(|r| !texts.contains(*r)).collect();
+            assert!(missing.is_empty(), "reasons without {lang} text: {missing:?}");
+        }
     }
 }

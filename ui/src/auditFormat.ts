@@ -1,4 +1,4 @@
-import type { VerifyReason } from "./bindings";
+import { CORE_LISTS, type VerifyReason } from "./bindings";
 
 /** Keys left out of the one-line summary: identifiers (shown elsewhere) and anything secret. */
 function hidden(key: string): boolean {
@@ -18,9 +18,10 @@ function isChange(v: unknown): v is { field: string; from: unknown; to: unknown 
 
 /**
  * A short human-readable line for a record's payload (JSON text): "key: value; …", with
- * field changes as "field: from → to". Falls back to the raw text if it is not JSON.
+ * field changes as "field: from → to". Falls back to the raw text if it is not JSON. `label`
+ * may give a value its words (an access refusal's action).
  */
-export function summarizePayload(payload: string, maxLength = 240): string {
+export function summarizePayload(payload: string, maxLength = 240, label?: (key: string, value: string) => string | undefined): string {
   let data: unknown;
   try {
     data = JSON.parse(payload);
@@ -38,7 +39,7 @@ export function summarizePayload(payload: string, maxLength = 240): string {
         // patient's file: the trail says that it happened, not what the file says.
         continue;
       } else {
-        parts.push(`${k}: ${scalar(v)}`);
+        parts.push(`${k}: ${(typeof v === "string" && label?.(k, v)) || scalar(v)}`);
       }
     }
   } else if (data !== null && data !== undefined) {
@@ -52,7 +53,7 @@ export function summarizePayload(payload: string, maxLength = 240): string {
  * Every record kind the core writes (the audit filter offers these and their prefixes): generated
  * from the Rust registry (`dentpro_core::registry::KINDS`) into bindings.ts, never kept by hand.
  */
-export { KNOWN_KINDS } from "./bindings";
+export const KNOWN_KINDS: readonly string[] = CORE_LISTS.known_kinds;
 
 /**
  * The audit filter's groups, in the order it offers them: a group is a kind prefix (`doctor`

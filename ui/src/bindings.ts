@@ -6,70 +6,6 @@
 
 
 export const commands = {
-async appStatus() : Promise<Result<AppStatus, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("app_status") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async about() : Promise<Result<AboutInfo, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("about") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async setupBranch(input: SetupInput) : Promise<Result<SessionInfo, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("setup_branch", { input }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async login(username: string, password: string) : Promise<Result<SessionInfo, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("login", { username, password }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async logout() : Promise<Result<null, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("logout") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async unlock(password: string) : Promise<Result<SessionInfo, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("unlock", { password }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async heartbeat() : Promise<Result<null, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("heartbeat") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async setLanguage(language: Language) : Promise<Result<SessionInfo, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("set_language", { language }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
 async listUsers() : Promise<Result<UserSummary[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("list_users") };
@@ -102,38 +38,6 @@ async setUserActive(userId: UserId, active: boolean) : Promise<Result<UserSummar
     else return { status: "error", error: e  as any };
 }
 },
-async branchDevices() : Promise<Result<BranchDevice[], CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("branch_devices") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-/**
- * The devices screen: the branch's workstations from this one's records (the permission
- * checked, a refusal recorded), with the branch server's last-seen times and lag when it
- * answers; unreachable, the local list with `live: false` (not an error).
- */
-async deviceOverview() : Promise<Result<DeviceOverview, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("device_overview") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-/**
- * Revokes another workstation of the branch, then asks the background sync to tell the server.
- */
-async revokeDevice(deviceId: DeviceId, reason: string) : Promise<Result<BranchDevice, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("revoke_device", { deviceId, reason }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
 async cashierTerminals(userId: UserId) : Promise<Result<DeviceId[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("cashier_terminals", { userId }) };
@@ -145,65 +49,6 @@ async cashierTerminals(userId: UserId) : Promise<Result<DeviceId[], CoreError>> 
 async setCashierTerminals(userId: UserId, deviceIds: DeviceId[]) : Promise<Result<DeviceId[], CoreError>> {
     try {
     return { status: "ok", data: await TAURI_INVOKE("set_cashier_terminals", { userId, deviceIds }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async getSettings() : Promise<Result<Settings, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("get_settings") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async setIdleLockMinutes(minutes: number) : Promise<Result<Settings, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("set_idle_lock_minutes", { minutes }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async searchPatients(query: string, limit: number) : Promise<Result<PatientSummary[], CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("search_patients", { query, limit }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async registerPatient(input: PatientInput) : Promise<Result<Patient, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("register_patient", { input }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async updatePatient(patientId: PatientId, input: PatientInput) : Promise<Result<Patient, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("update_patient", { patientId, input }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-async openPatient(patientId: PatientId) : Promise<Result<PatientFile, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("open_patient", { patientId }) };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-/**
- * `apply`: use the losing edit's value; otherwise keep the current one.
- */
-async resolvePatientConflict(patientId: PatientId, recordId: RecordId, field: string, apply: boolean) : Promise<Result<PatientFile, CoreError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("resolve_patient_conflict", { patientId, recordId, field, apply }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -247,35 +92,33 @@ async readDocument(documentId: string) : Promise<Result<Document, CoreError>> {
     else return { status: "error", error: e  as any };
 }
 },
-/**
- * Where sync stands; needs no session (the sign-in screen shows it too).
- */
-async syncStatus() : Promise<Result<SyncStatus, CoreError>> {
+async branchDevices() : Promise<Result<BranchDevice[], CoreError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("sync_status") };
+    return { status: "ok", data: await TAURI_INVOKE("branch_devices") };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
 /**
- * Asks the background sync to run now (starting it if the workstation is enrolled).
+ * The devices screen: the branch's workstations from this one's records (the permission
+ * checked, a refusal recorded), with the branch server's last-seen times and lag when it
+ * answers; unreachable, the local list with `live: false` (not an error).
  */
-async syncNow() : Promise<Result<SyncStatus, CoreError>> {
+async deviceOverview() : Promise<Result<DeviceOverview, CoreError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("sync_now") };
+    return { status: "ok", data: await TAURI_INVOKE("device_overview") };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
 },
 /**
- * Enrols this workstation with the branch server named in `ticket`
- * (`dentpro-enrol:<code>@<host:port>#<fingerprint>`), then starts the background sync.
+ * Revokes another workstation of the branch, then asks the background sync to tell the server.
  */
-async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatus, CoreError>> {
+async revokeDevice(deviceId: DeviceId, reason: string) : Promise<Result<BranchDevice, CoreError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("enrol_workstation", { ticket, label }) };
+    return { status: "ok", data: await TAURI_INVOKE("revoke_device", { deviceId, reason }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
@@ -376,6 +219,163 @@ async updateChair(chairId: ChairId, input: ChairUpdate) : Promise<Result<Chair, 
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+async searchPatients(query: string, limit: number) : Promise<Result<PatientSummary[], CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("search_patients", { query, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async registerPatient(input: PatientInput) : Promise<Result<Patient, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("register_patient", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async updatePatient(patientId: PatientId, input: PatientInput) : Promise<Result<Patient, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("update_patient", { patientId, input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async openPatient(patientId: PatientId) : Promise<Result<PatientFile, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("open_patient", { patientId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * `apply`: use the losing edit's value; otherwise keep the current one.
+ */
+async resolvePatientConflict(patientId: PatientId, recordId: RecordId, field: string, apply: boolean) : Promise<Result<PatientFile, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("resolve_patient_conflict", { patientId, recordId, field, apply }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async appStatus() : Promise<Result<AppStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("app_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async about() : Promise<Result<AboutInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("about") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setupBranch(input: SetupInput) : Promise<Result<SessionInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("setup_branch", { input }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async login(username: string, password: string) : Promise<Result<SessionInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("login", { username, password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async logout() : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("logout") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async unlock(password: string) : Promise<Result<SessionInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("unlock", { password }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async heartbeat() : Promise<Result<null, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("heartbeat") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setLanguage(language: Language) : Promise<Result<SessionInfo, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_language", { language }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async getSettings() : Promise<Result<Settings, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("get_settings") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setIdleLockMinutes(minutes: number) : Promise<Result<Settings, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_idle_lock_minutes", { minutes }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Where sync stands; needs no session (the sign-in screen shows it too).
+ */
+async syncStatus() : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_status") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Asks the background sync to run now (starting it if the workstation is enrolled).
+ */
+async syncNow() : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sync_now") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Enrols this workstation with the branch server named in `ticket`
+ * (`dentpro-enrol:<code>@<host:port>#<fingerprint>`), then starts the background sync.
+ */
+async enrolWorkstation(ticket: string, label: string) : Promise<Result<SyncStatus, CoreError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("enrol_workstation", { ticket, label }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -385,7 +385,7 @@ async updateChair(chairId: ChairId, input: ChairUpdate) : Promise<Result<Chair, 
 
 /** user-defined constants **/
 
-export const KNOWN_KINDS = ["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked","audit.report_generated","doctor.registered","doctor.updated","doctor.hours_set","doctor.leave_added","doctor.leave_cancelled","chair.added","chair.updated"] as const;
+export const CORE_LISTS = {"actions":["user_list","user_create","user_reset_password","user_deactivate","user_reactivate","patient_search","patient_view","patient_register","patient_edit","audit_view","audit_verify","settings_edit","cashier_bind","device_list","device_revoke","device_enrol","doctor_view","doctor_edit","chair_edit"],"known_kinds":["device.initialized","access.denied","branch.created","user.created","user.password_reset","user.deactivated","user.reactivated","user.language_set","auth.login_succeeded","auth.login_failed","auth.logged_out","auth.session_locked","auth.session_unlocked","settings.changed","patient.registered","patient.updated","patient.viewed","patient.conflict_resolved","audit.verified","cashier.terminals_set","device.enrolled","device.revoked","audit.report_generated","doctor.registered","doctor.updated","doctor.hours_set","doctor.leave_added","doctor.leave_cancelled","chair.added","chair.updated"],"roles":["admin","manager","receptionist","assistant","doctor","cashier"]} as const;
 
 /** user-defined types **/
 

@@ -84,6 +84,10 @@ describe("formatting", () => {
   it("summarises record payloads without ids or secrets", () => {
     expect(summarizePayload('{"patient_id":"p1","changes":[{"field":"phone","from":"1","to":"2"}]}')).toBe("phone: 1 → 2");
     expect(summarizePayload('{"user_id":"u","username":"sara","password_hash":"x"}')).toBe("username: sara");
+    // A refusal's action in words, in the reader's language.
+    const denied = '{"action":"patient_view","patient_id":null,"reason":"role cashier lacks patient_view"}';
+    const words = (k: string, v: string) => (k === "action" ? tAr(`actions.${v}`) : undefined);
+    expect(summarizePayload(denied, 240, words)).toBe("action: فتح ملفات المرضى; reason: role cashier lacks patient_view");
     // A registration's nested form (medical details) is not copied into the trail.
     expect(
       summarizePayload('{"patient_id":"p","file_number":"AB12-00001","fields":{"allergies":"Penicillin"}}'),

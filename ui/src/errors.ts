@@ -1,6 +1,7 @@
 import type { TFunction } from "i18next";
-import type { Action, CoreError, DeviceKind, ErrorCode, Language, Role } from "./bindings";
+import { CORE_LISTS, type Action, type CoreError, type DeviceKind, type ErrorCode, type Language, type Role } from "./bindings";
 import { formatDateTime } from "./format";
+import { RESOURCES } from "./i18n/resources";
 
 // Records keyed by the generated union types: tsc fails here if the Rust side adds a variant.
 const ERROR_CODE_SET: Record<ErrorCode, true> = {
@@ -29,15 +30,9 @@ const ERROR_CODE_SET: Record<ErrorCode, true> = {
 };
 export const ERROR_CODES = Object.keys(ERROR_CODE_SET) as ErrorCode[];
 
-const ROLE_SET: Record<Role, true> = {
-  admin: true,
-  manager: true,
-  receptionist: true,
-  assistant: true,
-  doctor: true,
-  cashier: true,
-};
-export const ROLES = Object.keys(ROLE_SET) as Role[];
+/** Every action and every role, in the core's order: generated from `permissions.rs`. */
+export const ACTIONS: readonly Action[] = CORE_LISTS.actions;
+export const ROLES: readonly [Role, ...Role[]] = CORE_LISTS.roles;
 
 const DEVICE_KIND_SET: Record<DeviceKind, true> = {
   reception: true,
@@ -48,108 +43,21 @@ const DEVICE_KIND_SET: Record<DeviceKind, true> = {
 /** Every kind of workstation; each has a label `devices.kinds.<kind>`. */
 export const DEVICE_KINDS = Object.keys(DEVICE_KIND_SET) as DeviceKind[];
 
-const ACTION_SET: Record<Action, true> = {
-  user_list: true,
-  user_create: true,
-  user_reset_password: true,
-  user_deactivate: true,
-  user_reactivate: true,
-  patient_search: true,
-  patient_view: true,
-  patient_register: true,
-  patient_edit: true,
-  audit_view: true,
-  audit_verify: true,
-  settings_edit: true,
-  cashier_bind: true,
-  device_list: true,
-  device_revoke: true,
-  device_enrol: true,
-  doctor_view: true,
-  doctor_edit: true,
-  chair_edit: true,
-};
-export const ACTIONS = Object.keys(ACTION_SET) as Action[];
-
-/** The stable `details.reason` keys the core sends with `invalid` (and some `conflict`) errors. */
-export const REASONS = [
-  "required",
-  "too_long",
-  "username_format",
-  "password_too_short",
-  "username_taken",
-  "code_format",
-  "invalid_date",
-  "date_in_future",
-  "date_too_old",
-  "invalid_sex",
-  "phone_format",
-  "national_id_format",
-  "name_required",
-  "cannot_deactivate_self",
-  "last_admin",
-  "out_of_range",
-  "ticket_format",
-  "terminal_not_bound",
-  "unknown_device",
-  "cannot_revoke_self",
-  "already_revoked",
-  "conflict_not_found",
-  "conflict_already_resolved",
-  // The doctors area's (texts in areas/doctors/i18n).
-  "licence_format",
-  "licence_taken",
-  "profile_exists",
-  "not_a_doctor",
-  "user_inactive",
-  "unknown_user",
-  "doctor_retired",
-  "time_format",
-  "interval_order",
-  "intervals_overlap",
-  "too_many_intervals",
-  "duplicate_day",
-  "date_order",
-  "already_cancelled",
-  "not_trimmed",
-  "not_normalised",
-] as const;
-
 /**
- * The `details.reason` keys of `sync_rejected` / `sync_unavailable` errors worth a sentence of
- * their own: the workstation's checks of the server (certificate, log), and the server's
- * refusals (enrolment codes, devices, clocks). Others fall back to the error code's text.
+ * The `details.reason` keys the UI has a sentence for: every `reasons.*` key of the catalogs
+ * (the shared one and each area's), so an area adds a reason by adding its texts. Every reason
+ * of the core's `invalid` errors has one (a Rust test, `every_reason_the_core_sends_has_en_and_ar_text`);
+ * a reason without one (some sync refusals) falls back to its error code's text.
  */
-export const SYNC_REASONS = [
-  "certificate_mismatch",
-  "log_truncated",
-  "log_rewritten",
-  "bad_checkpoint",
-  "bad_receipt",
-  "malformed_answer",
-  "push_stalled",
-  "record_too_large",
-  "answer_too_large",
-  "not_included",
-  "device_revoked",
-  "not_enrolled",
-  "foreign_key",
-  "unknown_code",
-  "code_used",
-  "code_expired",
-  "already_enrolled",
-  "station_taken",
-  "other_branch",
-  "fork",
-  "proof_too_old",
-  "proof_not_yet_valid",
-] as const;
-export type Reason = (typeof REASONS)[number] | (typeof SYNC_REASONS)[number];
+export const REASONS: readonly string[] = [
+  ...new Set(Object.values(RESOURCES.en).flatMap((catalog) => (typeof catalog.reasons === "object" ? Object.keys(catalog.reasons) : []))),
+];
+export type Reason = string;
 
-const ALL_REASONS: readonly string[] = [...REASONS, ...SYNC_REASONS];
+const ALL_REASONS = new Set(REASONS);
 
 function isReason(s: string | undefined): s is Reason {
-  return s !== undefined && ALL_REASONS.includes(s);
+  return s !== undefined && ALL_REASONS.has(s);
 }
 
 function isErrorCode(s: string): s is ErrorCode {

@@ -7,17 +7,10 @@
 
 mod common;
 
-use common::*;
-use dentpro_core::demo::demo_patient;
+use common::guard;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
-use dentpro_core::devices::DeviceKind;
-use dentpro_core::doctors::{
-    ChairInput, ChairUpdate, DayHours, DoctorInput, DoctorUpdate, Interval, LeaveInput, LeaveSpan, Specialty,
-    Status, Weekday,
-};
 use dentpro_core::ids::{DeviceId, UserId};
 use dentpro_core::ledger::read_record;
-use dentpro_core::patients::ConflictDecision;
 use dentpro_core::permissions::{self, Role};
 use dentpro_core::record::{Record, RecordBody};
 use dentpro_core::registry;
@@ -43,7 +36,9 @@ const OUTSIDE_THE_MATRIX: &[(&str, &str)] = &[
 ];
 
 struct Branch {
-    _dirs: (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir),
+    /// The workstation whose records are pushed (kept open: its data dir holds its key).
+    _desk: guard::Branch,
+    _server_dir: tempfile::TempDir,
     /// The server's database, holding every record of the workstation below.
     server: Connection,
     device_id: DeviceId,
@@ -58,155 +53,36 @@ struct Branch {
     templates: BTreeMap<String, Record>,
 }
 
-/// A workstation with an account of every role (the cashier bound to this workstation, as a
-/// terminal), a patient, and a retired account; the server admits all of it. Then one call of
-/// every command, as the admin, gives the templates (not pushed).
+/// The guard tests' branch (`common::guard`: an account of every role, the cashier bound to
+/// this workstation, what each area prepared); the server admits all of it. Then every
+/// area's command cases once, as the admin, and the records no command leaves give the
+/// templates (not pushed).
 fn branch() -> Branch {
-    let ws_dir = tempfile::tempdir().unwrap();
     let server_dir = tempfile::tempdir().unwrap();
-    let clock = clock();
-    let (mut ws, admin) = set_up(ws_dir.path(), &clock);
-    let mut users = HashMap::from([(Role::Admin, admin.user_id.clone())]);
-    for role in Role::iter().filter(|r| *r != Role::Admin) {
-        let user = ws
-            .accounts()
-            .create_user(&admin.session_id, &new_user(&format!("user.{role}"), role))
-            .unwrap();
-        users.insert(role, user.id);
-    }
-    let device_id = ws.device_id().to_owned();
-    ws.accounts()
-        .set_cashier_terminals(
-            &admin.session_id,
-            &users[&Role::Cashier],
-            std::slice::from_ref(&device_id),
-        )
-        .unwrap();
-    let retired = ws
-        .accounts()
-        .create_user(&admin.session_id, &new_user("retired", Role::Receptionist))
-        .unwrap()
-        .id;
-    ws.accounts().deactivate(&admin.session_id, &retired).unwrap();
-    let victim = ws
-        .accounts()
-        .create_user(&admin.session_id, &new_user("victim", Role::Cashier))
-        .unwrap()
-        .id;
-    let patient = ws
-        .patients()
-        .register(&admin.session_id, &demo_patient(1))
-        .unwrap()
-        .id;
-    // A doctor's profile with a leave, and a chair, for the doctors templates to act on; and a
-    // second doctor's account for the registration template.
-    let doctor = ws
-        .doctors()
-        .register(&admin.session_id, &doctor_input(&users[&Role::Doctor], "ADM-1"))
-        .unwrap()
-        .id;
-    let leave = ws
-        .doctors()
-        .add_leave(&admin.session_id, &doctor, &day_off())
-        .unwrap()
-        .id;
-    let chair = ws
-        .doctors()
-        .add_chair(&admin.session_id, &chair_input())
-        .unwrap()
-        .id;
-    let second_doctor = ws
-        .accounts()
-        .create_user(&admin.session_id, &new_user("dr.two", Role::Doctor))
-        .unwrap()
-        .id;
-    let base = all_records(ws.ledger().conn());
-    // A doctor's machine of the branch, heard of through the log (its enrolment), to revoke.
-    let chair_dir = tempfile::tempdir().unwrap();
-    let (chair_device, chair_records) =
-        enrolled_device(chair_dir.path(), &clock, DeviceKind::Doctor, "chair");
-    pull_into(&mut ws, &chair_records);
+    let mut desk = guard::Branch::new();
+    let device_id = desk.ws.device_id().to_owned();
+    let own = |ws: &dentpro_core::Workstation| -> Vec<Record> {
+        all_records(ws.ledger().conn())
+            .into_iter()
+            .filter(|r| r.body.device_id == device_id)
+            .collect()
+    };
+    let base = own(&desk.ws);
 
-    // The templates: every command once, as the admin.
-    let s = admin.session_id.clone();
-    ws.accounts()
-        .create_user(&s, &new_user("newcomer", Role::Receptionist))
-        .unwrap();
-    ws.accounts()
-        .reset_password(&s, &victim, "another-pass-1")
-        .unwrap();
-    ws.accounts().deactivate(&s, &victim).unwrap();
-    ws.accounts().reactivate(&s, &victim).unwrap();
-    ws.accounts()
-        .set_cashier_terminals(&s, &victim, std::slice::from_ref(&device_id))
-        .unwrap();
-    ws.set_language(&s, dentpro_core::accounts::Language::Ar).unwrap();
-    ws.settings().set_idle_lock_minutes(&s, 12).unwrap();
-    ws.patients().register(&s, &demo_patient(2)).unwrap();
-    let mut input = dentpro_core::patients::get(ws.ledger().conn(), &patient)
-        .unwrap()
-        .fields;
-    input.address = "Another street 9".into();
-    ws.patients().update(&s, &patient, &input).unwrap();
-    // An edit conflict (another desk's edit of the phone lost to this one's), then resolved.
-    let mut other = OtherDesk::new();
-    let (here, elsewhere) = ("0792222222", "0793333333");
-    let conflict = make_conflict(&mut ws, &s, &mut other, &patient, "phone", here, elsewhere);
-    ws.patients()
-        .resolve_conflict(&s, &patient, &conflict, "phone", ConflictDecision::KeepCurrent)
-        .unwrap();
-    ws.patients().open(&s, &patient).unwrap();
-    ws.audit().verify(&s).unwrap();
-    ws.audit().report(&s).unwrap();
-    ws.devices().revoke(&s, &chair_device, "stolen").unwrap();
-    let mut doctors = ws.doctors();
-    doctors
-        .register(&s, &doctor_input(&second_doctor, "ADM-2"))
-        .unwrap();
-    let update = DoctorUpdate {
-        name_en: "Dr Lina Haddad".into(),
-        name_ar: "د. لينا حداد".into(),
-        specialty: Specialty::Periodontics,
-        licence: "ADM-1".into(),
-        status: Status::Active,
-    };
-    doctors.update(&s, &doctor, &update).unwrap();
-    let monday = DayHours {
-        day: Weekday::Monday,
-        intervals: vec![Interval {
-            start: "09:00".into(),
-            end: "13:00".into(),
-        }],
-    };
-    doctors.set_hours(&s, &doctor, &[monday]).unwrap();
-    doctors.add_leave(&s, &doctor, &day_off()).unwrap();
-    doctors.cancel_leave(&s, &doctor, &leave).unwrap();
-    doctors.add_chair(&s, &chair_input()).unwrap();
-    let retire = ChairUpdate {
-        label_en: "Chair 1".into(),
-        label_ar: "كرسي ١".into(),
-        status: Status::Retired,
-    };
-    doctors.update_chair(&s, &chair, &retire).unwrap();
-    let desk = ws.login("user.receptionist", PASSWORD).unwrap();
-    ws.audit()
-        .trail(&desk.session_id, &Default::default())
-        .unwrap_err(); // access.denied
-    ws.login("user.doctor", "wrong-password").unwrap_err(); // auth.login_failed
-    clock.advance(chrono::Duration::minutes(13)); // past the 12 minutes set above
-    ws.heartbeat(&desk.session_id).unwrap_err(); // auth.session_locked
-    ws.unlock(&desk.session_id, PASSWORD).unwrap();
-    ws.logout(&desk.session_id).unwrap();
+    for case in guard::commands() {
+        if let Err(e) = desk.run(case, Role::Admin) {
+            panic!("the admin's {}: {e:?}", case.name);
+        }
+    }
+    for area in guard::AREAS {
+        (area.other_records)(&mut desk);
+    }
     let mut templates = BTreeMap::new();
-    let own = all_records(ws.ledger().conn())
-        .into_iter()
-        .skip(base.len())
-        .filter(|r| r.body.device_id == device_id);
-    for record in own {
+    for record in own(&desk.ws).into_iter().skip(base.len()) {
         templates.entry(record.body.kind.clone()).or_insert(record);
     }
 
-    let identity = DeviceIdentity::load_or_create(ws_dir.path(), KeyStorePreference::File).unwrap();
+    let identity = DeviceIdentity::load_or_create(desk.dir.path(), KeyStorePreference::File).unwrap();
     let mut server =
         store::open_unbound(&server_dir.path().join("server.sqlite3"), &store::DbKey::random()).unwrap();
     let tx = server.transaction().unwrap();
@@ -216,15 +92,20 @@ fn branch() -> Branch {
     for a in &admitted {
         assert_eq!(a.position().verdict, Verdict::Accepted, "{a:?}");
     }
-    let chair_key = DeviceIdentity::load_or_create(chair_dir.path(), KeyStorePreference::File)
-        .unwrap()
-        .verifying_key();
-    let (admitted, error) = sync::admit_all(&tx, &sender(&chair_device, &chair_key), &chair_records);
-    assert!(error.is_none() && admitted.len() == 2, "{error:?}");
+    // The branch's other workstations, to revoke.
+    for other in &desk.other_devices {
+        let key = DeviceIdentity::load_or_create(other.dir.path(), KeyStorePreference::File)
+            .unwrap()
+            .verifying_key();
+        let (admitted, error) = sync::admit_all(&tx, &sender(&other.device_id, &key), &other.records);
+        assert!(error.is_none() && admitted.len() == 2, "{error:?}");
+    }
     tx.commit().unwrap();
     let last = base.last().unwrap();
+    let users = Role::iter().map(|role| (role, desk.user(role))).collect();
+    let retired = desk.fixture::<guard::accounts::Retired>().0.clone();
     Branch {
-        _dirs: (ws_dir, server_dir, chair_dir),
+        _server_dir: server_dir,
         server,
         device_id,
         key: identity.signing_key().clone(),
@@ -232,32 +113,7 @@ fn branch() -> Branch {
         users,
         retired,
         templates,
-    }
-}
-
-fn doctor_input(user_id: &str, licence: &str) -> DoctorInput {
-    DoctorInput {
-        user_id: user_id.into(),
-        name_en: "Lina Haddad".into(),
-        name_ar: "لينا حداد".into(),
-        specialty: Specialty::Orthodontics,
-        licence: licence.into(),
-    }
-}
-
-fn day_off() -> LeaveInput {
-    LeaveInput {
-        span: LeaveSpan::DayOff {
-            date: "2026-03-09".into(),
-        },
-        note: String::new(),
-    }
-}
-
-fn chair_input() -> ChairInput {
-    ChairInput {
-        label_en: "Chair 1".into(),
-        label_ar: "كرسي ١".into(),
+        _desk: desk,
     }
 }
 
@@ -320,9 +176,9 @@ impl Branch {
     }
 
     fn template(&self, kind: &str) -> &Record {
-        self.templates
-            .get(kind)
-            .unwrap_or_else(|| panic!("no template for {kind}: write one in branch()"))
+        self.templates.get(kind).unwrap_or_else(|| {
+            panic!("no template for {kind}: a case in tests/common/guard/<area>.rs writes one")
+        })
     }
 }
 
@@ -333,7 +189,7 @@ fn every_kind_a_user_can_cause_is_in_the_matrix() {
         let outside = OUTSIDE_THE_MATRIX.iter().any(|(k, _)| k == kind);
         assert!(
             outside || b.templates.contains_key(*kind),
-            "record kind {kind} has no template in tests/admission.rs: add the command that writes it to branch()"
+            "record kind {kind} has no template: add the command that writes it to its area's tests/common/guard/<area>.rs"
         );
     }
 }

@@ -6,6 +6,22 @@ use dentpro_core::accounts::{NewUser, UserSummary};
 use dentpro_core::ids::{DeviceId, UserId};
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            list_users,
+            create_user,
+            reset_password,
+            set_user_active,
+            cashier_terminals,
+            set_cashier_terminals,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn list_users(state: State<'_, AppState>) -> Result<Vec<UserSummary>> {

@@ -6,6 +6,20 @@ use dentpro_core::audit::{AuditFilter, AuditPage, VerifyReport};
 use dentpro_core::documents::{Document, audit_report::DocumentRef};
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            audit_trail,
+            verify_audit,
+            audit_report,
+            read_document,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn audit_trail(state: State<'_, AppState>, filter: AuditFilter) -> Result<AuditPage> {

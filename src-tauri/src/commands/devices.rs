@@ -8,6 +8,19 @@ use dentpro_core::{CoreError, Result};
 use std::sync::Arc;
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            branch_devices,
+            device_overview,
+            revoke_device,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn branch_devices(state: State<'_, AppState>) -> Result<Vec<BranchDevice>> {

@@ -9,6 +9,28 @@ use dentpro_core::doctors::{
 };
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            list_doctors,
+            doctor_detail,
+            doctor_availability,
+            doctor_candidates,
+            register_doctor,
+            update_doctor,
+            set_doctor_hours,
+            add_doctor_leave,
+            cancel_doctor_leave,
+            list_chairs,
+            add_chair,
+            update_chair,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn list_doctors(state: State<'_, AppState>) -> Result<Vec<Doctor>> {

@@ -6,6 +6,21 @@ use dentpro_core::ids::{PatientId, RecordId};
 use dentpro_core::patients::{ConflictDecision, Patient, PatientFile, PatientInput, PatientSummary};
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            search_patients,
+            register_patient,
+            update_patient,
+            open_patient,
+            resolve_patient_conflict,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn search_patients(state: State<'_, AppState>, query: String, limit: u32) -> Result<Vec<PatientSummary>> {

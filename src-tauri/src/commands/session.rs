@@ -6,6 +6,24 @@ use dentpro_core::workstation::{AboutInfo, AppStatus, SessionInfo};
 use dentpro_core::{CoreError, ErrorCode, Result};
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            app_status,
+            about,
+            setup_branch,
+            login,
+            logout,
+            unlock,
+            heartbeat,
+            set_language,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn app_status(state: State<'_, AppState>) -> Result<AppStatus> {

@@ -5,6 +5,18 @@ use dentpro_core::Result;
 use dentpro_core::settings::Settings;
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            get_settings,
+            set_idle_lock_minutes,
+        )
+    };
+}
+pub(crate) use commands;
+
 #[tauri::command(async)]
 #[specta::specta]
 pub fn get_settings(state: State<'_, AppState>) -> Result<Settings> {

@@ -8,6 +8,19 @@ use dentpro_sync::client::EnrolmentTicket;
 use std::sync::Arc;
 use tauri::State;
 
+/// This area's commands, every one (a test in `commands/mod.rs` checks): `every_command!`
+/// gathers them for `specta_builder()`.
+macro_rules! commands {
+    ($($state:tt)*) => {
+        $crate::commands::gather!(@answer $($state)*
+            sync_status,
+            sync_now,
+            enrol_workstation,
+        )
+    };
+}
+pub(crate) use commands;
+
 /// Where sync stands; needs no session (the sign-in screen shows it too).
 #[tauri::command(async)]
 #[specta::specta]

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { NAMESPACES, RESOURCES } from "./resources";
-import { ACTIONS, ERROR_CODES, REASONS, ROLES, SYNC_REASONS } from "../errors";
+import { ACTIONS, ERROR_CODES, REASONS, ROLES } from "../errors";
 import { KIND_GROUPS, KNOWN_KINDS, VERIFY_REASONS } from "../auditFormat";
 import { translator } from "./translator";
+import { AREAS } from "../areas";
 
 type Tree = { [k: string]: string | Tree };
 
@@ -39,10 +40,15 @@ const EN = union(EN_NS);
 const AR = union(AR_NS);
 const placeholders = (s: string) => [...s.matchAll(/\{\{\s*(\w+)\s*\}\}/g)].map((m) => m[1]).sort();
 
+/** The reasons the UI's form schemas give (`reason("…")` in any source file). */
+const SOURCES = import.meta.glob<string>(["../**/*.{ts,tsx}", "!../**/*.test.{ts,tsx}"], { eager: true, query: "?raw", import: "default" });
+const FORM_REASONS = [...new Set(Object.values(SOURCES).flatMap((s) => [...s.matchAll(/\breason\("([a-z_]+)"/g)].map((m) => m[1] ?? "")))];
+
 describe("translation catalogs", () => {
   it("has the shared texts and one namespace per area folder", () => {
     expect(NAMESPACES).toContain("translation");
-    for (const area of ["patients", "doctors", "users", "devices", "audit", "settings", "about", "session"]) expect(NAMESPACES).toContain(area);
+    // Every area of the nav, and the signed-out screens' texts.
+    for (const area of [...AREAS.map((a) => a.id), "session"]) expect(NAMESPACES).toContain(area);
   });
 
   it.each(NAMESPACES)("namespace %s: en and ar have exactly the same keys", (ns) => {
@@ -121,16 +127,29 @@ describe("translation catalogs", () => {
     expect(AR.has(`audit.problems.${reason}`)).toBe(true);
   });
 
-  it.each([...REASONS, ...SYNC_REASONS])("reason %s is translated in both languages", (reason) => {
+  it("finds the reasons in every catalog: the shared one's and the areas'", () => {
+    expect(REASONS).toContain("required");
+    expect(REASONS).toContain("licence_taken");
+  });
+
+  it.each([...REASONS])("reason %s is translated in both languages", (reason) => {
     expect(EN.has(`reasons.${reason}`)).toBe(true);
     expect(AR.has(`reasons.${reason}`)).toBe(true);
+  });
+
+  it.each(FORM_REASONS)("reason %s, which a form's schema gives, has its text", (reason) => {
+    expect(REASONS).toContain(reason);
+  });
+
+  it.each([...ACTIONS])("action %s is named in both languages", (action) => {
+    expect(EN.has(`actions.${action}`)).toBe(true);
+    expect(AR.has(`actions.${action}`)).toBe(true);
   });
 
   it("every role, record kind and kind group has a label", () => {
     for (const role of ROLES) expect(EN.has(`roles.${role}`), role).toBe(true);
     for (const kind of KNOWN_KINDS) expect(EN.has(`kinds.${kind.replace(/\./g, "_")}`), kind).toBe(true);
     for (const g of KIND_GROUPS) expect(EN.has(`audit.group.${g}`), g).toBe(true);
-    expect(ACTIONS).toHaveLength(19);
   });
 
   it("has a label for every patient and account field the core may name", () => {

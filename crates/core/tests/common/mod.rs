@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod guard;
 
 use chrono::{DateTime, TimeZone, Utc};
 use dentpro_core::accounts::{Language, NewUser, SetupInput};
@@ -344,4 +345,58 @@ pub fn pending_records(ws: &Workstation) -> Vec<dentpro_core::record::Record> {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap()
+}
+
+/// A doctor's profile (for a fresh doctor's account) and a chair, made by `session` (an admin).
+pub struct DoctorsFixture {
+    pub user_id: dentpro_core::ids::UserId,
+    pub doctor_id: dentpro_core::doctors::DoctorId,
+    pub licence: String,
+    pub chair_id: dentpro_core::doctors::ChairId,
+}
+
+pub fn doctors_fixture(
+    ws: &mut Workstation,
+    session: &dentpro_core::ids::SessionId,
+    licence: &str,
+) -> DoctorsFixture {
+    let username = format!("dr.{}", licence.to_lowercase());
+    let user_id = ws
+        .accounts()
+        .create_user(session, &new_user(&username, Role::Doctor))
+        .unwrap()
+        .id;
+    let doctor_id = ws
+        .doctors()
+        .register(session, &doctor_input(&user_id, licence))
+        .unwrap()
+        .id;
+    let chair_id = ws
+        .doctors()
+        .add_chair(session, &chair_input("Chair 1"))
+        .unwrap()
+        .id;
+    DoctorsFixture {
+        user_id,
+        doctor_id,
+        licence: licence.to_owned(),
+        chair_id,
+    }
+}
+
+pub fn doctor_input(user_id: &str, licence: &str) -> dentpro_core::doctors::DoctorInput {
+    dentpro_core::doctors::DoctorInput {
+        user_id: user_id.into(),
+        name_en: "Lina Haddad".into(),
+        name_ar: "لينا حداد".into(),
+        specialty: dentpro_core::doctors::Specialty::Orthodontics,
+        licence: licence.into(),
+    }
+}
+
+pub fn chair_input(label_en: &str) -> dentpro_core::doctors::ChairInput {
+    dentpro_core::doctors::ChairInput {
+        label_en: label_en.into(),
+        label_ar: "كرسي ١".into(),
+    }
 }

@@ -167,7 +167,7 @@ export function AuditScreen() {
                   <bdi>{(lang === "ar" ? e.patient_name_ar : e.patient_name) ?? ""}</bdi>
                 </td>
                 <td className="details-cell" title={e.payload}>
-                  <bdi>{summarizePayload(e.payload)}</bdi>
+                  <bdi>{summarizePayload(e.payload, 240, (k, v) => (k === "action" ? t(`actions.${v}`, { defaultValue: v }) : undefined))}</bdi>
                 </td>
               </tr>
             ))}

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { Language, Role } from "../../bindings";
+import type { Language } from "../../bindings";
 import { ROLES } from "../../errors";
 import { NAME_MAX, newPassword, reason, requiredText, username } from "../../forms";
 
@@ -14,7 +14,7 @@ export const userKeys = {
 export const newUserSchema = z.object({
   username: username(),
   display_name: requiredText(NAME_MAX),
-  role: z.enum(ROLES as [Role, ...Role[]], { error: reason("required") }),
+  role: z.enum(ROLES, { error: reason("required") }),
   // The password is not trimmed: it is checked as typed.
   password: newPassword(),
   language: z.enum(["en", "ar"] satisfies Language[], { error: reason("required") }),
