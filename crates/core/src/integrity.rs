@@ -383,9 +383,10 @@ pub fn signed_account(
 ) -> Result<Option<SignedAccount>> {
     let sql = format!(
         "SELECT r.* FROM records r LEFT JOIN record_log l ON l.local_index = r.local_index
-         WHERE r.kind IN ({ACCOUNT_KINDS}) AND json_extract(r.payload, '$.user_id') = ?1
+         WHERE r.kind IN ({ACCOUNT_KINDS}) AND r.{} AND json_extract(r.payload, '$.user_id') = ?1
            AND (l.verdict = 'accepted' OR (l.verdict IS NULL AND r.device_id = ?2))
-         ORDER BY l.log_index IS NULL, l.log_index, r.local_index"
+         ORDER BY l.log_index IS NULL, l.log_index, r.local_index",
+        crate::kind_indexed!()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let records = stmt

@@ -26,6 +26,18 @@ const ANCHOR_SLOT: usize = 512;
 const RECORD_ANCHOR_SLOT: usize = 256 * 1024;
 const ANCHOR_TAG: &[u8] = b"dentpro/chain-head/v1\0";
 
+/// The condition of the `records` kind index (`records_kind`, migration V13): every kind but the
+/// most frequent, a file opened (`patient.viewed`), which no query looks up by kind. SQLite uses
+/// a partial index only for a query that repeats its condition, so a query by kind adds
+/// `AND kind_indexed!()`; the queries that must use the index say `INDEXED BY records_kind`,
+/// which fails loudly if the condition is missing.
+#[macro_export]
+macro_rules! kind_indexed {
+    () => {
+        "kind <> 'patient.viewed'"
+    };
+}
+
 /// Who a record is written for. Only the authorization step makes one for a user
 /// ([`crate::workstation::Workstation::authorize`], sign-in and the branch's first setup, all
 /// inside this crate); [`Actor::system`] is the device itself, which holds no role and so can

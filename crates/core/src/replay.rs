@@ -87,7 +87,7 @@ impl Found {
 fn candidates(tx: &Connection, finder: Finder, id: &str) -> Result<Vec<Found>> {
     let condition = match finder {
         Finder::Payload(expr) => format!("{expr} = ?1"),
-        Finder::Kind(kind) => format!("r.kind = '{kind}'"),
+        Finder::Kind(kind) => format!(concat!("r.kind = '{}' AND r.", crate::kind_indexed!()), kind),
     };
     let mut stmt = tx.prepare_cached(&format!(
         "SELECT r.*, l.log_index, l.verdict FROM records r
@@ -315,7 +315,7 @@ mod tests {
         for kind in subject_kinds() {
             let condition = match kind.finder {
                 Finder::Payload(expr) => format!("{expr} = ?1"),
-                Finder::Kind(k) => format!("r.kind = '{k}'"),
+                Finder::Kind(k) => format!(concat!("r.kind = '{}' AND r.", crate::kind_indexed!()), k),
             };
             let sql = format!(
                 "EXPLAIN QUERY PLAN SELECT r.*, l.log_index, l.verdict FROM records r

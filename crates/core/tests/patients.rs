@@ -434,6 +434,24 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
     assert_eq!(kinds, ["patient.viewed", "patient.updated", "patient.registered"]);
     assert_eq!(trail.entries[0].actor_name.as_deref(), Some("Dr. Omar Khalil"));
     assert_eq!(trail.entries[0].patient_name.as_deref(), Some("Tariq Shami"));
+    // Filtered by kind: a file opened (left out of the kind index) and one the index holds.
+    for (kind, count) in [
+        ("patient.viewed", 1),
+        ("patient.updated", 1),
+        ("patient.registered", 1),
+    ] {
+        let by_kind = c.ws.audit().trail(
+            &admin,
+            &AuditFilter {
+                kind: Some(kind.into()),
+                limit: 50,
+                ..Default::default()
+            },
+        );
+        let by_kind = by_kind.unwrap();
+        assert_eq!(by_kind.total, count, "{kind}");
+        assert!(by_kind.entries.iter().all(|e| e.kind == kind), "{kind}");
+    }
     // A denied attempt on the file is part of its trail too.
     let cashier = {
         c.ws.accounts()

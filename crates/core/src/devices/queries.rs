@@ -20,14 +20,16 @@ pub fn enrolment(conn: &Connection) -> Result<Option<Enrolment>> {
 
 /// Every enrolled workstation this one has heard of (itself included), in log order.
 pub fn branch_devices(conn: &Connection) -> Result<Vec<BranchDevice>> {
-    let mut stmt = conn.prepare_cached(
+    let mut stmt = conn.prepare_cached(concat!(
         "SELECT r.device_id, r.payload, r.device_time, v.revoked_at, v.by_user_id, u.display_name,
                 v.by_device_id, v.reason
          FROM records r INDEXED BY records_kind
          LEFT JOIN device_revocations v ON v.device_id = r.device_id
          LEFT JOIN users u ON u.id = v.by_user_id
-         WHERE r.kind = 'device.enrolled' ORDER BY r.local_index",
-    )?;
+         WHERE r.kind = 'device.enrolled' AND r.",
+        crate::kind_indexed!(),
+        " ORDER BY r.local_index"
+    ))?;
     let mut rows = stmt.query([])?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {

@@ -184,8 +184,11 @@ pub fn read(conn: &rusqlite::Connection, store: &DocumentStore, id: &str) -> Res
     check_id(id)?;
     let payload: Option<Vec<u8>> = conn
         .query_row(
-            "SELECT payload FROM records WHERE kind = 'audit.report_generated'
-               AND json_extract(CAST(payload AS TEXT), '$.document_sha256') = ?1 LIMIT 1",
+            concat!(
+                "SELECT payload FROM records WHERE kind = 'audit.report_generated' AND ",
+                crate::kind_indexed!(),
+                " AND json_extract(CAST(payload AS TEXT), '$.document_sha256') = ?1 LIMIT 1"
+            ),
             [id],
             |r| r.get(0),
         )

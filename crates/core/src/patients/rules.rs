@@ -91,11 +91,13 @@ fn next_file_number(ledger: &Ledger) -> Result<String> {
     // of counting every registration, which made each registration O(n).
     let last: Option<Vec<u8>> = ledger
         .conn()
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT payload FROM records INDEXED BY records_kind
-             WHERE kind = 'patient.registered' AND device_id = ?1
-             ORDER BY local_index DESC LIMIT 1",
-        )?
+             WHERE kind = 'patient.registered' AND ",
+            crate::kind_indexed!(),
+            " AND device_id = ?1
+             ORDER BY local_index DESC LIMIT 1"
+        ))?
         .query_row([device_id], |r| r.get(0))
         .optional()?;
     let count = match last {
