@@ -79,6 +79,19 @@ function WeekEditor({ detail, editable, onSaved }: { detail: DoctorDetail; edita
     },
   });
   const set = (day: Weekday, intervals: Interval[]) => setWeek({ ...week, [day]: intervals });
+  /** One end of interval `i` of `day`: its start or its end time. */
+  const timeInput = (day: Weekday, i: number, iv: Interval, edge: "start" | "end") => (
+    <input
+      type="time"
+      dir="ltr"
+      style={TIME_INPUT}
+      aria-label={t(edge === "start" ? "doctors.hours.from" : "doctors.hours.to")}
+      data-testid={`week-${edge}`}
+      value={iv[edge]}
+      disabled={!editable}
+      onChange={(e) => set(day, week[day].map((x, j) => (j === i ? { ...x, [edge]: e.target.value } : x)))}
+    />
+  );
   const submit = () => {
     setError(null);
     const found: Partial<Record<Weekday, string>> = {};
@@ -102,27 +115,9 @@ function WeekEditor({ detail, editable, onSaved }: { detail: DoctorDetail; edita
                 {week[day].length === 0 ? <span className="muted">{t("doctors.hours.none")}</span> : null}
                 {week[day].map((iv, i) => (
                   <span key={i} className="interval nowrap">
-                    <input
-                      type="time"
-                      dir="ltr"
-                      style={TIME_INPUT}
-                      aria-label={t("doctors.hours.from")}
-                      data-testid="week-start"
-                      value={iv.start}
-                      disabled={!editable}
-                      onChange={(e) => set(day, week[day].map((x, j) => (j === i ? { ...x, start: e.target.value } : x)))}
-                    />
+                    {timeInput(day, i, iv, "start")}
                     –
-                    <input
-                      type="time"
-                      dir="ltr"
-                      style={TIME_INPUT}
-                      aria-label={t("doctors.hours.to")}
-                      data-testid="week-end"
-                      value={iv.end}
-                      disabled={!editable}
-                      onChange={(e) => set(day, week[day].map((x, j) => (j === i ? { ...x, end: e.target.value } : x)))}
-                    />
+                    {timeInput(day, i, iv, "end")}
                     {editable ? (
                       <button type="button" className="btn btn-small" onClick={() => set(day, week[day].filter((_, j) => j !== i))}>
                         {t("doctors.hours.remove")}
