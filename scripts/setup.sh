@@ -46,6 +46,15 @@ if ! python3 -c 'import cryptography' 2>/dev/null; then
     $SUDO apt-get install -y -qq --no-install-recommends python3-cryptography
 fi
 
+# The encryption-at-rest tests read and write databases with SQLCipher's own Python binding
+# (`sqlcipher3`, SQLCipher 4 with OpenSSL): an implementation DentPro's page cipher shares no
+# code with.
+if ! python3 -c 'import sqlcipher3' 2>/dev/null; then
+  echo "setup: installing Python's sqlcipher3-binary package"
+  python3 -m pip install --quiet sqlcipher3-binary 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages sqlcipher3-binary
+fi
+
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "setup: installing tauri-driver"
   cargo install tauri-driver --locked --version '^2.0'

@@ -323,3 +323,111 @@ fn a_device_key_file_others_can_read_is_refused_naming_the_file_and_the_fix() {
     .unwrap();
     assert_code(open(plain.path(), &clock).map(drop), ErrorCode::KeyStorage);
 }
+
+/// Runs `script` in Python with SQLCipher's own Python binding (`sqlcipher3`: SQLCipher 4 with
+/// OpenSSL, built by others), `argv[1..]` = `args`; its stdout.
+fn independent_sqlcipher(script: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("python3 (scripts/setup.sh installs it with the `sqlcipher3-binary` package)");
+    assert!(
+        out.status.success(),
+        "python3 failed (scripts/setup.sh installs `sqlcipher3-binary`): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Opens argv[1] with the raw key argv[2] in the page format argv[3] and prints the patients'
+/// names, or `not a database` when the pages do not authenticate.
+const READ_PATIENTS: &str = r#"
+import sys, sqlcipher3
+c = sqlcipher3.connect(sys.argv[1])
+c.execute(f"PRAGMA key = \"x'{sys.argv[2]}'\"")
+c.execute(f"PRAGMA cipher_hmac_algorithm = {sys.argv[3]}")
+try:
+    for (name,) in c.execute("SELECT name_en FROM patients ORDER BY name_en"):
+        print(name)
+except sqlcipher3.DatabaseError as e:
+    print(e)
+"#;
+
+#[test]
+fn an_independent_sqlcipher_reads_the_workstation_database_in_its_page_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = clock();
+    let (mut ws, admin) = set_up(dir.path(), &clock);
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
+        .unwrap();
+    let desk = ws.login("desk", PASSWORD).unwrap();
+    let mut input = demo_patient(1);
+    input.name_en = LATIN.into();
+    ws.patients().register(&desk.session_id, &input).unwrap();
+    drop(ws);
+    let db = dir.path().join(DB_FILE);
+    let key = db_key(dir.path()).to_hex();
+    let db = db.to_str().unwrap();
+    // Written through DentPro's page cipher: SQLCipher 4 pages with an HMAC-SHA256 tag.
+    assert_eq!(
+        independent_sqlcipher(READ_PATIENTS, &[db, &key, "HMAC_SHA256"]).trim(),
+        LATIN
+    );
+    // Not SQLCipher 4's default tag (HMAC-SHA512): the format is the one documented.
+    assert_eq!(
+        independent_sqlcipher(READ_PATIENTS, &[db, &key, "HMAC_SHA512"]).trim(),
+        "file is not a database"
+    );
+}
+
+#[test]
+fn a_database_an_independent_sqlcipher_wrote_in_sqlcipher_4_defaults_is_re_encrypted_at_first_open() {
+    // The format of the previous version: SQLCipher 4's defaults, written here by SQLCipher's
+    // own Python binding, with a WAL left beside it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("earlier.sqlite3");
+    let key = dentpro_core::store::DbKey::random();
+    let (p, k) = (path.to_str().unwrap(), key.to_hex());
+    independent_sqlcipher(
+        r#"
+import sys, sqlcipher3
+c = sqlcipher3.connect(sys.argv[1])
+c.execute(f"PRAGMA key = \"x'{sys.argv[2]}'\"")
+c.execute("PRAGMA journal_mode = WAL")
+c.execute("PRAGMA wal_autocheckpoint = 0")
+c.execute("CREATE TABLE patients (name_en TEXT)")
+c.executemany("INSERT INTO patients VALUES (?)", [(f"patient {i:03}",) for i in range(200)])
+c.commit()
+c.execute("PRAGMA user_version = 13")
+c.commit()
+import shutil; shutil.copy(sys.argv[1] + "-wal", sys.argv[1] + "-wal.kept")
+"#,
+        &[p, &k],
+    );
+    // The connection closed and checkpointed; put its WAL back as a crash would leave it.
+    std::fs::rename(format!("{p}-wal.kept"), format!("{p}-wal")).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    // Reading it (a backup check) opens it as it is and changes nothing.
+    let ro = dentpro_core::store::open_keyed_read_only(&path, &key).unwrap();
+    assert_eq!(count(&ro, "SELECT count(*) FROM patients"), 200);
+    drop(ro);
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+
+    // The first writable open re-encrypts it in the current format, with nothing lost.
+    let conn = dentpro_core::store::open_keyed(&path, &key).unwrap();
+    assert_eq!(count(&conn, "SELECT count(*) FROM patients"), 200);
+    assert_eq!(count(&conn, "PRAGMA user_version"), 13);
+    drop(conn);
+    assert!(!Path::new(&format!("{p}.encrypting")).exists());
+    let names = independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA256"]);
+    assert_eq!(names.lines().count(), 200, "{names}");
+    assert_eq!(names.lines().next(), Some("patient 000"));
+    assert_eq!(
+        independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA512"]).trim(),
+        "file is not a database"
+    );
+}
