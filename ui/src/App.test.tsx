@@ -29,6 +29,8 @@ class FakeCore {
   /** The file's edit conflict: open until resolved; a resolution refused with this error if set. */
   conflictResolved: "applied" | "dismissed" | null = null;
   resolveError: CoreError | null = null;
+  /** Whether the file has history older than what it shows. */
+  earlierHistory = false;
   sync: SyncStatus = {
     enrolled: false, server_url: null, branch_name: null, device_kind: null, device_label: null, online: false,
     syncing: false, last_sync_at: null, last_error: null, pending: 0, refused: 0, log_size: 0, applied_to: 0,
@@ -59,7 +61,7 @@ class FakeCore {
       history.push({ at: p.registered_at, by_user_id: "u1", by_name: "Dr. Sara", kind: "patient.conflict_resolved", changes: [], resolved: { patient_id: p.id, record_id: "r9", field: "phone", outcome } });
     }
     // An edit made offline at another desk that lost to one which reached the server first.
-    return { patient: p, history, conflicts: this.conflictResolved ? [] : [conflict] };
+    return { patient: p, history, earlier_history: this.earlierHistory, conflicts: this.conflictResolved ? [] : [conflict] };
   }
 
   handle = (cmd: string, args: Record<string, unknown> = {}): unknown => {
@@ -414,6 +416,22 @@ describe("edit conflicts on the patient file", () => {
     fireEvent.click(await screen.findByTestId("patient-row"));
     return screen.findByTestId("patient-conflicts");
   };
+
+  it("says, in the reader's language, when older history is left to the audit trail", async () => {
+    await openFile(ALL_ACTIONS);
+    expect(screen.queryByTestId("history-earlier")).toBeNull();
+    cleanup();
+    core.earlierHistory = true;
+    await openFile(ALL_ACTIONS);
+    expect(screen.getByTestId("history-earlier").textContent).toBe(
+      "Showing the newest 1 entries. Earlier activity on this file is in the audit trail.",
+    );
+    cleanup();
+    await openFile(ALL_ACTIONS, "ar");
+    expect(screen.getByTestId("history-earlier").textContent).toBe(
+      "تُعرض أحدث 1 من الإدخالات. النشاط الأقدم على هذا الملف في سجل التدقيق.",
+    );
+  });
 
   it("offers the decision only to roles that may edit the file", async () => {
     const card = await openFile(["patient_search", "patient_view", "patient_register"]);

@@ -742,7 +742,15 @@ export type PatientChange = { at: string; by_user_id: UserId | null; by_name: st
  * For `patient.conflict_resolved`: which conflict, and what became of it.
  */
 resolved: ResolvedConflict | null }
-export type PatientFile = { patient: Patient; history: PatientChange[]; 
+export type PatientFile = { patient: Patient; 
+/**
+ * The newest entries, oldest first ([`super::queries::HISTORY_SHOWN`] at most).
+ */
+history: PatientChange[]; 
+/**
+ * Whether the file has entries older than `history` (they are in the audit trail).
+ */
+earlier_history: boolean; 
 /**
  * Edits that lost to a concurrent edit of the same field made at another desk, which
  * reached the branch server first, and that nobody has resolved yet: kept for staff to

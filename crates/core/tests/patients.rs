@@ -483,6 +483,42 @@ fn opening_a_file_is_recorded_and_the_history_names_who_did_what() {
             .count(),
         2
     );
+    assert!(!again.earlier_history);
+}
+
+#[test]
+fn a_file_shows_its_newest_history_and_says_when_there_is_more() {
+    let mut c = clinic();
+    let p =
+        c.ws.patients()
+            .register(&c.desk, &input("Hana Yasin", "هنا ياسين", "+962791230001"))
+            .unwrap();
+    // The registration and 98 openings: 99 entries; one more opening makes 100, all shown.
+    let mut file = c.ws.patients().open(&c.desk, &p.id).unwrap();
+    for _ in 1..98 {
+        file = c.ws.patients().open(&c.desk, &p.id).unwrap();
+    }
+    assert_eq!(file.history.len(), patients::HISTORY_SHOWN - 1);
+    assert!(!file.earlier_history);
+    let file = c.ws.patients().open(&c.desk, &p.id).unwrap();
+    assert_eq!(file.history.len(), patients::HISTORY_SHOWN);
+    assert!(!file.earlier_history);
+    assert_eq!(file.history[0].kind, "patient.registered");
+    // Two more: the newest 100 are shown, oldest first, and the file says there is more.
+    c.clock.advance(Duration::minutes(1));
+    let mut edited = p.fields.clone();
+    edited.allergies = "Latex".into();
+    c.ws.patients().update(&c.doctor, &p.id, &edited).unwrap();
+    let file = c.ws.patients().open(&c.desk, &p.id).unwrap();
+    assert_eq!(file.history.len(), patients::HISTORY_SHOWN);
+    assert!(file.earlier_history);
+    assert_eq!(
+        file.history[0].kind, "patient.viewed",
+        "the registration is the one left out"
+    );
+    let last_two: Vec<&str> = file.history[98..].iter().map(|h| h.kind.as_str()).collect();
+    assert_eq!(last_two, ["patient.updated", "patient.viewed"]);
+    assert!(file.history.windows(2).all(|w| w[0].at <= w[1].at));
 }
 
 #[test]

@@ -61,8 +61,10 @@ pub(crate) fn file(conn: &Connection, patient_id: &PatientId) -> Result<PatientF
 }
 
 pub(crate) fn with_history(conn: &Connection, patient: Patient) -> Result<PatientFile> {
+    let (history, earlier_history) = newest_history(conn, &patient.id)?;
     Ok(PatientFile {
-        history: history(conn, &patient.id)?,
+        history,
+        earlier_history,
         conflicts: open_conflicts(conn, &patient.id)?,
         patient,
     })
@@ -106,16 +108,31 @@ fn parse_sex(s: &str) -> Sex {
     if s == "male" { Sex::Male } else { Sex::Female }
 }
 
-/// The file's history, oldest first, read from the records themselves.
+/// How many entries of its history a file shows: the newest. Opening a file is the most
+/// frequent action and each opening is an entry, so without a bound opening the file of a
+/// patient seen for years would read every earlier opening, at a cost that grows with the
+/// clinic's history. The rest stays in the audit trail, which filters by patient.
+pub const HISTORY_SHOWN: usize = 100;
+
+/// The file's history, oldest first, read from the records themselves: the newest
+/// [`HISTORY_SHOWN`] entries.
 pub fn history(conn: &Connection, patient_id: &PatientId) -> Result<Vec<PatientChange>> {
+    Ok(newest_history(conn, patient_id)?.0)
+}
+
+/// The newest [`HISTORY_SHOWN`] entries of the file's history, oldest first, and whether
+/// there are earlier ones. Read newest first through `records_patient`, so the cost does not
+/// depend on how long the history is.
+fn newest_history(conn: &Connection, patient_id: &PatientId) -> Result<(Vec<PatientChange>, bool)> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
          FROM records r
          LEFT JOIN users u ON u.id = r.actor_user_id
          WHERE {PATIENT_OF_RECORD} = ?1 AND r.kind LIKE 'patient.%'
-         ORDER BY r.local_index"
+         ORDER BY r.local_index DESC
+         LIMIT ?2"
     ))?;
-    let rows = stmt.query_map([patient_id], |r| {
+    let rows = stmt.query_map(params![patient_id, HISTORY_SHOWN as i64 + 1], |r| {
         Ok((
             r.get::<_, String>(0)?,
             r.get::<_, String>(1)?,
@@ -147,7 +164,10 @@ pub fn history(conn: &Connection, patient_id: &PatientId) -> Result<Vec<PatientC
             resolved,
         });
     }
-    Ok(out)
+    let earlier = out.len() > HISTORY_SHOWN;
+    out.truncate(HISTORY_SHOWN);
+    out.reverse();
+    Ok((out, earlier))
 }
 
 // The signed payloads as the history shows them.

@@ -87,7 +87,10 @@ pub struct ResolvedConflict {
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct PatientFile {
     pub patient: Patient,
+    /// The newest entries, oldest first ([`super::queries::HISTORY_SHOWN`] at most).
     pub history: Vec<PatientChange>,
+    /// Whether the file has entries older than `history` (they are in the audit trail).
+    pub earlier_history: bool,
     /// Edits that lost to a concurrent edit of the same field made at another desk, which
     /// reached the branch server first, and that nobody has resolved yet: kept for staff to
     /// review ([`super::rules::resolve_conflict`]). Resolved ones stay in the table and in the history.

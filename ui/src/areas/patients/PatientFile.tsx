@@ -144,6 +144,11 @@ export function PatientFileView({
           {formatDateTime(p.updated_at, lang)}
         </div>
         <History history={file.history} />
+        {file.earlier_history ? (
+          <p className="muted small" data-testid="history-earlier">
+            {t("patientFile.historyEarlier", { count: file.history.length })}
+          </p>
+        ) : null}
       </div>
     </section>
   );
