@@ -72,36 +72,55 @@ pub fn open_keyed(path: &Path, key: &DbKey) -> Result<Connection> {
     }
     if is_plain(path)? {
         export_in_place(path, key, Earlier::Plain)?;
-    } else if page_format(path, key)? == PageFormat::Sha512 {
-        export_in_place(path, key, Earlier::Sha512Pages)?;
+    } else if page_format(path, key)? == PageFormat::Sqlcipher4Defaults {
+        export_in_place(path, key, Earlier::Sqlcipher4Defaults)?;
     }
     let conn = Connection::open(path)?;
     apply_key(&conn, key, PageFormat::CURRENT)?;
     Ok(conn)
 }
 
-/// How a database's pages are authenticated. SQLCipher keeps no record of it in the file: a
-/// connection must be told before its first read.
+/// How a database's pages are laid out and authenticated. SQLCipher keeps no record of it in
+/// the file: a connection must be told before its first read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PageFormat {
-    /// SQLCipher 4's page format (AES-256-CBC, a random IV per page, 4 KiB pages) with an
-    /// HMAC-SHA256 tag per page. Every database is written in it.
-    Sha256,
-    /// SQLCipher 4's default tag, HMAC-SHA512: databases written before. SHA-512 has no CPU
-    /// instructions on x86, SHA-256 has (SHA-NI): about 8.6 µs a page against 3.2, on the
-    /// write path's main cost (each record writes 5 to 16 pages). Both tags are far beyond
-    /// forging; re-encrypted at the first writable open.
-    Sha512,
+    /// SQLCipher 4's page cipher (AES-256-CBC, a random IV per page) with an HMAC-SHA256 tag
+    /// per page and 2 KiB pages. Every database is written in it.
+    Dentpro,
+    /// SQLCipher 4's defaults, HMAC-SHA512 and 4 KiB pages: databases written before,
+    /// re-encrypted at their first writable open.
+    Sqlcipher4Defaults,
 }
 
 impl PageFormat {
-    const CURRENT: Self = Self::Sha256;
+    /// Why not SQLCipher's defaults: a record's durable commit writes and authenticates every
+    /// page it touches (5 for a file opened, 16 for a registration), and that is the write
+    /// path's main cost. SHA-256 runs on the CPU's SHA instructions (3.2 µs a 4 KiB page here,
+    /// SHA-512 8.6 µs in OpenSSL), and 2 KiB pages halve the bytes each touched page costs to
+    /// encrypt, authenticate and sync. Both tags are far beyond forging.
+    const CURRENT: Self = Self::Dentpro;
 
     fn hmac(self) -> &'static str {
         match self {
-            Self::Sha256 => "HMAC_SHA256",
-            Self::Sha512 => "HMAC_SHA512",
+            Self::Dentpro => "HMAC_SHA256",
+            Self::Sqlcipher4Defaults => "HMAC_SHA512",
         }
+    }
+
+    fn page_size(self) -> u32 {
+        match self {
+            Self::Dentpro => 2048,
+            Self::Sqlcipher4Defaults => 4096,
+        }
+    }
+
+    /// The pragmas that select this format on `schema`, before its first read.
+    fn pragmas(self, schema: &str) -> String {
+        format!(
+            "PRAGMA {schema}.cipher_hmac_algorithm = {}; PRAGMA {schema}.cipher_page_size = {};",
+            self.hmac(),
+            self.page_size()
+        )
     }
 }
 
@@ -110,11 +129,7 @@ impl PageFormat {
 /// SQLCipher's OpenSSL provider, without its set-up on every page).
 fn apply_key(conn: &Connection, key: &DbKey, format: PageFormat) -> Result<()> {
     page_cipher()?;
-    conn.execute_batch(&format!(
-        "PRAGMA key = {}; PRAGMA cipher_hmac_algorithm = {};",
-        key.sql(),
-        format.hmac()
-    ))?;
+    conn.execute_batch(&format!("PRAGMA key = {}; {}", key.sql(), format.pragmas("main")))?;
     Ok(())
 }
 
@@ -128,9 +143,11 @@ fn page_cipher() -> Result<()> {
             dentpro_page_cipher::install()?;
             Connection::open_in_memory()
                 .and_then(|c| {
+                    let current = PageFormat::CURRENT;
                     c.execute_batch(&format!(
-                        "PRAGMA cipher_default_hmac_algorithm = {};",
-                        PageFormat::CURRENT.hmac()
+                        "PRAGMA cipher_default_hmac_algorithm = {}; PRAGMA cipher_default_page_size = {};",
+                        current.hmac(),
+                        current.page_size()
                     ))
                 })
                 .map_err(|e| format!("setting the page format: {e}"))
@@ -156,8 +173,8 @@ fn page_format(path: &Path, key: &DbKey) -> Result<PageFormat> {
     if !is_encrypted(path)? || reads(PageFormat::CURRENT)? {
         return Ok(PageFormat::CURRENT);
     }
-    Ok(if reads(PageFormat::Sha512)? {
-        PageFormat::Sha512
+    Ok(if reads(PageFormat::Sqlcipher4Defaults)? {
+        PageFormat::Sqlcipher4Defaults
     } else {
         PageFormat::CURRENT
     })
@@ -208,8 +225,8 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 enum Earlier {
     /// Not encrypted at all.
     Plain,
-    /// Encrypted with SQLCipher's default HMAC-SHA512 tag ([`PageFormat::Sha512`]).
-    Sha512Pages,
+    /// Encrypted in SQLCipher 4's defaults ([`PageFormat::Sqlcipher4Defaults`]).
+    Sqlcipher4Defaults,
 }
 
 /// Rewrites the database of an earlier version at `path` in place, atomically, encrypted with
@@ -227,8 +244,8 @@ fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
     }
     {
         let old = Connection::open(path)?;
-        if let Earlier::Sha512Pages = earlier {
-            apply_key(&old, key, PageFormat::Sha512)?;
+        if let Earlier::Sqlcipher4Defaults = earlier {
+            apply_key(&old, key, PageFormat::Sqlcipher4Defaults)?;
         }
         old.busy_timeout(std::time::Duration::ZERO)?;
         old.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -239,10 +256,7 @@ fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
             &format!("ATTACH DATABASE ?1 AS encrypted KEY {}", key.sql()),
             [tmp.to_string_lossy()],
         )?;
-        old.execute_batch(&format!(
-            "PRAGMA encrypted.cipher_hmac_algorithm = {};",
-            PageFormat::CURRENT.hmac()
-        ))?;
+        old.execute_batch(&PageFormat::CURRENT.pragmas("encrypted"))?;
         old.query_row("SELECT sqlcipher_export('encrypted')", [], |_| Ok(()))?;
         let version: i64 = old.pragma_query_value(None, "user_version", |r| r.get(0))?;
         old.execute_batch(&format!(
@@ -264,7 +278,7 @@ fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
         Earlier::Plain => {
             tracing::info!(path = %path.display(), "encrypted a plain database of an earlier version in place")
         }
-        Earlier::Sha512Pages => {
+        Earlier::Sqlcipher4Defaults => {
             tracing::info!(path = %path.display(), "re-encrypted a database of an earlier page format in place")
         }
     }
@@ -277,10 +291,6 @@ fn configure(conn: &Connection) -> Result<()> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    // SQLCipher decrypts and authenticates a page each time it is read into the page cache: a
-    // cache of 32 MiB (SQLite's default is 2 MiB) keeps the upper levels of every b-tree and the
-    // recent pages decrypted, so opening a file does not pay the cipher for the same pages again.
-    conn.pragma_update(None, "cache_size", -32 * 1024)?;
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // Without the query planner stability guarantee, a statement whose bound value is compared
     // with a partial index's WHERE (records_patient's `json_extract(..) IS NOT NULL`) is marked

@@ -341,13 +341,15 @@ fn independent_sqlcipher(script: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Opens argv[1] with the raw key argv[2] in the page format argv[3] and prints the patients'
-/// names, or `not a database` when the pages do not authenticate.
+/// Opens argv[1] with the raw key argv[2] in the page format argv[3] (HMAC) and argv[4] (page
+/// size) and prints the patients' names, or `file is not a database` when the pages do not
+/// authenticate.
 const READ_PATIENTS: &str = r#"
 import sys, sqlcipher3
 c = sqlcipher3.connect(sys.argv[1])
 c.execute(f"PRAGMA key = \"x'{sys.argv[2]}'\"")
 c.execute(f"PRAGMA cipher_hmac_algorithm = {sys.argv[3]}")
+c.execute(f"PRAGMA cipher_page_size = {sys.argv[4]}")
 try:
     for (name,) in c.execute("SELECT name_en FROM patients ORDER BY name_en"):
         print(name)
@@ -371,16 +373,23 @@ fn an_independent_sqlcipher_reads_the_workstation_database_in_its_page_format() 
     let db = dir.path().join(DB_FILE);
     let key = db_key(dir.path()).to_hex();
     let db = db.to_str().unwrap();
-    // Written through DentPro's page cipher: SQLCipher 4 pages with an HMAC-SHA256 tag.
+    // Written through DentPro's page cipher: SQLCipher 4's cipher, HMAC-SHA256, 2 KiB pages.
     assert_eq!(
-        independent_sqlcipher(READ_PATIENTS, &[db, &key, "HMAC_SHA256"]).trim(),
+        independent_sqlcipher(READ_PATIENTS, &[db, &key, "HMAC_SHA256", "2048"]).trim(),
         LATIN
     );
-    // Not SQLCipher 4's default tag (HMAC-SHA512): the format is the one documented.
-    assert_eq!(
-        independent_sqlcipher(READ_PATIENTS, &[db, &key, "HMAC_SHA512"]).trim(),
-        "file is not a database"
-    );
+    // Not SQLCipher 4's defaults: the format is the one documented.
+    for (hmac, page) in [
+        ("HMAC_SHA512", "4096"),
+        ("HMAC_SHA256", "4096"),
+        ("HMAC_SHA512", "2048"),
+    ] {
+        assert_eq!(
+            independent_sqlcipher(READ_PATIENTS, &[db, &key, hmac, page]).trim(),
+            "file is not a database",
+            "{hmac} {page}"
+        );
+    }
 }
 
 #[test]
@@ -423,11 +432,11 @@ import shutil; shutil.copy(sys.argv[1] + "-wal", sys.argv[1] + "-wal.kept")
     assert_eq!(count(&conn, "PRAGMA user_version"), 13);
     drop(conn);
     assert!(!Path::new(&format!("{p}.encrypting")).exists());
-    let names = independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA256"]);
+    let names = independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA256", "2048"]);
     assert_eq!(names.lines().count(), 200, "{names}");
     assert_eq!(names.lines().next(), Some("patient 000"));
     assert_eq!(
-        independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA512"]).trim(),
+        independent_sqlcipher(READ_PATIENTS, &[p, &k, "HMAC_SHA512", "4096"]).trim(),
         "file is not a database"
     );
 }
