@@ -13,7 +13,6 @@
 //!   queries; p50/p99 over 5,000 queries are printed. Target: p99 ≤ 5 ms.
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
-use dentpro_core::accounts::{Language, NewUser, SetupInput};
 use dentpro_core::audit;
 use dentpro_core::clock::SystemClock;
 use dentpro_core::demo::demo_patient;
@@ -22,7 +21,6 @@ use dentpro_core::ledger::{Actor, Ledger};
 use dentpro_core::patients::{self, PatientRegistered, PatientViewed};
 use dentpro_core::permissions::Role;
 use dentpro_core::store;
-use dentpro_core::workstation::{OpenOptions, Workstation};
 use dentpro_core::{devices::DeviceInitialized, kind::Event};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use rusqlite::{Connection, params};
@@ -31,7 +29,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const PASSWORD: &str = "bench-password-1";
 const BIG: usize = 100_000;
 const BATCH: usize = 1_000;
 
@@ -39,36 +36,7 @@ const BATCH: usize = 1_000;
 
 fn append(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
-    let ws_dir = dir.path().join("workstation");
-    let mut ws = Workstation::open(OpenOptions {
-        data_dir: ws_dir,
-        key_store: KeyStorePreference::File,
-        clock: Arc::new(SystemClock),
-    })
-    .unwrap();
-    let admin = ws
-        .setup_branch(&SetupInput {
-            branch_name: "Bench Clinic".into(),
-            branch_code: "BENCH".into(),
-            admin_username: "admin".into(),
-            admin_display_name: "Admin".into(),
-            admin_password: PASSWORD.into(),
-            language: Language::En,
-        })
-        .unwrap();
-    ws.accounts()
-        .create_user(
-            &admin.session_id,
-            &NewUser {
-                username: "desk".into(),
-                display_name: "Desk".into(),
-                role: Role::Receptionist,
-                password: PASSWORD.into(),
-                language: Language::En,
-            },
-        )
-        .unwrap();
-    let desk = ws.login("desk", PASSWORD).unwrap().session_id;
+    let (mut ws, desk) = dentpro_core::test_support::bench_desk(dir.path().join("workstation"));
     // The size of a patient.registered row in `records`, all columns together.
     ws.patients().register(&desk, &demo_patient(0)).unwrap();
     let record_bytes: i64 = ws

@@ -3,14 +3,8 @@
 //! the WAL's frame headers, which SQLCipher leaves in clear; b-tree names from `dbstat`.
 //! `cargo bench -p dentpro-core --bench frames` (counts, not times: the figures do not depend
 //! on the disk). See ARCHITECTURE.md, Performance notes.
-use dentpro_core::accounts::{Language, NewUser, SetupInput};
-use dentpro_core::clock::SystemClock;
 use dentpro_core::demo::demo_patient;
-use dentpro_core::device::KeyStorePreference;
-use dentpro_core::permissions::Role;
-use dentpro_core::workstation::{OpenOptions, Workstation};
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
 
 fn wal_pages(dir: &std::path::Path) -> Vec<(u32, bool)> {
     let wal = std::fs::read_dir(dir)
@@ -39,35 +33,7 @@ fn wal_pages(dir: &std::path::Path) -> Vec<(u32, bool)> {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("ws");
-    let mut ws = Workstation::open(OpenOptions {
-        data_dir: data.clone(),
-        key_store: KeyStorePreference::File,
-        clock: Arc::new(SystemClock),
-    })
-    .unwrap();
-    let admin = ws
-        .setup_branch(&SetupInput {
-            branch_name: "Bench".into(),
-            branch_code: "B".into(),
-            admin_username: "admin".into(),
-            admin_display_name: "Admin".into(),
-            admin_password: "bench-password-1".into(),
-            language: Language::En,
-        })
-        .unwrap();
-    ws.accounts()
-        .create_user(
-            &admin.session_id,
-            &NewUser {
-                username: "desk".into(),
-                display_name: "Desk".into(),
-                role: Role::Receptionist,
-                password: "bench-password-1".into(),
-                language: Language::En,
-            },
-        )
-        .unwrap();
-    let desk = ws.login("desk", "bench-password-1").unwrap().session_id;
+    let (mut ws, desk) = dentpro_core::test_support::bench_desk(data.clone());
     let files: Vec<_> = (0..3000)
         .map(|k| ws.patients().register(&desk, &demo_patient(k)).unwrap().id)
         .collect();

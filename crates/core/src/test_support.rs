@@ -22,3 +22,44 @@ pub fn actor(user_id: &str, role: Role, session_id: Option<&str>) -> Actor {
 pub fn forge(ledger: &mut Ledger, actor: &Actor, events: Vec<Event>) -> Result<Vec<Record>> {
     ledger.write_all(actor, events, &[])
 }
+
+/// A workstation in `data_dir` (device key in a file) with a branch set up and a receptionist
+/// signed in, as the write-path benches start (benches only). Returns it and the
+/// receptionist's session.
+pub fn bench_desk(data_dir: std::path::PathBuf) -> (crate::workstation::Workstation, crate::ids::SessionId) {
+    use crate::accounts::{Language, NewUser, SetupInput};
+    const PASSWORD: &str = "bench-password-1";
+    let mut ws = crate::workstation::Workstation::open(crate::workstation::OpenOptions {
+        data_dir,
+        key_store: crate::device::KeyStorePreference::File,
+        clock: std::sync::Arc::new(crate::clock::SystemClock),
+    })
+    .expect("a bench workstation opens");
+    let admin = ws
+        .setup_branch(&SetupInput {
+            branch_name: "Bench Clinic".into(),
+            branch_code: "BENCH".into(),
+            admin_username: "admin".into(),
+            admin_display_name: "Admin".into(),
+            admin_password: PASSWORD.into(),
+            language: Language::En,
+        })
+        .expect("the bench branch is set up");
+    ws.accounts()
+        .create_user(
+            &admin.session_id,
+            &NewUser {
+                username: "desk".into(),
+                display_name: "Desk".into(),
+                role: Role::Receptionist,
+                password: PASSWORD.into(),
+                language: Language::En,
+            },
+        )
+        .expect("the bench receptionist is created");
+    let desk = ws
+        .login("desk", PASSWORD)
+        .expect("the receptionist signs in")
+        .session_id;
+    (ws, desk)
+}
