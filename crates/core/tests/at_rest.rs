@@ -8,7 +8,6 @@ use common::*;
 use dentpro_core::ErrorCode;
 use dentpro_core::audit;
 use dentpro_core::demo::demo_patient;
-use dentpro_core::permissions::Role;
 use rusqlite::Connection;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -81,11 +80,7 @@ fn plain_copy() -> tempfile::TempDir {
 fn no_patient_name_is_in_plain_text_anywhere_in_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.accounts()
-        .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
-        .unwrap();
-    let desk = ws.login("desk", PASSWORD).unwrap();
+    let (mut ws, desk) = set_up_desk(dir.path(), &clock);
     let mut ids = Vec::new();
     for i in 0..30 {
         let mut input = demo_patient(i);
@@ -361,11 +356,7 @@ except sqlcipher3.DatabaseError as e:
 fn an_independent_sqlcipher_reads_the_workstation_database_in_its_page_format() {
     let dir = tempfile::tempdir().unwrap();
     let clock = clock();
-    let (mut ws, admin) = set_up(dir.path(), &clock);
-    ws.accounts()
-        .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
-        .unwrap();
-    let desk = ws.login("desk", PASSWORD).unwrap();
+    let (mut ws, desk) = set_up_desk(dir.path(), &clock);
     let mut input = demo_patient(1);
     input.name_en = LATIN.into();
     ws.patients().register(&desk.session_id, &input).unwrap();

@@ -54,6 +54,16 @@ pub fn set_up(dir: &Path, clock: &ManualClock) -> (Workstation, SessionInfo) {
     (ws, admin)
 }
 
+/// [`set_up`], then a receptionist "desk" created and signed in; the desk's session.
+pub fn set_up_desk(dir: &Path, clock: &ManualClock) -> (Workstation, SessionInfo) {
+    let (mut ws, admin) = set_up(dir, clock);
+    ws.accounts()
+        .create_user(&admin.session_id, &new_user("desk", Role::Receptionist))
+        .expect("create the desk");
+    let desk = ws.login("desk", PASSWORD).expect("the desk signs in");
+    (ws, desk)
+}
+
 pub fn new_user(username: &str, role: Role) -> NewUser {
     NewUser {
         username: username.into(),
