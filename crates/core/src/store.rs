@@ -71,9 +71,12 @@ pub fn open_keyed(path: &Path, key: &DbKey) -> Result<Connection> {
         private::restrict(&file, 0o600);
     }
     if is_plain(path)? {
-        export_in_place(path, key, Earlier::Plain)?;
-    } else if page_format(path, key)? == PageFormat::Sqlcipher4Defaults {
-        export_in_place(path, key, Earlier::Sqlcipher4Defaults)?;
+        export_in_place(path, key, None)?;
+    } else {
+        let format = page_format(path, key)?;
+        if format != PageFormat::CURRENT {
+            export_in_place(path, key, Some(format))?;
+        }
     }
     let conn = Connection::open(path)?;
     apply_key(&conn, key, PageFormat::CURRENT)?;
@@ -220,22 +223,13 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// What a database of an earlier version is written in.
-#[derive(Clone, Copy)]
-enum Earlier {
-    /// Not encrypted at all.
-    Plain,
-    /// Encrypted in SQLCipher 4's defaults ([`PageFormat::Sqlcipher4Defaults`]).
-    Sqlcipher4Defaults,
-}
-
-/// Rewrites the database of an earlier version at `path` in place, atomically, encrypted with
-/// `key` in the current page format: the old database is first made one self-contained file
+/// Rewrites the database of an earlier version at `path` (plain, or encrypted in the page format
+/// `earlier`) in place, atomically, encrypted with `key` in the current page format: the old database is first made one self-contained file
 /// (its WAL checkpointed into it and the WAL removed, so no old WAL is left to be applied to
 /// the new file), exported into a new file beside it (`sqlcipher_export`), which is synced and
 /// renamed over the old one. A crash at any point leaves the old database or the new one; an
 /// export left half-done is discarded at the next try.
-fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
+fn export_in_place(path: &Path, key: &DbKey, earlier: Option<PageFormat>) -> Result<()> {
     let tmp = sidecar(path, ".encrypting");
     for stale in [tmp.clone(), sidecar(&tmp, "-journal")] {
         if stale.exists() {
@@ -244,8 +238,8 @@ fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
     }
     {
         let old = Connection::open(path)?;
-        if let Earlier::Sqlcipher4Defaults = earlier {
-            apply_key(&old, key, PageFormat::Sqlcipher4Defaults)?;
+        if let Some(format) = earlier {
+            apply_key(&old, key, format)?;
         }
         old.busy_timeout(std::time::Duration::ZERO)?;
         old.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -275,11 +269,11 @@ fn export_in_place(path: &Path, key: &DbKey, earlier: Earlier) -> Result<()> {
         }
     }
     match earlier {
-        Earlier::Plain => {
+        None => {
             tracing::info!(path = %path.display(), "encrypted a plain database of an earlier version in place")
         }
-        Earlier::Sqlcipher4Defaults => {
-            tracing::info!(path = %path.display(), "re-encrypted a database of an earlier page format in place")
+        Some(format) => {
+            tracing::info!(path = %path.display(), ?format, "re-encrypted a database of an earlier page format in place")
         }
     }
     Ok(())
@@ -408,14 +402,7 @@ fn unless_held<T>(result: rusqlite::Result<T>, data_dir: &Path) -> Result<T> {
 pub fn open_read_only(data_dir: &Path, key: &DbKey) -> Result<Connection> {
     // A folder this user may not read is said so, not reported as a missing database.
     crate::integrity::check_data_dir(data_dir, crate::integrity::DirUse::Read)?;
-    let path = data_dir.join(DB_FILE);
-    if !path.exists() {
-        return Err(CoreError::not_found("database").with("path", path.display().to_string()));
-    }
-    let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-    if !is_plain(&path)? {
-        apply_key(&conn, key, page_format(&path, key)?)?;
-    }
+    let conn = open_keyed_read_only(&data_dir.join(DB_FILE), key)?;
     conn.busy_timeout(std::time::Duration::ZERO)?;
     // Opening is lazy: read once, so a database the app holds is reported now, clearly.
     unless_held(
