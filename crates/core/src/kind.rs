@@ -37,6 +37,42 @@ pub struct SubjectKind {
     pub delete: fn(&Transaction<'_>, &str) -> Result<()>,
 }
 
+/// A projection table that is not read or emptied as plain rows: a contentless search index
+/// (no rows to select, emptied by its own command), or a table carrying local bookkeeping that
+/// a rebuild numbers differently (a rowid). Each area declares its own (`TABLE_VIEWS` in its
+/// `projection.rs`); every other projection table is read with `SELECT *` and emptied with
+/// `DELETE`.
+pub struct TableView {
+    pub table: &'static str,
+    /// Its rows as text, in any order (verification sorts them), comparable between the live
+    /// database and a rebuild of it.
+    pub rows: fn(&Connection) -> Result<Vec<String>>,
+    /// Empties it (before a full replay).
+    pub clear: fn(&Connection) -> Result<()>,
+}
+
+/// Every row of `table` as text, the columns in `skip` left out.
+pub fn plain_rows(conn: &Connection, table: &str, skip: &[&str]) -> Result<Vec<String>> {
+    let columns: Vec<String> = conn
+        .prepare_cached("SELECT name FROM pragma_table_info(?1) ORDER BY cid")?
+        .query_map([table], |r| r.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?
+        .into_iter()
+        .filter(|c| !skip.contains(&c.as_str()))
+        .collect();
+    let mut stmt = conn.prepare(&format!("SELECT {} FROM {table}", columns.join(", ")))?;
+    let rows = stmt
+        .query_map([], |r| {
+            let mut cells = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                cells.push(format!("{:?}", r.get::<_, rusqlite::types::Value>(i)?));
+            }
+            Ok(cells.join("|"))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// The record being applied: projections take times and actors from it, never from a clock.
 pub struct Applied<'a> {
     pub local_index: i64,

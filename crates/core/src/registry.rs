@@ -3,10 +3,11 @@
 //! projection tables a rebuild replays and verifies, the UI's list of kinds and the guard tests
 //! all come from this list.
 
-use crate::kind::{Event, Kind, SubjectKind};
+use crate::kind::{Event, Kind, SubjectKind, TableView, plain_rows};
 use crate::permissions::Action;
 use crate::{CoreError, Result};
 use crate::{accounts, audit, devices, doctors, documents, patients, settings};
+use rusqlite::Connection;
 
 /// One registered kind: what its [`Kind`] impl says, and how to read its payload.
 #[derive(Clone, Copy)]
@@ -89,6 +90,32 @@ pub static SUBJECT_KINDS: &[&[SubjectKind]] = &[
     devices::projection::SUBJECTS,
     doctors::projection::SUBJECTS,
 ];
+
+/// The projection tables not read or emptied as plain rows, one line per area that has any.
+pub static TABLE_VIEWS: &[&[TableView]] = &[patients::projection::TABLE_VIEWS];
+
+fn view_of(table: &str) -> Option<&'static TableView> {
+    TABLE_VIEWS
+        .iter()
+        .flat_map(|area| area.iter())
+        .find(|v| v.table == table)
+}
+
+/// A projection table's rows as text, comparable between the live database and a rebuild.
+pub fn projection_rows(conn: &Connection, table: &str) -> Result<Vec<String>> {
+    match view_of(table) {
+        Some(view) => (view.rows)(conn),
+        None => plain_rows(conn, table, &[]),
+    }
+}
+
+/// Empties a projection table (before a full replay).
+pub fn clear_projection(conn: &Connection, table: &str) -> Result<()> {
+    match view_of(table) {
+        Some(view) => (view.clear)(conn),
+        None => Ok(conn.execute_batch(&format!("DELETE FROM {table}"))?),
+    }
+}
 
 /// Every registered subject kind.
 pub fn subject_kinds() -> impl Iterator<Item = &'static SubjectKind> {

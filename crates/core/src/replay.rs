@@ -260,7 +260,7 @@ pub(crate) fn landing_before(
 /// [`reproject`] falls back to, with a cost that grows with the whole history.
 pub fn reproject_all(tx: &Transaction<'_>) -> Result<()> {
     for table in registry::projection_tables() {
-        tx.execute(&format!("DELETE FROM {table}"), [])?;
+        registry::clear_projection(tx, table)?;
     }
     replay_canonical(tx, tx)
 }

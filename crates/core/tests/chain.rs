@@ -649,6 +649,22 @@ fn an_edited_projection_is_seen() {
         "DELETE FROM patients WHERE rowid = (SELECT max(rowid) FROM patients)",
     );
     assert!(!verify(dir.path()).projections_ok);
+
+    // And a search index that finds a patient by a name the records never gave (the index
+    // keeps no copy of its text, so verification compares its terms).
+    let dir = fresh();
+    db_sql(
+        dir.path(),
+        "INSERT INTO patients_fts (rowid, names, phone, file_number)
+         SELECT search_key, 'mallory', '', '' FROM patients LIMIT 1",
+    );
+    let report = verify(dir.path());
+    assert!(!report.projections_ok, "{report:?}");
+    let problem = report.projection_problem.as_deref().unwrap();
+    assert!(
+        problem.contains("patients_fts") && problem.contains("mallory"),
+        "{problem}"
+    );
 }
 
 #[test]

@@ -331,15 +331,27 @@ fn an_edit_records_only_the_changed_fields() {
         edited
     );
     assert_eq!(record_count(&c.ws), before);
-    // Each edit replaces the patient's search row: still exactly one.
+    // Each edit replaces the patient's search row: still one row, whose terms are those of
+    // the file as it is now (what a rebuild from the records indexes), none of the old phone.
     let conn = c.ws.ledger().conn();
+    conn.execute_batch("CREATE VIRTUAL TABLE temp.terms USING fts5vocab(main, patients_fts, instance)")
+        .unwrap();
+    assert_eq!(count(conn, "SELECT count(DISTINCT doc) FROM temp.terms"), 1);
     assert_eq!(
         count(
             conn,
-            &format!("SELECT count(*) FROM patients_fts WHERE patient_id = '{}'", p.id)
+            "SELECT count(*) FROM temp.terms WHERE term = '962791234567'"
+        ),
+        0
+    );
+    assert_eq!(
+        count(
+            conn,
+            "SELECT count(*) FROM temp.terms WHERE term = '962797654321'"
         ),
         1
     );
+    assert_eq!(dentpro_core::audit::compare_projections(conn).unwrap(), None);
     // Clearing the national id stores no id.
     let mut cleared = edited.clone();
     cleared.national_id = None;

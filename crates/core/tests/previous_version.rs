@@ -121,6 +121,21 @@ fn a_data_dir_of_the_previous_version_opens_verifies_and_reads_as_written() {
         .search(&desk.session_id, first["file_number"].as_str().unwrap(), 10)
         .unwrap();
     assert!(found.iter().any(|p| json!(p.id) == first["id"]), "{found:?}");
+    // The search index came over with the patients' rows (V14 keys it by their `search_key`):
+    // each file is found by its name in either script and by its phone.
+    for p in fixture_patients {
+        let p = &p["patient"];
+        for field in ["name_en", "name_ar", "phone"] {
+            let found = ws
+                .patients()
+                .search(&desk.session_id, p[field].as_str().unwrap(), 10)
+                .unwrap();
+            assert!(
+                found.iter().any(|f| json!(f.id) == p["id"]),
+                "{field} {p}: {found:?}"
+            );
+        }
+    }
     let newcomer = ws
         .patients()
         .register(&desk.session_id, &demo_patient(40))

@@ -566,7 +566,7 @@ fn every_subject_replayed_into_empty_tables_gives_the_full_rebuild() {
         .collect();
     let tx = conn.unchecked_transaction().unwrap();
     for table in dentpro_core::registry::projection_tables() {
-        tx.execute(&format!("DELETE FROM {table}"), []).unwrap();
+        dentpro_core::registry::clear_projection(&tx, table).unwrap();
     }
     let replayed = replay::reproject(&tx, subjects).unwrap();
     assert!(

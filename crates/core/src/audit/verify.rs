@@ -13,7 +13,7 @@ use crate::ledger::{Anchor, read_record};
 use crate::record::{GENESIS_PREV_HASH, Record, device_id_for};
 use crate::{CoreError, Result, registry, store};
 use ed25519_dalek::VerifyingKey;
-use rusqlite::{Connection, types::Value};
+use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -358,17 +358,7 @@ pub fn dump_projections(conn: &Connection) -> Result<Vec<(String, Vec<String>)>>
             out.push((table.to_owned(), Vec::new()));
             continue;
         }
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}"))?;
-        let columns = stmt.column_count();
-        let mut rows: Vec<String> = stmt
-            .query_map([], |r| {
-                let mut cells = Vec::with_capacity(columns);
-                for i in 0..columns {
-                    cells.push(format!("{:?}", r.get::<_, Value>(i)?));
-                }
-                Ok(cells.join("|"))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
+        let mut rows = registry::projection_rows(conn, table)?;
         rows.sort();
         out.push((table.to_owned(), rows));
     }

@@ -3,11 +3,10 @@
 
 use super::queries::PATIENT_OF_RECORD;
 use super::records::{FIELDS, PatientConflictResolved, PatientRegistered, PatientUpdated};
-use crate::ids::PatientId;
-use crate::kind::{Applied, Finder, SubjectKind};
+use crate::kind::{Applied, Finder, SubjectKind, TableView, plain_rows};
 use crate::text::{fold, phone_digits};
 use crate::{CoreError, Result};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub(super) fn registered(tx: &Transaction<'_>, p: &PatientRegistered, at: &Applied<'_>) -> Result<()> {
     let f = &p.fields;
@@ -36,8 +35,15 @@ pub(super) fn registered(tx: &Transaction<'_>, p: &PatientRegistered, at: &Appli
         by,
         at.time(),
     ])?;
-    // A new patient has no search row yet.
-    index_for_search(tx, &p.patient_id, false)
+    // The row just inserted: its rowid is its `search_key`.
+    let row = SearchRow::of(
+        tx.last_insert_rowid(),
+        &f.name_en,
+        &f.name_ar,
+        &f.phone,
+        &p.file_number,
+    );
+    row.insert(tx)
 }
 
 /// Each changed field is applied only if it still holds the value the editor saw (`from`).
@@ -45,6 +51,8 @@ pub(super) fn registered(tx: &Transaction<'_>, p: &PatientRegistered, at: &Appli
 /// edit is kept as a conflict on the file for staff to review, never applied over it.
 pub(super) fn updated(tx: &Transaction<'_>, u: &PatientUpdated, at: &Applied<'_>) -> Result<()> {
     let mut changed = false;
+    // What the search index holds for the file before this edit, to take out if it changes.
+    let indexed = SearchRow::read(tx, &u.patient_id)?;
     for change in &u.changes {
         let column = FIELDS
             .iter()
@@ -89,8 +97,14 @@ pub(super) fn updated(tx: &Transaction<'_>, u: &PatientUpdated, at: &Applied<'_>
         )?;
         changed = true;
     }
-    if changed {
-        index_for_search(tx, &u.patient_id, true)?;
+    if let (true, Some(indexed)) = (changed, indexed) {
+        let now = SearchRow::read(tx, &u.patient_id)?
+            .ok_or_else(|| CoreError::internal(format!("patient {} vanished while edited", u.patient_id)))?;
+        // Edits of other fields (history, allergies, …) leave the index alone.
+        if now != indexed {
+            indexed.delete(tx)?;
+            now.insert(tx)?;
+        }
     }
     Ok(())
 }
@@ -126,46 +140,65 @@ pub(super) fn conflict_resolved(
     Ok(())
 }
 
-/// (Re)writes a patient's search row. `replace`: an edit, so the old row goes first.
-fn index_for_search(tx: &Transaction<'_>, patient_id: &PatientId, replace: bool) -> Result<()> {
-    let (name_en, name_ar, phone, file_number): (String, String, String, String) = tx
-        .prepare_cached("SELECT name_en, name_ar, phone, file_number FROM patients WHERE id = ?1")?
-        .query_row([patient_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
-    let file_key = search_file_key(&file_number);
-    if replace {
-        delete_search_row(tx, patient_id, &file_key)?;
-    }
-    tx.prepare_cached(
-        "INSERT INTO patients_fts (patient_id, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![
-        patient_id,
-        fold(&format!("{name_en} {name_ar}")),
-        phone_search_terms(&phone),
-        file_key
-    ])?;
-    Ok(())
+/// A patient's row of the search index (`patients_fts`, contentless: it keeps no copy of these
+/// values, only their terms), keyed by the patient's `search_key`. A row is taken out by naming
+/// the values it was indexed with, so both directions go through [`SearchRow::of`].
+#[derive(Debug, PartialEq, Eq)]
+struct SearchRow {
+    key: i64,
+    names: String,
+    phone: String,
+    file_number: String,
 }
 
-/// The file number as the search index holds it.
-fn search_file_key(file_number: &str) -> String {
-    file_number.to_lowercase().replace('-', " ")
-}
-
-/// Deletes a patient's search row. `patient_id` is UNINDEXED, so filtering on it alone scans
-/// the whole FTS table (one scan per edit: O(n)). Find the row through its file number, which
-/// is indexed, unique and never changes, then check the id.
-fn delete_search_row(tx: &Transaction<'_>, patient_id: &str, file_key: &str) -> Result<()> {
-    let phrase = format!("file_number : \"{}\"", file_key.replace('"', "\"\""));
-    let rowids: Vec<i64> = tx
-        .prepare_cached("SELECT rowid FROM patients_fts WHERE patients_fts MATCH ?1 AND patient_id = ?2")?
-        .query_map(params![phrase, patient_id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for rowid in rowids {
-        tx.prepare_cached("DELETE FROM patients_fts WHERE rowid = ?1")?
-            .execute([rowid])?;
+impl SearchRow {
+    /// The terms a patient is found by: names folded (case, Arabic letter variants), the phone
+    /// in its full and local forms, the file number as words.
+    fn of(key: i64, name_en: &str, name_ar: &str, phone: &str, file_number: &str) -> Self {
+        SearchRow {
+            key,
+            names: fold(&format!("{name_en} {name_ar}")),
+            phone: phone_search_terms(phone),
+            file_number: file_number.to_lowercase().replace('-', " "),
+        }
     }
-    Ok(())
+
+    /// The row the index holds for the patient as the `patients` table has it now.
+    fn read(tx: &Transaction<'_>, patient_id: &str) -> Result<Option<Self>> {
+        Ok(tx
+            .prepare_cached(
+                "SELECT search_key, name_en, name_ar, phone, file_number FROM patients WHERE id = ?1",
+            )?
+            .query_row([patient_id], |r| {
+                Ok(SearchRow::of(
+                    r.get(0)?,
+                    &r.get::<_, String>(1)?,
+                    &r.get::<_, String>(2)?,
+                    &r.get::<_, String>(3)?,
+                    &r.get::<_, String>(4)?,
+                ))
+            })
+            .optional()?)
+    }
+
+    fn insert(&self, tx: &Transaction<'_>) -> Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO patients_fts (rowid, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![self.key, self.names, self.phone, self.file_number])?;
+        Ok(())
+    }
+
+    /// FTS5's 'delete' command for a contentless table: removes exactly the terms these values
+    /// give, which are the terms the row was inserted with.
+    fn delete(&self, tx: &Transaction<'_>) -> Result<()> {
+        tx.prepare_cached(
+            "INSERT INTO patients_fts (patients_fts, rowid, names, phone, file_number)
+             VALUES ('delete', ?1, ?2, ?3, ?4)",
+        )?
+        .execute(params![self.key, self.names, self.phone, self.file_number])?;
+        Ok(())
+    }
 }
 
 /// The patients area's subject (`patient:<id>`), for [`crate::replay`].
@@ -176,6 +209,58 @@ pub const SUBJECTS: &[SubjectKind] = &[SubjectKind {
     delete: delete_patient_projection,
 }];
 
+/// How verification reads the patients' table (without `search_key`, which a rebuild numbers
+/// in its own order) and the search index (contentless: its terms, read through an `fts5vocab`
+/// table, under each term's patient id).
+pub const TABLE_VIEWS: &[TableView] = &[
+    TableView {
+        table: "patients",
+        rows: |conn| plain_rows(conn, "patients", &["search_key"]),
+        clear: |conn| Ok(conn.execute_batch("DELETE FROM patients")?),
+    },
+    TableView {
+        table: "patients_fts",
+        rows: search_terms,
+        clear: |conn| Ok(conn.execute_batch("INSERT INTO patients_fts (patients_fts) VALUES ('delete-all')")?),
+    },
+];
+
+/// Every term of the search index: patient id, column, term and position.
+fn search_terms(conn: &Connection) -> Result<Vec<String>> {
+    // A temporary table (in the connection's own temp schema, so a read-only connection can
+    // make it too) that reads the index; it stores nothing.
+    conn.execute_batch(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.patients_fts_terms USING fts5vocab(main, patients_fts, instance)",
+    )?;
+    // A database read without migrating (read-only verification of a data dir an earlier
+    // version wrote) keeps each row's patient id in the index's own content table (before V14).
+    let keyed: bool = conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM pragma_table_info('patients') WHERE name = 'search_key')",
+        )?
+        .query_row([], |r| r.get(0))?;
+    let sql = if keyed {
+        "SELECT p.id, t.col, t.term, t.offset FROM temp.patients_fts_terms t
+         LEFT JOIN patients p ON p.search_key = t.doc"
+    } else {
+        "SELECT f.patient_id, t.col, t.term, t.offset FROM temp.patients_fts_terms t
+         LEFT JOIN patients_fts f ON f.rowid = t.doc"
+    };
+    let rows = conn
+        .prepare_cached(sql)?
+        .query_map([], |r| {
+            Ok(format!(
+                "{:?}|{}|{}|{}",
+                r.get::<_, Option<String>>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
 /// Tables holding rows of one patient (subject `patient:<id>`), which
 /// `delete_patient_projection` empties.
 pub const PATIENT_TABLES: &[&str] = &["patients", "patients_fts", "patient_conflicts"];
@@ -184,12 +269,8 @@ pub const PATIENT_TABLES: &[&str] = &["patients", "patients_fts", "patient_confl
 /// conflicts), before [`crate::replay`] re-applies that patient's records. Takes the subject's
 /// key as text, like every entry of the replay's table of subjects.
 pub(crate) fn delete_patient_projection(tx: &Transaction<'_>, patient_id: &str) -> Result<()> {
-    let file_number: Option<String> = tx
-        .prepare_cached("SELECT file_number FROM patients WHERE id = ?1")?
-        .query_row([patient_id], |r| r.get(0))
-        .optional()?;
-    if let Some(file_number) = file_number {
-        delete_search_row(tx, patient_id, &search_file_key(&file_number))?;
+    if let Some(indexed) = SearchRow::read(tx, patient_id)? {
+        indexed.delete(tx)?;
     }
     tx.prepare_cached("DELETE FROM patient_conflicts WHERE patient_id = ?1")?
         .execute([patient_id])?;

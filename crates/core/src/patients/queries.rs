@@ -214,7 +214,7 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientS
     }
     let mut stmt = conn.prepare_cached(
         "SELECT p.id, p.file_number, p.name_en, p.name_ar, p.phone, p.date_of_birth, p.sex
-         FROM patients_fts f JOIN patients p ON p.id = f.patient_id
+         FROM patients_fts f JOIN patients p ON p.search_key = f.rowid
          WHERE patients_fts MATCH ?1
          LIMIT ?2",
     )?;
