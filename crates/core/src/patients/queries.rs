@@ -6,7 +6,7 @@ use super::views::{
     ConflictResolution, EditConflict, EditedField, Patient, PatientChange, PatientFile, PatientInput,
     PatientSummary, ResolvedConflict,
 };
-use crate::ids::{PatientId, UserId};
+use crate::ids::PatientId;
 use crate::text::fold;
 use crate::{CoreError, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -120,53 +120,59 @@ pub fn history(conn: &Connection, patient_id: &PatientId) -> Result<Vec<PatientC
     Ok(newest_history(conn, patient_id)?.0)
 }
 
+/// A file's newest history entries, newest first: what each shows is in the `records_patient`
+/// index itself (migration V15), so they are read from a few adjacent index pages, not from
+/// records scattered over the whole table. A test holds the plan to that index alone.
+const NEWEST_HISTORY: &str = "SELECT r.local_index, r.kind, r.device_time, r.actor_user_id, u.display_name
+     FROM records r
+     LEFT JOIN users u ON u.id = r.actor_user_id
+     WHERE json_extract(CAST(r.payload AS TEXT), '$.patient_id') = ?1 AND r.kind LIKE 'patient.%'
+     ORDER BY r.local_index DESC
+     LIMIT ?2";
+
 /// The newest [`HISTORY_SHOWN`] entries of the file's history, oldest first, and whether
 /// there are earlier ones. Read newest first through `records_patient`, so the cost does not
-/// depend on how long the history is.
+/// depend on how long the history is; only entries whose payload says more (an edit's
+/// changes, a conflict's resolution) read their record.
 fn newest_history(conn: &Connection, patient_id: &PatientId) -> Result<(Vec<PatientChange>, bool)> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT r.kind, r.device_time, r.actor_user_id, u.display_name, r.payload
-         FROM records r
-         LEFT JOIN users u ON u.id = r.actor_user_id
-         WHERE {PATIENT_OF_RECORD} = ?1 AND r.kind LIKE 'patient.%'
-         ORDER BY r.local_index DESC
-         LIMIT ?2"
-    ))?;
-    let rows = stmt.query_map(params![patient_id, HISTORY_SHOWN as i64 + 1], |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, Option<UserId>>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, Vec<u8>>(4)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (kind, at, by_user_id, by_name, payload) = row?;
-        let (changes, resolved) = match kind.as_str() {
+    let mut entries: Vec<(i64, PatientChange)> = conn
+        .prepare_cached(NEWEST_HISTORY)?
+        .query_map(params![patient_id, HISTORY_SHOWN as i64 + 1], |r| {
+            Ok((
+                r.get(0)?,
+                PatientChange {
+                    kind: r.get(1)?,
+                    at: r.get(2)?,
+                    by_user_id: r.get(3)?,
+                    by_name: r.get(4)?,
+                    changes: Vec::new(),
+                    resolved: None,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let earlier = entries.len() > HISTORY_SHOWN;
+    entries.truncate(HISTORY_SHOWN);
+    let payload = |local_index: i64| -> Result<Vec<u8>> {
+        Ok(conn
+            .prepare_cached("SELECT payload FROM records WHERE local_index = ?1")?
+            .query_row([local_index], |r| r.get(0))?)
+    };
+    let mut out = Vec::with_capacity(entries.len());
+    for (local_index, mut entry) in entries.into_iter().rev() {
+        match entry.kind.as_str() {
             "patient.updated" => {
-                let edit: PatientUpdated = serde_json::from_slice(&payload)?;
-                (edit.changes.into_iter().map(EditedField::from).collect(), None)
+                let edit: PatientUpdated = serde_json::from_slice(&payload(local_index)?)?;
+                entry.changes = edit.changes.into_iter().map(EditedField::from).collect();
             }
             "patient.conflict_resolved" => {
-                let resolved: PatientConflictResolved = serde_json::from_slice(&payload)?;
-                (Vec::new(), Some(ResolvedConflict::from(resolved)))
+                let resolved: PatientConflictResolved = serde_json::from_slice(&payload(local_index)?)?;
+                entry.resolved = Some(ResolvedConflict::from(resolved));
             }
-            _ => (Vec::new(), None),
-        };
-        out.push(PatientChange {
-            at,
-            by_user_id,
-            by_name,
-            kind,
-            changes,
-            resolved,
-        });
+            _ => {}
+        }
+        out.push(entry);
     }
-    let earlier = out.len() > HISTORY_SHOWN;
-    out.truncate(HISTORY_SHOWN);
-    out.reverse();
     Ok((out, earlier))
 }
 
@@ -230,4 +236,38 @@ pub fn search(conn: &Connection, query: &str, limit: u32) -> Result<Vec<PatientS
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NEWEST_HISTORY, PATIENT_OF_RECORD};
+
+    /// Opening a file reads its history from the patient index alone: a query that also
+    /// needs a column of `records` would read one scattered record page per entry again.
+    #[test]
+    fn the_history_is_read_from_the_patient_index_alone() {
+        assert!(
+            NEWEST_HISTORY.contains(PATIENT_OF_RECORD),
+            "the index's expression"
+        );
+        let conn = crate::store::open_in_memory().unwrap();
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+            .unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {NEWEST_HISTORY}"))
+            .unwrap()
+            .query_map(rusqlite::params!["x", 101], |r| r.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("USING COVERING INDEX records_patient")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|step| step.contains("TEMP B-TREE")),
+            "no sort: {plan:?}"
+        );
+    }
 }
