@@ -213,9 +213,13 @@ pub fn name_damage_in(data_dir: &Path, key: &crate::store::DbKey, e: CoreError) 
     }
 }
 
-/// A storage error while reading: if the file is damaged, the error says where.
-fn name_damage(conn: &Connection, e: CoreError) -> CoreError {
-    if !matches!(e.code, ErrorCode::DatabaseCorrupt | ErrorCode::Storage) {
+/// A storage error while reading: if the file is damaged, the error says where. An error that
+/// already names its record or pages is returned as it is.
+pub(crate) fn name_damage(conn: &Connection, e: CoreError) -> CoreError {
+    if !matches!(e.code, ErrorCode::DatabaseCorrupt | ErrorCode::Storage)
+        || e.details.contains_key("problem")
+        || e.details.contains_key("record_id")
+    {
         return e;
     }
     let problems = storage_problems(conn);

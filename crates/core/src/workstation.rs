@@ -156,6 +156,13 @@ impl Workstation {
         self.integrity_problem.as_ref()
     }
 
+    /// An error met while reading this database, named: when the file is damaged, the error
+    /// says which pages (SQLCipher's and SQLite's checks of the whole file); any other error
+    /// comes back as it is. For callers whose reads go through several areas (a sync).
+    pub fn name_damage(&self, e: CoreError) -> CoreError {
+        crate::integrity::name_damage(self.ledger.conn(), e)
+    }
+
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
     }

@@ -30,8 +30,17 @@ fn log_size(server: &TestServer) -> i64 {
     count(&server.db(), "SELECT count(*) FROM record_log")
 }
 
+/// The newest records' page (the rightmost leaf of `records`: the chain head is there, read at
+/// open) and the oldest (read only when the outbox is pushed).
 #[test]
 fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
+    damage_a_records_page_and_sync("DESC");
+    damage_a_records_page_and_sync("ASC");
+}
+
+/// Damages the records leaf that comes first in dbstat's tree order `order` (`path` names a
+/// page by its position in the b-tree), then opens and syncs.
+fn damage_a_records_page_and_sync(order: &str) {
     let Branch {
         root,
         server,
@@ -48,7 +57,7 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
     let logged = log_size(&server);
     drop(reception); // the app is closed
 
-    // Outside the app: bytes over the page holding the newest (pending) records. The file is
+    // Outside the app: bytes over a page of (pending) records. The file is
     // encrypted, so the name cannot be searched for: the page is found through SQLite's page
     // map (`dbstat`, read with the key as `dentpro db sql` does), and the damage makes that
     // page fail its authentication (HMAC) when read.
@@ -57,7 +66,10 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
     let pages = dentpro_core::store::run_sql(
         &dir,
         &key,
-        "SELECT max(pageno) FROM dbstat WHERE name = 'records' AND pagetype = 'leaf'; PRAGMA page_size;",
+        &format!(
+            "SELECT pageno FROM dbstat WHERE name = 'records' AND pagetype = 'leaf'
+             ORDER BY path {order} LIMIT 1; PRAGMA page_size;"
+        ),
     )
     .unwrap();
     let mut lines = pages.lines().map(|l| l.trim().parse::<u64>().unwrap());
@@ -69,8 +81,8 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
     }
     std::fs::write(&path, &bytes).unwrap();
 
-    // Refused locally, with the problem named: at open (the chain head is on that page) or at
-    // the sync that would have pushed it.
+    // Refused locally, with the problem named: at open (when the chain head is on that page)
+    // or at the sync that would have pushed it, whichever read of it comes first.
     let opened = dentpro_core::Workstation::open(dentpro_core::workstation::OpenOptions {
         key_store: dentpro_core::device::KeyStorePreference::File,
         ..dentpro_core::workstation::OpenOptions::new(&dir)
@@ -82,10 +94,10 @@ fn a_record_damaged_on_disk_is_refused_locally_and_never_reaches_the_server() {
             reception.sync().unwrap_err()
         }
     };
-    assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{err:?}");
+    assert_eq!(err.code, ErrorCode::DatabaseCorrupt, "{order}: {err:?}");
     assert!(
         err.details.contains_key("record_id") || err.details.contains_key("problem"),
-        "the error names the record or the page: {err:?}"
+        "{order}: the error names the record or the page: {err:?}"
     );
     // Nothing of it reached the server.
     assert_eq!(log_size(&server), logged);

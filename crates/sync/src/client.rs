@@ -359,7 +359,19 @@ impl SyncClient {
 
     /// Pulls and applies everything new, checking the server's log against the pinned
     /// checkpoint, then pushes this device's pending records. `progress` is called after each applied page.
-    pub fn sync_once(&mut self, ws: &impl Access, mut progress: impl FnMut(Progress)) -> Result<SyncReport> {
+    pub fn sync_once(&mut self, ws: &impl Access, progress: impl FnMut(Progress)) -> Result<SyncReport> {
+        // Any read of a damaged page stops the sync (SQLCipher authenticates every page it
+        // reads); whichever read met it, the error names the damage.
+        self.sync_steps(ws, progress).map_err(|e| {
+            if e.code == ErrorCode::DatabaseCorrupt {
+                ws.with(|ws| Ok(ws.name_damage(e.clone()))).unwrap_or(e)
+            } else {
+                e
+            }
+        })
+    }
+
+    fn sync_steps(&mut self, ws: &impl Access, mut progress: impl FnMut(Progress)) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let proofs_before = self.proofs_made;
         let state: DeviceState = self.call("GET", "/v1/state", "", None::<&()>)?;
