@@ -14,8 +14,8 @@
 -- A contentless row is removed by naming the values it was indexed with (FTS5's 'delete'
 -- command): the projection recomputes them from the patient's row before it changes, with the
 -- same functions that indexed them (`crates/core/src/patients/projection.rs`). Changing those
--- functions therefore needs a migration that rebuilds the index from `patients` ('delete-all',
--- then every row indexed again).
+-- functions therefore needs the index rebuilt from `patients`: bump
+-- `patients::projection::SEARCH_TERMS_VERSION` and the next open re-indexes every patient.
 
 CREATE TABLE patients_v14 (
     search_key          INTEGER PRIMARY KEY,
@@ -59,10 +59,9 @@ CREATE VIRTUAL TABLE patients_fts_v14 USING fts5 (
     content = ''
 );
 
--- The same values, now under the patient's row.
-INSERT INTO patients_fts_v14 (rowid, names, phone, file_number)
-    SELECT p.search_key, f.names, f.phone, f.file_number
-    FROM patients_fts f JOIN patients p ON p.id = f.patient_id;
+-- Left empty: right after the migrations, `store::migrate` indexes every patient with today's
+-- terms (`patients::projection::ensure_search_terms`, in one transaction with the version it
+-- records), so no row an earlier version indexed is carried over.
 
 DROP TABLE patients_fts;
 ALTER TABLE patients_fts_v14 RENAME TO patients_fts;

@@ -667,6 +667,36 @@ fn an_edited_projection_is_seen() {
     );
 }
 
+/// Rows indexed under other search terms (an earlier `fold`, or before the index became
+/// contentless) could not be taken out by naming today's terms: the next open re-indexes every
+/// patient, once.
+#[test]
+fn a_search_index_of_other_terms_is_rebuilt_at_open() {
+    let dir = fresh();
+    db_sql(
+        dir.path(),
+        "UPDATE meta SET value = '0' WHERE key = 'search_terms_version';
+         INSERT INTO patients_fts (rowid, names, phone, file_number)
+         SELECT search_key, 'oldfold', '', '' FROM patients LIMIT 1",
+    );
+    assert!(!verify(dir.path()).projections_ok);
+    let clock = clock();
+    let mut ws = open(dir.path(), &clock).unwrap();
+    let admin = ws.login("admin", PASSWORD).unwrap().session_id;
+    assert!(ws.patients().search(&admin, "oldfold", 10).unwrap().is_empty());
+    drop(ws);
+    // The index holds exactly what a rebuild from the records gives.
+    assert!(verify(dir.path()).ok);
+    assert_eq!(
+        db_sql(
+            dir.path(),
+            "SELECT value FROM meta WHERE key = 'search_terms_version'"
+        )
+        .trim(),
+        dentpro_core::patients::projection::SEARCH_TERMS_VERSION
+    );
+}
+
 #[test]
 fn a_data_directory_has_one_owner_at_a_time() {
     let dir = tempfile::tempdir().unwrap();

@@ -164,7 +164,7 @@ impl SearchRow {
     }
 
     /// The row the index holds for the patient as the `patients` table has it now.
-    fn read(tx: &Transaction<'_>, patient_id: &str) -> Result<Option<Self>> {
+    fn read(tx: &Connection, patient_id: &str) -> Result<Option<Self>> {
         Ok(tx
             .prepare_cached(
                 "SELECT search_key, name_en, name_ar, phone, file_number FROM patients WHERE id = ?1",
@@ -181,7 +181,7 @@ impl SearchRow {
             .optional()?)
     }
 
-    fn insert(&self, tx: &Transaction<'_>) -> Result<()> {
+    fn insert(&self, tx: &Connection) -> Result<()> {
         tx.prepare_cached(
             "INSERT INTO patients_fts (rowid, names, phone, file_number) VALUES (?1, ?2, ?3, ?4)",
         )?
@@ -191,7 +191,7 @@ impl SearchRow {
 
     /// FTS5's 'delete' command for a contentless table: removes exactly the terms these values
     /// give, which are the terms the row was inserted with.
-    fn delete(&self, tx: &Transaction<'_>) -> Result<()> {
+    fn delete(&self, tx: &Connection) -> Result<()> {
         tx.prepare_cached(
             "INSERT INTO patients_fts (patients_fts, rowid, names, phone, file_number)
              VALUES ('delete', ?1, ?2, ?3, ?4)",
@@ -199,6 +199,50 @@ impl SearchRow {
         .execute(params![self.key, self.names, self.phone, self.file_number])?;
         Ok(())
     }
+}
+
+/// The version of the terms [`SearchRow::of`] derives (folding, phone forms, file number
+/// words). A contentless row is taken out by naming its terms, so rows indexed under another
+/// version could not be: [`ensure_search_terms`] re-indexes every patient when the database
+/// was indexed under another one (or before V14 carried its rows over). Bump it with any change
+/// to those functions.
+pub const SEARCH_TERMS_VERSION: &str = "1";
+const SEARCH_TERMS_KEY: &str = "search_terms_version";
+
+/// Re-indexes every patient with today's terms, once per [`SEARCH_TERMS_VERSION`] (at open,
+/// after the migrations; a later open does nothing). Atomic: the index and the version it was
+/// built under change together.
+pub fn ensure_search_terms(conn: &mut Connection) -> Result<()> {
+    if crate::store::meta_get(conn, SEARCH_TERMS_KEY)?.as_deref() == Some(SEARCH_TERMS_VERSION) {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    tx.execute_batch("INSERT INTO patients_fts (patients_fts) VALUES ('delete-all')")?;
+    let rows: Vec<SearchRow> = tx
+        .prepare("SELECT search_key, name_en, name_ar, phone, file_number FROM patients")?
+        .query_map([], |r| {
+            Ok(SearchRow::of(
+                r.get(0)?,
+                &r.get::<_, String>(1)?,
+                &r.get::<_, String>(2)?,
+                &r.get::<_, String>(3)?,
+                &r.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    for row in &rows {
+        row.insert(&tx)?;
+    }
+    crate::store::meta_set(&tx, SEARCH_TERMS_KEY, SEARCH_TERMS_VERSION)?;
+    tx.commit()?;
+    if !rows.is_empty() {
+        tracing::info!(
+            patients = rows.len(),
+            version = SEARCH_TERMS_VERSION,
+            "search index rebuilt with today's terms"
+        );
+    }
+    Ok(())
 }
 
 /// The patients area's subject (`patient:<id>`), for [`crate::replay`].
