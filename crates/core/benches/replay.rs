@@ -22,7 +22,10 @@
 //! Measured on the shared 2-core machine (December 2026, other builds running): patient edit
 //! 2.06 ms at 5,195 records, 2.78 ms at 500,195 (ratio 1.35); account change 1.13 ms and
 //! 0.92 ms (0.82); a staff account with 2,503 records about it 1.40 s; a full replay at
-//! 500,195 records 90.8 s. Building the 500k desk took 12.6 minutes.
+//! 500,195 records 90.8 s. Building the 500k desk took 12.6 minutes. After the contentless
+//! search index (V14, whose edits of unindexed fields leave the index alone), on a quieter
+//! machine: patient edit 0.78–1.01 ms and 0.78–0.87 ms (ratio 0.85–1.00), a full replay 5.4 s,
+//! the 500k desk built in 44 s.
 //!
 //! `cargo bench -p dentpro-core --bench replay` (`REPLAY_BENCH_SMALL`, `REPLAY_BENCH_LARGE` and
 //! `REPLAY_BENCH_ROUNDS` set other sizes).
