@@ -163,21 +163,24 @@ impl SearchRow {
         }
     }
 
+    /// The columns of `patients` a row is made of, in the order [`SearchRow::from_patient`] reads.
+    const COLUMNS: &'static str = "search_key, name_en, name_ar, phone, file_number";
+
+    fn from_patient(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(SearchRow::of(
+            r.get(0)?,
+            &r.get::<_, String>(1)?,
+            &r.get::<_, String>(2)?,
+            &r.get::<_, String>(3)?,
+            &r.get::<_, String>(4)?,
+        ))
+    }
+
     /// The row the index holds for the patient as the `patients` table has it now.
     fn read(tx: &Connection, patient_id: &str) -> Result<Option<Self>> {
         Ok(tx
-            .prepare_cached(
-                "SELECT search_key, name_en, name_ar, phone, file_number FROM patients WHERE id = ?1",
-            )?
-            .query_row([patient_id], |r| {
-                Ok(SearchRow::of(
-                    r.get(0)?,
-                    &r.get::<_, String>(1)?,
-                    &r.get::<_, String>(2)?,
-                    &r.get::<_, String>(3)?,
-                    &r.get::<_, String>(4)?,
-                ))
-            })
+            .prepare_cached(&format!("SELECT {} FROM patients WHERE id = ?1", Self::COLUMNS))?
+            .query_row([patient_id], Self::from_patient)
             .optional()?)
     }
 
@@ -201,7 +204,7 @@ impl SearchRow {
     }
 }
 
-/// The version of the terms [`SearchRow::of`] derives (folding, phone forms, file number
+/// The version of the terms `SearchRow::of` derives (folding, phone forms, file number
 /// words). A contentless row is taken out by naming its terms, so rows indexed under another
 /// version could not be: [`ensure_search_terms`] re-indexes every patient when the database
 /// was indexed under another one (or before V14 carried its rows over). Bump it with any change
@@ -219,16 +222,8 @@ pub fn ensure_search_terms(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction()?;
     tx.execute_batch("INSERT INTO patients_fts (patients_fts) VALUES ('delete-all')")?;
     let rows: Vec<SearchRow> = tx
-        .prepare("SELECT search_key, name_en, name_ar, phone, file_number FROM patients")?
-        .query_map([], |r| {
-            Ok(SearchRow::of(
-                r.get(0)?,
-                &r.get::<_, String>(1)?,
-                &r.get::<_, String>(2)?,
-                &r.get::<_, String>(3)?,
-                &r.get::<_, String>(4)?,
-            ))
-        })?
+        .prepare(&format!("SELECT {} FROM patients", SearchRow::COLUMNS))?
+        .query_map([], SearchRow::from_patient)?
         .collect::<rusqlite::Result<_>>()?;
     for row in &rows {
         row.insert(&tx)?;
