@@ -6,7 +6,7 @@ use super::views::{
     ConflictResolution, EditConflict, EditedField, Patient, PatientChange, PatientFile, PatientInput,
     PatientSummary, ResolvedConflict,
 };
-use crate::ids::PatientId;
+use crate::ids::{PatientId, UserId};
 use crate::text::fold;
 use crate::{CoreError, Result};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -123,9 +123,8 @@ pub fn history(conn: &Connection, patient_id: &PatientId) -> Result<Vec<PatientC
 /// A file's newest history entries, newest first: what each shows is in the `records_patient`
 /// index itself (migration V15), so they are read from a few adjacent index pages, not from
 /// records scattered over the whole table. A test holds the plan to that index alone.
-const NEWEST_HISTORY: &str = "SELECT r.local_index, r.kind, r.device_time, r.actor_user_id, u.display_name
+const NEWEST_HISTORY: &str = "SELECT r.local_index, r.kind, r.device_time, r.actor_user_id
      FROM records r
-     LEFT JOIN users u ON u.id = r.actor_user_id
      WHERE json_extract(CAST(r.payload AS TEXT), '$.patient_id') = ?1 AND r.kind LIKE 'patient.%'
      ORDER BY r.local_index DESC
      LIMIT ?2";
@@ -144,7 +143,7 @@ fn newest_history(conn: &Connection, patient_id: &PatientId) -> Result<(Vec<Pati
                     kind: r.get(1)?,
                     at: r.get(2)?,
                     by_user_id: r.get(3)?,
-                    by_name: r.get(4)?,
+                    by_name: None,
                     changes: Vec::new(),
                     resolved: None,
                 },
@@ -158,8 +157,20 @@ fn newest_history(conn: &Connection, patient_id: &PatientId) -> Result<(Vec<Pati
             .prepare_cached("SELECT payload FROM records WHERE local_index = ?1")?
             .query_row([local_index], |r| r.get(0))?)
     };
+    // Each actor's name once: a file's history has few distinct actors.
+    let mut names: std::collections::HashMap<UserId, Option<String>> = std::collections::HashMap::new();
     let mut out = Vec::with_capacity(entries.len());
     for (local_index, mut entry) in entries.into_iter().rev() {
+        if let Some(user) = &entry.by_user_id {
+            if !names.contains_key(user) {
+                let name: Option<String> = conn
+                    .prepare_cached("SELECT display_name FROM users WHERE id = ?1")?
+                    .query_row([user], |r| r.get(0))
+                    .optional()?;
+                names.insert(user.clone(), name);
+            }
+            entry.by_name = names[user].clone();
+        }
         match entry.kind.as_str() {
             "patient.updated" => {
                 let edit: PatientUpdated = serde_json::from_slice(&payload(local_index)?)?;
