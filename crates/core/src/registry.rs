@@ -91,6 +91,11 @@ pub static SUBJECT_KINDS: &[&[SubjectKind]] = &[
     doctors::projection::SUBJECTS,
 ];
 
+/// Data steps run after the migrations at every open, for what SQL cannot derive (each is a
+/// no-op when its data is current): one line per area that has any.
+pub static AFTER_MIGRATIONS: &[fn(&mut Connection) -> Result<()>] =
+    &[patients::projection::ensure_search_terms];
+
 /// The projection tables not read or emptied as plain rows, one line per area that has any.
 pub static TABLE_VIEWS: &[&[TableView]] = &[patients::projection::TABLE_VIEWS];
 

@@ -299,8 +299,11 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     embedded::migrations::runner()
         .run(conn)
         .map_err(|e| CoreError::new(ErrorCode::Storage, format!("migration failed: {e}")))?;
-    // Data a migration cannot derive in SQL: the search index's terms come from Rust.
-    crate::patients::projection::ensure_search_terms(conn)
+    // Data a migration cannot derive in SQL (the search index's terms come from Rust).
+    for step in crate::registry::AFTER_MIGRATIONS {
+        step(conn)?;
+    }
+    Ok(())
 }
 
 /// Opens (creating if needed) the database in `data_dir`, encrypted with `identity`'s database

@@ -213,7 +213,7 @@ pub const SEARCH_TERMS_VERSION: &str = "1";
 const SEARCH_TERMS_KEY: &str = "search_terms_version";
 
 /// Re-indexes every patient with today's terms, once per [`SEARCH_TERMS_VERSION`] (at open,
-/// after the migrations; a later open does nothing). Atomic: the index and the version it was
+/// after the migrations, listed in `registry::AFTER_MIGRATIONS`; a later open does nothing). Atomic: the index and the version it was
 /// built under change together.
 pub fn ensure_search_terms(conn: &mut Connection) -> Result<()> {
     if crate::store::meta_get(conn, SEARCH_TERMS_KEY)?.as_deref() == Some(SEARCH_TERMS_VERSION) {
