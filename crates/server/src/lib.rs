@@ -735,8 +735,10 @@ async fn enrol(State(server): State<Arc<Server>>, Json(req): Json<EnrolRequest>)
         ));
     }
     let station = req.device_id[..4].to_uppercase();
+    // Revoked devices count too: the files they registered keep their numbers, so a new
+    // device dealing out the same prefix would collide with them (its registrations refused).
     let taken: i64 = tx.query_row(
-        "SELECT count(*) FROM devices WHERE station = ?1 AND revoked_at IS NULL",
+        "SELECT count(*) FROM devices WHERE station = ?1",
         [&station],
         |r| r.get(0),
     )?;

@@ -10,7 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::devices::DeviceKind;
-use dentpro_sync::protocol::ApiError;
+use dentpro_core::record::device_id_for;
+use dentpro_sync::protocol::{ApiError, enrol_message, sign_hex};
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::{Value, json};
 use support::*;
@@ -508,4 +509,62 @@ fn a_device_flooding_its_own_proofs_locks_out_only_itself() {
     // The reception desk is not affected.
     b.reception.forget_client();
     b.reception.sync().expect("reception syncs");
+}
+
+// ---- file-number prefixes ----
+
+/// `n` device keys whose device ids share their first four hex digits: the prefix of the file
+/// numbers their workstations deal out (`patients::rules::next_file_number`). Found by trying
+/// seeds in turn (about 3,000 for three of them).
+fn keys_sharing_a_file_number_prefix(n: usize) -> Vec<SigningKey> {
+    let mut by_prefix: std::collections::HashMap<String, Vec<SigningKey>> = Default::default();
+    for i in 0u32.. {
+        let mut seed = [0x5a; 32];
+        seed[..4].copy_from_slice(&i.to_le_bytes());
+        let key = SigningKey::from_bytes(&seed);
+        let prefix = device_id_for(&key.verifying_key())[..4].to_owned();
+        let keys = by_prefix.entry(prefix).or_default();
+        keys.push(key);
+        if keys.len() == n {
+            return keys.clone();
+        }
+    }
+    unreachable!("the seeds run out")
+}
+
+/// An enrolment of `key` with a fresh ticket, as the client sends it.
+fn enrol_key(server: &TestServer, key: &SigningKey) -> reqwest::blocking::Response {
+    let ticket = server.ticket(DeviceKind::Reception);
+    let device_id = device_id_for(&key.verifying_key());
+    http(server)
+        .post(url(server, "/v1/enrol"))
+        .json(&json!({
+            "code": ticket.code, "device_id": device_id,
+            "public_key": hex::encode(key.verifying_key().as_bytes()),
+            "signature": sign_hex(key, &enrol_message(&ticket.code, &device_id)),
+            "label": "desk", "app_version": "test", "branch_id": null,
+        }))
+        .send()
+        .unwrap()
+}
+
+#[test]
+fn a_file_number_prefix_in_use_is_refused_to_a_second_device_even_after_the_first_is_revoked() {
+    let b = Branch::new();
+    let keys = keys_sharing_a_file_number_prefix(3);
+    assert!(enrol_key(&b.server, &keys[0]).status().is_success());
+    let (status, e) = api_error(enrol_key(&b.server, &keys[1]));
+    assert_eq!((status, e.reason.as_str()), (403, "station_taken"), "{e:?}");
+    // A revoked device's patients keep their file numbers: a new device with its prefix would
+    // deal out the same numbers, and the server would refuse each of its registrations.
+    b.server
+        .cli(&["revoke", &device_id_for(&keys[0].verifying_key())]);
+    let (status, e) = api_error(enrol_key(&b.server, &keys[2]));
+    assert_eq!((status, e.reason.as_str()), (403, "station_taken"), "{e:?}");
+    let enrolled: i64 = b
+        .server
+        .db()
+        .query_row("SELECT count(*) FROM devices", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(enrolled, 3, "the branch's two stations and the first key only");
 }
