@@ -300,6 +300,48 @@ fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_enc
     );
 }
 
+/// A data dir encrypted in SQLCipher 4's default page format (every encrypted data dir before
+/// the page format changed) is read as it is, then re-encrypted by the first writable open;
+/// finding its format tries the current one first, which fails by design: that try must not
+/// reach stderr as a SQLCipher `ERROR` line, which reads like damage.
+#[test]
+fn an_earlier_page_format_is_read_and_re_encrypted_without_sqlcipher_errors_on_stderr() {
+    use std::os::unix::fs::PermissionsExt;
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-issue9/workstation");
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(&fixture).unwrap() {
+        let from = entry.unwrap().path();
+        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
+    }
+    std::fs::set_permissions(
+        dir.path().join("device.key"),
+        std::fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    let quiet = |out: &Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("ERROR CORE") && !stderr.contains("error decrypting"),
+            "{stderr}"
+        );
+    };
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    quiet(&out);
+    let before = std::fs::read(dir.path().join("dentpro.sqlite3")).unwrap();
+    let out = db_sql(dir.path(), "SELECT count(*) FROM records;");
+    assert!(out.status.success(), "{}", text(&out));
+    quiet(&out);
+    assert_ne!(
+        std::fs::read(dir.path().join("dentpro.sqlite3")).unwrap(),
+        before,
+        "re-encrypted"
+    );
+    let out = verify(dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    quiet(&out);
+}
+
 /// A copy of the binary that any user may run, in `dir`: the build's own may sit under a folder
 /// only root can enter (a checkout in /root), which would refuse `nobody` before DentPro says
 /// anything.

@@ -168,10 +168,10 @@ fn page_format(path: &Path, key: &DbKey) -> Result<PageFormat> {
         let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
         apply_key(&conn, key, format)?;
         conn.busy_timeout(std::time::Duration::ZERO)?;
-        Ok(conn
-            .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
-            .map_err(|e| e.sqlite_error_code())
-            != Err(Some(rusqlite::ErrorCode::NotADatabase)))
+        let first_read = without_cipher_log(&conn, || {
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+        })?;
+        Ok(first_read.map_err(|e| e.sqlite_error_code()) != Err(Some(rusqlite::ErrorCode::NotADatabase)))
     };
     if !is_encrypted(path)? || reads(PageFormat::CURRENT)? {
         return Ok(PageFormat::CURRENT);
@@ -181,6 +181,18 @@ fn page_format(path: &Path, key: &DbKey) -> Result<PageFormat> {
     } else {
         PageFormat::CURRENT
     })
+}
+
+/// Runs `probe` with SQLCipher's own log (stderr) silenced: a page format tried on a file of
+/// the other one fails by design, and SQLCipher would print that failure as an `ERROR` line that
+/// reads like damage. Its level is process-wide and is put back afterwards; a real failure
+/// is still reported, by the caller's own read of the file.
+fn without_cipher_log<T>(conn: &Connection, probe: impl FnOnce() -> T) -> Result<T> {
+    let level: String = conn.query_row("PRAGMA cipher_log_level", [], |r| r.get(0))?;
+    conn.execute_batch("PRAGMA cipher_log_level = NONE")?;
+    let out = probe();
+    conn.execute_batch(&format!("PRAGMA cipher_log_level = {level}"))?;
+    Ok(out)
 }
 
 /// Opens an existing database file read-only with `key` (a plain one of an earlier version is
