@@ -6,6 +6,9 @@
 //!   file opened: permission check, the `patient.viewed` record through the same path, the file
 //!   and its history read back — the most frequent record) against `append/bare_durable_insert`
 //!   (one similar-size row in its own transaction, same pragmas). Target: full ≥ 0.5 × bare.
+//!   The interleaved lines also give a signed bare insert (the bare insert plus one SHA-256 and
+//!   one Ed25519 signature: the ceiling any signed record can reach on that disk at that moment)
+//!   and a file's read-back alone (so the file opened's write path without it).
 //! - `verify/chain_100k` (verifying a 100k-record chain) against `verify/bare_ed25519_100k`
 //!   (100k plain Ed25519 verifications of 32-byte messages). Target: ≥ 0.5 × bare. The
 //!   projection check of a full `audit::verify` is timed once and printed.
@@ -24,6 +27,7 @@ use dentpro_core::store;
 use dentpro_core::{devices::DeviceInitialized, kind::Event};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use rusqlite::{Connection, params};
+use sha2::{Digest, Sha256};
 use std::hint::black_box;
 use std::path::Path;
 use std::sync::Arc;
@@ -84,6 +88,33 @@ fn append(c: &mut Criterion) {
         .unwrap();
         tx.commit().unwrap();
     };
+    // The least any signed, durable record can cost: the bare insert plus what every record
+    // pays before it, the SHA-256 of its bytes and one Ed25519 signature of that hash (the
+    // signed chain is an invariant). Its ratio to the bare insert is the ceiling any write
+    // path can reach on this disk at this moment.
+    let key = SigningKey::from_bytes(&[7u8; 32]);
+    let signed_insert = |bare: &mut Connection, n: &mut u64| {
+        *n += 1;
+        let hash: [u8; 32] = Sha256::digest(&body).into();
+        let signature = key.sign(&hash).to_bytes();
+        let tx = bare.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO rows (key, body) VALUES (?1, ?2)",
+            params![format!("row-{n:012}"), [&body[..], &signature[..]].concat()],
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    };
+    // What opening a file reads back after its record commits (the file, its history and its
+    // conflicts), alone: the file opened minus this is its write path.
+    let read_back = |ws: &dentpro_core::workstation::Workstation, id: &dentpro_core::ids::PatientId| {
+        let conn = ws.ledger().conn();
+        black_box((
+            patients::get(conn, id).unwrap(),
+            patients::history(conn, id).unwrap(),
+            patients::conflicts(conn, id).unwrap(),
+        ));
+    };
     let mut bare = bare;
     let (mut i, mut v, mut n) = (0usize, 0usize, 0u64);
 
@@ -114,6 +145,7 @@ fn append(c: &mut Criterion) {
     // The disk's fsync latency drifts; criterion measures one after the other. Also measure
     // them interleaved (blocks of 100, rotating) so all three see the same disk.
     let (mut register, mut open, mut plain) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut signed, mut read) = (Duration::ZERO, Duration::ZERO);
     let (rounds, block) = (10u32, 100u32);
     for _ in 0..rounds {
         let t = Instant::now();
@@ -133,6 +165,16 @@ fn append(c: &mut Criterion) {
             bare_insert(&mut bare, &mut n);
         }
         plain += t.elapsed();
+        let t = Instant::now();
+        for _ in 0..block {
+            signed_insert(&mut bare, &mut n);
+        }
+        signed += t.elapsed();
+        let t = Instant::now();
+        for k in 0..block as usize {
+            read_back(&ws, &files[(v + k) % files.len()]);
+        }
+        read += t.elapsed();
     }
     let ops = f64::from(rounds * block);
     let rate = |d: Duration| ops / d.as_secs_f64();
@@ -148,6 +190,18 @@ fn append(c: &mut Criterion) {
         rate(open),
         open / (rounds * block),
         rate(open) / rate(plain),
+    );
+    let each = |d: Duration| d / (rounds * block);
+    let write_only = open.saturating_sub(read);
+    eprintln!(
+        "append (same rounds): signed bare insert {:.0?} each, ratio {:.2} (the ceiling for any \
+         signed record here); a file read back alone {:.0?}, so a file opened's write path \
+         {:.0?}, ratio {:.2}",
+        each(signed),
+        rate(signed) / rate(plain),
+        each(read),
+        each(write_only),
+        rate(write_only) / rate(plain),
     );
 }
 
