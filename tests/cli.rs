@@ -262,15 +262,24 @@ fn without_a_keyring_service_auto_falls_back_to_a_logged_key_file() {
     assert!(!other.path().join("device.key").exists());
 }
 
-#[test]
-fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_encrypts_it() {
-    use std::os::unix::fs::PermissionsExt;
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v0-plain/workstation");
+/// A copy of the workstation data dir of `tests/fixtures/<version>`, to open and change.
+fn copy_of_fixture(version: &str) -> tempfile::TempDir {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(version)
+        .join("workstation");
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(&fixture).unwrap() {
         let from = entry.unwrap().path();
         std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
     }
+    dir
+}
+
+#[test]
+fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_encrypts_it() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = copy_of_fixture("v0-plain");
     let key = dir.path().join("device.key");
     // As git checks it out, the key file is 0644: refused, with the fix.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -307,12 +316,7 @@ fn a_plain_data_dir_of_the_previous_version_verifies_before_and_after_db_sql_enc
 #[test]
 fn an_earlier_page_format_is_read_and_re_encrypted_without_sqlcipher_errors_on_stderr() {
     use std::os::unix::fs::PermissionsExt;
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v1-issue9/workstation");
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(&fixture).unwrap() {
-        let from = entry.unwrap().path();
-        std::fs::copy(&from, dir.path().join(from.file_name().unwrap())).unwrap();
-    }
+    let dir = copy_of_fixture("v1-issue9");
     std::fs::set_permissions(
         dir.path().join("device.key"),
         std::fs::Permissions::from_mode(0o600),

@@ -78,7 +78,7 @@ fn append(c: &mut Criterion) {
         })
         .collect();
 
-    let bare_insert = |bare: &mut Connection, n: &mut u64| {
+    let insert_row = |bare: &mut Connection, n: &mut u64, body: &[u8]| {
         *n += 1;
         let tx = bare.transaction().unwrap();
         tx.execute(
@@ -88,22 +88,16 @@ fn append(c: &mut Criterion) {
         .unwrap();
         tx.commit().unwrap();
     };
+    let bare_insert = |bare: &mut Connection, n: &mut u64| insert_row(bare, n, &body);
     // The least any signed, durable record can cost: the bare insert plus what every record
     // pays before it, the SHA-256 of its bytes and one Ed25519 signature of that hash (the
     // signed chain is an invariant). Its ratio to the bare insert is the ceiling any write
     // path can reach on this disk at this moment.
     let key = SigningKey::from_bytes(&[7u8; 32]);
     let signed_insert = |bare: &mut Connection, n: &mut u64| {
-        *n += 1;
         let hash: [u8; 32] = Sha256::digest(&body).into();
         let signature = key.sign(&hash).to_bytes();
-        let tx = bare.transaction().unwrap();
-        tx.execute(
-            "INSERT INTO rows (key, body) VALUES (?1, ?2)",
-            params![format!("row-{n:012}"), [&body[..], &signature[..]].concat()],
-        )
-        .unwrap();
-        tx.commit().unwrap();
+        insert_row(bare, n, &[&body[..], &signature[..]].concat());
     };
     // What opening a file reads back after its record commits (the file, its history and its
     // conflicts), alone: the file opened minus this is its write path.

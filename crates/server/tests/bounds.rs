@@ -317,21 +317,15 @@ fn the_largest_records_a_user_can_cause_fit_a_push_body_with_margin() {
 /// code is even looked at. And a workstation refuses a label over the bound before sending it.
 #[test]
 fn an_enrolment_label_over_the_bound_is_refused_and_nothing_is_stored() {
-    use dentpro_sync::protocol::{EnrolRequest, enrol_message, sign_hex};
+    use dentpro_sync::protocol::EnrolRequest;
     let root = tempfile::tempdir().unwrap();
     let server = TestServer::start(&root.path().join("server"));
     let ticket = server.ticket(dentpro_core::devices::DeviceKind::Doctor);
     let http = dentpro_sync::tls::pinned_http_client(&ticket.certificate_fingerprint).unwrap();
     let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
-    let device_id = dentpro_core::record::device_id_for(&key.verifying_key());
     let request = |label: String| EnrolRequest {
-        code: ticket.code.clone(),
-        device_id: device_id.clone(),
-        public_key: hex::encode(key.verifying_key().as_bytes()),
-        signature: sign_hex(&key, &enrol_message(&ticket.code, &device_id)),
         label,
-        app_version: "test".into(),
-        branch_id: None,
+        ..enrol_request(&ticket.code, &key, "")
     };
     let url = format!("https://{}/v1/enrol", ticket.address);
     // A body far over the enrolment's bound is refused before it is parsed (a JSON 413)...

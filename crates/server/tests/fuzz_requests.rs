@@ -211,16 +211,7 @@ impl Fixture {
             .build()
             .unwrap();
         let device = SigningKey::from_bytes(&[5; 32]);
-        let device_id = device_id_for(&device.verifying_key());
-        let enrol = EnrolRequest {
-            signature: sign_hex(&device, &enrol_message(&code, &device_id)),
-            code,
-            public_key: hex::encode(device.verifying_key().as_bytes()),
-            device_id,
-            label: "fuzz".into(),
-            app_version: "test".into(),
-            branch_id: None,
-        };
+        let enrol = support::enrol_request(&code, &device, "fuzz");
         let mut f = Fixture {
             _root: root,
             app,

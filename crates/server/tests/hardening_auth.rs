@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use dentpro_core::device::{DeviceIdentity, KeyStorePreference};
 use dentpro_core::devices::DeviceKind;
 use dentpro_core::record::device_id_for;
-use dentpro_sync::protocol::{ApiError, enrol_message, sign_hex};
+use dentpro_sync::protocol::ApiError;
 use ed25519_dalek::{Signer as _, SigningKey};
 use serde_json::{Value, json};
 use support::*;
@@ -535,15 +535,9 @@ fn keys_sharing_a_file_number_prefix(n: usize) -> Vec<SigningKey> {
 /// An enrolment of `key` with a fresh ticket, as the client sends it.
 fn enrol_key(server: &TestServer, key: &SigningKey) -> reqwest::blocking::Response {
     let ticket = server.ticket(DeviceKind::Reception);
-    let device_id = device_id_for(&key.verifying_key());
     http(server)
         .post(url(server, "/v1/enrol"))
-        .json(&json!({
-            "code": ticket.code, "device_id": device_id,
-            "public_key": hex::encode(key.verifying_key().as_bytes()),
-            "signature": sign_hex(key, &enrol_message(&ticket.code, &device_id)),
-            "label": "desk", "app_version": "test", "branch_id": null,
-        }))
+        .json(&enrol_request(&ticket.code, key, "desk"))
         .send()
         .unwrap()
 }

@@ -23,6 +23,25 @@ pub mod raw;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_dentpro-server");
 
+/// An enrolment of `key` with the ticket's `code`, signed as the client signs it.
+pub fn enrol_request(
+    code: &str,
+    key: &ed25519_dalek::SigningKey,
+    label: &str,
+) -> dentpro_sync::protocol::EnrolRequest {
+    use dentpro_sync::protocol::{enrol_message, sign_hex};
+    let device_id = dentpro_core::record::device_id_for(&key.verifying_key());
+    dentpro_sync::protocol::EnrolRequest {
+        code: code.into(),
+        signature: sign_hex(key, &enrol_message(code, &device_id)),
+        public_key: hex::encode(key.verifying_key().as_bytes()),
+        device_id,
+        label: label.into(),
+        app_version: "test".into(),
+        branch_id: None,
+    }
+}
+
 pub struct TestServer {
     pub dir: PathBuf,
     pub address: String,
